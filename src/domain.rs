@@ -1,0 +1,115 @@
+//! The domain model every provider maps into: questions, chat messages and
+//! participants, each tagged with the source (one event on one provider) it
+//! came from. Text fields hold *sanitized* text only (see `text.rs`).
+
+use serde::{Deserialize, Serialize};
+
+/// Milliseconds since the Unix epoch. The core never reads a clock; times
+/// arrive inside events.
+pub type Millis = i64;
+
+/// Index of a source in the session's source list (stable for a session).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct SourceId(pub u16);
+
+/// Moderation state of a question.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    Pending,
+    Selected,
+    Answered,
+    Rejected,
+}
+
+impl Status {
+    pub const ALL: [Status; 4] = [
+        Status::Pending,
+        Status::Selected,
+        Status::Answered,
+        Status::Rejected,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Pending => "pending",
+            Status::Selected => "selected",
+            Status::Answered => "answered",
+            Status::Rejected => "rejected",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Status> {
+        Status::ALL.into_iter().find(|st| st.as_str() == s)
+    }
+}
+
+/// The moderator's own vote on a question, as far as qadeck knows it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum MyVote {
+    #[default]
+    None,
+    Up,
+    Down,
+}
+
+/// One audience question.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Question {
+    pub source: SourceId,
+    pub id: String,
+    pub text: String,
+    /// `None` means anonymous.
+    pub author: Option<String>,
+    pub votes: i64,
+    pub my_vote: MyVote,
+    pub status: Status,
+    pub on_air: bool,
+    pub created: Millis,
+    pub updated: Millis,
+}
+
+/// One chat message.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Message {
+    pub source: SourceId,
+    pub id: String,
+    pub author: Option<String>,
+    pub text: String,
+    pub reply_to: Option<String>,
+    pub created: Millis,
+}
+
+/// Role of a participant on a conference/session platform.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    Participant,
+    Moderator,
+}
+
+/// One attendee of an event.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Participant {
+    pub source: SourceId,
+    pub id: String,
+    pub name: String,
+    pub email: Option<String>,
+    pub role: Role,
+    /// Invitation / join link, when the platform gives one.
+    pub link: Option<String>,
+    /// Opaque concurrency token (STREAMBOXY `rowVersion`), echoed on update.
+    pub version: Option<String>,
+    /// Caller-side key used to make bulk imports idempotent.
+    pub external_key: Option<String>,
+}
+
+/// An event (channel, session, conference) as listed by a provider.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EventInfo {
+    pub id: String,
+    pub title: String,
+    pub active: Option<bool>,
+    pub starts: Option<String>,
+}

@@ -1,0 +1,450 @@
+//! The embedded demo platform: a simulated live audience that asks questions
+//! in several scripts, votes on them over time, and a moderation API that
+//! answers after a small latency and now and then refuses, so qadeck's
+//! in-flight and rollback paths are exercised without any account.
+
+use super::{
+    BuildCtx, Capabilities, Connection, Delivery, Feed, FeedTx, Op, Outcome, Provider,
+    ProviderError, ProviderResult, SourceSpec, VoteKind,
+};
+use crate::domain::{EventInfo, Millis, MyVote, Question, SourceId, Status};
+use crate::text::sanitize;
+use async_trait::async_trait;
+use rand::rngs::SmallRng;
+use rand::{Rng, SeedableRng};
+use serde::Deserialize;
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+/// `[[source]] provider = "demo"` settings (also built from `qadeck demo`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Settings {
+    #[serde(default = "default_name")]
+    pub name: String,
+    /// New questions a second.
+    #[serde(default = "default_rate")]
+    pub rate: f64,
+    pub seed: Option<u64>,
+    /// Mix in terminal escapes, control characters and huge texts.
+    #[serde(default)]
+    pub hostile: bool,
+    /// Share of actions the simulated platform refuses (0..1).
+    #[serde(default = "default_fail_rate")]
+    pub fail_rate: f64,
+    /// Simulated action latency ceiling in ms.
+    #[serde(default = "default_latency")]
+    pub latency_ms: u64,
+}
+
+fn default_name() -> String {
+    "demo".into()
+}
+fn default_rate() -> f64 {
+    1.0
+}
+fn default_fail_rate() -> f64 {
+    0.05
+}
+fn default_latency() -> u64 {
+    600
+}
+
+impl Default for Settings {
+    fn default() -> Settings {
+        Settings {
+            name: default_name(),
+            rate: default_rate(),
+            seed: None,
+            hostile: false,
+            fail_rate: default_fail_rate(),
+            latency_ms: default_latency(),
+        }
+    }
+}
+
+impl SourceSpec for Settings {
+    fn name(&self) -> &str {
+        &self.name
+    }
+    fn event(&self) -> Option<&str> {
+        Some("demo-live")
+    }
+    fn has_literal_secret(&self) -> bool {
+        false
+    }
+    fn build(&self, ctx: &BuildCtx) -> Result<Arc<dyn Provider>, String> {
+        if !(self.rate >= 0.0 && self.rate.is_finite()) {
+            return Err(format!("demo rate must be a number >= 0, not {}", self.rate));
+        }
+        Ok(Arc::new(Demo::new(self.clone(), ctx.source)))
+    }
+}
+
+/// The simulated platform.
+pub struct Demo {
+    settings: Settings,
+    source: SourceId,
+    world: Mutex<World>,
+    generated: Arc<AtomicU64>,
+}
+
+struct World {
+    rng: SmallRng,
+    questions: HashMap<String, Question>,
+    /// Insertion order, for picking vote targets cheaply.
+    order: Vec<String>,
+    next_id: u64,
+    open: bool,
+}
+
+impl Demo {
+    pub fn new(settings: Settings, source: SourceId) -> Demo {
+        let seed = settings.seed.unwrap_or_else(rand::random);
+        Demo {
+            settings,
+            source,
+            world: Mutex::new(World {
+                rng: SmallRng::seed_from_u64(seed),
+                questions: HashMap::new(),
+                order: Vec::new(),
+                next_id: 1,
+                open: true,
+            }),
+            generated: Arc::new(AtomicU64::new(0)),
+        }
+    }
+
+    /// Counter of questions the audience produced (for the headless summary).
+    pub fn generated(&self) -> Arc<AtomicU64> {
+        self.generated.clone()
+    }
+
+    fn world(&self) -> std::sync::MutexGuard<'_, World> {
+        self.world.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn new_questions(&self, n: u64, now: Millis) -> Vec<Question> {
+        let mut w = self.world();
+        let mut out = Vec::with_capacity(n as usize);
+        for _ in 0..n {
+            let id = format!("q{}", w.next_id);
+            w.next_id += 1;
+            let (raw, author) = audience::question(&mut w.rng, self.settings.hostile);
+            let q = Question {
+                source: self.source,
+                id: id.clone(),
+                text: sanitize(&raw),
+                author: author.map(|a| sanitize(&a)),
+                votes: 0,
+                my_vote: MyVote::None,
+                status: Status::Pending,
+                on_air: false,
+                created: now,
+                updated: now,
+            };
+            w.questions.insert(id.clone(), q.clone());
+            w.order.push(id);
+            out.push(q);
+        }
+        self.generated.fetch_add(n, Ordering::Relaxed);
+        out
+    }
+
+    /// The audience votes: a few recent or popular questions gain votes.
+    fn audience_votes(&self, now: Millis) -> Vec<Question> {
+        let mut w = self.world();
+        if w.order.is_empty() {
+            return Vec::new();
+        }
+        let most = 3usize.min(w.order.len());
+        let picks = w.rng.random_range(1..=most);
+        let mut out = Vec::new();
+        for _ in 0..picks {
+            // Bias toward recent questions: they are what people just read.
+            let len = w.order.len();
+            let window = len.min(40);
+            let back = w.rng.random_range(0..window);
+            let idx = len - 1 - back;
+            let id = w.order[idx].clone();
+            let gain: i64 = w.rng.random_range(1..=3);
+            if let Some(q) = w.questions.get_mut(&id)
+                && q.status != Status::Rejected
+            {
+                q.votes += gain;
+                q.updated = now;
+                out.push(q.clone());
+            }
+        }
+        out
+    }
+}
+
+#[async_trait]
+impl Provider for Demo {
+    fn capabilities(&self) -> Capabilities {
+        Capabilities {
+            questions: true,
+            server_statuses: Status::ALL.to_vec(),
+            delete: true,
+            vote: VoteKind::Toggle,
+            submit_question: true,
+            delivery: Delivery::InProcess,
+            open_close: true,
+            ..Capabilities::none()
+        }
+    }
+
+    async fn run_feed(&self, tx: FeedTx) {
+        if !tx.send(Feed::Connection(Connection::Live)).await {
+            return;
+        }
+        let snapshot: Vec<Question> = self.world().questions.values().cloned().collect();
+        if !tx.send(Feed::Snapshot(snapshot)).await {
+            return;
+        }
+        let start = tokio::time::Instant::now();
+        let rate = self.settings.rate;
+        // Coarse ticks at low rates keep an idle demo near 0% CPU.
+        let tick = if rate == 0.0 {
+            Duration::from_secs(3600)
+        } else if rate <= 20.0 {
+            Duration::from_millis(100)
+        } else {
+            Duration::from_millis(20)
+        };
+        let mut interval = tokio::time::interval(tick);
+        interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let mut next_votes = start + Duration::from_millis(700);
+        loop {
+            interval.tick().await;
+            let now = super::now_ms();
+            let due = (start.elapsed().as_secs_f64() * rate) as u64;
+            let made = self.generated.load(Ordering::Relaxed);
+            if due > made {
+                let batch = self.new_questions(due - made, now);
+                if !tx.send(Feed::Upsert(batch)).await {
+                    return;
+                }
+            }
+            if rate > 0.0 && tokio::time::Instant::now() >= next_votes {
+                next_votes += Duration::from_millis(900);
+                let voted = self.audience_votes(now);
+                if !voted.is_empty() && !tx.send(Feed::Upsert(voted)).await {
+                    return;
+                }
+            }
+        }
+    }
+
+    async fn list_events(&self) -> ProviderResult<Vec<EventInfo>> {
+        Ok(vec![EventInfo {
+            id: "demo-live".into(),
+            title: "qadeck demo: live keynote".into(),
+            active: Some(self.world().open),
+            starts: None,
+        }])
+    }
+
+    async fn perform(&self, op: &Op) -> ProviderResult<Outcome> {
+        let (delay, fail) = {
+            let mut w = self.world();
+            let max = self.settings.latency_ms.max(1);
+            let delay = w.rng.random_range(max / 5..=max);
+            let fail = w.rng.random_bool(self.settings.fail_rate.clamp(0.0, 1.0));
+            (delay, fail)
+        };
+        tokio::time::sleep(Duration::from_millis(delay)).await;
+        if fail {
+            return Err(ProviderError::Conflict(
+                "the demo platform refused this one (simulated failure)".into(),
+            ));
+        }
+        let now = super::now_ms();
+        let mut w = self.world();
+        let missing = |id: &str| ProviderError::NotFound(format!("question {id}"));
+        match op {
+            Op::SetStatus { id, status } => {
+                let q = w.questions.get_mut(id).ok_or_else(|| missing(id))?;
+                q.status = *status;
+                q.updated = now;
+                Ok(Outcome::Question(q.clone()))
+            }
+            Op::Delete { id } => {
+                w.questions.remove(id).ok_or_else(|| missing(id))?;
+                w.order.retain(|x| x != id);
+                Ok(Outcome::QuestionGone(id.clone()))
+            }
+            Op::Vote { id, want } => {
+                let q = w.questions.get_mut(id).ok_or_else(|| missing(id))?;
+                let had = q.my_vote == MyVote::Up;
+                let wants = *want == MyVote::Up;
+                if had != wants {
+                    q.votes += if wants { 1 } else { -1 };
+                    q.my_vote = if wants { MyVote::Up } else { MyVote::None };
+                    q.updated = now;
+                }
+                Ok(Outcome::Voted { id: id.clone(), my_vote: q.my_vote, votes: q.votes })
+            }
+            Op::SubmitQuestion { text } => {
+                let id = format!("q{}", w.next_id);
+                w.next_id += 1;
+                let q = Question {
+                    source: self.source,
+                    id: id.clone(),
+                    text: sanitize(text),
+                    author: Some("moderator".into()),
+                    votes: 0,
+                    my_vote: MyVote::None,
+                    status: Status::Pending,
+                    on_air: false,
+                    created: now,
+                    updated: now,
+                };
+                w.questions.insert(id.clone(), q.clone());
+                w.order.push(id);
+                Ok(Outcome::Question(q))
+            }
+            Op::SetOpen { questions, .. } => {
+                if let Some(open) = questions {
+                    w.open = *open;
+                }
+                Ok(Outcome::Done)
+            }
+            other => Err(ProviderError::Unsupported(other.label())),
+        }
+    }
+
+    async fn fetch_question(&self, id: &str) -> ProviderResult<Question> {
+        self.world()
+            .questions
+            .get(id)
+            .cloned()
+            .ok_or_else(|| ProviderError::NotFound(format!("question {id}")))
+    }
+}
+
+/// What the simulated audience writes.
+mod audience {
+    use rand::Rng;
+    use rand::rngs::SmallRng;
+
+    const QUESTIONS: &[&str] = &[
+        "What is the roadmap for the next release?",
+        "How do you handle backwards compatibility when the protocol changes?",
+        "Can you share the slides after the talk?",
+        "Which part of the migration surprised you the most?",
+        "How big is the team that maintains this today?",
+        "Is there a plan to support offline mode for field teams?",
+        "What would you do differently if you started over?",
+        "How do you test this against real traffic without risking production?",
+        "Does the new pricing apply to existing customers too?",
+        "What is the one metric you watch every morning?",
+        "Wie geht ihr mit Datenschutz und der DSGVO um?",
+        "¿Cuándo estará disponible en América Latina?",
+        "Quelle est la prochaine étape pour la communauté open source ?",
+        "Quanto tempo levou a migração completa?",
+        "次のバージョンはいつリリースされますか？",
+        "这个功能会支持中文界面吗？",
+        "다음 로드맵에서 가장 중요한 것은 무엇인가요?",
+        "متى سيتم دعم اللغة العربية بالكامل؟",
+        "האם יש תוכנית לתמיכה בעברית?",
+        "Какие метрики вы используете для оценки успеха?",
+        "Great talk! 🎉 How do I get started as a beginner? 👩‍💻",
+        "Will the recording be online? 🙏🏽",
+        "How does this compare to last year's approach? 🤔 Family plan 👨‍👩‍👧‑👦 included?",
+        "Is the café in the lobby open after the session? ☕",
+        "Can you say more about the naïve implementation you mentioned — the one with the cache?",
+    ];
+
+    const LONG_TAIL: &str = " I'm asking because our team tried something similar last year and we ran into trouble with scaling the moderation queue during peaks, so I'd love to hear how you think about capacity planning, fallbacks and what happens when the network at the venue is unreliable.";
+
+    const NAMES: &[&str] = &[
+        "Ana", "Björn", "Chen Wei", "Dmitri", "Émilie", "Fatima", "Gabriel", "Hiro",
+        "Ingrid", "José", "Kwame", "Leila", "Mateus", "Nadia", "Oluwaseun", "Priya",
+        "Quentin", "Rania", "佐藤", "김민준", "محمد", "Zoë",
+    ];
+
+    const HOSTILE: &[&str] = &[
+        "\x1b[2J\x1b[HYour terminal is mine now",
+        "copy this \x1b]52;c;cm0gLXJmIH4vKgo=\x07 please",
+        "title \x1b]0;pwned\x07 and \x1b]8;;http://evil.example\x1b\\link\x1b]8;;\x1b\\",
+        "bidi \u{202e}gnp.exe\u{202c} and \u{2067}isolate\u{2069}",
+        "NUL\0byte and bell\x07 and backspace\x08\x08\x08 and DEL\x7f",
+        "C1 \u{9b}31mred\u{9b}0m and DCS \x1bP1$qm\x1b\\ end",
+        "tabs\tand\r\ncarriage returns\rover",
+        "\x1b[31m\x1b[5mblinking red\x1b[0m question?",
+    ];
+
+    /// One question text and maybe an author.
+    pub fn question(rng: &mut SmallRng, hostile: bool) -> (String, Option<String>) {
+        let mut text = if hostile && rng.random_bool(0.35) {
+            if rng.random_bool(0.05) {
+                // 100 KB of text with escapes sprinkled through it.
+                let mut t = String::with_capacity(100 * 1024 + 64);
+                while t.len() < 100 * 1024 {
+                    t.push_str(HOSTILE[rng.random_range(0..HOSTILE.len())]);
+                    t.push_str(QUESTIONS[rng.random_range(0..QUESTIONS.len())]);
+                }
+                t
+            } else {
+                HOSTILE[rng.random_range(0..HOSTILE.len())].to_string()
+            }
+        } else {
+            QUESTIONS[rng.random_range(0..QUESTIONS.len())].to_string()
+        };
+        if rng.random_bool(0.15) {
+            text.push_str(LONG_TAIL);
+        }
+        let author = if rng.random_bool(0.3) {
+            None
+        } else {
+            let mut name = NAMES[rng.random_range(0..NAMES.len())].to_string();
+            if hostile && rng.random_bool(0.2) {
+                name.push_str("\x1b[8m\u{202e}");
+            }
+            Some(name)
+        };
+        (text, author)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn demo(fail_rate: f64) -> Demo {
+        Demo::new(
+            Settings { seed: Some(7), fail_rate, latency_ms: 1, ..Settings::default() },
+            SourceId(0),
+        )
+    }
+
+    #[test]
+    fn same_seed_same_questions() {
+        let a: Vec<String> = demo(0.0).new_questions(20, 0).into_iter().map(|q| q.text).collect();
+        let b: Vec<String> = demo(0.0).new_questions(20, 0).into_iter().map(|q| q.text).collect();
+        assert_eq!(a, b);
+    }
+
+    #[tokio::test]
+    async fn vote_converges_to_intent() {
+        let d = demo(0.0);
+        let id = d.new_questions(1, 0)[0].id.clone();
+        let want = Op::Vote { id: id.clone(), want: MyVote::Up };
+        d.perform(&want).await.unwrap();
+        // A retry of the same intent does not toggle back.
+        let out = d.perform(&want).await.unwrap();
+        assert_eq!(out, Outcome::Voted { id, my_vote: MyVote::Up, votes: 1 });
+    }
+
+    #[tokio::test]
+    async fn refusals_happen_when_configured() {
+        let d = demo(1.0);
+        let id = d.new_questions(1, 0)[0].id.clone();
+        let r = d.perform(&Op::SetStatus { id, status: Status::Selected }).await;
+        assert!(matches!(r, Err(ProviderError::Conflict(_))));
+    }
+}

@@ -1,0 +1,165 @@
+//! Secrets (API keys, tokens, passwords) from the config, the environment or
+//! a command. Every resolved secret is registered so that [`redact`] can scrub
+//! it from log lines, error messages, panics and the journal.
+
+use std::sync::{Mutex, OnceLock};
+
+const MASK: &str = "[redacted]";
+
+fn registry() -> &'static Mutex<Vec<String>> {
+    static REG: OnceLock<Mutex<Vec<String>>> = OnceLock::new();
+    REG.get_or_init(|| Mutex::new(Vec::new()))
+}
+
+/// A secret value. `Debug` and `Display` never show it.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    /// Wraps and registers a value for redaction.
+    pub fn new(value: impl Into<String>) -> Secret {
+        let value = value.into();
+        register(&value);
+        Secret(value)
+    }
+
+    /// The raw value, for the one place that sends it.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(MASK)
+    }
+}
+
+impl std::fmt::Display for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(MASK)
+    }
+}
+
+/// Registers a value (also its URL-encoded form) for redaction. Very short
+/// values are ignored: masking "a" everywhere would garble every message.
+pub fn register(value: &str) {
+    if value.len() < 4 {
+        return;
+    }
+    let mut reg = registry().lock().unwrap_or_else(|e| e.into_inner());
+    for v in [value.to_string(), url_encode(value)] {
+        if !reg.contains(&v) {
+            reg.push(v);
+        }
+    }
+    // Longest first, so a secret containing another is masked whole.
+    reg.sort_by_key(|s| std::cmp::Reverse(s.len()));
+}
+
+/// Replaces every registered secret in `text`.
+pub fn redact(text: &str) -> String {
+    let reg = registry().lock().unwrap_or_else(|e| e.into_inner());
+    let mut out = text.to_string();
+    for s in reg.iter() {
+        if out.contains(s.as_str()) {
+            out = out.replace(s.as_str(), MASK);
+        }
+    }
+    out
+}
+
+fn url_encode(value: &str) -> String {
+    let mut out = String::with_capacity(value.len());
+    for b in value.bytes() {
+        if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+/// Where a secret comes from, as written in the config.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SecretSource {
+    Literal(String),
+    Env(String),
+    Command(String),
+}
+
+impl SecretSource {
+    /// Picks the one source among the three config keys `<what>`, `<what>_env`
+    /// and `<what>_cmd`; `None` when none is set.
+    pub fn pick(
+        what: &str,
+        literal: Option<String>,
+        env: Option<String>,
+        cmd: Option<String>,
+    ) -> Result<Option<SecretSource>, String> {
+        let set: Vec<SecretSource> = [
+            literal.map(SecretSource::Literal),
+            env.map(SecretSource::Env),
+            cmd.map(SecretSource::Command),
+        ]
+        .into_iter()
+        .flatten()
+        .collect();
+        match set.len() {
+            0 => Ok(None),
+            1 => Ok(set.into_iter().next()),
+            _ => Err(format!("set only one of `{what}`, `{what}_env` and `{what}_cmd`")),
+        }
+    }
+
+    pub fn is_literal(&self) -> bool {
+        matches!(self, SecretSource::Literal(_))
+    }
+
+    /// Resolves the value (runs the command through `sh -c`).
+    pub fn resolve(&self) -> Result<Secret, String> {
+        match self {
+            SecretSource::Literal(v) => Ok(Secret::new(v.clone())),
+            SecretSource::Env(var) => match std::env::var(var) {
+                Ok(v) if !v.trim().is_empty() => Ok(Secret::new(v.trim().to_string())),
+                _ => Err(format!("environment variable {var} is not set")),
+            },
+            SecretSource::Command(cmd) => {
+                let out = std::process::Command::new("sh")
+                    .arg("-c")
+                    .arg(cmd)
+                    .output()
+                    .map_err(|e| format!("cannot run `{cmd}`: {e}"))?;
+                if !out.status.success() {
+                    return Err(format!("`{cmd}` failed ({})", out.status));
+                }
+                let v = String::from_utf8_lossy(&out.stdout).trim().to_string();
+                if v.is_empty() {
+                    return Err(format!("`{cmd}` printed nothing"));
+                }
+                Ok(Secret::new(v))
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn registered_secret_is_masked_plain_and_encoded() {
+        let s = Secret::new("pk_live_abc/def+ghi");
+        assert_eq!(format!("{s:?} {s}"), "[redacted] [redacted]");
+        let msg = "key pk_live_abc/def+ghi and url ?apikey=pk_live_abc%2Fdef%2Bghi";
+        let r = redact(msg);
+        assert!(!r.contains("pk_live_abc"), "{r}");
+    }
+
+    #[test]
+    fn pick_refuses_two_sources() {
+        assert!(SecretSource::pick("api_key", Some("a".into()), Some("B".into()), None).is_err());
+        assert_eq!(SecretSource::pick("api_key", None, None, None), Ok(None));
+    }
+}

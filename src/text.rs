@@ -1,0 +1,258 @@
+//! Sanitizing untrusted text, once, at ingest. Everything the audience
+//! writes passes through [`sanitize`] before it is stored, so no widget, log
+//! line or NDJSON consumer ever sees a raw control character.
+//!
+//! Rules: escape sequences (CSI, OSC — including OSC 52 clipboard writes —,
+//! DCS, SOS/PM/APC and two-byte ESC forms) become a visible `␛` placeholder
+//! with a short, harmless preview; other C0 controls become their Unicode
+//! control pictures, DEL becomes `␡`, C1 controls and bidi overrides/isolates
+//! become `�`; tabs become spaces; CR and CRLF become LF. Emoji sequences,
+//! combining marks and wide characters pass through unchanged.
+
+use unicode_segmentation::UnicodeSegmentation;
+use unicode_width::UnicodeWidthStr;
+
+/// Texts are capped here at ingest so one hostile question cannot eat memory.
+pub const MAX_TEXT_BYTES: usize = 128 * 1024;
+/// How many characters of an escape sequence the placeholder shows.
+const PREVIEW: usize = 6;
+
+const ESC: char = '\u{1b}';
+const BEL: char = '\u{7}';
+
+fn is_bidi_control(c: char) -> bool {
+    matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+}
+
+fn is_c1(c: char) -> bool {
+    ('\u{80}'..='\u{9f}').contains(&c)
+}
+
+/// Visible stand-in for one control character (never a control itself).
+fn picture(c: char) -> char {
+    match c {
+        '\u{7f}' => '\u{2421}',
+        c if (c as u32) < 0x20 => char::from_u32(0x2400 + c as u32).unwrap_or('\u{fffd}'),
+        _ => '\u{fffd}',
+    }
+}
+
+/// Makes untrusted text safe to store, print and draw.
+pub fn sanitize(input: &str) -> String {
+    let mut out = String::with_capacity(input.len().min(MAX_TEXT_BYTES));
+    let mut chars = input.chars().peekable();
+    while let Some(c) = chars.next() {
+        if out.len() >= MAX_TEXT_BYTES {
+            let rest = chars.count() + 1;
+            out.push_str(&format!(" … [{rest} more characters cut]"));
+            break;
+        }
+        match c {
+            ESC => push_escape(&mut out, &mut chars),
+            '\t' => out.push(' '),
+            '\n' => out.push('\n'),
+            '\r' => {
+                if chars.peek() != Some(&'\n') {
+                    out.push('\n');
+                }
+            }
+            c if is_bidi_control(c) => out.push('\u{fffd}'),
+            c if (c as u32) < 0x20 || c == '\u{7f}' || is_c1(c) => out.push(picture(c)),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// Bytes that may not be UTF-8 (invalid sequences become U+FFFD first).
+pub fn sanitize_bytes(input: &[u8]) -> String {
+    sanitize(&String::from_utf8_lossy(input))
+}
+
+/// Consumes one escape sequence after ESC and writes its placeholder.
+fn push_escape(out: &mut String, chars: &mut std::iter::Peekable<std::str::Chars<'_>>) {
+    let mut seq = String::new();
+    match chars.peek().copied() {
+        // CSI: parameters and intermediates, then one final byte 0x40..=0x7E.
+        Some('[') => {
+            seq.push(chars.next().unwrap_or('['));
+            while let Some(&c) = chars.peek() {
+                if c == ESC || (c as u32) < 0x20 {
+                    break;
+                }
+                chars.next();
+                seq.push(c);
+                if ('\u{40}'..='\u{7e}').contains(&c) {
+                    break;
+                }
+            }
+        }
+        // String sequences: OSC, DCS, SOS, PM, APC, ended by BEL or ST.
+        Some(k @ (']' | 'P' | 'X' | '^' | '_')) => {
+            chars.next();
+            seq.push(k);
+            while let Some(c) = chars.next() {
+                if c == BEL || c == '\u{9c}' {
+                    break;
+                }
+                if c == ESC {
+                    if chars.peek() == Some(&'\\') {
+                        chars.next();
+                    }
+                    break;
+                }
+                seq.push(c);
+            }
+        }
+        // Two-character forms (ESC 7, ESC c, charset selects ESC ( B ...).
+        Some(c) if !c.is_control() && c != ESC => {
+            chars.next();
+            seq.push(c);
+            if matches!(c, '(' | ')' | '*' | '+' | '#' | '%')
+                && let Some(&n) = chars.peek()
+                && !n.is_control()
+            {
+                chars.next();
+                seq.push(n);
+            }
+        }
+        _ => {}
+    }
+    out.push('\u{241b}');
+    let preview: String = seq
+        .chars()
+        .filter(|c| !c.is_control() && !is_bidi_control(*c))
+        .take(PREVIEW)
+        .collect();
+    out.push_str(&preview);
+    if seq.chars().count() > PREVIEW {
+        out.push('…');
+    }
+}
+
+/// True when `s` holds nothing a terminal would interpret.
+pub fn is_terminal_safe(s: &str) -> bool {
+    !s.chars().any(|c| {
+        c == ESC || (c as u32) < 0x20 && c != '\n' || c == '\u{7f}' || is_c1(c) || is_bidi_control(c)
+    })
+}
+
+/// Display width in terminal cells.
+pub fn width(s: &str) -> usize {
+    UnicodeWidthStr::width(s)
+}
+
+/// One line of at most `max` cells: newlines become `⏎`, excess is cut at a
+/// grapheme boundary and marked with `…`. Work is bounded by `max`, not by the
+/// length of the text, so huge questions cost nothing in lists.
+pub fn one_line(s: &str, max: usize) -> String {
+    let mut out = String::new();
+    let mut used = 0;
+    let mut graphemes = s.graphemes(true).peekable();
+    while let Some(g) = graphemes.next() {
+        let g = if g == "\n" { "⏎" } else { g };
+        let w = UnicodeWidthStr::width(g);
+        let last = graphemes.peek().is_none();
+        // Keep one cell for the ellipsis unless this grapheme ends the text.
+        let room = if last { max } else { max.saturating_sub(1) };
+        if used + w > room {
+            if max > 0 {
+                out.push('…');
+            }
+            return out;
+        }
+        out.push_str(g);
+        used += w;
+    }
+    out
+}
+
+/// Wraps text to `width` cells per line (words where possible, graphemes
+/// otherwise). Used by the detail pane; each line is at most `width` wide.
+pub fn wrap(s: &str, width: usize) -> Vec<String> {
+    let width = width.max(1);
+    let mut lines = Vec::new();
+    for para in s.split('\n') {
+        let mut line = String::new();
+        let mut used = 0;
+        for word in para.split_word_bounds() {
+            let w = UnicodeWidthStr::width(word);
+            if used + w <= width {
+                line.push_str(word);
+                used += w;
+                continue;
+            }
+            if !line.is_empty() {
+                lines.push(std::mem::take(&mut line).trim_end().to_string());
+                used = 0;
+            }
+            let word = if used == 0 { word.trim_start() } else { word };
+            for g in word.graphemes(true) {
+                let gw = UnicodeWidthStr::width(g);
+                if used + gw > width && !line.is_empty() {
+                    lines.push(std::mem::take(&mut line));
+                    used = 0;
+                }
+                line.push_str(g);
+                used += gw;
+            }
+        }
+        lines.push(line.trim_end().to_string());
+    }
+    lines
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escapes_become_placeholders() {
+        let s = sanitize("a\x1b[2Jb");
+        assert_eq!(s, "a␛[2Jb");
+        let s = sanitize("x\x1b]52;c;cm0gLXJmIH4vKgo=\x07y");
+        assert!(s.starts_with("x␛]52;c;") && s.ends_with("…y"), "{s}");
+        assert!(is_terminal_safe(&s));
+        let s = sanitize("d\x1bP1$qm\x1b\\e");
+        assert_eq!(s, "d␛P1$qme");
+    }
+
+    #[test]
+    fn controls_bidi_tabs_and_newlines() {
+        assert_eq!(sanitize("a\0b\x07c\x7fd"), "a␀b␇c␡d");
+        assert_eq!(sanitize("\u{9b}31m"), "�31m");
+        assert_eq!(sanitize("x\u{202e}y\u{2066}z"), "x�y�z");
+        assert_eq!(sanitize("a\tb\r\nc\rd"), "a b\nc\nd");
+    }
+
+    #[test]
+    fn meaning_and_width_survive() {
+        let family = "👨‍👩‍👧‍👦 café 次の e\u{301}";
+        assert_eq!(sanitize(family), family);
+        assert_eq!(width("次の"), 4);
+    }
+
+    #[test]
+    fn huge_text_is_capped() {
+        let s = sanitize(&"x".repeat(1_000_000));
+        assert!(s.len() < MAX_TEXT_BYTES + 64);
+        assert!(s.ends_with("characters cut]"));
+    }
+
+    #[test]
+    fn one_line_cuts_by_width() {
+        assert_eq!(one_line("hello world", 5), "hell…");
+        assert_eq!(one_line("次の次の", 5), "次の…");
+        assert_eq!(one_line("a\nb", 10), "a⏎b");
+        assert!(width(&one_line(&"👨‍👩‍👧‍👦".repeat(50), 9)) <= 9);
+    }
+
+    #[test]
+    fn wrap_respects_width() {
+        let lines = wrap("the quick brown fox jumps over the lazy dog", 10);
+        assert!(lines.iter().all(|l| width(l) <= 10), "{lines:?}");
+        assert_eq!(lines.join(" "), "the quick brown fox jumps over the lazy dog");
+        let cjk = wrap(&"次".repeat(11), 4);
+        assert!(cjk.iter().all(|l| width(l) <= 4));
+    }
+}
