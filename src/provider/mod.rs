@@ -315,8 +315,53 @@ pub trait Provider: Send + Sync {
         Err(ProviderError::Unsupported("chat".into()))
     }
 
+    /// Account facts for the info view (plan, usage, limits), as label/value.
+    async fn account_info(&self) -> ProviderResult<Vec<(String, String)>> {
+        Err(ProviderError::Unsupported("account information".into()))
+    }
+
+    /// Creates an event (session, conference) where the platform allows it.
+    async fn create_event(&self, _draft: &EventDraft) -> ProviderResult<EventInfo> {
+        Err(ProviderError::Unsupported("creating events".into()))
+    }
+
+    /// Updates an event's title/description where the platform allows it.
+    async fn update_event(&self, _id: &str, _draft: &EventDraft) -> ProviderResult<EventInfo> {
+        Err(ProviderError::Unsupported("updating events".into()))
+    }
+
+    /// Deletes an event where the platform allows it.
+    async fn delete_event(&self, _id: &str) -> ProviderResult<()> {
+        Err(ProviderError::Unsupported("deleting events".into()))
+    }
+
+    /// The platform's own export of questions or chat (e.g. CSV bytes).
+    async fn download_report(&self, _kind: ReportKind) -> ProviderResult<Vec<u8>> {
+        Err(ProviderError::Unsupported("platform reports".into()))
+    }
+
     /// Called once on exit (log out where qadeck logged in).
     async fn shutdown(&self) {}
+}
+
+/// Fields for creating or updating an event; providers use what they know.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct EventDraft {
+    pub title: Option<String>,
+    pub description: Option<String>,
+    /// UTC, RFC 3339.
+    pub start: Option<String>,
+    pub end: Option<String>,
+    /// Platform-specific kind (STREAMBOXY session type).
+    pub kind: Option<String>,
+    pub content_url: Option<String>,
+}
+
+/// Which platform report to download.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReportKind {
+    Questions,
+    Chat,
 }
 
 /// Current time in ms; only the runtime and providers read the clock.
