@@ -179,14 +179,17 @@ fn warn_if_readable_secrets(path: &Path, cfg: &Config) {
 
 impl Config {
     pub fn source(&self, name: &str) -> Result<&SourceSettings, String> {
-        self.sources.iter().find(|s| s.name() == name).ok_or_else(|| {
-            let names: Vec<&str> = self.sources.iter().map(|s| s.name()).collect();
-            if names.is_empty() {
-                format!("no source named `{name}`: the config has no [[source]] tables")
-            } else {
-                format!("no source named `{name}` (known: {})", names.join(", "))
-            }
-        })
+        self.sources
+            .iter()
+            .find(|s| s.name() == name)
+            .ok_or_else(|| {
+                let names: Vec<&str> = self.sources.iter().map(|s| s.name()).collect();
+                if names.is_empty() {
+                    format!("no source named `{name}`: the config has no [[source]] tables")
+                } else {
+                    format!("no source named `{name}` (known: {})", names.join(", "))
+                }
+            })
     }
 }
 

@@ -70,6 +70,36 @@ pub struct Question {
     pub updated: Millis,
 }
 
+/// What qadeck keeps on this machine for a question because the platform
+/// cannot store it (on-air everywhere; selected/answered on some platforms).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct LocalState {
+    pub status: Option<Status>,
+    pub on_air: bool,
+}
+
+impl LocalState {
+    pub fn is_empty(&self) -> bool {
+        self.status.is_none() && !self.on_air
+    }
+}
+
+/// A question's identity across sources.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct QKey {
+    pub source: SourceId,
+    pub id: String,
+}
+
+impl Question {
+    pub fn key(&self) -> QKey {
+        QKey {
+            source: self.source,
+            id: self.id.clone(),
+        }
+    }
+}
+
 /// One chat message.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Message {

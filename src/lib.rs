@@ -3,9 +3,13 @@
 //! The pure core lives in [`app`]; [`provider`] talks to platforms; [`ui`]
 //! draws; [`runtime`] is the one event loop that joins them.
 
+pub mod app;
 pub mod config;
 pub mod domain;
+pub mod logging;
+pub mod ndjson;
 pub mod outbox;
 pub mod provider;
 pub mod secret;
 pub mod text;
+pub mod ui;

@@ -133,7 +133,11 @@ fn push_escape(out: &mut String, chars: &mut std::iter::Peekable<std::str::Chars
 /// True when `s` holds nothing a terminal would interpret.
 pub fn is_terminal_safe(s: &str) -> bool {
     !s.chars().any(|c| {
-        c == ESC || (c as u32) < 0x20 && c != '\n' || c == '\u{7f}' || is_c1(c) || is_bidi_control(c)
+        c == ESC
+            || (c as u32) < 0x20 && c != '\n'
+            || c == '\u{7f}'
+            || is_c1(c)
+            || is_bidi_control(c)
     })
 }
 
@@ -251,7 +255,10 @@ mod tests {
     fn wrap_respects_width() {
         let lines = wrap("the quick brown fox jumps over the lazy dog", 10);
         assert!(lines.iter().all(|l| width(l) <= 10), "{lines:?}");
-        assert_eq!(lines.join(" "), "the quick brown fox jumps over the lazy dog");
+        assert_eq!(
+            lines.join(" "),
+            "the quick brown fox jumps over the lazy dog"
+        );
         let cjk = wrap(&"次".repeat(11), 4);
         assert!(cjk.iter().all(|l| width(l) <= 4));
     }

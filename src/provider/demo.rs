@@ -77,7 +77,10 @@ impl SourceSpec for Settings {
     }
     fn build(&self, ctx: &BuildCtx) -> Result<Arc<dyn Provider>, String> {
         if !(self.rate >= 0.0 && self.rate.is_finite()) {
-            return Err(format!("demo rate must be a number >= 0, not {}", self.rate));
+            return Err(format!(
+                "demo rate must be a number >= 0, not {}",
+                self.rate
+            ));
         }
         Ok(Arc::new(Demo::new(self.clone(), ctx.source)))
     }
@@ -286,7 +289,11 @@ impl Provider for Demo {
                     q.my_vote = if wants { MyVote::Up } else { MyVote::None };
                     q.updated = now;
                 }
-                Ok(Outcome::Voted { id: id.clone(), my_vote: q.my_vote, votes: q.votes })
+                Ok(Outcome::Voted {
+                    id: id.clone(),
+                    my_vote: q.my_vote,
+                    votes: q.votes,
+                })
             }
             Op::SubmitQuestion { text } => {
                 let id = format!("q{}", w.next_id);
@@ -362,9 +369,28 @@ mod audience {
     const LONG_TAIL: &str = " I'm asking because our team tried something similar last year and we ran into trouble with scaling the moderation queue during peaks, so I'd love to hear how you think about capacity planning, fallbacks and what happens when the network at the venue is unreliable.";
 
     const NAMES: &[&str] = &[
-        "Ana", "Björn", "Chen Wei", "Dmitri", "Émilie", "Fatima", "Gabriel", "Hiro",
-        "Ingrid", "José", "Kwame", "Leila", "Mateus", "Nadia", "Oluwaseun", "Priya",
-        "Quentin", "Rania", "佐藤", "김민준", "محمد", "Zoë",
+        "Ana",
+        "Björn",
+        "Chen Wei",
+        "Dmitri",
+        "Émilie",
+        "Fatima",
+        "Gabriel",
+        "Hiro",
+        "Ingrid",
+        "José",
+        "Kwame",
+        "Leila",
+        "Mateus",
+        "Nadia",
+        "Oluwaseun",
+        "Priya",
+        "Quentin",
+        "Rania",
+        "佐藤",
+        "김민준",
+        "محمد",
+        "Zoë",
     ];
 
     const HOSTILE: &[&str] = &[
@@ -417,15 +443,28 @@ mod tests {
 
     fn demo(fail_rate: f64) -> Demo {
         Demo::new(
-            Settings { seed: Some(7), fail_rate, latency_ms: 1, ..Settings::default() },
+            Settings {
+                seed: Some(7),
+                fail_rate,
+                latency_ms: 1,
+                ..Settings::default()
+            },
             SourceId(0),
         )
     }
 
     #[test]
     fn same_seed_same_questions() {
-        let a: Vec<String> = demo(0.0).new_questions(20, 0).into_iter().map(|q| q.text).collect();
-        let b: Vec<String> = demo(0.0).new_questions(20, 0).into_iter().map(|q| q.text).collect();
+        let a: Vec<String> = demo(0.0)
+            .new_questions(20, 0)
+            .into_iter()
+            .map(|q| q.text)
+            .collect();
+        let b: Vec<String> = demo(0.0)
+            .new_questions(20, 0)
+            .into_iter()
+            .map(|q| q.text)
+            .collect();
         assert_eq!(a, b);
     }
 
@@ -433,18 +472,33 @@ mod tests {
     async fn vote_converges_to_intent() {
         let d = demo(0.0);
         let id = d.new_questions(1, 0)[0].id.clone();
-        let want = Op::Vote { id: id.clone(), want: MyVote::Up };
+        let want = Op::Vote {
+            id: id.clone(),
+            want: MyVote::Up,
+        };
         d.perform(&want).await.unwrap();
         // A retry of the same intent does not toggle back.
         let out = d.perform(&want).await.unwrap();
-        assert_eq!(out, Outcome::Voted { id, my_vote: MyVote::Up, votes: 1 });
+        assert_eq!(
+            out,
+            Outcome::Voted {
+                id,
+                my_vote: MyVote::Up,
+                votes: 1
+            }
+        );
     }
 
     #[tokio::test]
     async fn refusals_happen_when_configured() {
         let d = demo(1.0);
         let id = d.new_questions(1, 0)[0].id.clone();
-        let r = d.perform(&Op::SetStatus { id, status: Status::Selected }).await;
+        let r = d
+            .perform(&Op::SetStatus {
+                id,
+                status: Status::Selected,
+            })
+            .await;
         assert!(matches!(r, Err(ProviderError::Conflict(_))));
     }
 }

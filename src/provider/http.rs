@@ -91,7 +91,11 @@ pub struct Backoff {
 
 impl Backoff {
     pub fn new(base: Duration, cap: Duration) -> Backoff {
-        Backoff { base, cap, attempt: 0 }
+        Backoff {
+            base,
+            cap,
+            attempt: 0,
+        }
     }
 
     /// The reconnect policy of the brief: 1 s up to 30 s.
@@ -147,7 +151,10 @@ mod tests {
         h.insert("x-ratelimit-reset", "1700000000".parse().unwrap());
         h.insert("retry-after", "7".parse().unwrap());
         let b = rate_budget(&h).unwrap();
-        assert_eq!((b.limit, b.remaining, b.reset), (60, 59, Some(1_700_000_000)));
+        assert_eq!(
+            (b.limit, b.remaining, b.reset),
+            (60, 59, Some(1_700_000_000))
+        );
         assert_eq!(retry_after_ms(&h, 1), 7000);
     }
 }

@@ -9,7 +9,9 @@
 pub mod demo;
 pub mod http;
 
-use crate::domain::{EventInfo, Message, Millis, MyVote, Participant, Question, Role, SourceId, Status};
+use crate::domain::{
+    EventInfo, Message, Millis, MyVote, Participant, Question, Role, SourceId, Status,
+};
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 use tokio::sync::mpsc;
@@ -49,6 +51,8 @@ pub struct Capabilities {
     pub delivery: Delivery,
     /// Can open and close the event for questions (and chat, where `chat`).
     pub open_close: bool,
+    /// Longest chat message the platform accepts, in characters.
+    pub message_limit: Option<usize>,
 }
 
 impl Capabilities {
@@ -64,6 +68,7 @@ impl Capabilities {
             participants: false,
             delivery: Delivery::Polling,
             open_close: false,
+            message_limit: None,
         }
     }
 
@@ -91,20 +96,50 @@ pub struct ParticipantDraft {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "op", rename_all = "snake_case")]
 pub enum Op {
-    SetStatus { id: String, status: Status },
-    Delete { id: String },
+    SetStatus {
+        id: String,
+        status: Status,
+    },
+    Delete {
+        id: String,
+    },
     /// Bring the moderator's vote to `want`. Toggle providers check the
     /// outcome and re-toggle if needed, so a retry never flips twice.
-    Vote { id: String, want: MyVote },
-    SubmitQuestion { text: String },
-    SetOpen { questions: Option<bool>, chat: Option<bool>, guest_chat: Option<bool> },
-    PostMessage { text: String, reply_to: Option<String> },
-    DeleteMessage { id: String },
-    AddParticipant { draft: ParticipantDraft },
+    Vote {
+        id: String,
+        want: MyVote,
+    },
+    SubmitQuestion {
+        text: String,
+    },
+    SetOpen {
+        questions: Option<bool>,
+        chat: Option<bool>,
+        guest_chat: Option<bool>,
+    },
+    PostMessage {
+        text: String,
+        reply_to: Option<String>,
+    },
+    DeleteMessage {
+        id: String,
+    },
+    AddParticipant {
+        draft: ParticipantDraft,
+    },
     /// Update with the version the moderator last saw; stale → `Conflict`.
-    UpdateParticipant { id: String, role: Role, name: String, version: Option<String> },
-    RemoveParticipant { id: String },
-    RenewLink { id: String },
+    UpdateParticipant {
+        id: String,
+        role: Role,
+        name: String,
+        version: Option<String>,
+    },
+    RemoveParticipant {
+        id: String,
+    },
+    RenewLink {
+        id: String,
+    },
 }
 
 impl Op {
@@ -118,9 +153,15 @@ impl Op {
                 Status::Rejected => "reject".into(),
             },
             Op::Delete { .. } => "delete".into(),
-            Op::Vote { want: MyVote::None, .. } => "unvote".into(),
-            Op::Vote { want: MyVote::Up, .. } => "vote up".into(),
-            Op::Vote { want: MyVote::Down, .. } => "vote down".into(),
+            Op::Vote {
+                want: MyVote::None, ..
+            } => "unvote".into(),
+            Op::Vote {
+                want: MyVote::Up, ..
+            } => "vote up".into(),
+            Op::Vote {
+                want: MyVote::Down, ..
+            } => "vote down".into(),
             Op::SubmitQuestion { .. } => "submit question".into(),
             Op::SetOpen { .. } => "open/close".into(),
             Op::PostMessage { .. } => "post message".into(),
@@ -153,7 +194,11 @@ pub enum Outcome {
     Question(Question),
     /// The question is gone (deleted).
     QuestionGone(String),
-    Voted { id: String, my_vote: MyVote, votes: i64 },
+    Voted {
+        id: String,
+        my_vote: MyVote,
+        votes: i64,
+    },
     Message(Message),
     MessageGone(String),
     Participant(Participant),
@@ -171,9 +216,29 @@ pub enum Connection {
     /// Healthy, data by polling.
     Polling,
     /// Lost; retrying in `in_ms`.
-    Retrying { in_ms: u64, reason: String },
+    Retrying {
+        in_ms: u64,
+        reason: String,
+    },
     /// Will not recover without the moderator (bad key, unknown event).
-    Failed { reason: String },
+    Failed {
+        reason: String,
+    },
+}
+
+impl Connection {
+    /// One phrase for the status bar and the headless `status` line.
+    pub fn describe(&self) -> String {
+        match self {
+            Connection::Connecting => "connecting…".into(),
+            Connection::Live => "live".into(),
+            Connection::Polling => "polling".into(),
+            Connection::Retrying { in_ms, reason } => {
+                format!("retrying in {}s: {reason}", in_ms.div_ceil(1000))
+            }
+            Connection::Failed { reason } => format!("failed: {reason}"),
+        }
+    }
 }
 
 /// Rate-limit budget a provider reports (from response headers).
@@ -204,7 +269,10 @@ pub enum Feed {
     /// A one-off notice for the status bar (e.g. "no stream on this plan: polling").
     Notice(String),
     /// Whether the event currently accepts questions / chat.
-    OpenState { questions: Option<bool>, chat: Option<bool> },
+    OpenState {
+        questions: Option<bool>,
+        chat: Option<bool>,
+    },
 }
 
 /// A feed event tagged with its source.
@@ -233,7 +301,10 @@ impl FeedTx {
     /// Sends one event; returns false once the loop is gone (time to stop).
     pub async fn send(&self, feed: Feed) -> bool {
         self.tx
-            .send(SourceFeed { source: self.source, feed })
+            .send(SourceFeed {
+                source: self.source,
+                feed,
+            })
             .await
             .is_ok()
     }
@@ -270,7 +341,9 @@ impl ProviderError {
     pub fn is_transient(&self) -> bool {
         matches!(
             self,
-            ProviderError::RateLimited { .. } | ProviderError::Server(_) | ProviderError::Network(_)
+            ProviderError::RateLimited { .. }
+                | ProviderError::Server(_)
+                | ProviderError::Network(_)
         )
     }
 

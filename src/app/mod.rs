@@ -1,0 +1,420 @@
+//! The pure core: [`App`] state and [`App::update`], which turns one
+//! [`Event`] into state changes and a list of [`Command`]s for the runtime.
+//! No terminal, no network and no clock in here: time arrives in events.
+
+pub mod action;
+pub mod keymap;
+pub mod layout;
+pub mod queue;
+mod update;
+
+#[cfg(test)]
+mod tests;
+
+pub use action::Action;
+pub use keymap::{KeyChord, KeyMap};
+pub use layout::PaneKind;
+pub use queue::{Queue, SortBy};
+pub use update::ModAction;
+
+use crate::domain::{
+    EventInfo, LocalState, Message, Millis, MyVote, Participant, QKey, SourceId, Status,
+};
+use crate::outbox::OpReport;
+use crate::provider::{Capabilities, Connection, Op, RateBudget, SourceFeed};
+use ratatui_textarea::{Input, TextArea};
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+/// Everything that can happen to the core.
+#[derive(Debug, Clone)]
+pub enum Event {
+    Key(Input),
+    /// Bracketed paste: goes into the open input, if any.
+    Paste(String),
+    /// Left click at a cell.
+    Click {
+        col: u16,
+        row: u16,
+    },
+    Scroll {
+        down: bool,
+        col: u16,
+        row: u16,
+    },
+    Resize {
+        width: u16,
+        height: u16,
+    },
+    Feed(SourceFeed),
+    Op(OpReport),
+    /// Time passes (toasts expire, countdowns tick).
+    Tick {
+        now: Millis,
+    },
+    /// Actions still queued in the outbox from an earlier run.
+    Restored {
+        ops: Vec<QueuedOp>,
+        local: Vec<(QKey, LocalState)>,
+    },
+    AccountInfo {
+        source: SourceId,
+        rows: Result<Vec<(String, String)>, String>,
+    },
+    Events {
+        source: SourceId,
+        events: Result<Vec<EventInfo>, String>,
+    },
+}
+
+/// An action waiting in the outbox.
+#[derive(Debug, Clone, PartialEq)]
+pub struct QueuedOp {
+    pub op_id: String,
+    pub source: SourceId,
+    pub op: Op,
+}
+
+/// What the runtime must do after an update.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Command {
+    /// Durably queue an action and deliver it to the source's platform.
+    Send(QueuedOp),
+    /// Persist this machine's state of a question.
+    SaveLocal {
+        key: QKey,
+        local: LocalState,
+    },
+    RetryOp {
+        op_id: String,
+    },
+    DropOp {
+        op_id: String,
+    },
+    LoadAccountInfo(SourceId),
+    LoadEvents(SourceId),
+    /// Start the source's feed on the picked event.
+    PickEvent {
+        source: SourceId,
+        event: String,
+    },
+    Quit,
+}
+
+/// One source as the UI sees it.
+#[derive(Debug, Clone)]
+pub struct SourceView {
+    pub name: String,
+    pub caps: Capabilities,
+    pub connection: Connection,
+    pub budget: Option<RateBudget>,
+    pub notice: Option<String>,
+    pub questions_open: Option<bool>,
+    pub chat_open: Option<bool>,
+    /// False until an event is picked for a source that named none.
+    pub has_event: bool,
+}
+
+impl SourceView {
+    pub fn new(name: impl Into<String>, caps: Capabilities, has_event: bool) -> SourceView {
+        SourceView {
+            name: name.into(),
+            caps,
+            connection: Connection::Connecting,
+            budget: None,
+            notice: None,
+            questions_open: None,
+            chat_open: None,
+            has_event,
+        }
+    }
+}
+
+/// Cursor and scroll of one pane. Both are identities, not row numbers, so
+/// arrivals above never move what the moderator is looking at.
+#[derive(Debug, Clone, Default)]
+pub struct PaneState {
+    pub cursor: Option<QKey>,
+    pub top: Option<queue::OrderKey>,
+    /// Index-based cursor and top for chat and people panes.
+    pub row: usize,
+    pub top_row: usize,
+}
+
+/// An action on the way to a platform.
+#[derive(Debug, Clone)]
+pub struct Inflight {
+    pub queued: QueuedOp,
+    pub key: Option<QKey>,
+    pub retry: Option<(u32, String)>,
+}
+
+/// A permanently failed action, kept until retried or dropped.
+#[derive(Debug, Clone)]
+pub struct Failed {
+    pub queued: QueuedOp,
+    pub reason: String,
+}
+
+/// The moderator's previous state of the questions one action touched.
+#[derive(Debug, Clone)]
+pub struct UndoEntry {
+    pub label: String,
+    pub steps: Vec<(QKey, Status, bool, MyVote)>,
+}
+
+/// What a text input is for.
+#[derive(Debug, Clone, PartialEq)]
+pub enum InputPurpose {
+    Filter,
+    Question {
+        source: SourceId,
+    },
+    Chat {
+        source: SourceId,
+        reply_to: Option<String>,
+    },
+}
+
+/// A modal text input.
+#[derive(Debug, Clone)]
+pub struct InputBox {
+    pub purpose: InputPurpose,
+    pub area: TextArea<'static>,
+    /// Why the last submit was refused (shown under the input).
+    pub error: Option<String>,
+}
+
+/// Overlays drawn over the main screen.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Overlay {
+    Help,
+    ConfirmQuit,
+    ConfirmDelete {
+        key: QKey,
+        preview: String,
+    },
+    ConfirmDeleteMessage {
+        source: SourceId,
+        id: String,
+        preview: String,
+    },
+    Info {
+        rows: Vec<(String, String)>,
+    },
+    Picker {
+        source: SourceId,
+        events: Option<Result<Vec<EventInfo>, String>>,
+        row: usize,
+    },
+}
+
+/// A short message that fades.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Toast {
+    pub text: String,
+    pub until: Millis,
+}
+
+/// The whole state of a session.
+pub struct App {
+    pub sources: Vec<SourceView>,
+    pub queue: Queue,
+    pub keymap: KeyMap,
+    pub focus: PaneKind,
+    pub panes: HashMap<PaneKind, PaneState>,
+    pub show_rejected: bool,
+    pub filter: Option<String>,
+    pub input: Option<InputBox>,
+    pub overlay: Option<Overlay>,
+    /// Feed events held back while frozen, and how many new questions they hold.
+    pub frozen: Option<Vec<SourceFeed>>,
+    pub frozen_new: HashSet<QKey>,
+    pub inflight: BTreeMap<String, Inflight>,
+    pub failed: Vec<Failed>,
+    pub undo: Vec<UndoEntry>,
+    pub toast: Option<Toast>,
+    pub last_error: Option<String>,
+    pub detail_scroll: u16,
+    pub chat: Vec<Message>,
+    pub people: Vec<Participant>,
+    pub now: Millis,
+    pub size: (u16, u16),
+    /// Session-unique prefix of action ids.
+    session: String,
+    next_op: u64,
+    /// Keys of questions changed since the last `take_changes` (headless).
+    changes: Option<Vec<QKey>>,
+    pub quit: bool,
+}
+
+/// How long a toast shows.
+pub const TOAST_MS: Millis = 5_000;
+/// Undo depth.
+const UNDO_DEPTH: usize = 50;
+/// Chat messages kept in memory per session.
+pub const CHAT_KEEP: usize = 2_000;
+
+impl App {
+    /// `session` must be unique per process (it prefixes action ids that
+    /// outlive the process in the outbox).
+    pub fn new(sources: Vec<SourceView>, keymap: KeyMap, session: String, now: Millis) -> App {
+        App {
+            sources,
+            queue: Queue::default(),
+            keymap,
+            focus: PaneKind::Pending,
+            panes: HashMap::new(),
+            show_rejected: false,
+            filter: None,
+            input: None,
+            overlay: None,
+            frozen: None,
+            frozen_new: HashSet::new(),
+            inflight: BTreeMap::new(),
+            failed: Vec::new(),
+            undo: Vec::new(),
+            toast: None,
+            last_error: None,
+            detail_scroll: 0,
+            chat: Vec::new(),
+            people: Vec::new(),
+            now,
+            size: (80, 24),
+            session,
+            next_op: 0,
+            changes: None,
+            quit: false,
+        }
+    }
+
+    /// Records changed questions for a headless consumer.
+    pub fn track_changes(&mut self) {
+        self.changes = Some(Vec::new());
+    }
+
+    pub fn take_changes(&mut self) -> Vec<QKey> {
+        self.changes
+            .as_mut()
+            .map(std::mem::take)
+            .unwrap_or_default()
+    }
+
+    /// Panes shown, in Tab order.
+    pub fn visible_panes(&self) -> Vec<PaneKind> {
+        let mut v = vec![PaneKind::Pending, PaneKind::Selected, PaneKind::Answered];
+        if self.show_rejected {
+            v.push(PaneKind::Rejected);
+        }
+        if self.sources.iter().any(|s| s.caps.chat) {
+            v.push(PaneKind::Chat);
+        }
+        if self.sources.iter().any(|s| s.caps.participants) {
+            v.push(PaneKind::People);
+        }
+        if !self.sources.iter().any(|s| s.caps.questions)
+            && self.sources.iter().any(|s| s.caps.participants)
+        {
+            v.retain(|p| matches!(p, PaneKind::People | PaneKind::Chat));
+        }
+        v
+    }
+
+    pub fn screen(&self) -> layout::Screen {
+        layout::screen(
+            ratatui::layout::Rect::new(0, 0, self.size.0, self.size.1),
+            &self.visible_panes(),
+        )
+    }
+
+    pub fn pane(&self, kind: PaneKind) -> PaneState {
+        self.panes.get(&kind).cloned().unwrap_or_default()
+    }
+
+    /// The question under the cursor of the focused pane.
+    pub fn current(&self) -> Option<&queue::Entry> {
+        let key = self.panes.get(&self.focus)?.cursor.as_ref()?;
+        self.queue.get(key)
+    }
+
+    pub fn source(&self, id: SourceId) -> Option<&SourceView> {
+        self.sources.get(id.0 as usize)
+    }
+
+    pub fn source_name(&self, id: SourceId) -> &str {
+        self.source(id).map_or("?", |s| s.name.as_str())
+    }
+
+    /// Whether a question passes the text filter.
+    pub fn matches(&self, q: &crate::domain::Question) -> bool {
+        match &self.filter {
+            None => true,
+            Some(f) => {
+                contains_ci(&q.text, f) || q.author.as_deref().is_some_and(|a| contains_ci(a, f))
+            }
+        }
+    }
+
+    fn new_op_id(&mut self) -> String {
+        self.next_op += 1;
+        format!("{}-{}", self.session, self.next_op)
+    }
+
+    fn toast(&mut self, text: impl Into<String>) {
+        self.toast = Some(Toast {
+            text: text.into(),
+            until: self.now + TOAST_MS,
+        });
+    }
+
+    fn changed(&mut self, key: &QKey) {
+        if let Some(c) = self.changes.as_mut() {
+            c.push(key.clone());
+        }
+    }
+
+    /// Counts by status, for the header and the headless summary.
+    pub fn counts(&self) -> [(Status, usize); 4] {
+        Status::ALL.map(|s| (s, self.queue.count(s)))
+    }
+
+    /// Whether the visible chat pane is for questions' source capabilities.
+    pub fn chat_source(&self) -> Option<SourceId> {
+        self.sources
+            .iter()
+            .position(|s| s.caps.chat)
+            .map(|i| SourceId(i as u16))
+    }
+
+    pub fn people_source(&self) -> Option<SourceId> {
+        self.sources
+            .iter()
+            .position(|s| s.caps.participants)
+            .map(|i| SourceId(i as u16))
+    }
+
+    fn push_undo(&mut self, entry: UndoEntry) {
+        if self.undo.len() >= UNDO_DEPTH {
+            self.undo.remove(0);
+        }
+        self.undo.push(entry);
+    }
+}
+
+fn contains_ci(hay: &str, needle: &str) -> bool {
+    if needle.is_ascii() {
+        let n = needle.as_bytes();
+        hay.as_bytes()
+            .windows(n.len().max(1))
+            .any(|w| w.eq_ignore_ascii_case(n))
+    } else {
+        hay.to_lowercase().contains(&needle.to_lowercase())
+    }
+}
+
+/// Chat messages kept, oldest dropped first.
+pub(crate) fn trim_chat(chat: &mut Vec<Message>) {
+    if chat.len() > CHAT_KEEP {
+        let extra = chat.len() - CHAT_KEEP;
+        chat.drain(..extra);
+    }
+}

@@ -1,0 +1,449 @@
+//! The questions the session holds, indexed per status in display order so
+//! that every list operation costs O(log n) and drawing a pane costs
+//! O(visible rows), however many questions arrive.
+//!
+//! Each question has three layers: what the platform last said (`server`),
+//! what this machine keeps for it (`local`), and the moderator's in-flight
+//! actions (`patches`, removed on confirmation or failure). The effective
+//! view is computed when a layer changes, never while drawing.
+
+use crate::domain::{LocalState, Millis, MyVote, QKey, Question, Status};
+use std::collections::{BTreeSet, HashMap};
+use std::ops::Bound;
+
+/// Display order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum SortBy {
+    /// Oldest first: new arrivals join at the bottom and nothing moves.
+    #[default]
+    Time,
+    /// Most votes first.
+    Votes,
+}
+
+/// Position of a question in its status list.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct OrderKey {
+    primary: i64,
+    created: Millis,
+    key: QKey,
+}
+
+impl OrderKey {
+    pub fn key(&self) -> &QKey {
+        &self.key
+    }
+}
+
+/// An optimistic change from an action not yet confirmed.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Patch {
+    pub status: Option<Status>,
+    pub on_air: Option<bool>,
+    pub my_vote: Option<MyVote>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Entry {
+    pub server: Question,
+    pub local: LocalState,
+    /// The effective question: server, then local, then patches.
+    pub view: Question,
+    /// Ids of in-flight actions touching this question.
+    pub inflight: usize,
+    order: OrderKey,
+}
+
+/// What happened to the entry's place in the lists.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Moved {
+    pub key: QKey,
+    /// Where it was before (status and order), if it existed.
+    pub from: Option<(Status, OrderKey)>,
+    pub to: Option<Status>,
+}
+
+#[derive(Debug, Default)]
+pub struct Queue {
+    entries: HashMap<QKey, Entry>,
+    index: [BTreeSet<OrderKey>; 4],
+    /// Patches by question, kept even before the question arrives (replayed
+    /// actions after a restart can precede the first sync).
+    patches: HashMap<QKey, Vec<(String, Patch)>>,
+    /// Local state for questions not (yet) loaded.
+    local: HashMap<QKey, LocalState>,
+    sort: SortBy,
+}
+
+fn slot(status: Status) -> usize {
+    match status {
+        Status::Pending => 0,
+        Status::Selected => 1,
+        Status::Answered => 2,
+        Status::Rejected => 3,
+    }
+}
+
+impl Queue {
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    pub fn count(&self, status: Status) -> usize {
+        self.index[slot(status)].len()
+    }
+
+    pub fn get(&self, key: &QKey) -> Option<&Entry> {
+        self.entries.get(key)
+    }
+
+    pub fn sort(&self) -> SortBy {
+        self.sort
+    }
+
+    pub fn all(&self) -> impl Iterator<Item = &Entry> {
+        self.entries.values()
+    }
+
+    /// Rebuilds the indexes for another order (a keypress, not a hot path).
+    pub fn set_sort(&mut self, sort: SortBy) {
+        self.sort = sort;
+        for set in &mut self.index {
+            set.clear();
+        }
+        let keys: Vec<QKey> = self.entries.keys().cloned().collect();
+        for k in keys {
+            if let Some(e) = self.entries.get_mut(&k) {
+                e.order = order_key(sort, &e.view);
+                self.index[slot(e.view.status)].insert(e.order.clone());
+            }
+        }
+    }
+
+    /// Merges a question from the platform. A copy older than the one held
+    /// (by `updated`) is ignored, so out-of-order stream and poll answers
+    /// never roll anything back. Returns the move, or `None` if unchanged.
+    pub fn upsert(&mut self, mut q: Question) -> Option<Moved> {
+        let key = q.key();
+        if let Some(e) = self.entries.get(&key) {
+            if q.updated < e.server.updated {
+                return None;
+            }
+            // Platforms that cannot tell whose vote it is leave ours alone.
+            if q.my_vote == MyVote::None {
+                q.my_vote = e.server.my_vote;
+            }
+            if e.server == q {
+                return None;
+            }
+        }
+        self.set_server(key, q)
+    }
+
+    /// Takes a question as the platform's confirmed truth (an action's
+    /// answer), whatever its `updated`.
+    pub fn confirm(&mut self, q: Question) -> Option<Moved> {
+        self.set_server(q.key(), q)
+    }
+
+    fn set_server(&mut self, key: QKey, q: Question) -> Option<Moved> {
+        let local = self
+            .entries
+            .get(&key)
+            .map(|e| e.local)
+            .or_else(|| self.local.remove(&key))
+            .unwrap_or_default();
+        let inflight = self.patches.get(&key).map_or(0, Vec::len);
+        let entry = Entry {
+            view: q.clone(),
+            order: order_key(self.sort, &q),
+            server: q,
+            local,
+            inflight,
+        };
+        let old = self.entries.insert(key.clone(), entry);
+        let from = old.map(|e| (e.view.status, e.order));
+        self.refresh(&key, from)
+    }
+
+    /// Recomputes the view of one entry and moves it in the index.
+    fn refresh(&mut self, key: &QKey, from: Option<(Status, OrderKey)>) -> Option<Moved> {
+        let patches = self.patches.get(key);
+        let e = self.entries.get_mut(key)?;
+        let mut view = e.server.clone();
+        if let Some(s) = e.local.status {
+            view.status = s;
+        }
+        view.on_air = e.local.on_air;
+        for (_, p) in patches.into_iter().flatten() {
+            if let Some(s) = p.status {
+                view.status = s;
+            }
+            if let Some(a) = p.on_air {
+                view.on_air = a;
+            }
+            if let Some(v) = p.my_vote
+                && v != view.my_vote
+            {
+                view.votes += vote_value(v) - vote_value(view.my_vote);
+                view.my_vote = v;
+            }
+        }
+        e.inflight = patches.map_or(0, Vec::len);
+        if let Some((st, ok)) = &from {
+            self.index[slot(*st)].remove(ok);
+        }
+        e.order = order_key(self.sort, &view);
+        self.index[slot(view.status)].insert(e.order.clone());
+        let to = Some(view.status);
+        e.view = view;
+        Some(Moved {
+            key: key.clone(),
+            from,
+            to,
+        })
+    }
+
+    fn current_place(&self, key: &QKey) -> Option<(Status, OrderKey)> {
+        self.entries
+            .get(key)
+            .map(|e| (e.view.status, e.order.clone()))
+    }
+
+    /// Removes a question (deleted on the platform).
+    pub fn remove(&mut self, key: &QKey) -> Option<Moved> {
+        let e = self.entries.remove(key)?;
+        self.index[slot(e.view.status)].remove(&e.order);
+        Some(Moved {
+            key: key.clone(),
+            from: Some((e.view.status, e.order)),
+            to: None,
+        })
+    }
+
+    /// Keys of one source, for reconciling a complete snapshot.
+    pub fn keys_of(&self, source: crate::domain::SourceId) -> Vec<QKey> {
+        self.entries
+            .keys()
+            .filter(|k| k.source == source)
+            .cloned()
+            .collect()
+    }
+
+    pub fn set_local(&mut self, key: &QKey, local: LocalState) -> Option<Moved> {
+        let from = self.current_place(key);
+        match self.entries.get_mut(key) {
+            Some(e) => {
+                e.local = local;
+                self.refresh(key, from)
+            }
+            None => {
+                self.local.insert(key.clone(), local);
+                None
+            }
+        }
+    }
+
+    pub fn local(&self, key: &QKey) -> LocalState {
+        self.entries
+            .get(key)
+            .map(|e| e.local)
+            .or_else(|| self.local.get(key).copied())
+            .unwrap_or_default()
+    }
+
+    pub fn add_patch(&mut self, key: &QKey, op_id: &str, patch: Patch) -> Option<Moved> {
+        let from = self.current_place(key);
+        self.patches
+            .entry(key.clone())
+            .or_default()
+            .push((op_id.to_string(), patch));
+        self.refresh(key, from)
+    }
+
+    /// Drops an action's patch (confirmed or failed).
+    pub fn drop_patch(&mut self, key: &QKey, op_id: &str) -> Option<Moved> {
+        if let Some(list) = self.patches.get_mut(key) {
+            list.retain(|(id, _)| id != op_id);
+            if list.is_empty() {
+                self.patches.remove(key);
+            }
+        }
+        let from = self.current_place(key);
+        self.refresh(key, from)
+    }
+
+    /// The first question of a status list at or after `from`.
+    pub fn first_from(&self, status: Status, from: Option<&OrderKey>) -> Option<&OrderKey> {
+        match from {
+            Some(k) => self.index[slot(status)].range(k..).next(),
+            None => self.index[slot(status)].first(),
+        }
+    }
+
+    /// Questions of a status list from `from` on (inclusive), in order.
+    pub fn iter_from<'a>(
+        &'a self,
+        status: Status,
+        from: Option<&OrderKey>,
+    ) -> impl Iterator<Item = &'a Entry> + 'a {
+        let lower = match from {
+            Some(k) => Bound::Included(k.clone()),
+            None => Bound::Unbounded,
+        };
+        self.index[slot(status)]
+            .range((lower, Bound::Unbounded))
+            .filter_map(|k| self.entries.get(&k.key))
+    }
+
+    /// Questions strictly before `before`, nearest first.
+    pub fn iter_before<'a>(
+        &'a self,
+        status: Status,
+        before: &OrderKey,
+    ) -> impl Iterator<Item = &'a Entry> + 'a {
+        self.index[slot(status)]
+            .range((Bound::Unbounded, Bound::Excluded(before.clone())))
+            .rev()
+            .filter_map(|k| self.entries.get(&k.key))
+    }
+
+    /// Questions strictly after `after`, in order.
+    pub fn iter_after<'a>(
+        &'a self,
+        status: Status,
+        after: &OrderKey,
+    ) -> impl Iterator<Item = &'a Entry> + 'a {
+        self.index[slot(status)]
+            .range((Bound::Excluded(after.clone()), Bound::Unbounded))
+            .filter_map(|k| self.entries.get(&k.key))
+    }
+
+    pub fn last(&self, status: Status) -> Option<&Entry> {
+        self.index[slot(status)]
+            .last()
+            .and_then(|k| self.entries.get(&k.key))
+    }
+
+    pub fn order_of(&self, key: &QKey) -> Option<&OrderKey> {
+        self.entries.get(key).map(|e| &e.order)
+    }
+
+    /// The question on air, if any (few are ever selected, so a scan of the
+    /// selected list is cheap).
+    pub fn on_air(&self) -> Option<&Entry> {
+        self.iter_from(Status::Selected, None)
+            .find(|e| e.view.on_air)
+    }
+}
+
+fn vote_value(v: MyVote) -> i64 {
+    match v {
+        MyVote::None => 0,
+        MyVote::Up => 1,
+        MyVote::Down => -1,
+    }
+}
+
+fn order_key(sort: SortBy, q: &Question) -> OrderKey {
+    let primary = match sort {
+        SortBy::Time => 0,
+        SortBy::Votes => -q.votes,
+    };
+    OrderKey {
+        primary,
+        created: q.created,
+        key: q.key(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::SourceId;
+
+    fn q(id: &str, created: Millis, votes: i64) -> Question {
+        Question {
+            source: SourceId(0),
+            id: id.into(),
+            text: id.into(),
+            author: None,
+            votes,
+            my_vote: MyVote::None,
+            status: Status::Pending,
+            on_air: false,
+            created,
+            updated: created,
+        }
+    }
+
+    fn ids(queue: &Queue, s: Status) -> Vec<String> {
+        queue
+            .iter_from(s, None)
+            .map(|e| e.view.id.clone())
+            .collect()
+    }
+
+    #[test]
+    fn order_by_time_and_votes() {
+        let mut queue = Queue::default();
+        queue.upsert(q("a", 1, 5));
+        queue.upsert(q("b", 2, 9));
+        queue.upsert(q("c", 3, 1));
+        assert_eq!(ids(&queue, Status::Pending), ["a", "b", "c"]);
+        queue.set_sort(SortBy::Votes);
+        assert_eq!(ids(&queue, Status::Pending), ["b", "a", "c"]);
+    }
+
+    #[test]
+    fn stale_copy_is_ignored() {
+        let mut queue = Queue::default();
+        let mut newer = q("a", 1, 5);
+        newer.updated = 10;
+        queue.upsert(newer);
+        assert!(queue.upsert(q("a", 1, 2)).is_none());
+        assert_eq!(queue.get(&q("a", 1, 0).key()).unwrap().view.votes, 5);
+    }
+
+    #[test]
+    fn patches_layer_and_roll_back() {
+        let mut queue = Queue::default();
+        let key = q("a", 1, 0).key();
+        queue.upsert(q("a", 1, 3));
+        let p = Patch {
+            status: Some(Status::Selected),
+            my_vote: Some(MyVote::Up),
+            ..Patch::default()
+        };
+        queue.add_patch(&key, "op1", p);
+        let v = &queue.get(&key).unwrap().view;
+        assert_eq!(
+            (v.status, v.votes, v.my_vote),
+            (Status::Selected, 4, MyVote::Up)
+        );
+        assert_eq!(ids(&queue, Status::Selected), ["a"]);
+        queue.drop_patch(&key, "op1");
+        let v = &queue.get(&key).unwrap().view;
+        assert_eq!((v.status, v.votes), (Status::Pending, 3));
+        assert!(ids(&queue, Status::Selected).is_empty());
+    }
+
+    #[test]
+    fn local_state_waits_for_its_question() {
+        let mut queue = Queue::default();
+        let key = q("a", 1, 0).key();
+        queue.set_local(
+            &key,
+            LocalState {
+                status: Some(Status::Answered),
+                on_air: false,
+            },
+        );
+        queue.upsert(q("a", 1, 0));
+        assert_eq!(queue.get(&key).unwrap().view.status, Status::Answered);
+    }
+}

@@ -1,0 +1,100 @@
+//! qadeck's one machine format: NDJSON lines with a `type` field
+//! (`question`, `message`, `participant`, `status`, `summary`). Scripts and
+//! tests read it; field names are stable. Text fields are sanitized.
+
+use crate::app::App;
+use crate::domain::{Message, MyVote, Participant, Question, Role, Status};
+use crate::provider::Connection;
+use serde_json::{Value, json};
+
+fn iso(ms: i64) -> Value {
+    chrono::DateTime::from_timestamp_millis(ms)
+        .map(|t| Value::String(t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)))
+        .unwrap_or(Value::Null)
+}
+
+fn vote(v: MyVote) -> Value {
+    match v {
+        MyVote::None => Value::Null,
+        MyVote::Up => "up".into(),
+        MyVote::Down => "down".into(),
+    }
+}
+
+/// `{"type":"question",…}` for the effective state of a question.
+pub fn question(source: &str, q: &Question, inflight: bool) -> Value {
+    json!({
+        "type": "question",
+        "source": source,
+        "id": q.id,
+        "status": q.status.as_str(),
+        "on_air": q.on_air,
+        "votes": q.votes,
+        "my_vote": vote(q.my_vote),
+        "author": q.author,
+        "text": q.text,
+        "created": iso(q.created),
+        "updated": iso(q.updated),
+        "in_flight": inflight,
+    })
+}
+
+/// A question the platform deleted.
+pub fn question_gone(source: &str, id: &str) -> Value {
+    json!({ "type": "question", "source": source, "id": id, "deleted": true })
+}
+
+pub fn message(source: &str, m: &Message) -> Value {
+    json!({
+        "type": "message",
+        "source": source,
+        "id": m.id,
+        "author": m.author,
+        "text": m.text,
+        "reply_to": m.reply_to,
+        "created": iso(m.created),
+    })
+}
+
+pub fn participant(source: &str, p: &Participant) -> Value {
+    json!({
+        "type": "participant",
+        "source": source,
+        "id": p.id,
+        "name": p.name,
+        "email": p.email,
+        "role": match p.role { Role::Moderator => "moderator", Role::Participant => "participant" },
+        "link": p.link,
+        "external_key": p.external_key,
+    })
+}
+
+pub fn status(source: &str, c: &Connection, at: i64) -> Value {
+    let mut v = serde_json::to_value(c).unwrap_or(Value::Null);
+    if let Value::Object(map) = &mut v {
+        map.insert("type".into(), "status".into());
+        map.insert("source".into(), source.into());
+        map.insert("text".into(), c.describe().into());
+        map.insert("at".into(), iso(at));
+    }
+    v
+}
+
+/// The closing line: what the core holds, by status.
+pub fn summary(app: &App, generated: Option<u64>) -> Value {
+    let by_status: serde_json::Map<String, Value> = Status::ALL
+        .iter()
+        .map(|s| (s.as_str().to_string(), Value::from(app.queue.count(*s))))
+        .collect();
+    let mut v = json!({
+        "type": "summary",
+        "held": app.queue.len(),
+        "by_status": by_status,
+        "in_flight": app.inflight.len(),
+        "failed": app.failed.len(),
+    });
+    if let Some(g) = generated {
+        v["generated"] = g.into();
+    }
+    v
+}

@@ -1,0 +1,180 @@
+//! The detail pane: the whole item under the cursor, wrapped and scrollable.
+
+use super::{Theme, age, panes::status_style};
+use crate::app::{App, PaneKind};
+use crate::domain::{MyVote, Role};
+use crate::text::wrap;
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Paragraph};
+
+/// Wrapping stops after this many lines past the view: a 100 KB question
+/// costs what the pane shows, not its length.
+fn wrapped_window(text: &str, width: usize, skip: usize, rows: usize) -> (Vec<String>, bool) {
+    let budget = (skip + rows + 1) * width.max(1) * 4 + 64;
+    let cut = if text.len() > budget {
+        let mut end = budget;
+        while !text.is_char_boundary(end) {
+            end -= 1;
+        }
+        &text[..end]
+    } else {
+        text
+    };
+    let lines = wrap(cut, width);
+    let more = cut.len() < text.len() || lines.len() > skip + rows;
+    (lines.into_iter().skip(skip).take(rows).collect(), more)
+}
+
+pub fn detail(frame: &mut Frame, rect: Rect, app: &App, theme: &Theme) {
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .border_style(theme.border)
+        .title(Span::styled(" Detail ", theme.dim));
+    let inner = block.inner(rect);
+    frame.render_widget(block, rect);
+    let w = inner.width as usize;
+    let (mut lines, body): (Vec<Line>, String) = match app.focus {
+        PaneKind::Chat => match app.current_message() {
+            Some(m) => (
+                vec![Line::from(vec![
+                    Span::styled(
+                        m.author.clone().unwrap_or_else(|| "guest".into()),
+                        theme.accent,
+                    ),
+                    Span::styled(
+                        format!(
+                            " · {} ago · {}",
+                            age(app.now, m.created),
+                            app.source_name(m.source)
+                        ),
+                        theme.dim,
+                    ),
+                ])],
+                m.text.clone(),
+            ),
+            None => (
+                vec![Line::from(Span::styled("no message", theme.dim))],
+                String::new(),
+            ),
+        },
+        PaneKind::People => match app.current_participant() {
+            Some(p) => {
+                let mut l = vec![Line::from(vec![
+                    Span::styled(p.name.clone(), theme.accent),
+                    Span::styled(
+                        format!(
+                            " · {}",
+                            if p.role == Role::Moderator {
+                                "moderator"
+                            } else {
+                                "participant"
+                            }
+                        ),
+                        theme.dim,
+                    ),
+                ])];
+                if let Some(e) = &p.email {
+                    l.push(Line::from(Span::styled(e.clone(), theme.text)));
+                }
+                (
+                    l,
+                    p.link
+                        .clone()
+                        .map(|u| format!("link (select to copy):\n{u}"))
+                        .unwrap_or_default(),
+                )
+            }
+            None => (
+                vec![Line::from(Span::styled("no participant", theme.dim))],
+                String::new(),
+            ),
+        },
+        _ => match app.current() {
+            Some(e) => {
+                let q = &e.view;
+                let mut head = vec![
+                    Span::styled(q.status.as_str(), status_style(theme, q.status)),
+                    Span::styled(format!(" · {} votes", q.votes), theme.text),
+                ];
+                if q.my_vote != MyVote::None {
+                    head.push(Span::styled(
+                        if q.my_vote == MyVote::Up {
+                            " (you voted)"
+                        } else {
+                            " (you voted down)"
+                        },
+                        theme.accent,
+                    ));
+                }
+                if q.on_air {
+                    head.push(Span::styled(" · ● ON AIR", theme.on_air));
+                }
+                if e.inflight > 0 {
+                    head.push(Span::styled(
+                        " · ⋯ waiting for the platform",
+                        theme.inflight,
+                    ));
+                }
+                let mut l = vec![
+                    Line::from(head),
+                    Line::from(vec![
+                        Span::styled(
+                            q.author.clone().unwrap_or_else(|| "anonymous".into()),
+                            theme.accent,
+                        ),
+                        Span::styled(
+                            format!(
+                                " · {} · {} ago",
+                                app.source_name(q.source),
+                                age(app.now, q.created)
+                            ),
+                            theme.dim,
+                        ),
+                    ]),
+                ];
+                if let Some(s) = app.source(q.source) {
+                    let local: Vec<&str> = [
+                        crate::domain::Status::Selected,
+                        crate::domain::Status::Answered,
+                    ]
+                    .into_iter()
+                    .filter(|st| !s.caps.stores(*st))
+                    .map(|st| st.as_str())
+                    .collect();
+                    let mut note = String::from("on-air");
+                    if !local.is_empty() {
+                        note = format!("{}, {note}", local.join(", "));
+                    }
+                    if q.on_air || !local.is_empty() {
+                        l.push(Line::from(Span::styled(
+                            format!("{note}: kept on this machine only"),
+                            theme.dim,
+                        )));
+                    }
+                }
+                (l, q.text.clone())
+            }
+            None => (
+                vec![Line::from(Span::styled("nothing selected", theme.dim))],
+                String::new(),
+            ),
+        },
+    };
+    lines.push(Line::default());
+    let rows = (inner.height as usize).saturating_sub(lines.len());
+    let skip = app.detail_scroll as usize;
+    let (body_lines, more) = wrapped_window(&body, w, skip, rows);
+    let shown = body_lines.len();
+    lines.extend(
+        body_lines
+            .into_iter()
+            .map(|s| Line::from(Span::styled(s, theme.text))),
+    );
+    if more && shown == rows && rows > 0 {
+        lines.pop();
+        lines.push(Line::from(Span::styled("… J/K scroll", theme.dim)));
+    }
+    frame.render_widget(Paragraph::new(lines), inner);
+}

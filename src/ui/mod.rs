@@ -1,0 +1,43 @@
+//! Drawing: a pure function of the [`App`] state and a [`Theme`]. Each pane
+//! walks only the rows it shows, so a frame costs O(visible rows).
+
+mod detail;
+mod overlay;
+mod panes;
+mod status;
+pub mod theme;
+
+pub use theme::Theme;
+
+use crate::app::App;
+use ratatui::Frame;
+
+/// Draws the whole screen.
+pub fn draw(frame: &mut Frame, app: &App, theme: &Theme) {
+    let screen = app.screen();
+    status::header(frame, screen.header, app, theme);
+    for (kind, rect) in &screen.panes {
+        panes::pane(frame, *rect, *kind, app, theme);
+    }
+    detail::detail(frame, screen.detail, app, theme);
+    status::status_bar(frame, screen.status, app, theme);
+    status::key_bar(frame, screen.keybar, app, theme);
+    if let Some(input) = &app.input {
+        overlay::input(frame, frame.area(), input, app, theme);
+    }
+    if let Some(o) = &app.overlay {
+        overlay::overlay(frame, frame.area(), o, app, theme);
+    }
+}
+
+/// Short age text ("12s", "4m", "2h", "3d") — coarse on purpose, so an idle
+/// screen changes rarely.
+pub fn age(now: i64, then: i64) -> String {
+    let s = ((now - then) / 1000).max(0);
+    match s {
+        0..60 => format!("{s}s"),
+        60..3600 => format!("{}m", s / 60),
+        3600..86400 => format!("{}h", s / 3600),
+        _ => format!("{}d", s / 86400),
+    }
+}

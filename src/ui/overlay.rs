@@ -1,0 +1,204 @@
+//! Overlays: help (generated from the key map), confirmations, info, the
+//! event picker and the text input.
+
+use super::Theme;
+use crate::app::{Action, App, InputBox, InputPurpose, Overlay};
+use crate::text::one_line;
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Clear, Paragraph};
+
+fn centered(area: Rect, w: u16, h: u16) -> Rect {
+    let w = w.min(area.width);
+    let h = h.min(area.height);
+    Rect::new(
+        area.x + (area.width - w) / 2,
+        area.y + (area.height - h) / 2,
+        w,
+        h,
+    )
+}
+
+fn boxed<'a>(title: &str, theme: &Theme) -> Block<'a> {
+    Block::default()
+        .borders(Borders::ALL)
+        .border_style(theme.focus_border)
+        .title(Span::styled(format!(" {title} "), theme.accent))
+}
+
+pub fn overlay(frame: &mut Frame, area: Rect, o: &Overlay, app: &App, theme: &Theme) {
+    let (title, lines): (&str, Vec<Line>) = match o {
+        Overlay::Help => ("keys — any key closes", help_lines(app, theme)),
+        Overlay::ConfirmQuit => (
+            "quit?",
+            vec![
+                Line::from(format!(
+                    "{} action(s) are still waiting for the platform.",
+                    app.inflight.len()
+                )),
+                Line::from("They stay queued and are sent the next time qadeck runs."),
+                Line::default(),
+                Line::from(Span::styled("y quit · any other key stays", theme.accent)),
+            ],
+        ),
+        Overlay::ConfirmDelete { preview, .. } => (
+            "delete question?",
+            vec![
+                Line::from(format!("“{preview}”")),
+                Line::from("Deleting cannot be undone."),
+                Line::default(),
+                Line::from(Span::styled(
+                    "y delete · any other key keeps it",
+                    theme.accent,
+                )),
+            ],
+        ),
+        Overlay::ConfirmDeleteMessage { preview, .. } => (
+            "delete chat message?",
+            vec![
+                Line::from(format!("“{preview}”")),
+                Line::default(),
+                Line::from(Span::styled(
+                    "y delete · any other key keeps it",
+                    theme.accent,
+                )),
+            ],
+        ),
+        Overlay::Info { rows } => (
+            "sources — any key closes",
+            rows.iter()
+                .map(|(k, v)| {
+                    Line::from(vec![
+                        Span::styled(format!("{k:<16} "), theme.accent),
+                        Span::styled(v.clone(), theme.text),
+                    ])
+                })
+                .collect(),
+        ),
+        Overlay::Picker {
+            source,
+            events,
+            row,
+        } => {
+            let mut l = vec![Line::from(Span::styled(
+                format!(
+                    "{} names no event: pick one (j/k, Enter; Esc later)",
+                    app.source_name(*source)
+                ),
+                theme.dim,
+            ))];
+            match events {
+                None => l.push(Line::from("loading events…")),
+                Some(Err(e)) => l.push(Line::from(Span::styled(e.clone(), theme.error))),
+                Some(Ok(list)) if list.is_empty() => {
+                    l.push(Line::from("no events on this account"))
+                }
+                Some(Ok(list)) => {
+                    for (i, ev) in list.iter().enumerate() {
+                        let style = if i == *row { theme.cursor } else { theme.text };
+                        let active = match ev.active {
+                            Some(true) => " (active)",
+                            _ => "",
+                        };
+                        l.push(Line::from(Span::styled(
+                            format!("{}{active}  {}", one_line(&ev.title, 50), ev.id),
+                            style,
+                        )));
+                    }
+                }
+            }
+            ("pick an event", l)
+        }
+    };
+    let h = (lines.len() as u16 + 2).min(area.height);
+    let w = lines
+        .iter()
+        .map(|l| l.width() as u16)
+        .max()
+        .unwrap_or(20)
+        .max(title.len() as u16 + 4)
+        + 4;
+    let rect = centered(area, w.max(40), h);
+    frame.render_widget(Clear, rect);
+    frame.render_widget(Paragraph::new(lines).block(boxed(title, theme)), rect);
+}
+
+fn help_lines<'a>(app: &App, theme: &Theme) -> Vec<Line<'a>> {
+    Action::ALL
+        .iter()
+        .map(|a| {
+            let keys = app.keymap.keys_for(*a).join(" ");
+            Line::from(vec![
+                Span::styled(format!("{keys:>16}  "), theme.accent),
+                Span::styled(a.describe(), theme.text),
+            ])
+        })
+        .collect()
+}
+
+pub fn input(frame: &mut Frame, area: Rect, ib: &InputBox, app: &App, theme: &Theme) {
+    let text = ib.area.lines().join("\n");
+    let chars = text.chars().count();
+    let title = match &ib.purpose {
+        InputPurpose::Filter => "filter (Enter keeps it, Esc clears)".to_string(),
+        InputPurpose::Question { source } => format!(
+            "new question for {} (Enter sends, Esc cancels)",
+            app.source_name(*source)
+        ),
+        InputPurpose::Chat { source, reply_to } => {
+            let limit = app.source(*source).and_then(|s| s.caps.message_limit);
+            let count = match limit {
+                Some(l) => format!("{chars}/{l}"),
+                None => format!("{chars}"),
+            };
+            let what = if reply_to.is_some() {
+                "reply"
+            } else {
+                "chat message"
+            };
+            format!(
+                "{what} for {} {count} (Enter sends, Esc cancels)",
+                app.source_name(*source)
+            )
+        }
+    };
+    let over = match &ib.purpose {
+        InputPurpose::Chat { source, .. } => app
+            .source(*source)
+            .and_then(|s| s.caps.message_limit)
+            .is_some_and(|l| chars > l),
+        _ => false,
+    };
+    let h = if ib.error.is_some() { 5 } else { 4 };
+    let rect = Rect::new(area.x, area.height.saturating_sub(h + 2), area.width, h);
+    frame.render_widget(Clear, rect);
+    let block = boxed(&title, theme).border_style(if over {
+        theme.error
+    } else {
+        theme.focus_border
+    });
+    let inner = block.inner(rect);
+    frame.render_widget(block, rect);
+    let mut ta = ib.area.clone();
+    ta.set_cursor_line_style(ratatui::style::Style::default());
+    let text_rect = Rect::new(
+        inner.x,
+        inner.y,
+        inner.width,
+        inner.height.saturating_sub(u16::from(ib.error.is_some())),
+    );
+    frame.render_widget(&ta, text_rect);
+    if let Some(e) = &ib.error {
+        let r = Rect::new(
+            inner.x,
+            inner.y + inner.height.saturating_sub(1),
+            inner.width,
+            1,
+        );
+        frame.render_widget(
+            Paragraph::new(Span::styled(one_line(e, inner.width as usize), theme.error)),
+            r,
+        );
+    }
+}

@@ -1,0 +1,238 @@
+//! The list panes: questions by status, chat and participants.
+
+use super::Theme;
+use crate::app::layout::inner_rows;
+use crate::app::{App, PaneKind};
+use crate::domain::{MyVote, Question, Status};
+use crate::text::{one_line, width};
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::style::Style;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Paragraph};
+
+pub fn status_style(theme: &Theme, s: Status) -> Style {
+    match s {
+        Status::Pending => theme.pending,
+        Status::Selected => theme.selected,
+        Status::Answered => theme.answered,
+        Status::Rejected => theme.rejected,
+    }
+}
+
+fn block<'a>(title: String, focused: bool, theme: &Theme, title_style: Style) -> Block<'a> {
+    Block::default()
+        .borders(Borders::ALL)
+        .border_style(if focused {
+            theme.focus_border
+        } else {
+            theme.border
+        })
+        .title(Span::styled(
+            title,
+            if focused {
+                title_style.patch(theme.accent)
+            } else {
+                title_style
+            },
+        ))
+}
+
+pub fn pane(frame: &mut Frame, rect: Rect, kind: PaneKind, app: &App, theme: &Theme) {
+    let focused = app.focus == kind;
+    match kind {
+        PaneKind::Chat => return chat(frame, rect, app, theme, focused),
+        PaneKind::People => return people(frame, rect, app, theme, focused),
+        _ => {}
+    }
+    let status = match kind {
+        PaneKind::Pending => Status::Pending,
+        PaneKind::Selected => Status::Selected,
+        PaneKind::Answered => Status::Answered,
+        _ => Status::Rejected,
+    };
+    let mut title = format!(" {} ({}) ", kind.title(), app.queue.count(status));
+    if kind == PaneKind::Pending && app.frozen.is_some() {
+        title.push_str(&format!("❄ frozen, +{} new ", app.frozen_new.len()));
+    }
+    let b = block(title, focused, theme, status_style(theme, status));
+    let inner = b.inner(rect);
+    frame.render_widget(b, rect);
+    let state = app.pane(kind);
+    let rows = inner_rows(rect);
+    let multi = app.sources.len() > 1;
+    let lines: Vec<Line> = app
+        .queue
+        .iter_from(status, state.top.as_ref())
+        .filter(|e| app.matches(&e.view))
+        .take(rows)
+        .map(|e| {
+            let is_cursor = state.cursor.as_ref() == Some(&e.view.key());
+            let style = match (is_cursor, focused) {
+                (true, true) => theme.cursor,
+                (true, false) => theme.cursor_unfocused,
+                _ => Style::default(),
+            };
+            question_line(
+                app,
+                &e.view,
+                e.inflight > 0,
+                inner.width as usize,
+                multi,
+                theme,
+                style,
+            )
+        })
+        .collect();
+    if lines.is_empty() {
+        let hint = match (kind, app.filter.is_some()) {
+            (_, true) => "no question matches the filter",
+            (PaneKind::Pending, _) => "waiting for questions…",
+            (PaneKind::Selected, _) => "approve with a",
+            _ => "",
+        };
+        frame.render_widget(Paragraph::new(Span::styled(hint, theme.dim)), inner);
+        return;
+    }
+    frame.render_widget(Paragraph::new(lines), inner);
+}
+
+fn question_line<'a>(
+    app: &App,
+    q: &Question,
+    inflight: bool,
+    width_cells: usize,
+    multi: bool,
+    theme: &Theme,
+    row_style: Style,
+) -> Line<'a> {
+    let (flag, flag_style) = if q.on_air {
+        ("● ", theme.on_air)
+    } else if inflight {
+        ("⋯ ", theme.inflight)
+    } else {
+        ("  ", Style::default())
+    };
+    let mine = match q.my_vote {
+        MyVote::Up => "▲",
+        MyVote::Down => "▼",
+        MyVote::None => " ",
+    };
+    let votes = format!("{:>4}{mine} ", q.votes);
+    let src = if multi {
+        format!(" [{}]", one_line(app.source_name(q.source), 12))
+    } else {
+        String::new()
+    };
+    let author = q
+        .author
+        .as_deref()
+        .map(|a| format!(" — {}", one_line(a, 16)))
+        .unwrap_or_default();
+    let fixed = width(flag) + width(&votes) + width(&src);
+    let room = width_cells.saturating_sub(fixed);
+    let text = one_line(&q.text, room);
+    let author = one_line(&author, room.saturating_sub(width(&text)));
+    let pad = width_cells.saturating_sub(fixed + width(&text) + width(&author));
+    Line::from(vec![
+        Span::styled(flag, flag_style.patch(row_style)),
+        Span::styled(votes, theme.dim.patch(row_style)),
+        Span::styled(text, theme.text.patch(row_style)),
+        Span::styled(author, theme.dim.patch(row_style)),
+        Span::styled(" ".repeat(pad), row_style),
+        Span::styled(src, theme.dim.patch(row_style)),
+    ])
+}
+
+fn chat(frame: &mut Frame, rect: Rect, app: &App, theme: &Theme, focused: bool) {
+    let open = app
+        .chat_source()
+        .and_then(|s| app.source(s))
+        .and_then(|s| s.chat_open);
+    let state = if open == Some(false) { " closed" } else { "" };
+    let b = block(
+        format!(" Chat ({}){state} ", app.chat.len()),
+        focused,
+        theme,
+        theme.accent,
+    );
+    let inner = b.inner(rect);
+    frame.render_widget(b, rect);
+    let st = app.pane(PaneKind::Chat);
+    let w = inner.width as usize;
+    let lines: Vec<Line> = app
+        .chat
+        .iter()
+        .enumerate()
+        .skip(st.top_row)
+        .take(inner_rows(rect))
+        .map(|(i, m)| {
+            let style = if i == st.row && focused {
+                theme.cursor
+            } else {
+                Style::default()
+            };
+            let time = chrono::DateTime::from_timestamp_millis(m.created)
+                .map(|t| t.with_timezone(&chrono::Local).format("%H:%M ").to_string())
+                .unwrap_or_default();
+            let who = format!("{}: ", one_line(m.author.as_deref().unwrap_or("guest"), 14));
+            let reply = if m.reply_to.is_some() { "↳ " } else { "" };
+            let room = w.saturating_sub(width(&time) + width(&who) + width(reply));
+            let text = one_line(&m.text, room);
+            let pad = room.saturating_sub(width(&text));
+            Line::from(vec![
+                Span::styled(time, theme.dim.patch(style)),
+                Span::styled(reply, theme.dim.patch(style)),
+                Span::styled(who, theme.accent.patch(style)),
+                Span::styled(text, theme.text.patch(style)),
+                Span::styled(" ".repeat(pad), style),
+            ])
+        })
+        .collect();
+    frame.render_widget(Paragraph::new(lines), inner);
+}
+
+fn people(frame: &mut Frame, rect: Rect, app: &App, theme: &Theme, focused: bool) {
+    let b = block(
+        format!(" People ({}) ", app.people.len()),
+        focused,
+        theme,
+        theme.accent,
+    );
+    let inner = b.inner(rect);
+    frame.render_widget(b, rect);
+    let st = app.pane(PaneKind::People);
+    let w = inner.width as usize;
+    let lines: Vec<Line> = app
+        .people
+        .iter()
+        .enumerate()
+        .skip(st.top_row)
+        .take(inner_rows(rect))
+        .map(|(i, p)| {
+            let style = if i == st.row && focused {
+                theme.cursor
+            } else {
+                Style::default()
+            };
+            let role = match p.role {
+                crate::domain::Role::Moderator => "mod ",
+                crate::domain::Role::Participant => "    ",
+            };
+            let name = one_line(&p.name, 24);
+            let email = one_line(
+                p.email.as_deref().unwrap_or(""),
+                w.saturating_sub(width(&name) + 6),
+            );
+            let pad = w.saturating_sub(width(role) + width(&name) + 1 + width(&email));
+            Line::from(vec![
+                Span::styled(role, theme.on_air.patch(style)),
+                Span::styled(name, theme.text.patch(style)),
+                Span::styled(" ", style),
+                Span::styled(email, theme.dim.patch(style)),
+                Span::styled(" ".repeat(pad), style),
+            ])
+        })
+        .collect();
+    frame.render_widget(Paragraph::new(lines), inner);
+}
