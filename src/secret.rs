@@ -109,7 +109,9 @@ impl SecretSource {
         match set.len() {
             0 => Ok(None),
             1 => Ok(set.into_iter().next()),
-            _ => Err(format!("set only one of `{what}`, `{what}_env` and `{what}_cmd`")),
+            _ => Err(format!(
+                "set only one of `{what}`, `{what}_env` and `{what}_cmd`"
+            )),
         }
     }
 
