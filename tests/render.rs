@@ -1,0 +1,169 @@
+//! Snapshots of the rendered screen (text and styles) at 80x24 and 120x40
+//! for each built-in theme, plus properties every frame must hold.
+
+use qadeck::app::{App, Event, KeyMap, SourceView};
+use qadeck::domain::{MyVote, Question, SourceId, Status};
+use qadeck::provider::{Capabilities, Delivery, Feed, SourceFeed, VoteKind};
+use qadeck::text::sanitize;
+use qadeck::ui::{self, Theme};
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+use ratatui_textarea::{Input, Key};
+
+const NOW: i64 = 1_764_000_000_000;
+
+fn caps() -> Capabilities {
+    Capabilities {
+        questions: true,
+        server_statuses: Status::ALL.to_vec(),
+        delete: true,
+        vote: VoteKind::Toggle,
+        submit_question: true,
+        delivery: Delivery::Stream,
+        open_close: true,
+        ..Capabilities::none()
+    }
+}
+
+fn q(id: u32, text: &str, author: Option<&str>, votes: i64, age_s: i64) -> Question {
+    Question {
+        source: SourceId(0),
+        id: format!("q{id}"),
+        text: sanitize(text),
+        author: author.map(sanitize),
+        votes,
+        my_vote: MyVote::None,
+        status: Status::Pending,
+        on_air: false,
+        created: NOW - age_s * 1000,
+        updated: NOW - age_s * 1000,
+    }
+}
+
+fn sample() -> App {
+    let mut app = App::new(
+        vec![SourceView::new("keynote", caps(), true)],
+        KeyMap::default(),
+        "snap".into(),
+        NOW,
+    );
+    let qs = vec![
+        q(
+            1,
+            "What is the roadmap for the next release?",
+            Some("Ana"),
+            12,
+            300,
+        ),
+        q(
+            2,
+            "次のバージョンはいつリリースされますか？",
+            Some("佐藤"),
+            4,
+            200,
+        ),
+        q(3, "متى سيتم دعم اللغة العربية بالكامل؟", None, 7, 150),
+        q(
+            4,
+            "Great talk! 🎉 How do I get started as a beginner? 👩‍💻",
+            Some("Zoë"),
+            2,
+            90,
+        ),
+        q(
+            5,
+            "How do you test this against real traffic without risking production? I'm asking because our team tried something similar last year.",
+            Some("Kwame"),
+            0,
+            30,
+        ),
+        q(
+            6,
+            "\x1b[2J\x1b]52;c;cm0gLXJmIH4vKgo=\x07 clipboard \u{202e}evil",
+            Some("Mallory\x1b[8m"),
+            1,
+            10,
+        ),
+    ];
+    app.update(Event::Feed(SourceFeed {
+        source: SourceId(0),
+        feed: Feed::Snapshot(qs),
+    }));
+    app.update(Event::Feed(SourceFeed {
+        source: SourceId(0),
+        feed: Feed::Connection(qadeck::provider::Connection::Live),
+    }));
+    app.update(Event::Tick { now: NOW });
+    // Approve two, put one on air, answer one: every pane has something.
+    for k in ['a', 'a', 'j', 'd'] {
+        app.update(Event::Key(Input {
+            key: Key::Char(k),
+            ..Input::default()
+        }));
+    }
+    app.toast = None;
+    app
+}
+
+fn render(app: &mut App, w: u16, h: u16, theme: &Theme) -> Terminal<TestBackend> {
+    app.update(Event::Resize {
+        width: w,
+        height: h,
+    });
+    let mut term = Terminal::new(TestBackend::new(w, h)).unwrap();
+    term.draw(|f| ui::draw(f, app, theme)).unwrap();
+    term
+}
+
+#[test]
+fn main_screen_snapshots() {
+    for theme_name in ui::theme::built_in_names() {
+        let theme = Theme::builtin(theme_name);
+        for (w, h) in [(80, 24), (120, 40)] {
+            let mut app = sample();
+            let term = render(&mut app, w, h, &theme);
+            insta::assert_snapshot!(
+                format!("main_{theme_name}_{w}x{h}_text"),
+                term.backend().to_string()
+            );
+            insta::assert_debug_snapshot!(
+                format!("main_{theme_name}_{w}x{h}_styles"),
+                term.backend().buffer()
+            );
+        }
+    }
+}
+
+#[test]
+fn help_overlay_snapshot() {
+    let mut app = sample();
+    app.update(Event::Key(Input {
+        key: Key::Char('?'),
+        ..Input::default()
+    }));
+    let term = render(&mut app, 120, 40, &Theme::builtin("dark"));
+    insta::assert_snapshot!("help_120x40", term.backend().to_string());
+}
+
+/// No cell of any frame holds a control character, whatever the audience wrote.
+#[test]
+fn hostile_text_never_reaches_cells_raw() {
+    let mut app = sample();
+    for (w, h) in [(80, 24), (120, 40), (40, 10)] {
+        let term = render(&mut app, w, h, &Theme::builtin("dark"));
+        for cell in term.backend().buffer().content() {
+            let s = cell.symbol();
+            assert!(qadeck::text::is_terminal_safe(s), "unsafe cell {s:?}");
+        }
+    }
+}
+
+/// Tiny and odd sizes never panic.
+#[test]
+fn any_size_renders() {
+    let theme = Theme::builtin("dark");
+    for (w, h) in [(1, 1), (10, 3), (20, 5), (80, 24), (200, 60), (33, 17)] {
+        let mut app = sample();
+        render(&mut app, w, h, &theme);
+    }
+}
