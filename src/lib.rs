@@ -4,12 +4,15 @@
 //! draws; [`runtime`] is the one event loop that joins them.
 
 pub mod app;
+pub mod commands;
 pub mod config;
 pub mod domain;
 pub mod logging;
 pub mod ndjson;
 pub mod outbox;
 pub mod provider;
+pub mod runtime;
 pub mod secret;
+pub mod store;
 pub mod text;
 pub mod ui;

@@ -1,1 +1,232 @@
-fn main(){}
+//! qadeck's command line: parsing only; the work is in the library.
+
+use clap::{Parser, Subcommand};
+use qadeck::commands::{self, Context, DemoOptions, ModerateOptions};
+use qadeck::provider::demo::Settings as DemoSettings;
+use std::io::Read;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+#[derive(Parser)]
+#[command(
+    name = "qadeck",
+    version,
+    about = "Keyboard-first console for moderating live audience Q&A"
+)]
+struct Cli {
+    /// Config file (default: the platform config dir; `qadeck config path` prints it).
+    #[arg(long, global = true, value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// Durable store (outbox, journal, local state); default: the data dir.
+    #[arg(long, global = true, value_name = "FILE")]
+    store: Option<PathBuf>,
+    /// Theme: dark, light, high-contrast, or a file in <config dir>/themes/.
+    #[arg(long, global = true, value_name = "NAME")]
+    theme: Option<String>,
+    #[command(subcommand)]
+    command: Option<Cmd>,
+}
+
+#[derive(Subcommand)]
+enum Cmd {
+    /// Moderate a simulated live audience: no account needed.
+    Demo {
+        /// New questions a second.
+        #[arg(long, default_value_t = 1.0)]
+        rate: f64,
+        /// Seed for a reproducible audience.
+        #[arg(long)]
+        seed: Option<u64>,
+        /// Mix in terminal escapes, control characters and 100 KB texts.
+        #[arg(long)]
+        hostile: bool,
+        /// Share of actions the simulated platform refuses (0..1).
+        #[arg(long, default_value_t = 0.05)]
+        fail_rate: f64,
+        /// No terminal UI: print NDJSON on stdout.
+        #[arg(long)]
+        headless: bool,
+        /// Stop after this many seconds (headless).
+        #[arg(long, value_name = "S")]
+        duration: Option<f64>,
+    },
+    /// Print one source's questions and connection changes as NDJSON.
+    Watch {
+        #[arg(long)]
+        source: String,
+        #[arg(long, value_name = "S")]
+        duration: Option<f64>,
+    },
+    /// Perform moderation actions: `ID ACTION`, or one per line with --stdin.
+    /// Actions: approve, reject, answered, pending, delete, vote, unvote, downvote, on-air.
+    Moderate {
+        #[arg(long)]
+        source: String,
+        /// Read `ID ACTION` lines from standard input.
+        #[arg(long)]
+        stdin: bool,
+        /// Exit once every action is durably queued; a later qadeck run delivers them.
+        #[arg(long)]
+        no_wait: bool,
+        /// Give up waiting for confirmation after this many seconds (actions stay queued).
+        #[arg(long, default_value_t = 60.0, value_name = "S")]
+        timeout: f64,
+        /// Question id and action.
+        #[arg(num_args = 0..=2, value_names = ["ID", "ACTION"])]
+        args: Vec<String>,
+    },
+    /// List the events a source's credentials can see.
+    Events {
+        #[arg(long)]
+        source: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Print the audit journal: who did what to which item, when, and the outcome.
+    Journal {
+        #[arg(long)]
+        json: bool,
+        #[arg(long, default_value_t = 200)]
+        limit: usize,
+    },
+    /// Config file helpers.
+    Config {
+        #[command(subcommand)]
+        what: ConfigCmd,
+    },
+}
+
+#[derive(Subcommand)]
+enum ConfigCmd {
+    /// Print where the config file is read from.
+    Path,
+}
+
+fn seconds(s: Option<f64>) -> Result<Option<Duration>, String> {
+    match s {
+        None => Ok(None),
+        Some(v) if v.is_finite() && v >= 0.0 => Ok(Some(Duration::from_secs_f64(v))),
+        Some(v) => Err(format!(
+            "a duration must be a number of seconds >= 0, not {v}"
+        )),
+    }
+}
+
+async fn run(cli: Cli) -> anyhow::Result<bool> {
+    let command = match cli.command {
+        // Works even when the config file is broken: it says where to look.
+        Some(Cmd::Config {
+            what: ConfigCmd::Path,
+        }) => {
+            println!(
+                "{}",
+                cli.config
+                    .unwrap_or_else(qadeck::config::default_path)
+                    .display()
+            );
+            return Ok(true);
+        }
+        other => other,
+    };
+    qadeck::logging::init(&qadeck::config::data_dir().join("qadeck.log"));
+    let ctx = Context::load(cli.config, cli.store, cli.theme)?;
+    match command {
+        None => commands::tui(ctx).await?,
+        Some(Cmd::Demo {
+            rate,
+            seed,
+            hostile,
+            fail_rate,
+            headless,
+            duration,
+        }) => {
+            if !(rate.is_finite() && rate >= 0.0) {
+                anyhow::bail!("--rate must be a number >= 0");
+            }
+            if !(0.0..=1.0).contains(&fail_rate) {
+                anyhow::bail!("--fail-rate must be between 0 and 1");
+            }
+            let settings = DemoSettings {
+                rate,
+                seed,
+                hostile,
+                fail_rate,
+                ..DemoSettings::default()
+            };
+            let duration = seconds(duration).map_err(anyhow::Error::msg)?;
+            commands::demo(
+                ctx,
+                DemoOptions {
+                    settings,
+                    headless,
+                    duration,
+                },
+            )
+            .await?
+        }
+        Some(Cmd::Watch { source, duration }) => {
+            commands::watch(ctx, &source, seconds(duration).map_err(anyhow::Error::msg)?).await?
+        }
+        Some(Cmd::Moderate {
+            source,
+            stdin,
+            no_wait,
+            timeout,
+            args,
+        }) => {
+            let actions = if stdin {
+                if !args.is_empty() {
+                    anyhow::bail!("give actions either as arguments or with --stdin, not both");
+                }
+                let mut text = String::new();
+                std::io::stdin().read_to_string(&mut text)?;
+                commands::parse_action_lines(&text)?
+            } else if args.len() == 2 {
+                commands::parse_action_lines(&args.join(" "))?
+            } else {
+                anyhow::bail!("expected `ID ACTION` (or --stdin)");
+            };
+            let timeout = seconds(Some(timeout))
+                .map_err(anyhow::Error::msg)?
+                .unwrap_or_default();
+            return commands::moderate(
+                ctx,
+                ModerateOptions {
+                    source,
+                    actions,
+                    no_wait,
+                    timeout,
+                },
+            )
+            .await;
+        }
+        Some(Cmd::Events { source, json }) => commands::events(ctx, &source, json).await?,
+        Some(Cmd::Journal { json, limit }) => commands::journal(ctx, json, limit)?,
+        Some(Cmd::Config { .. }) => {}
+    }
+    Ok(true)
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let rt = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match rt.block_on(run(cli)) {
+        Ok(true) => ExitCode::SUCCESS,
+        Ok(false) => ExitCode::FAILURE,
+        Err(e) => {
+            eprintln!("error: {}", qadeck::secret::redact(&format!("{e:#}")));
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -233,13 +233,17 @@ impl KeyMap {
         self.bindings.get(chord).copied()
     }
 
-    /// Keys bound to an action, for help and the key bar.
+    /// Keys bound to an action, for help and the key bar: plain keys
+    /// first, then named keys, then chords with modifiers.
     pub fn keys_for(&self, action: Action) -> Vec<String> {
-        self.bindings
+        let mut keys: Vec<&KeyChord> = self
+            .bindings
             .iter()
             .filter(|(_, a)| **a == action)
-            .map(|(k, _)| k.name())
-            .collect()
+            .map(|(k, _)| k)
+            .collect();
+        keys.sort_by_key(|k| (k.ctrl || k.alt, !matches!(k.code, KeyCode::Char(_))));
+        keys.into_iter().map(KeyChord::name).collect()
     }
 
     /// The first key of an action, or `-` when unbound.

@@ -462,3 +462,37 @@ fn help_overlay_opens_and_closes() {
     app.update(key('x'));
     assert!(app.overlay.is_none());
 }
+
+#[test]
+fn keys_in_sequence_keep_a_cursor() {
+    let qs = (0..6).map(|i| q(&format!("q{i}"), i, 0)).collect();
+    let mut app = app_with(caps_full(), qs);
+    for e in [
+        key('a'),
+        key('a'),
+        special(Key::Tab),
+        key('o'),
+        key('n'),
+        key('u'),
+        key('v'),
+    ] {
+        app.update(e);
+        confirm_all(&mut app);
+    }
+    app.update(Event::Key(Input {
+        key: Key::Tab,
+        shift: true,
+        ..Input::default()
+    }));
+    assert_eq!(app.focus, PaneKind::Pending);
+    assert!(
+        app.current().is_some(),
+        "pending cursor lost: {:?}",
+        app.pane(PaneKind::Pending)
+    );
+    app.update(key('r'));
+    app.update(key('R'));
+    assert!(app.current().is_some());
+    app.update(key('d'));
+    assert_eq!(app.queue.count(Status::Answered), 1);
+}

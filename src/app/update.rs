@@ -1103,8 +1103,7 @@ impl App {
                 }
                 self.people.retain(|p| p.source != source);
                 self.people.extend(list);
-                self.people
-                    .sort_by(|a, b| a.name.to_lowercase().cmp(&b.name.to_lowercase()));
+                self.people.sort_by_key(|p| p.name.to_lowercase());
             }
             Feed::Budget(b) => {
                 if let Some(s) = self.sources.get_mut(idx) {

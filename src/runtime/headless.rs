@@ -1,0 +1,99 @@
+//! Headless runs (`demo --headless`, `watch`): the same session and core,
+//! printing NDJSON instead of drawing. Ends on duration, SIGINT or SIGTERM
+//! with a summary line.
+
+use super::{Inbox, Session};
+use crate::app::Event;
+use crate::ndjson;
+use crate::provider::{Connection, Feed, now_ms};
+use std::io::Write;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+pub struct Options {
+    pub duration: Option<Duration>,
+    /// Print `status` lines on connection changes.
+    pub status_lines: bool,
+    /// The demo's count of questions it produced, for the summary.
+    pub generated: Option<Arc<AtomicU64>>,
+}
+
+/// Runs until done; returns an error only when stdout is gone.
+pub async fn run(mut session: Session, mut inbox: Inbox, opts: Options) -> anyhow::Result<()> {
+    session.app.track_changes();
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::new(stdout.lock());
+    let deadline = async {
+        match opts.duration {
+            Some(d) => tokio::time::sleep(d).await,
+            None => std::future::pending().await,
+        }
+    };
+    tokio::pin!(deadline);
+    let mut term = signal_term()?;
+    loop {
+        let event = tokio::select! {
+            _ = &mut deadline => break,
+            _ = tokio::signal::ctrl_c() => break,
+            _ = term.recv() => break,
+            Some(f) = inbox.feed.recv() => Event::Feed(f),
+            Some(r) = inbox.reports.recv() => Event::Op(r),
+            Some(m) = inbox.misc.recv() => m,
+        };
+        handle(&mut session, event, &opts, &mut out)?;
+        while let Some(e) = inbox.try_next() {
+            handle(&mut session, e, &opts, &mut out)?;
+        }
+        out.flush()?;
+    }
+    // Stop the producers first, then take everything they sent: the summary
+    // counts exactly what the core holds.
+    session.shutdown().await;
+    while let Some(e) = inbox.try_next() {
+        handle(&mut session, e, &opts, &mut out)?;
+    }
+    let generated = opts.generated.as_ref().map(|g| g.load(Ordering::SeqCst));
+    writeln!(out, "{}", ndjson::summary(&session.app, generated))?;
+    out.flush()?;
+    Ok(())
+}
+
+fn handle(
+    session: &mut Session,
+    event: Event,
+    opts: &Options,
+    out: &mut impl Write,
+) -> anyhow::Result<()> {
+    let status: Option<(crate::domain::SourceId, Connection)> = match &event {
+        Event::Feed(sf) => match &sf.feed {
+            Feed::Connection(c) => Some((sf.source, c.clone())),
+            _ => None,
+        },
+        _ => None,
+    };
+    session.handle(event);
+    if opts.status_lines
+        && let Some((source, c)) = status
+    {
+        writeln!(
+            out,
+            "{}",
+            ndjson::status(session.source_name(source), &c, now_ms())
+        )?;
+    }
+    for key in session.app.take_changes() {
+        let name = session.source_name(key.source).to_string();
+        let line = match session.app.queue.get(&key) {
+            Some(e) => ndjson::question(&name, &e.view, e.inflight > 0),
+            None => ndjson::question_gone(&name, &key.id),
+        };
+        writeln!(out, "{line}")?;
+    }
+    Ok(())
+}
+
+#[cfg(unix)]
+fn signal_term() -> std::io::Result<tokio::signal::unix::Signal> {
+    tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+}

@@ -1,0 +1,383 @@
+//! The one event loop: it owns the [`App`], feeds it terminal input,
+//! provider feeds, outbox reports and timer ticks, and carries out the
+//! commands `update` returns. Network work always runs in spawned tasks, so
+//! the loop never waits on the network; the store is local SQLite.
+
+pub mod headless;
+pub mod terminal;
+pub mod tui;
+
+use crate::app::{App, Command, Event, KeyMap, Overlay, QueuedOp, SourceView};
+use crate::config::Moderator;
+use crate::domain::{QKey, SourceId};
+use crate::outbox::{OpReport, Worker};
+use crate::provider::{BuildCtx, Provider, ProviderError, SourceFeed, SourceSettings, now_ms};
+use crate::store::{NewOp, Store};
+use std::sync::Arc;
+use tokio::sync::{Notify, mpsc};
+use tokio::task::JoinHandle;
+
+/// How a source enters a session.
+pub enum SourceInput {
+    /// From the config; built (secrets resolved) when the session starts.
+    Settings(SourceSettings),
+    /// Already built (the demo command).
+    Built {
+        name: String,
+        event: String,
+        provider: Arc<dyn Provider>,
+    },
+}
+
+struct Slot {
+    name: String,
+    event: Option<String>,
+    settings: Option<SourceSettings>,
+    provider: Option<Arc<dyn Provider>>,
+    tasks: Vec<JoinHandle<()>>,
+    wake: Arc<Notify>,
+}
+
+/// The receiving ends the loop selects over, kept apart from the session so
+/// a handler can borrow the session while the others wait.
+pub struct Inbox {
+    pub feed: mpsc::Receiver<SourceFeed>,
+    pub reports: mpsc::Receiver<OpReport>,
+    pub misc: mpsc::Receiver<Event>,
+}
+
+/// A running session: the core plus everything it talks to.
+pub struct Session {
+    pub app: App,
+    slots: Vec<Slot>,
+    store: Arc<Store>,
+    moderator: Moderator,
+    feed_tx: mpsc::Sender<SourceFeed>,
+    report_tx: mpsc::Sender<OpReport>,
+    misc_tx: mpsc::Sender<Event>,
+}
+
+/// Feed events a provider may queue before it waits for the loop.
+const FEED_QUEUE: usize = 1024;
+
+impl Session {
+    /// Builds every source (a bad one stops the start with its message: the
+    /// program never runs half-configured) and the core.
+    pub fn new(
+        inputs: Vec<SourceInput>,
+        store: Arc<Store>,
+        keymap: KeyMap,
+        moderator: Moderator,
+    ) -> Result<(Session, Inbox), String> {
+        let (feed_tx, feed) = mpsc::channel(FEED_QUEUE);
+        let (report_tx, reports) = mpsc::channel(256);
+        let (misc_tx, misc) = mpsc::channel(64);
+        let mut slots = Vec::new();
+        let mut views = Vec::new();
+        for (i, input) in inputs.into_iter().enumerate() {
+            let id = SourceId(i as u16);
+            let slot = match input {
+                SourceInput::Built {
+                    name,
+                    event,
+                    provider,
+                } => Slot {
+                    name,
+                    event: Some(event),
+                    settings: None,
+                    provider: Some(provider),
+                    tasks: Vec::new(),
+                    wake: Arc::new(Notify::new()),
+                },
+                SourceInput::Settings(settings) => {
+                    let ctx = BuildCtx {
+                        source: id,
+                        moderator: moderator.clone(),
+                        event: None,
+                    };
+                    let provider = settings
+                        .build(&ctx)
+                        .map_err(|e| format!("source `{}`: {e}", settings.name()))?;
+                    Slot {
+                        name: settings.name().to_string(),
+                        event: settings.event().map(str::to_string),
+                        settings: Some(settings),
+                        provider: Some(provider),
+                        tasks: Vec::new(),
+                        wake: Arc::new(Notify::new()),
+                    }
+                }
+            };
+            let caps = slot
+                .provider
+                .as_ref()
+                .map(|p| p.capabilities())
+                .unwrap_or_else(crate::provider::Capabilities::none);
+            views.push(SourceView::new(
+                slot.name.clone(),
+                caps,
+                slot.event.is_some(),
+            ));
+            slots.push(slot);
+        }
+        let session_id = format!("{:x}{:04x}", now_ms(), rand::random::<u16>());
+        let app = App::new(views, keymap, session_id, now_ms());
+        let session = Session {
+            app,
+            slots,
+            store,
+            moderator,
+            feed_tx,
+            report_tx,
+            misc_tx,
+        };
+        Ok((
+            session,
+            Inbox {
+                feed,
+                reports,
+                misc,
+            },
+        ))
+    }
+
+    pub fn source_name(&self, id: SourceId) -> &str {
+        self.slots
+            .get(id.0 as usize)
+            .map_or("?", |s| s.name.as_str())
+    }
+
+    pub fn provider(&self, id: SourceId) -> Option<Arc<dyn Provider>> {
+        self.slots
+            .get(id.0 as usize)
+            .and_then(|s| s.provider.clone())
+    }
+
+    pub fn store(&self) -> &Arc<Store> {
+        &self.store
+    }
+
+    /// Starts feeds and delivery for every source that has an event, and
+    /// restores what the store holds. Sources without an event ask for one.
+    pub fn start(&mut self, with_feeds: bool) {
+        for i in 0..self.slots.len() {
+            let id = SourceId(i as u16);
+            if self.slots[i].event.is_some() {
+                self.start_source(id, with_feeds);
+            } else if self.app.overlay.is_none() {
+                self.app.overlay = Some(Overlay::Picker {
+                    source: id,
+                    events: None,
+                    row: 0,
+                });
+                self.execute(vec![Command::LoadEvents(id)]);
+            }
+        }
+    }
+
+    fn start_source(&mut self, id: SourceId, with_feed: bool) {
+        let idx = id.0 as usize;
+        let (name, event) = (
+            self.slots[idx].name.clone(),
+            self.slots[idx].event.clone().unwrap_or_default(),
+        );
+        let Some(provider) = self.slots[idx].provider.clone() else {
+            return;
+        };
+        // What this machine remembers: local states and undelivered actions.
+        let local = match self.store.local_states(&name, &event) {
+            Ok(map) => map
+                .into_iter()
+                .map(|(qid, l)| {
+                    (
+                        QKey {
+                            source: id,
+                            id: qid,
+                        },
+                        l,
+                    )
+                })
+                .collect(),
+            Err(e) => {
+                self.app.last_error = Some(format!("store: {e}"));
+                Vec::new()
+            }
+        };
+        let ops = match self.store.pending(Some(&name)) {
+            Ok(rows) => rows
+                .into_iter()
+                .filter(|r| r.event == event)
+                .map(|r| QueuedOp {
+                    op_id: r.op_id,
+                    source: id,
+                    op: r.op,
+                })
+                .collect(),
+            Err(e) => {
+                self.app.last_error = Some(format!("store: {e}"));
+                Vec::new()
+            }
+        };
+        self.app.update(Event::Restored { ops, local });
+        let slot = &mut self.slots[idx];
+        if with_feed {
+            let tx = crate::provider::FeedTx::new(id, self.feed_tx.clone());
+            let p = provider.clone();
+            slot.tasks
+                .push(tokio::spawn(async move { p.run_feed(tx).await }));
+        }
+        let worker = Worker::new(
+            self.store.clone(),
+            name,
+            provider,
+            slot.wake.clone(),
+            self.report_tx.clone(),
+        );
+        slot.tasks.push(tokio::spawn(worker.run()));
+    }
+
+    /// Feeds one event to the core and carries out its commands.
+    pub fn handle(&mut self, event: Event) {
+        if let Event::Key(k) = &event {
+            tracing::debug!(key = ?k.key, ctrl = k.ctrl, alt = k.alt, "key");
+        }
+        let cmds = self.app.update(event);
+        self.execute(cmds);
+    }
+
+    pub fn execute(&mut self, cmds: Vec<Command>) {
+        for cmd in cmds {
+            match cmd {
+                Command::Send(q) => self.enqueue(q),
+                Command::SaveLocal { key, local } => {
+                    let Some(slot) = self.slots.get(key.source.0 as usize) else {
+                        continue;
+                    };
+                    let event = slot.event.clone().unwrap_or_default();
+                    if let Err(e) = self.store.set_local(&slot.name, &event, &key.id, &local) {
+                        tracing::error!("store: {e}");
+                        self.app.last_error =
+                            Some(format!("could not save on-air/local state: {e}"));
+                    }
+                }
+                Command::RetryOp { op_id } => {
+                    if let Err(e) = self.store.requeue(&op_id, &self.moderator.name, now_ms()) {
+                        self.app.last_error = Some(format!("store: {e}"));
+                    }
+                    self.wake_all();
+                }
+                Command::DropOp { op_id } => {
+                    if let Err(e) = self.store.discard(&op_id, &self.moderator.name, now_ms()) {
+                        self.app.last_error = Some(format!("store: {e}"));
+                    }
+                }
+                Command::LoadAccountInfo(id) => {
+                    let (Some(p), tx) = (self.provider(id), self.misc_tx.clone()) else {
+                        continue;
+                    };
+                    tokio::spawn(async move {
+                        let rows = p.account_info().await.map_err(|e| e.to_string());
+                        let _ = tx.send(Event::AccountInfo { source: id, rows }).await;
+                    });
+                }
+                Command::LoadEvents(id) => {
+                    let (Some(p), tx) = (self.provider(id), self.misc_tx.clone()) else {
+                        continue;
+                    };
+                    tokio::spawn(async move {
+                        let events = p.list_events().await.map_err(|e| e.to_string());
+                        let _ = tx.send(Event::Events { source: id, events }).await;
+                    });
+                }
+                Command::PickEvent { source, event } => self.pick_event(source, event),
+                Command::Quit => {}
+            }
+        }
+    }
+
+    /// Writes the action to the outbox before anything is sent; if even
+    /// that fails, the core hears it as a failure and rolls back.
+    fn enqueue(&mut self, q: QueuedOp) {
+        let Some(slot) = self.slots.get(q.source.0 as usize) else {
+            return;
+        };
+        let new = NewOp {
+            op_id: q.op_id.clone(),
+            source: slot.name.clone(),
+            event: slot.event.clone().unwrap_or_default(),
+            op: q.op,
+            actor: self.moderator.name.clone(),
+            created: now_ms(),
+        };
+        match self.store.enqueue(&new) {
+            Ok(()) => slot.wake.notify_one(),
+            Err(e) => {
+                tracing::error!("outbox: {e}");
+                let error = ProviderError::Invalid(format!("could not write the outbox: {e}"));
+                self.app.update(Event::Op(OpReport::Failed {
+                    op_id: q.op_id,
+                    error,
+                }));
+            }
+        }
+    }
+
+    fn wake_all(&self) {
+        for s in &self.slots {
+            s.wake.notify_one();
+        }
+    }
+
+    fn pick_event(&mut self, id: SourceId, event: String) {
+        let idx = id.0 as usize;
+        let Some(settings) = self.slots.get(idx).and_then(|s| s.settings.clone()) else {
+            return;
+        };
+        let ctx = BuildCtx {
+            source: id,
+            moderator: self.moderator.clone(),
+            event: Some(event.clone()),
+        };
+        match settings.build(&ctx) {
+            Ok(p) => {
+                let slot = &mut self.slots[idx];
+                slot.provider = Some(p.clone());
+                slot.event = Some(event);
+                self.app.sources[idx].caps = p.capabilities();
+                self.app.sources[idx].has_event = true;
+                self.start_source(id, true);
+            }
+            Err(e) => self.app.last_error = Some(format!("{}: {e}", settings.name())),
+        }
+    }
+
+    /// Stops feeds and workers (waiting until they are gone, so nothing more
+    /// arrives) and lets providers log out.
+    pub async fn shutdown(&mut self) {
+        for slot in &mut self.slots {
+            for t in slot.tasks.drain(..) {
+                t.abort();
+                let _ = t.await;
+            }
+        }
+        for slot in &self.slots {
+            if let Some(p) = &slot.provider {
+                let _ = tokio::time::timeout(std::time::Duration::from_secs(3), p.shutdown()).await;
+            }
+        }
+    }
+}
+
+impl Inbox {
+    /// Takes whatever is already waiting, without blocking: many feed events
+    /// become one redraw.
+    pub fn try_next(&mut self) -> Option<Event> {
+        if let Ok(r) = self.reports.try_recv() {
+            return Some(Event::Op(r));
+        }
+        if let Ok(f) = self.feed.try_recv() {
+            return Some(Event::Feed(f));
+        }
+        self.misc.try_recv().ok()
+    }
+}

@@ -1,0 +1,186 @@
+//! The terminal: raw mode and the alternate screen, restored on every exit
+//! path (normal, error, panic), and a backend that writes nothing when a
+//! frame changed nothing and wraps every real frame in synchronized-output
+//! brackets (DEC mode 2026), so a slow SSH link never shows a torn frame.
+
+use ratatui::backend::{Backend, ClearType, CrosstermBackend, WindowSize};
+use ratatui::buffer::Cell;
+use ratatui::layout::{Position, Size};
+use std::cell::RefCell;
+use std::io::{self, Write};
+use std::rc::Rc;
+
+const SYNC_BEGIN: &[u8] = b"\x1b[?2026h";
+const SYNC_END: &[u8] = b"\x1b[?2026l";
+
+/// The bytes of one frame, shared between the crossterm backend that writes
+/// them and the [`SyncBackend`] that decides whether to send them.
+#[derive(Clone, Default)]
+struct FrameBuf(Rc<RefCell<Vec<u8>>>);
+
+impl Write for FrameBuf {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.0.borrow_mut().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Buffers one frame and decides at flush whether it is worth sending.
+pub struct SyncBackend<W: Write> {
+    inner: CrosstermBackend<FrameBuf>,
+    frame: FrameBuf,
+    out: W,
+    changed: bool,
+}
+
+impl<W: Write> SyncBackend<W> {
+    pub fn new(out: W) -> SyncBackend<W> {
+        let frame = FrameBuf::default();
+        SyncBackend {
+            inner: CrosstermBackend::new(frame.clone()),
+            frame,
+            out,
+            changed: false,
+        }
+    }
+
+    /// The underlying writer (tests inspect what reached the "terminal").
+    pub fn writer(&self) -> &W {
+        &self.out
+    }
+}
+
+impl<W: Write> Backend for SyncBackend<W> {
+    type Error = io::Error;
+
+    fn draw<'a, I>(&mut self, content: I) -> io::Result<()>
+    where
+        I: Iterator<Item = (u16, u16, &'a Cell)>,
+    {
+        let mut content = content.peekable();
+        if content.peek().is_some() {
+            self.changed = true;
+            self.inner.draw(content)?;
+        }
+        Ok(())
+    }
+
+    fn hide_cursor(&mut self) -> io::Result<()> {
+        self.inner.hide_cursor()
+    }
+
+    fn show_cursor(&mut self) -> io::Result<()> {
+        self.inner.show_cursor()
+    }
+
+    fn get_cursor_position(&mut self) -> io::Result<Position> {
+        Ok(Position::ORIGIN)
+    }
+
+    fn set_cursor_position<P: Into<Position>>(&mut self, position: P) -> io::Result<()> {
+        self.inner.set_cursor_position(position)
+    }
+
+    fn clear(&mut self) -> io::Result<()> {
+        self.changed = true;
+        self.inner.clear()
+    }
+
+    fn clear_region(&mut self, clear_type: ClearType) -> io::Result<()> {
+        self.changed = true;
+        self.inner.clear_region(clear_type)
+    }
+
+    fn size(&self) -> io::Result<Size> {
+        self.inner.size()
+    }
+
+    fn window_size(&mut self) -> io::Result<WindowSize> {
+        self.inner.window_size()
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Backend::flush(&mut self.inner)?;
+        let buf = std::mem::take(&mut *self.frame.0.borrow_mut());
+        if self.changed {
+            self.out.write_all(SYNC_BEGIN)?;
+            self.out.write_all(&buf)?;
+            self.out.write_all(SYNC_END)?;
+            self.out.flush()?;
+        }
+        self.changed = false;
+        Ok(())
+    }
+}
+
+/// Enters raw mode, the alternate screen and mouse capture.
+pub fn enter() -> io::Result<()> {
+    crossterm::terminal::enable_raw_mode()?;
+    crossterm::execute!(
+        io::stdout(),
+        crossterm::terminal::EnterAlternateScreen,
+        crossterm::event::EnableMouseCapture,
+        crossterm::cursor::Hide
+    )
+}
+
+/// Undoes [`enter`]; safe to call more than once and from a panic hook.
+pub fn restore() {
+    let _ = crossterm::execute!(
+        io::stdout(),
+        crossterm::event::DisableMouseCapture,
+        crossterm::terminal::LeaveAlternateScreen,
+        crossterm::cursor::Show
+    );
+    let _ = crossterm::terminal::disable_raw_mode();
+}
+
+/// Restores the terminal before the default panic message prints, and
+/// scrubs secrets from the message.
+pub fn install_panic_hook() {
+    // Replaces the default hook, whose message would print the secret.
+    std::panic::set_hook(Box::new(move |info| {
+        restore();
+        let msg = crate::secret::redact(&info.to_string());
+        tracing::error!("panic: {msg}");
+        eprintln!(
+            "qadeck crashed: {msg}\nQueued actions are safe in the outbox and will be sent on the next start."
+        );
+    }));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ratatui::Terminal;
+    use ratatui::widgets::Paragraph;
+
+    #[test]
+    fn unchanged_frame_writes_nothing_and_frames_are_bracketed() {
+        let backend = SyncBackend::new(Vec::new());
+        let mut term = Terminal::with_options(
+            backend,
+            ratatui::TerminalOptions {
+                viewport: ratatui::Viewport::Fixed(ratatui::layout::Rect::new(0, 0, 10, 2)),
+            },
+        )
+        .unwrap();
+        term.draw(|f| f.render_widget(Paragraph::new("hi"), f.area()))
+            .unwrap();
+        let first = term.backend().writer().len();
+        assert!(first > 0);
+        let w = term.backend().writer();
+        assert!(w.starts_with(SYNC_BEGIN) && w.ends_with(SYNC_END));
+        term.draw(|f| f.render_widget(Paragraph::new("hi"), f.area()))
+            .unwrap();
+        assert_eq!(
+            term.backend().writer().len(),
+            first,
+            "an unchanged frame wrote bytes"
+        );
+    }
+}

@@ -1,0 +1,5 @@
+//! Shared test support: fakes of each platform and the tmux driver. Each
+//! test binary uses only some of it, hence the allowance below.
+#![allow(dead_code)]
+
+pub mod tmux;

@@ -1,0 +1,186 @@
+//! Driving the real binary in tmux, as a person would: send keys, read the
+//! screen. Each session has its own name and its own config/data dirs.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+pub struct Tmux {
+    pub name: String,
+    pub dir: tempfile::TempDir,
+}
+
+fn tmux(args: &[&str]) -> std::process::Output {
+    Command::new("tmux")
+        .args(args)
+        .output()
+        .expect("tmux runs (scripts/test installs it)")
+}
+
+impl Tmux {
+    /// Starts `qadeck ARGS` in a detached session of the given size, with
+    /// XDG dirs in a fresh temp dir. `env` adds variables.
+    pub fn start(args: &str, width: u16, height: u16, env: &[(&str, &str)]) -> Tmux {
+        let dir = tempfile::tempdir().unwrap();
+        Tmux::start_in(dir, args, width, height, env)
+    }
+
+    pub fn start_in(
+        dir: tempfile::TempDir,
+        args: &str,
+        width: u16,
+        height: u16,
+        env: &[(&str, &str)],
+    ) -> Tmux {
+        assert!(
+            Command::new("tmux").arg("-V").output().is_ok(),
+            "tmux is not installed: run the tests through scripts/test, which installs it"
+        );
+        static N: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+        let name = format!(
+            "qadeck-e2e-{}-{}",
+            std::process::id(),
+            N.fetch_add(1, std::sync::atomic::Ordering::SeqCst)
+        );
+        let bin = env!("CARGO_BIN_EXE_qadeck");
+        let mut vars = format!(
+            "XDG_CONFIG_HOME={c} XDG_DATA_HOME={d} HOME={h} TERM=xterm-256color QADECK_LOG=debug",
+            c = dir.path().join("config").display(),
+            d = dir.path().join("data").display(),
+            h = dir.path().display()
+        );
+        for (k, v) in env {
+            vars.push_str(&format!(" {k}={v}"));
+        }
+        // `remain-on-exit` keeps the pane after qadeck exits so tests can
+        // read its last screen and exit status.
+        let cmd = format!("env {vars} {bin} {args}");
+        let out = tmux(&[
+            "new-session",
+            "-d",
+            "-s",
+            &name,
+            "-x",
+            &width.to_string(),
+            "-y",
+            &height.to_string(),
+            &cmd,
+        ]);
+        assert!(
+            out.status.success(),
+            "tmux new-session: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        tmux(&["set-option", "-t", &name, "remain-on-exit", "on"]);
+        Tmux { name, dir }
+    }
+
+    pub fn data_dir(&self) -> PathBuf {
+        self.dir.path().join("data")
+    }
+
+    pub fn config_dir(&self) -> PathBuf {
+        self.dir.path().join("config").join("qadeck")
+    }
+
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// Sends keys in tmux's notation (`"a"`, `"Enter"`, `"Tab"`, `"C-c"`).
+    pub fn keys(&self, keys: &[&str]) {
+        let mut args = vec!["send-keys", "-t", &self.name];
+        args.extend_from_slice(keys);
+        tmux(&args);
+    }
+
+    /// Sends literal text.
+    pub fn text(&self, text: &str) {
+        tmux(&["send-keys", "-t", &self.name, "-l", text]);
+    }
+
+    pub fn screen(&self) -> String {
+        String::from_utf8_lossy(&tmux(&["capture-pane", "-p", "-t", &self.name]).stdout)
+            .into_owned()
+    }
+
+    /// Waits until the screen satisfies `pred`; panics with the screen when
+    /// it never does.
+    pub fn wait_for(&self, what: &str, timeout: Duration, pred: impl Fn(&str) -> bool) -> String {
+        let start = Instant::now();
+        loop {
+            let s = self.screen();
+            if pred(&s) {
+                return s;
+            }
+            if start.elapsed() > timeout {
+                let log = std::fs::read_to_string(self.data_dir().join("qadeck/qadeck.log"))
+                    .unwrap_or_default();
+                let tail: Vec<&str> = log.lines().rev().take(40).collect();
+                panic!(
+                    "timed out waiting for {what}; screen:\n{s}\nlog (newest first):\n{}",
+                    tail.join("\n")
+                );
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    pub fn wait_text(&self, text: &str, timeout: Duration) -> String {
+        self.wait_for(&format!("`{text}`"), timeout, |s| s.contains(text))
+    }
+
+    /// Whether the program has exited.
+    pub fn dead(&self) -> bool {
+        let out = tmux(&["display-message", "-p", "-t", &self.name, "#{pane_dead}"]);
+        String::from_utf8_lossy(&out.stdout).trim() == "1"
+    }
+
+    pub fn pane_pid(&self) -> Option<u32> {
+        let out = tmux(&["display-message", "-p", "-t", &self.name, "#{pane_pid}"]);
+        String::from_utf8_lossy(&out.stdout).trim().parse().ok()
+    }
+
+    pub fn pane_title(&self) -> String {
+        let out = tmux(&["display-message", "-p", "-t", &self.name, "#{pane_title}"]);
+        String::from_utf8_lossy(&out.stdout).trim().to_string()
+    }
+
+    /// Records everything the program writes to the terminal into a file.
+    pub fn record_output(&self) -> PathBuf {
+        let file = self.dir.path().join("tty-output.bin");
+        tmux(&[
+            "pipe-pane",
+            "-o",
+            "-t",
+            &self.name,
+            &format!("cat >> {}", file.display()),
+        ]);
+        file
+    }
+
+    pub fn resize(&self, w: u16, h: u16) {
+        tmux(&[
+            "resize-window",
+            "-t",
+            &self.name,
+            "-x",
+            &w.to_string(),
+            "-y",
+            &h.to_string(),
+        ]);
+    }
+}
+
+impl Drop for Tmux {
+    fn drop(&mut self) {
+        tmux(&["kill-session", "-t", &self.name]);
+    }
+}
+
+/// The number in a pane title like `Pending (12)`.
+pub fn count(screen: &str, pane: &str) -> Option<usize> {
+    let start = screen.find(&format!("{pane} ("))? + pane.len() + 2;
+    let end = screen[start..].find(')')? + start;
+    screen[start..end].parse().ok()
+}
