@@ -152,7 +152,6 @@ impl Demo {
             w.order.push(id);
             out.push(q);
         }
-        self.generated.fetch_add(n, Ordering::Relaxed);
         out
     }
 
@@ -221,16 +220,20 @@ impl Provider for Demo {
         let mut interval = tokio::time::interval(tick);
         interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         let mut next_votes = start + Duration::from_millis(700);
+        let mut made = 0u64;
         loop {
             interval.tick().await;
             let now = super::now_ms();
             let due = (start.elapsed().as_secs_f64() * rate) as u64;
-            let made = self.generated.load(Ordering::Relaxed);
             if due > made {
                 let batch = self.new_questions(due - made, now);
+                made = due;
                 if !tx.send(Feed::Upsert(batch)).await {
                     return;
                 }
+                // Counted once delivered: a stop mid-send loses nothing
+                // that the summary claims was generated.
+                self.generated.store(made, Ordering::SeqCst);
             }
             if rate > 0.0 && tokio::time::Instant::now() >= next_votes {
                 next_votes += Duration::from_millis(900);

@@ -19,8 +19,15 @@ pub struct Options {
     pub generated: Option<Arc<AtomicU64>>,
 }
 
-/// Runs until done; returns an error only when stdout is gone.
-pub async fn run(mut session: Session, mut inbox: Inbox, opts: Options) -> anyhow::Result<()> {
+/// Runs until done. A closed stdout (`| head`) ends the run quietly.
+pub async fn run(session: Session, inbox: Inbox, opts: Options) -> anyhow::Result<()> {
+    match run_inner(session, inbox, opts).await {
+        Err(e) if e.downcast_ref::<std::io::Error>().is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe) => Ok(()),
+        other => other,
+    }
+}
+
+async fn run_inner(mut session: Session, mut inbox: Inbox, opts: Options) -> anyhow::Result<()> {
     session.app.track_changes();
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
