@@ -6,6 +6,7 @@
 pub mod config;
 pub mod domain;
 pub mod outbox;
+pub mod people;
 pub mod provider;
 pub mod secret;
 pub mod text;
