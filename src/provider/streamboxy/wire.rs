@@ -116,11 +116,21 @@ impl ApiError {
             .flatten()
             .map(|s| s.to_ascii_lowercase())
             .any(|s| {
-                s.contains("rowversion")
-                    || s.contains("row version")
-                    || s.contains("concurrency")
-                    || s.contains("modified by")
-                    || s.contains("conflict")
+                [
+                    "rowversion",
+                    "row version",
+                    "row_version",
+                    "concurrency",
+                    "concurrent",
+                    "modified",
+                    "changed by",
+                    "stale",
+                    "outdated",
+                    "not the latest",
+                    "conflict",
+                ]
+                .iter()
+                .any(|k| s.contains(k))
             })
     }
 }
@@ -343,6 +353,12 @@ mod tests {
         assert_eq!(items(&json!([1])).map(Vec::len), Some(1));
         assert_eq!(items(&json!({"Items": [1, 2]})).map(Vec::len), Some(2));
         assert_eq!(items(&json!({"value": []})).map(Vec::len), Some(0));
+        let stale = json!({"Message": "Update failed", "ErrorCode": "VLD0099",
+            "DetailedMessage": "RowVersion is not the latest"});
+        assert!(ApiError::parse(stale.to_string().as_bytes()).mentions_concurrency());
+        let other =
+            json!({"Message": "Description length should be between 1 and 500 characters."});
+        assert!(!ApiError::parse(other.to_string().as_bytes()).mentions_concurrency());
     }
 
     #[test]
