@@ -417,7 +417,12 @@ impl Streamboxy {
         let mut pages = 0;
         while let Some(url) = next.take() {
             pages += 1;
-            let v = Self::json(&self.call(Method::GET, url.clone(), None).await?)?;
+            let reply = self.call(Method::GET, url.clone(), None).await?;
+            // 204 or an empty body: an empty list.
+            if reply.body.iter().all(u8::is_ascii_whitespace) {
+                break;
+            }
+            let v = Self::json(&reply)?;
             let items = wire::items(&v).ok_or_else(|| {
                 ProviderError::Protocol("STREAMBOXY list answer holds no list".into())
             })?;
