@@ -10,6 +10,7 @@ pub mod domain;
 pub mod logging;
 pub mod ndjson;
 pub mod outbox;
+pub mod people;
 pub mod provider;
 pub mod runtime;
 pub mod secret;

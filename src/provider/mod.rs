@@ -6,8 +6,10 @@
 //! as [`Feed`] events over a channel; actions flow *out* as [`Op`]s, which are
 //! plain serde values so the durable outbox can store and replay them.
 
+pub mod boomstream;
 pub mod demo;
 pub mod http;
+pub mod streamboxy;
 
 use crate::domain::{
     EventInfo, Message, Millis, MyVote, Participant, Question, Role, SourceId, Status,
@@ -468,12 +470,16 @@ pub struct BuildCtx {
 #[serde(tag = "provider", rename_all = "lowercase")]
 pub enum SourceSettings {
     Demo(demo::Settings),
+    Streamboxy(streamboxy::Settings),
+    Boomstream(boomstream::Settings),
 }
 
 impl SourceSettings {
     fn spec(&self) -> &dyn SourceSpec {
         match self {
             SourceSettings::Demo(s) => s,
+            SourceSettings::Streamboxy(s) => s,
+            SourceSettings::Boomstream(s) => s,
         }
     }
 
