@@ -8,6 +8,7 @@
 
 pub mod demo;
 pub mod http;
+pub mod streamslive;
 
 use crate::domain::{EventInfo, Message, Millis, MyVote, Participant, Question, Role, SourceId, Status};
 use async_trait::async_trait;
@@ -395,12 +396,14 @@ pub struct BuildCtx {
 #[serde(tag = "provider", rename_all = "lowercase")]
 pub enum SourceSettings {
     Demo(demo::Settings),
+    Streamslive(streamslive::Settings),
 }
 
 impl SourceSettings {
     fn spec(&self) -> &dyn SourceSpec {
         match self {
             SourceSettings::Demo(s) => s,
+            SourceSettings::Streamslive(s) => s,
         }
     }
 
