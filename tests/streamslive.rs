@@ -330,6 +330,17 @@ async fn refused_refresh_logs_in_again() {
     tokio::time::sleep(Duration::from_millis(2_200)).await;
     p.fetch_question(&qid).await.unwrap();
     assert_eq!(fake.counters().get("POST auth/login"), 3);
+
+    // A refresh endpoint answering 500 after a 401: log in again too.
+    fake.set_refresh_fails(false);
+    fake.inject(
+        "POST auth/login/refresh",
+        Injected::error(500, 500, "Server Error"),
+    );
+    fake.revoke_access_tokens();
+    p.fetch_question(&qid).await.unwrap();
+    let c = fake.counters();
+    assert_eq!(c.get("POST auth/login"), 4, "{c}");
 }
 
 #[tokio::test]
@@ -419,6 +430,34 @@ async fn vote_directions_and_no_unvote() {
     assert_eq!((q.upvotes, q.downvotes), (2, 1));
     // The feed's view carries the moderator's vote.
     assert_eq!(p.fetch_question(&qid).await.unwrap().my_vote, MyVote::Down);
+
+    // An answer that only echoes the vote is not read as "0 votes": the
+    // count is read back from the questions.
+    let other = fake.add_question("other", None);
+    fake.audience_vote(&other, 7, 2);
+    fake.audience_vote(&other, 8, 2);
+    fake.inject(
+        "POST questions/vote",
+        Injected::raw(
+            200,
+            &format!(r#"{{"data":{{"questionId":"{other}","direction":2}}}}"#),
+        ),
+    );
+    let out = p
+        .perform(&Op::Vote {
+            id: other.clone(),
+            want: MyVote::Up,
+        })
+        .await
+        .unwrap();
+    assert_eq!(
+        out,
+        Outcome::Voted {
+            id: other,
+            my_vote: MyVote::Up,
+            votes: 2
+        }
+    );
 
     let before = fake.counters().api_calls();
     let e = p
@@ -1105,4 +1144,88 @@ poll_interval_ms = 2500
     };
     let e = cfg.source("shop").unwrap().build(&ctx).err().unwrap();
     assert!(e.contains("not both"), "{e}");
+}
+
+#[tokio::test]
+async fn tolerant_of_other_readings_of_the_document() {
+    let fake = FakeStreamsLive::start(FakeConfig::default()).await;
+    let p = provider(&fake);
+    // Questions: string numbers, other field names, Unix times, a nested
+    // envelope, an archived flag as "1", an entry without an id (skipped).
+    fake.inject(
+        "POST questions/read",
+        Injected::raw(
+            200,
+            r#"{"data":{"data":[
+                {"id":17,"message":"Price?","likes":"4","dislikes":1,"user_name":"Zoë",
+                 "created_at":1700000000},
+                {"hash_id":"ab","text":"Gone","votes":{"up":1,"down":0},"is_archived":"1",
+                 "user":{"name":"  "},"created_at":"2024-05-01 10:00:00"},
+                {"question":"no id"}
+            ]}}"#,
+        ),
+    );
+    let (mut rx, task) = start_feed(&p);
+    let seen = until(&mut rx, STEP, |f| matches!(f, Feed::ChatSnapshot(_))).await;
+    // Stopped after the whole first poll, so no request of it is in flight.
+    task.abort();
+    let qs = seen
+        .iter()
+        .find_map(|f| match f {
+            Feed::Snapshot(qs) => Some(qs.clone()),
+            _ => None,
+        })
+        .unwrap();
+    assert_eq!(qs.len(), 2, "{qs:#?}");
+    assert_eq!(
+        (qs[0].id.as_str(), qs[0].text.as_str(), qs[0].votes),
+        ("17", "Price?", 3)
+    );
+    assert_eq!(qs[0].author.as_deref(), Some("Zoë"));
+    assert_eq!(qs[0].created, 1_700_000_000_000);
+    assert_eq!(
+        (qs[1].id.as_str(), qs[1].status, qs[1].author.as_deref()),
+        ("ab", Status::Rejected, None)
+    );
+    assert_eq!(qs[1].created, 1_714_557_600_000);
+
+    // Chat: text under `data`, numeric reply ids, a deleted flag.
+    fake.inject(
+        "POST thread/read",
+        Injected::raw(
+            200,
+            r#"{"data":{"thread":{"messages":[
+                {"id":"m1","data":"hi","reply_for":null,"author":"Ana"},
+                {"id":"m2","body":"re","reply_for":7,"sender":{"data":{"username":"Bo"}}},
+                {"id":"m3","message":"x","deleted_at":"2024-01-01 00:00:00"}
+            ]}}}"#,
+        ),
+    );
+    let chat = p.read_chat().await.unwrap();
+    assert_eq!(chat.len(), 2, "{chat:#?}");
+    assert_eq!(
+        (chat[0].text.as_str(), chat[0].author.as_deref()),
+        ("hi", Some("Ana"))
+    );
+    assert_eq!(
+        (chat[1].reply_to.as_deref(), chat[1].author.as_deref()),
+        (Some("7"), Some("Bo"))
+    );
+
+    // Channels: Laravel pagination meta is honoured.
+    fake.reset_counters();
+    fake.inject(
+        "GET events",
+        Injected::raw(
+            200,
+            r#"{"data":[{"id":1,"slug":"a","name":"A"},{"id":2,"name":"B","thread_id":"9"}],
+                "meta":{"pagination":{"total_pages":1,"current_page":1}}}"#,
+        ),
+    );
+    let evs = p.list_events_with(None).await.unwrap();
+    assert_eq!(
+        evs.iter().map(|e| e.id.as_str()).collect::<Vec<_>>(),
+        ["a", "2"]
+    );
+    assert_eq!(fake.counters().get("GET events"), 1);
 }

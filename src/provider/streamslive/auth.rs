@@ -6,8 +6,9 @@
 //!   token is renewed with `POST auth/login/refresh` shortly *before* it runs
 //!   out (a margin of a fifth of the lifetime, at most 60 s, so a 2 s test
 //!   token and a 1 h real one both renew in time), and once more when a call
-//!   answers 401 anyway (revoked, clock skew). When the refresh is refused,
-//!   qadeck logs in again with the password. `POST auth/logout` on exit.
+//!   answers 401 anyway (revoked, clock skew). When the refresh is refused
+//!   (or the refresh endpoint answers a server error while the token is
+//!   expired), qadeck logs in again with the password. `POST auth/logout` on exit.
 //! - a personal access token: used as is; it cannot be renewed, so a 401 is
 //!   an authentication error for the moderator. No logout (qadeck did not
 //!   log in).
@@ -166,9 +167,9 @@ impl Auth {
         }
     }
 
-    /// Refresh, falling back to a fresh login when the refresh is refused.
-    /// A transient failure of a *proactive* refresh keeps the current token
-    /// while it is still valid.
+    /// Refresh, falling back to a fresh login when the refresh fails. A
+    /// transient failure of a *proactive* refresh keeps the current token
+    /// while it is still valid; an unreachable server is reported as is.
     async fn renew(&self, slot: &mut Option<Session>, after_401: bool) -> ProviderResult<()> {
         let Some(session) = slot.as_ref() else {
             return self.login(slot).await;
@@ -192,17 +193,18 @@ impl Auth {
                 *slot = Some(session_from(answer, Some(refresh)));
                 Ok(())
             }
-            Err(e) if e.is_transient() => {
-                let still_valid = session.expires_at.is_none_or(|at| Instant::now() < at);
-                if !after_401 && still_valid {
-                    tracing::warn!(
-                        "streams.live: token refresh failed ({e}); keeping the current token"
-                    );
-                    Ok(())
-                } else {
-                    Err(e)
-                }
+            Err(e)
+                if e.is_transient()
+                    && !after_401
+                    && session.expires_at.is_none_or(|at| Instant::now() < at) =>
+            {
+                tracing::warn!(
+                    "streams.live: token refresh failed ({e}); keeping the current token"
+                );
+                Ok(())
             }
+            // Unreachable or rate limited: a login would fail the same way.
+            Err(e @ (ProviderError::Network(_) | ProviderError::RateLimited { .. })) => Err(e),
             Err(e) => {
                 self.bump(|s| s.failed_refreshes += 1);
                 tracing::info!("streams.live: refresh refused ({e}); logging in again");

@@ -44,8 +44,8 @@
 //!   the change was seen, so the core never takes the new state for stale.
 //! - **Chat thread.** `thread/read` takes `threadSlug` ("the token of the
 //!   user" — a documentation slip) and `userId`. qadeck sends the channel's
-//!   `thread_id` (the issue's reading), falling back once to the channel slug
-//!   if the platform does not know the thread; `userId` is the channel
+//!   `thread_id` (the issue's reading), falling back to the channel slug and
+//!   then the channel id if the platform does not know the thread; `userId` is the channel
 //!   owner's id when the channel names one. `messages/delete` takes
 //!   `thread_slug`, documented as "the slug of the channel": the slug is
 //!   sent, with the thread id as the fallback. Whichever works is kept.
@@ -482,10 +482,15 @@ impl StreamsLive {
         let meta = match self.fetch_event(key).await {
             Ok(e) if e.id == key || e.slug.as_deref() == Some(key) => Some(e),
             Ok(_) => None,
-            Err(e)
-                if e.is_transient()
-                    || matches!(e, ProviderError::Auth(_) | ProviderError::Forbidden(_)) =>
-            {
+            // Unreachable, rate limited or refused: listing would fail too.
+            // Anything else (404, a 500 carrying 404, 422) means "not by
+            // this key": search the lists.
+            Err(
+                e @ (ProviderError::Network(_)
+                | ProviderError::RateLimited { .. }
+                | ProviderError::Auth(_)
+                | ProviderError::Forbidden(_)),
+            ) => {
                 return Err(e);
             }
             Err(_) => None,
@@ -565,9 +570,15 @@ impl StreamsLive {
         Ok(out)
     }
 
-    /// One question from an action's answer, when it carries one.
-    fn question_from(&self, v: &Value) -> Option<Question> {
+    /// One question from an action's answer, when the answer is one: an id
+    /// (the expected one, if given) and a text, and for votes a count. An
+    /// answer that merely echoes the request is not mistaken for a question
+    /// with no text and no votes.
+    fn question_from(&self, v: &Value, id: Option<&str>, need_votes: bool) -> Option<Question> {
         let w = WireQuestion::from_value(v)?;
+        if w.text.is_empty() || id.is_some_and(|id| w.id != id) || (need_votes && !w.votes_known) {
+            return None;
+        }
         let mut l = self.local();
         let q = l.question(&w, self.source, super::now_ms());
         l.last.insert(q.id.clone(), q.clone());
@@ -598,7 +609,7 @@ impl StreamsLive {
                 "reject (archive)",
             )
             .await?;
-        let q = self.question_from(&v).filter(|q| q.id == id).or(known);
+        let q = self.question_from(&v, Some(id), false).or(known);
         let Some(mut q) = q else {
             return Ok(Outcome::Done);
         };
@@ -630,7 +641,7 @@ impl StreamsLive {
                 .call_json(Method::POST, "questions/vote", &[], Some(&body), "vote")
                 .await?;
             self.local().my_votes.insert(id.to_string(), want);
-            if let Some(q) = self.question_from(&v).filter(|q| q.id == id) {
+            if let Some(q) = self.question_from(&v, Some(id), true) {
                 return Ok(Outcome::Voted {
                     id: id.into(),
                     my_vote: want,
@@ -665,7 +676,7 @@ impl StreamsLive {
                 "submit question",
             )
             .await?;
-        if let Some(q) = self.question_from(&v) {
+        if let Some(q) = self.question_from(&v, None, false) {
             return Ok(Outcome::Question(q));
         }
         let clean = sanitize(text);
@@ -723,13 +734,14 @@ impl StreamsLive {
 
     // ----- chat ----------------------------------------------------------------
 
-    /// `threadSlug` candidates: the thread id, then the channel slug.
+    /// `threadSlug` candidates: the thread id, then the channel slug, then
+    /// the channel id.
     fn thread_keys(ev: &EventMeta) -> Vec<String> {
         let mut keys: Vec<String> = ev.thread_text().into_iter().collect();
-        if let Some(s) = &ev.slug
-            && !keys.contains(s)
-        {
-            keys.push(s.clone());
+        for k in ev.slug.iter().chain(std::iter::once(&ev.id)) {
+            if !keys.contains(k) {
+                keys.push(k.clone());
+            }
         }
         keys
     }

@@ -380,6 +380,9 @@ pub struct WireQuestion {
     pub text: String,
     pub author: Option<String>,
     pub votes: i64,
+    /// Whether the object carried any vote field (else `votes` is 0 by
+    /// default and says nothing).
+    pub votes_known: bool,
     pub my_vote: Option<MyVote>,
     pub archived: bool,
     pub created: Option<Millis>,
@@ -391,8 +394,8 @@ impl WireQuestion {
     /// `question_id`/`questionId`/`uuid`; text in `question`/`message`/
     /// `text`/`body`/`content`/`data`; votes in `votes` (a number, or an
     /// object with `up`/`down`), `votes_count`/`votesCount`/`vote_count`/
-    /// `score`/`likes`, or up minus down (`upvotes`/`up_votes`/`upVotes`/
-    /// `votes_up` and the `down` forms); the moderator's vote in `my_vote`/
+    /// `score`, or up minus down (`upvotes`/`up_votes`/`upVotes`/`votes_up`/
+    /// `likes` and the `down`/`dislikes` forms); the moderator's vote in `my_vote`/
     /// `myVote`/`user_vote`/`userVote`/`voted` as 2/"up" or 1/"down".
     pub fn from_value(v: &Value) -> Option<WireQuestion> {
         let v = unwrap_data(v);
@@ -406,11 +409,13 @@ impl WireQuestion {
         )
         .and_then(as_text)
         .unwrap_or_default();
+        let votes = votes_of(v);
         Some(WireQuestion {
             id,
             text: sanitize(&text),
             author: author(v),
-            votes: votes_of(v),
+            votes: votes.unwrap_or(0),
+            votes_known: votes.is_some(),
             my_vote: field(v, &["my_vote", "myVote", "user_vote", "userVote", "voted"])
                 .and_then(vote_of),
             archived: is_taken_down(v),
@@ -420,17 +425,18 @@ impl WireQuestion {
     }
 }
 
-fn votes_of(v: &Value) -> i64 {
-    const UP: [&str; 6] = [
-        "upvotes", "up_votes", "upVotes", "votes_up", "votesUp", "up",
+fn votes_of(v: &Value) -> Option<i64> {
+    const UP: [&str; 7] = [
+        "upvotes", "up_votes", "upVotes", "votes_up", "votesUp", "up", "likes",
     ];
-    const DOWN: [&str; 6] = [
+    const DOWN: [&str; 7] = [
         "downvotes",
         "down_votes",
         "downVotes",
         "votes_down",
         "votesDown",
         "down",
+        "dislikes",
     ];
     let up_down = |o: &Value| -> Option<i64> {
         let up = field(o, &UP).and_then(as_int);
@@ -439,24 +445,20 @@ fn votes_of(v: &Value) -> i64 {
     };
     if let Some(votes) = v.get("votes") {
         if let Some(n) = as_int(votes).filter(|_| !votes.is_boolean()) {
-            return n;
+            return Some(n);
         }
         if votes.is_object()
             && let Some(n) = up_down(votes)
         {
-            return n;
+            return Some(n);
         }
         if let Value::Array(a) = votes {
-            return a.len() as i64;
+            return Some(a.len() as i64);
         }
     }
-    field(
-        v,
-        &["votes_count", "votesCount", "vote_count", "score", "likes"],
-    )
-    .and_then(as_int)
-    .or_else(|| up_down(v))
-    .unwrap_or(0)
+    field(v, &["votes_count", "votesCount", "vote_count", "score"])
+        .and_then(as_int)
+        .or_else(|| up_down(v))
 }
 
 fn vote_of(v: &Value) -> Option<MyVote> {
