@@ -38,7 +38,8 @@
 //! live access token or one of [`FakeConfig::personal_tokens`].
 //!
 //! Test hooks: [`FakeStreamsLive::counters`] (per route, e.g.
-//! `"POST questions/read"`, and per answer status, e.g. `"HTTP 401"`),
+//! `"POST questions/read"`, per answer status, e.g. `"HTTP 401"`, and
+//! `"UNMATCHED <METHOD> <path>"` for routes the fake does not serve),
 //! [`FakeStreamsLive::inject`] (fail the next call of a route with any
 //! status/code/body, `{token}` in the message is replaced by the caller's
 //! bearer token to play a server that echoes secrets), audience mutators
@@ -373,6 +374,7 @@ impl FakeStreamsLive {
             )
             .route("/api/v1/stats/parse/download/chat", post(download_chat))
             .route_layer(middleware::from_fn_with_state(world.clone(), track))
+            .fallback(unmatched)
             .with_state(world.clone());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
@@ -617,6 +619,14 @@ async fn track(State(w): State<Shared>, req: Request, next: Next) -> Response {
         .entry(format!("HTTP {}", resp.status().as_u16()))
         .or_default() += 1;
     resp
+}
+
+/// Routes the fake does not serve: counted as `"UNMATCHED <METHOD> <path>"`
+/// and answered like the document's examples (500 carrying 404).
+async fn unmatched(State(w): State<Shared>, req: Request) -> Response {
+    let key = format!("UNMATCHED {} {}", req.method(), req.uri().path());
+    *lock(&w).counters.0.entry(key).or_default() += 1;
+    not_found()
 }
 
 fn bearer(h: &HeaderMap) -> Option<String> {

@@ -828,14 +828,16 @@ pub fn classify(http: u16, code: Option<u16>) -> u16 {
 pub fn to_error(http: u16, retry_after_ms: u64, body: &[u8], what: &str) -> ProviderError {
     let err = ApiError::parse(body).unwrap_or_default();
     let class = classify(http, err.code);
-    tracing::warn!(
-        http,
-        code = ?err.code,
-        title = ?err.title.as_deref().map(clean),
-        message = ?err.message.as_deref().map(clean),
-        messages = ?err.messages.iter().map(|m| clean(m)).collect::<Vec<_>>(),
-        "streams.live: {what} failed"
-    );
+    let title = err.title.as_deref().map(clean);
+    let shown = err.message.as_deref().map(clean);
+    let all: Vec<String> = err.messages.iter().map(|m| clean(m)).collect();
+    // 401 (renewed and retried) and 404 (e.g. a slug tried as an id) are
+    // routine; the rest is worth a warning in the log.
+    if matches!(class, 401 | 404) {
+        tracing::debug!(http, code = ?err.code, ?title, message = ?shown, messages = ?all, "streams.live: {what} failed");
+    } else {
+        tracing::warn!(http, code = ?err.code, ?title, message = ?shown, messages = ?all, "streams.live: {what} failed");
+    }
     let message = err
         .message
         .as_deref()
