@@ -10,6 +10,7 @@ pub mod boomstream;
 pub mod demo;
 pub mod http;
 pub mod streamboxy;
+pub mod streamslive;
 
 use crate::domain::{
     EventInfo, Message, Millis, MyVote, Participant, Question, Role, SourceId, Status,
@@ -472,6 +473,7 @@ pub enum SourceSettings {
     Demo(demo::Settings),
     Streamboxy(streamboxy::Settings),
     Boomstream(boomstream::Settings),
+    Streamslive(streamslive::Settings),
 }
 
 impl SourceSettings {
@@ -480,6 +482,7 @@ impl SourceSettings {
             SourceSettings::Demo(s) => s,
             SourceSettings::Streamboxy(s) => s,
             SourceSettings::Boomstream(s) => s,
+            SourceSettings::Streamslive(s) => s,
         }
     }
 

@@ -5,4 +5,5 @@
 pub mod boomstream_fake;
 pub mod log_capture;
 pub mod streamboxy_fake;
+pub mod streamslive_fake;
 pub mod tmux;
