@@ -8,6 +8,8 @@
 
 pub mod demo;
 pub mod http;
+pub mod postobox;
+pub mod sse;
 
 use crate::domain::{EventInfo, Message, Millis, MyVote, Participant, Question, Role, SourceId, Status};
 use async_trait::async_trait;
@@ -395,12 +397,14 @@ pub struct BuildCtx {
 #[serde(tag = "provider", rename_all = "lowercase")]
 pub enum SourceSettings {
     Demo(demo::Settings),
+    Postobox(postobox::Settings),
 }
 
 impl SourceSettings {
     fn spec(&self) -> &dyn SourceSpec {
         match self {
             SourceSettings::Demo(s) => s,
+            SourceSettings::Postobox(s) => s,
         }
     }
 
