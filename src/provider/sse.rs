@@ -23,6 +23,12 @@
 //! - an event (or a single line) larger than the configured bound is discarded
 //!   and reported once as [`SseItem::Oversized`], so a hostile server cannot
 //!   exhaust memory and the caller knows to resynchronize.
+//!
+//! One tolerance beyond the standard, off unless asked for
+//! ([`SseParser::flush_on_comment`]): a comment line ends the pending event
+//! when the caller's check says its data is already whole. It serves servers
+//! that omit the blank line between an event and the next heartbeat (as the
+//! PostoBox document's example reads).
 
 /// One dispatched event.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -68,6 +74,8 @@ pub struct SseParser {
     oversized: bool,
     /// The current line went over the bound; skip to its end.
     skipping_line: bool,
+    /// See [`SseParser::flush_on_comment`].
+    flush_on_comment: Option<fn(&str) -> bool>,
 }
 
 impl SseParser {
@@ -84,7 +92,15 @@ impl SseParser {
             last_id: String::new(),
             oversized: false,
             skipping_line: false,
+            flush_on_comment: None,
         }
+    }
+
+    /// Tolerance beyond the standard: a comment line dispatches the pending
+    /// event first when `complete(data)` says the data is whole.
+    pub fn flush_on_comment(mut self, complete: fn(&str) -> bool) -> SseParser {
+        self.flush_on_comment = Some(complete);
+        self
     }
 
     /// The last event id seen (for a `Last-Event-ID` header on reconnect).
@@ -172,6 +188,13 @@ impl SseParser {
         }
         let line = String::from_utf8_lossy(&raw);
         if let Some(comment) = line.strip_prefix(':') {
+            if let Some(complete) = self.flush_on_comment
+                && self.has_data
+                && !self.oversized
+                && complete(self.data.strip_suffix('\n').unwrap_or(&self.data))
+            {
+                self.dispatch(out);
+            }
             out.push(SseItem::Comment(comment.to_string()));
             return;
         }
@@ -495,6 +518,34 @@ mod tests {
         got.extend(p.push(b"\n\ndata: fine\n\n"));
         assert_eq!(got[0], SseItem::Oversized);
         assert_eq!(datas(&got), vec!["fine"]);
+    }
+
+    #[test]
+    fn comments_do_not_end_events_unless_asked() {
+        let input = b"data: [1]\n:heartbeat 0\ndata: [2]\n\n";
+        assert_eq!(datas(&parse(input)), vec!["[1]\n[2]"]);
+        fn whole(d: &str) -> bool {
+            d.starts_with('[') && d.ends_with(']') && !d.contains('\n')
+        }
+        let mut p = SseParser::new(1024).flush_on_comment(whole);
+        let items = p.push(b"data: [1]\n:heartbeat 0\ndata: [2,\n:heartbeat 1\ndata: 3]\n\n");
+        assert_eq!(
+            items,
+            vec![
+                SseItem::Event(SseEvent {
+                    event: "message".into(),
+                    data: "[1]".into(),
+                    id: String::new()
+                }),
+                SseItem::Comment("heartbeat 0".into()),
+                SseItem::Comment("heartbeat 1".into()),
+                SseItem::Event(SseEvent {
+                    event: "message".into(),
+                    data: "[2,\n3]".into(),
+                    id: String::new()
+                }),
+            ]
+        );
     }
 
     #[test]

@@ -100,6 +100,21 @@ const MAX_PAGES: u64 = 1000;
 const MAX_FETCH_MISSING: usize = 5;
 /// Tries for a consistent listing.
 const LISTING_TRIES: usize = 3;
+/// How often a pending wait re-reads the pace (activity, budget).
+const RECHECK: Duration = Duration::from_millis(500);
+
+/// Whether stream data is whole: one or more complete JSON values.
+fn complete_json(data: &str) -> bool {
+    let mut values = serde_json::Deserializer::from_str(data).into_iter::<serde::de::IgnoredAny>();
+    let mut any = false;
+    for v in values.by_ref() {
+        if v.is_err() {
+            return false;
+        }
+        any = true;
+    }
+    any
+}
 
 /// `[[source]] provider = "postobox"` settings.
 #[derive(Clone, Deserialize)]
@@ -1168,22 +1183,27 @@ impl<'a> FeedLoop<'a> {
                 all.push(q);
             }
         }
-        let listed: HashSet<&str> = all.iter().map(|q| q.id.as_str()).collect();
+        let listed: HashSet<String> = all.iter().map(|q| q.id.clone()).collect();
         let mut gone = Vec::new();
         if consistent {
             let mut st = self.p.state();
-            let stale: Vec<String> = st
-                .known
-                .keys()
-                .filter(|id| !listed.contains(id.as_str()))
-                .filter(|id| st.touched.get(*id).is_none_or(|t| *t < started))
-                .cloned()
-                .collect();
-            for id in stale {
-                st.known.remove(&id);
-                gone.push(id);
+            let mut kept = Vec::new();
+            for (id, q) in &st.known {
+                if listed.contains(id) {
+                    continue;
+                }
+                // Created by our own action after the listing began: keep it.
+                if st.touched.get(id).is_some_and(|t| *t >= started) {
+                    kept.push(q.clone());
+                } else {
+                    gone.push(id.clone());
+                }
+            }
+            for id in &gone {
+                st.known.remove(id);
             }
             st.touched.retain(|_, t| *t >= started);
+            all.extend(kept);
         }
         self.selected = all
             .iter()
@@ -1237,11 +1257,26 @@ impl<'a> FeedLoop<'a> {
         Ok(())
     }
 
+    /// Sleeps until `since` plus the poll wait for `cost`, re-reading the
+    /// wait now and then so moderator activity and fresh budget headers take
+    /// effect early.
+    async fn sleep_until_poll(&self, since: Instant, cost: u64) {
+        loop {
+            let due = since + self.p.poll_wait(cost);
+            let now = Instant::now();
+            if now >= due {
+                return;
+            }
+            tokio::time::sleep((due - now).min(RECHECK)).await;
+        }
+    }
+
     async fn poll_loop(&mut self) -> Result<(), Stop> {
         let mut next_event_check = Instant::now() + self.p.timing.full_resync;
+        let mut last_poll = Instant::now();
         loop {
-            let wait = self.p.poll_wait(self.pages_all);
-            tokio::time::sleep(wait).await;
+            self.sleep_until_poll(last_poll, self.pages_all).await;
+            last_poll = Instant::now();
             if Instant::now() >= next_event_check {
                 self.refresh_event().await?;
                 next_event_check = Instant::now() + self.p.timing.full_resync;
@@ -1254,11 +1289,15 @@ impl<'a> FeedLoop<'a> {
     async fn stream_loop(&mut self, resp: reqwest::Response) -> Result<(), Stop> {
         let liveness = self.p.timing.liveness;
         let mut body = Box::pin(resp.bytes_stream());
-        let mut parser = SseParser::new(http::MAX_BODY);
+        let mut parser = SseParser::new(http::MAX_BODY).flush_on_comment(complete_json);
         let mut deadline = Instant::now() + liveness;
-        let mut next_pending = Instant::now() + self.p.poll_wait(self.pages_pending);
+        let mut last_pending = Instant::now();
+        // After a failed pending poll: not before this.
+        let mut not_before = Instant::now();
         let mut next_full = Instant::now() + self.p.timing.full_resync;
         loop {
+            let due = (last_pending + self.p.poll_wait(self.pages_pending)).max(not_before);
+            let wake = due.min(Instant::now() + RECHECK);
             tokio::select! {
                 chunk = tokio::time::timeout_at(deadline, body.next()) => {
                     let bytes = match chunk {
@@ -1289,19 +1328,21 @@ impl<'a> FeedLoop<'a> {
                         }
                     }
                 }
-                _ = tokio::time::sleep_until(next_pending) => {
-                    let t0 = Instant::now();
-                    let wait = match self.poll_pending().await {
-                        Ok(()) => self.p.poll_wait(self.pages_pending),
-                        Err(Stop::Broke(f)) if !needs_moderator(&f.err) => {
-                            tracing::info!("postobox: pending poll failed: {}", f.err);
-                            let floor = Duration::from_millis(f.err.retry_after_ms().unwrap_or(0));
-                            self.p.poll_wait(self.pages_pending).max(floor)
+                _ = tokio::time::sleep_until(wake) => {
+                    if Instant::now() >= due {
+                        let t0 = Instant::now();
+                        match self.poll_pending().await {
+                            Ok(()) => {}
+                            Err(Stop::Broke(f)) if !needs_moderator(&f.err) => {
+                                tracing::info!("postobox: pending poll failed: {}", f.err);
+                                let floor = Duration::from_millis(f.err.retry_after_ms().unwrap_or(0));
+                                not_before = Instant::now() + floor;
+                            }
+                            Err(stop) => return Err(stop),
                         }
-                        Err(stop) => return Err(stop),
-                    };
-                    deadline += t0.elapsed();
-                    next_pending = Instant::now() + wait;
+                        deadline += t0.elapsed();
+                        last_pending = Instant::now();
+                    }
                 }
                 _ = tokio::time::sleep_until(next_full) => {
                     let t0 = Instant::now();
@@ -1315,21 +1356,40 @@ impl<'a> FeedLoop<'a> {
         }
     }
 
-    /// One `data:` payload: an array of selected questions.
+    /// One `data:` payload: normally one array of selected questions; several
+    /// JSON values in a row (events the server did not separate) are taken
+    /// in order.
     async fn on_stream_data(&mut self, data: &str) -> Result<(), Stop> {
-        let Ok(v) = serde_json::from_str::<Value>(data) else {
-            tracing::warn!(
-                "postobox: stream data is not JSON ({} bytes); ignored",
-                data.len()
-            );
-            return Ok(());
-        };
+        let mut any = false;
+        for value in serde_json::Deserializer::from_str(data).into_iter::<Value>() {
+            match value {
+                Ok(v) => {
+                    any = true;
+                    self.on_stream_value(v).await?;
+                }
+                Err(_) => {
+                    tracing::debug!(
+                        "postobox: stream data is not JSON ({} bytes); ignored",
+                        data.len()
+                    );
+                    break;
+                }
+            }
+        }
+        if !any {
+            tracing::debug!("postobox: stream event without JSON; taken as a heartbeat");
+        }
+        Ok(())
+    }
+
+    async fn on_stream_value(&mut self, v: Value) -> Result<(), Stop> {
         if v.get("error").is_some() {
-            let api = wire::api_error(data.as_bytes());
+            let api = wire::api_error_value(&v);
             if api.code.as_deref() == Some(PLAN_UPGRADE_REQUIRED) {
+                // Not the moderator's to fix: reconnect, and poll from now on.
                 self.notice_no_stream().await?;
-                return Err(broke(ProviderError::Forbidden(
-                    "no stream on this plan".into(),
+                return Err(broke(ProviderError::Protocol(
+                    "the stream is not available on this plan".into(),
                 )));
             }
             let msg = api

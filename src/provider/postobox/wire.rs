@@ -297,9 +297,11 @@ pub struct ApiError {
 }
 
 pub fn api_error(body: &[u8]) -> ApiError {
-    let Some(v) = json(body) else {
-        return ApiError::default();
-    };
+    json(body).map(|v| api_error_value(&v)).unwrap_or_default()
+}
+
+/// [`api_error`] of a parsed value.
+pub fn api_error_value(v: &Value) -> ApiError {
     let e = match v.get("error") {
         Some(e @ Value::Object(_)) => e,
         Some(Value::String(s)) => {
@@ -308,7 +310,7 @@ pub fn api_error(body: &[u8]) -> ApiError {
                 ..ApiError::default()
             };
         }
-        _ => &v,
+        _ => v,
     };
     let s = |k: &str| e.get(k).and_then(Value::as_str).map(str::to_string);
     ApiError {
