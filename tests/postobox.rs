@@ -1108,3 +1108,62 @@ impl Harness {
         }
     }
 }
+
+#[tokio::test]
+async fn compact_framing_without_blank_lines_still_delivers() {
+    let fake = FakePostobox::start(FakeConfig {
+        compact_framing: true,
+        heartbeat_interval: Duration::from_millis(100),
+        ..FakeConfig::fast()
+    })
+    .await;
+    let ev = fake.add_event("Keynote");
+    let ids = fake.add_questions(&ev, 3);
+    let mut h = Harness::start(provider(&fake, &ev));
+    assert!(
+        h.until(WAIT, |h| h.is(&Connection::Live) && h.model.len() == 3)
+            .await
+    );
+    fake.set_status(&ev, &ids[0], SELECTED);
+    assert!(
+        h.until(WAIT, |h| h.status_of(&ids[0]) == Some(Status::Selected))
+            .await
+    );
+    fake.vote_as(&ev, &ids[0], "a");
+    assert!(h.until(WAIT, |h| h.model[&ids[0]].votes == 1).await);
+    assert!(matches_server(&h, &fake, &ev));
+    assert_eq!(fake.counters().streams_opened, 1);
+}
+
+/// The fake on its own thread serves while the test's thread blocks.
+#[test]
+fn background_fake_serves_a_blocking_test() {
+    use std::io::{Read, Write};
+    let fake = FakePostobox::start_background(FakeConfig::fast());
+    fake.add_event("Keynote");
+    std::thread::sleep(Duration::from_millis(20));
+    let addr = fake
+        .base_url()
+        .trim_start_matches("http://")
+        .trim_end_matches("/v1")
+        .to_string();
+    let mut conn = std::net::TcpStream::connect(&addr).unwrap();
+    conn.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    write!(
+        conn,
+        "GET /v1/events HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {}\r\nConnection: close\r\n\r\n",
+        fake.api_key()
+    )
+    .unwrap();
+    let mut answer = String::new();
+    conn.read_to_string(&mut answer).unwrap();
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    assert!(
+        answer
+            .to_ascii_lowercase()
+            .contains("x-ratelimit-remaining: 4999"),
+        "{answer}"
+    );
+    assert!(answer.contains("\"title\":\"Keynote\""), "{answer}");
+    assert_eq!(fake.counters().route("GET /events"), 1);
+}

@@ -33,8 +33,15 @@
 //! next `data:` line is cut in half and the connection aborted),
 //! [`FakePostobox::kill_streams`], [`FakePostobox::stall_streams`] (open but
 //! silent), [`FakePostobox::fail_next`] (canned errors on a route), partial
-//! stream items, answers without `updatedAt`, CRLF framing. Counters of every
-//! request by route pattern and by concrete path allow "exactly once" checks.
+//! stream items, answers without `updatedAt`, CRLF framing, compact framing
+//! (no blank lines, as the document's example reads). Counters of every
+//! request by route pattern and by concrete path allow "exactly once" checks;
+//! [`FakePostobox::requests`] is the full log (time, route, path, query,
+//! status).
+//!
+//! [`FakePostobox::start`] serves in the calling runtime (fine for
+//! `#[tokio::test]`); [`FakePostobox::start_background`] runs it on its own
+//! thread for tests that block (tmux, child processes).
 //!
 //! Route keys are `"METHOD /pattern"` without the `/v1` prefix, e.g.
 //! `"PATCH /events/{id}/questions/{qid}"`; path keys are concrete, e.g.
@@ -124,6 +131,10 @@ pub struct FakeConfig {
     pub omit_updated_at: bool,
     /// Frame the stream with CRLF instead of LF.
     pub crlf: bool,
+    /// Omit the blank line after events and heartbeats, as the document's
+    /// example literally reads (`data: [...]` then `:heartbeat 0`). Not valid
+    /// SSE framing: a strict client only dispatches data at a blank line.
+    pub compact_framing: bool,
     pub org_name: String,
 }
 
@@ -140,6 +151,7 @@ impl Default for FakeConfig {
             stream_partial_items: false,
             omit_updated_at: false,
             crlf: false,
+            compact_framing: false,
             org_name: "Acme Corp".into(),
         }
     }
@@ -268,6 +280,7 @@ struct World {
     partial: bool,
     omit_updated_at: bool,
     crlf: bool,
+    compact: bool,
     org_name: String,
     events: Vec<FakeEvent>,
     questions: HashMap<String, Vec<FakeQuestion>>,
@@ -1005,11 +1018,17 @@ async fn sse_task(
     mut tx: futures::channel::mpsc::Sender<Result<Bytes, std::io::Error>>,
     my_gen: u64,
 ) {
-    let (interval, heartbeat, crlf) = {
+    let (interval, heartbeat, crlf, compact) = {
         let w = sh.world();
-        (w.sse_interval, w.heartbeat_interval, w.crlf)
+        (w.sse_interval, w.heartbeat_interval, w.crlf, w.compact)
     };
     let nl = if crlf { "\r\n" } else { "\n" };
+    // Events end with a blank line, unless the framing is compact.
+    let end = if compact {
+        nl.to_string()
+    } else {
+        format!("{nl}{nl}")
+    };
     let mut data_tick = tokio::time::interval(interval.max(Duration::from_millis(1)));
     let hb = heartbeat.max(Duration::from_millis(1));
     let mut hb_tick = tokio::time::interval_at(tokio::time::Instant::now() + hb, hb);
@@ -1031,7 +1050,7 @@ async fn sse_task(
                         Write::CutAndAbort(format!("data: {array}"))
                     } else {
                         last_sent = Some(array.clone());
-                        Write::Send(format!("data: {array}{nl}{nl}"))
+                        Write::Send(format!("data: {array}{end}"))
                     }
                 }
             }
@@ -1043,7 +1062,7 @@ async fn sse_task(
                     Write::Nothing
                 } else {
                     beats += 1;
-                    Write::Send(format!(":heartbeat {}{nl}{nl}", beats - 1))
+                    Write::Send(format!(":heartbeat {}{end}", beats - 1))
                 }
             }
         };
@@ -1078,10 +1097,15 @@ pub struct FakePostobox {
     shared: Arc<Shared>,
     addr: SocketAddr,
     server: tokio::task::JoinHandle<()>,
+    /// Ends the fake's own runtime thread ([`FakePostobox::start_background`]).
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
 }
 
 impl Drop for FakePostobox {
     fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
         self.server.abort();
         for t in self
             .shared
@@ -1110,6 +1134,7 @@ impl FakePostobox {
                 partial: config.stream_partial_items,
                 omit_updated_at: config.omit_updated_at,
                 crlf: config.crlf,
+                compact: config.compact_framing,
                 org_name: config.org_name,
                 events: Vec::new(),
                 questions: HashMap::new(),
@@ -1163,7 +1188,42 @@ impl FakePostobox {
             shared,
             addr,
             server,
+            stop: None,
         }
+    }
+
+    /// Starts the fake on a thread with its own runtime, for tests that block
+    /// their thread (driving tmux, a child process, `std::thread::sleep`). A
+    /// fake started with [`FakePostobox::start`] in a current-thread runtime
+    /// stops serving while the test's thread is blocked. Call it outside any
+    /// async context. Dropping the handle stops the server and the thread.
+    pub fn start_background(config: FakeConfig) -> FakePostobox {
+        let (ready_tx, ready_rx) = std::sync::mpsc::channel();
+        let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+        std::thread::Builder::new()
+            .name("postobox-fake".into())
+            .spawn(move || {
+                let rt = tokio::runtime::Builder::new_multi_thread()
+                    .worker_threads(1)
+                    .enable_all()
+                    .build()
+                    .expect("fake runtime");
+                rt.block_on(async move {
+                    let fake = FakePostobox::start(config).await;
+                    let handle = FakePostobox {
+                        shared: fake.shared.clone(),
+                        addr: fake.addr,
+                        server: tokio::spawn(async {}),
+                        stop: Some(stop_tx),
+                    };
+                    if ready_tx.send(handle).is_ok() {
+                        let _ = stop_rx.await;
+                    }
+                    drop(fake);
+                });
+            })
+            .expect("spawn the fake's thread");
+        ready_rx.recv().expect("the fake started")
     }
 
     fn world(&self) -> std::sync::MutexGuard<'_, World> {
