@@ -66,11 +66,15 @@ pub struct Failure {
     pub err: ProviderError,
     pub status: Option<u16>,
     pub code: Option<String>,
+    /// The refusal is about the plan: code `PLAN_UPGRADE_REQUIRED` (any
+    /// status), or a 403 naming no scope whose code or message speaks of the
+    /// plan, an upgrade or Enterprise.
+    pub plan: bool,
 }
 
 impl Failure {
     pub fn plan_upgrade(&self) -> bool {
-        self.code.as_deref() == Some(PLAN_UPGRADE_REQUIRED)
+        self.plan
     }
 
     pub fn is_not_found(&self) -> bool {
@@ -84,6 +88,7 @@ impl From<ProviderError> for Failure {
             err,
             status: None,
             code: None,
+            plan: false,
         }
     }
 }
@@ -109,11 +114,23 @@ pub fn from_status(status: u16, headers: &HeaderMap, body: &[u8], ctx: &Ctx<'_>)
         Some(m) if !base.contains(m.as_str()) => format!("{base} ({m})"),
         _ => base,
     };
+    let plan = api.code.as_deref() == Some(PLAN_UPGRADE_REQUIRED)
+        || (status == 403 && wire::scopes_named(&api).is_empty() && {
+            let text = format!(
+                "{} {}",
+                api.code.as_deref().unwrap_or(""),
+                api.message.as_deref().unwrap_or("")
+            )
+            .to_ascii_lowercase();
+            ["plan", "upgrade", "enterprise"]
+                .iter()
+                .any(|w| text.contains(w))
+        });
     let err = match status {
         401 => ProviderError::Auth("API key rejected".into()),
-        403 if api.code.as_deref() == Some(PLAN_UPGRADE_REQUIRED) => ProviderError::Forbidden(
-            with_msg("this needs a higher PostoBox plan (PLAN_UPGRADE_REQUIRED)".into()),
-        ),
+        403 if plan => ProviderError::Forbidden(with_msg(
+            "this needs a higher PostoBox plan (PLAN_UPGRADE_REQUIRED)".into(),
+        )),
         403 => {
             let named = wire::scopes_named(&api);
             let scopes = if named.is_empty() {
@@ -141,6 +158,7 @@ pub fn from_status(status: u16, headers: &HeaderMap, body: &[u8], ctx: &Ctx<'_>)
         err,
         status: Some(status),
         code,
+        plan,
     }
 }
 
@@ -222,6 +240,39 @@ mod tests {
         );
         assert!(f.plan_upgrade());
         assert!(matches!(f.err, ProviderError::Forbidden(_)));
+        // Other statuses with the code, and a 403 that only says so in words.
+        assert!(
+            map(
+                402,
+                r#"{"error":{"code":"PLAN_UPGRADE_REQUIRED"}}"#,
+                MODERATE
+            )
+            .plan_upgrade()
+        );
+        assert!(
+            map(
+                403,
+                r#"{"error":{"message":"Streaming requires the Enterprise plan"}}"#,
+                MODERATE
+            )
+            .plan_upgrade()
+        );
+        assert!(
+            !map(
+                403,
+                r#"{"error":{"message":"Insufficient permissions"}}"#,
+                MODERATE
+            )
+            .plan_upgrade()
+        );
+        assert!(
+            !map(
+                403,
+                r#"{"error":{"message":"upgrade your key: questions:read"}}"#,
+                MODERATE
+            )
+            .plan_upgrade()
+        );
     }
 
     #[test]

@@ -22,9 +22,10 @@
 //!    ([`pacing`]); pending ones that vanish are fetched the same way. Every
 //!    five minutes a full listing also catches changes by other moderators to
 //!    answered/rejected questions.
-//! 3. Without the stream (403 or any status with code
-//!    `PLAN_UPGRADE_REQUIRED`; also a 404 on the stream route of an event that
-//!    exists) every poll lists all states; one [`Feed::Notice`] says so, once,
+//! 3. Without the stream (any status with code `PLAN_UPGRADE_REQUIRED`, a
+//!    403 naming no scope whose message speaks of the plan or Enterprise, or a
+//!    404 on the stream route of an event that exists) every poll lists all
+//!    states; one [`Feed::Notice`] says so, once,
 //!    and [`Capabilities::delivery`] turns to `Polling`. The plan is not probed
 //!    again during the session.
 //! 4. Liveness: any event or comment (`:heartbeat N`) proves the stream alive;
@@ -44,8 +45,9 @@
 //!   the known copy's time (so a real change is not taken for a stale one); an
 //!   explicit `updatedAt` older than the known copy loses.
 //! - A listing whose `pagination.total` changes while paging, or whose ids do
-//!   not add up to it, is retried (3 times), then used as an upsert only: a
-//!   question is never declared deleted from an inconsistent listing.
+//!   not add up to it, is used as an upsert only: a question is never declared
+//!   deleted from an inconsistent listing (the snapshot listing is retried
+//!   up to 3 times first; later ones leave deletions to the next listing).
 //! - PostoBox does not say whether the moderator voted in question listings:
 //!   the provider remembers the `voted` answers of its own vote calls.
 //! - `Vote { want: Down }` is unsupported (the toggle only adds an up vote).
@@ -98,7 +100,7 @@ const PAGE_LIMIT: u64 = 100;
 const MAX_PAGES: u64 = 1000;
 /// More vanished questions than this: list again instead of fetching each.
 const MAX_FETCH_MISSING: usize = 5;
-/// Tries for a consistent listing.
+/// Tries for a consistent listing before a snapshot.
 const LISTING_TRIES: usize = 3;
 /// How often a pending wait re-reads the pace (activity, budget).
 const RECHECK: Duration = Duration::from_millis(500);
@@ -528,24 +530,26 @@ impl Postobox {
         })
     }
 
-    /// A question listing, retried until consistent (see `list_all`).
+    /// A question listing, tried up to `tries` times until consistent (see
+    /// `list_all`).
     async fn list_questions(
         &self,
         event: &str,
         status: Option<Status>,
+        tries: usize,
     ) -> Result<(Vec<WireQuestion>, bool, u64), Failure> {
         let ctx = Ctx::Event {
             id: event,
             scope: "questions:read",
         };
         let status = status.map(wire::status_to_wire);
-        let mut tries = 0;
+        let mut tried = 0;
         loop {
-            tries += 1;
+            tried += 1;
             let listing = self
                 .list_all(&["events", event, "questions"], status, &ctx)
                 .await?;
-            if listing.consistent || tries >= LISTING_TRIES {
+            if listing.consistent || tried >= tries {
                 let mut seen = HashSet::new();
                 let qs = listing
                     .items
@@ -1153,6 +1157,7 @@ impl<'a> FeedLoop<'a> {
                     err: ProviderError::Forbidden("no stream on this plan".into()),
                     status: Some(status.as_u16()),
                     code: api.code,
+                    plan: true,
                 });
             }
             return Err(ProviderError::Protocol(
@@ -1171,7 +1176,10 @@ impl<'a> FeedLoop<'a> {
             self.refresh_event().await?;
         }
         let started = Instant::now();
-        let (items, consistent, pages) = self.p.list_questions(&event, None).await?;
+        // A snapshot is worth retrying; a later listing that kept moving is
+        // used for upserts only and the next one settles deletions.
+        let tries = if initial { LISTING_TRIES } else { 1 };
+        let (items, consistent, pages) = self.p.list_questions(&event, None, tries).await?;
         self.pages_all = pages;
         let mut all = Vec::with_capacity(items.len());
         let mut changed = Vec::new();
@@ -1480,8 +1488,10 @@ impl<'a> FeedLoop<'a> {
     async fn poll_pending(&mut self) -> Result<(), Stop> {
         let event = self.event.clone();
         let started = Instant::now();
-        let (items, consistent, pages) =
-            self.p.list_questions(&event, Some(Status::Pending)).await?;
+        let (items, consistent, pages) = self
+            .p
+            .list_questions(&event, Some(Status::Pending), 1)
+            .await?;
         self.pages_pending = pages;
         let mut out = Vec::new();
         let mut now_pending = HashSet::new();
