@@ -9,6 +9,8 @@
 pub mod boomstream;
 pub mod demo;
 pub mod http;
+pub mod postobox;
+pub mod sse;
 pub mod streamboxy;
 pub mod streamslive;
 
@@ -474,6 +476,7 @@ pub enum SourceSettings {
     Streamboxy(streamboxy::Settings),
     Boomstream(boomstream::Settings),
     Streamslive(streamslive::Settings),
+    Postobox(postobox::Settings),
 }
 
 impl SourceSettings {
@@ -483,6 +486,7 @@ impl SourceSettings {
             SourceSettings::Streamboxy(s) => s,
             SourceSettings::Boomstream(s) => s,
             SourceSettings::Streamslive(s) => s,
+            SourceSettings::Postobox(s) => s,
         }
     }
 

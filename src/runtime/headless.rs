@@ -22,7 +22,12 @@ pub struct Options {
 /// Runs until done. A closed stdout (`| head`) ends the run quietly.
 pub async fn run(session: Session, inbox: Inbox, opts: Options) -> anyhow::Result<()> {
     match run_inner(session, inbox, opts).await {
-        Err(e) if e.downcast_ref::<std::io::Error>().is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe) => Ok(()),
+        Err(e)
+            if e.downcast_ref::<std::io::Error>()
+                .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe) =>
+        {
+            Ok(())
+        }
         other => other,
     }
 }

@@ -1104,6 +1104,7 @@ impl Provider for StreamsLive {
             participants: false,
             delivery: Delivery::Polling,
             open_close: true,
+            message_limit: Some(MAX_MESSAGE_CHARS),
         }
     }
 
