@@ -8,4 +8,5 @@ pub mod domain;
 pub mod outbox;
 pub mod provider;
 pub mod secret;
+pub mod store;
 pub mod text;
