@@ -292,7 +292,7 @@ impl Worker {
 }
 
 /// A short description of what the platform answered, for the journal.
-pub fn summary(outcome: &Outcome) -> String {
+fn summary(outcome: &Outcome) -> String {
     match outcome {
         Outcome::Question(q) => format!("question {} is {}", q.id, q.status.as_str()),
         Outcome::QuestionGone(id) => format!("question {id} deleted"),
