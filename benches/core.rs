@@ -16,7 +16,9 @@ fn question(i: usize) -> Question {
     Question {
         source: SourceId(0),
         id: format!("q{i}"),
-        text: format!("Question number {i}: how do you handle backwards compatibility when the protocol changes?"),
+        text: format!(
+            "Question number {i}: how do you handle backwards compatibility when the protocol changes?"
+        ),
         author: Some(format!("person {}", i % 97)),
         votes: (i % 13) as i64,
         my_vote: MyVote::None,
@@ -34,8 +36,16 @@ fn app() -> App {
         vote: VoteKind::Toggle,
         ..Capabilities::none()
     };
-    let mut app = App::new(vec![SourceView::new("bench", caps, true)], KeyMap::default(), "b".into(), 0);
-    app.update(Event::Resize { width: 120, height: 40 });
+    let mut app = App::new(
+        vec![SourceView::new("bench", caps, true)],
+        KeyMap::default(),
+        "b".into(),
+        0,
+    );
+    app.update(Event::Resize {
+        width: 120,
+        height: 40,
+    });
     app
 }
 
@@ -54,7 +64,10 @@ fn main() {
         let t = Instant::now();
         for chunk in (0..n).collect::<Vec<_>>().chunks(500) {
             let qs = chunk.iter().map(|i| question(*i)).collect();
-            app.update(Event::Feed(SourceFeed { source: SourceId(0), feed: Feed::Upsert(qs) }));
+            app.update(Event::Feed(SourceFeed {
+                source: SourceId(0),
+                feed: Feed::Upsert(qs),
+            }));
         }
         let ingest = t.elapsed();
         let rss1 = rss_kib();
@@ -69,11 +82,17 @@ fn main() {
         let keys = 2_000;
         for i in 0..keys {
             let k = if i % 2 == 0 { 'j' } else { 'v' };
-            app.update(Event::Key(Input { key: Key::Char(k), ..Input::default() }));
+            app.update(Event::Key(Input {
+                key: Key::Char(k),
+                ..Input::default()
+            }));
         }
         let key = t.elapsed() / keys;
         let mem = match (rss0, rss1) {
-            (Some(a), Some(b)) => format!("{:.0} bytes/question", (b.saturating_sub(a) * 1024) as f64 / n as f64),
+            (Some(a), Some(b)) => format!(
+                "{:.0} bytes/question",
+                (b.saturating_sub(a) * 1024) as f64 / n as f64
+            ),
             _ => "n/a".into(),
         };
         println!(

@@ -83,8 +83,9 @@ pub struct Worker {
 }
 
 impl Worker {
-    /// A worker for `source`. Call `wake.notify_one()` after each enqueue;
-    /// reports go to `reports` (a closed channel is fine: delivery goes on).
+    /// A worker for `source`. Call `wake.notify_one()` after each enqueue.
+    /// Read `reports` or drop its receiver: a full channel pauses delivery
+    /// (backpressure), a closed one is ignored.
     pub fn new(
         store: Arc<Store>,
         source: impl Into<String>,
@@ -227,7 +228,8 @@ impl Worker {
     async fn perform(&self, row: &OutboxRow) -> ProviderResult<Outcome> {
         let call = AssertUnwindSafe(self.provider.perform(&row.op)).catch_unwind();
         tokio::pin!(call);
-        let every = self.timing.lease / 3;
+        // Renew well before expiry; a zero period would make `interval` panic.
+        let every = (self.timing.lease / 3).max(Duration::from_millis(10));
         let mut renew = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
         loop {
             tokio::select! {
@@ -290,7 +292,7 @@ impl Worker {
 }
 
 /// A short description of what the platform answered, for the journal.
-pub fn summary(outcome: &Outcome) -> String {
+fn summary(outcome: &Outcome) -> String {
     match outcome {
         Outcome::Question(q) => format!("question {} is {}", q.id, q.status.as_str()),
         Outcome::QuestionGone(id) => format!("question {id} deleted"),

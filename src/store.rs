@@ -287,7 +287,7 @@ impl Store {
         Store::init(Connection::open(path)?)
     }
 
-    /// A private store for tests and `--dry-run`-like uses.
+    /// A throwaway store that lives as long as this handle (tests).
     pub fn open_in_memory() -> Result<Store> {
         Store::init(Connection::open_in_memory()?)
     }
@@ -298,8 +298,13 @@ impl Store {
         conn.busy_timeout(Duration::from_secs(5))?;
         // WAL: readers never block the writer, and a killed process leaves a
         // consistent file. (An in-memory database answers "memory".)
-        let _mode: String =
+        let mode: String =
             conn.pragma_update_and_check(None, "journal_mode", "WAL", |r| r.get(0))?;
+        if mode != "wal" && mode != "memory" {
+            tracing::warn!(
+                "store runs in {mode} journal mode (WAL unavailable on this file system)"
+            );
+        }
         // FULL: a committed action survives a power cut, not just a crash;
         // "queued" must mean queued.
         conn.pragma_update(None, "synchronous", "FULL")?;
@@ -339,7 +344,7 @@ impl Store {
             ],
         )?;
         if inserted == 1 {
-            journal(
+            write_journal(
                 &tx,
                 &new.op_id,
                 new.created,
@@ -477,7 +482,7 @@ impl Store {
         if n == 0 {
             return Err(StoreError::NotLeased(op_id.to_string()));
         }
-        journal(&tx, op_id, now, None, outcome, detail)?;
+        write_journal(&tx, op_id, now, None, outcome, detail)?;
         tx.commit()?;
         Ok(())
     }
@@ -530,7 +535,7 @@ impl Store {
         if n == 0 {
             return Err(StoreError::NotFailed(op_id.to_string()));
         }
-        journal(&tx, op_id, now, Some(&clean(actor)), outcome, "")?;
+        write_journal(&tx, op_id, now, Some(&clean(actor)), outcome, "")?;
         tx.commit()?;
         Ok(())
     }
@@ -670,7 +675,7 @@ fn migrate(conn: &mut Connection) -> Result<()> {
 
 /// Writes one journal line for an outbox row; `actor` overrides the row's
 /// actor (whoever retried or dropped it).
-fn journal(
+fn write_journal(
     tx: &Transaction<'_>,
     op_id: &str,
     at: Millis,
