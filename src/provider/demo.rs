@@ -86,6 +86,9 @@ impl SourceSpec for Settings {
     }
 }
 
+/// Questions already waiting when a demo with an audience starts.
+const WAITING_AT_START: u64 = 5;
+
 /// The simulated platform.
 pub struct Demo {
     settings: Settings,
@@ -203,10 +206,17 @@ impl Provider for Demo {
         if !tx.send(Feed::Connection(Connection::Live)).await {
             return;
         }
+        // A live event is already under way: a few questions are waiting
+        // when the moderator arrives (none when the audience is silent).
+        if self.world().questions.is_empty() && self.settings.rate > 0.0 {
+            self.new_questions(WAITING_AT_START, super::now_ms() - 30_000);
+        }
         let snapshot: Vec<Question> = self.world().questions.values().cloned().collect();
+        let held = snapshot.len() as u64;
         if !tx.send(Feed::Snapshot(snapshot)).await {
             return;
         }
+        self.generated.store(held, Ordering::SeqCst);
         let start = tokio::time::Instant::now();
         let rate = self.settings.rate;
         // Coarse ticks at low rates keep an idle demo near 0% CPU.
@@ -233,7 +243,7 @@ impl Provider for Demo {
                 }
                 // Counted once delivered: a stop mid-send loses nothing
                 // that the summary claims was generated.
-                self.generated.store(made, Ordering::SeqCst);
+                self.generated.store(held + made, Ordering::SeqCst);
             }
             if rate > 0.0 && tokio::time::Instant::now() >= next_votes {
                 next_votes += Duration::from_millis(900);
