@@ -145,9 +145,23 @@ impl Queue {
     }
 
     /// Takes a question as the platform's confirmed truth (an action's
-    /// answer), whatever its `updated`.
-    pub fn confirm(&mut self, q: Question) -> Option<Moved> {
+    /// answer), whatever its `updated`. A platform that cannot tell whose
+    /// vote it is leaves the moderator's own vote as held.
+    pub fn confirm(&mut self, mut q: Question) -> Option<Moved> {
+        if q.my_vote == MyVote::None
+            && let Some(e) = self.entries.get(&q.key())
+        {
+            q.my_vote = e.server.my_vote;
+        }
         self.set_server(q.key(), q)
+    }
+
+    /// Sets the moderator's vote as the platform confirmed it.
+    pub fn confirm_vote(&mut self, key: &QKey, my_vote: MyVote, votes: i64) -> Option<Moved> {
+        let mut q = self.entries.get(key)?.server.clone();
+        q.my_vote = my_vote;
+        q.votes = votes;
+        self.set_server(key.clone(), q)
     }
 
     fn set_server(&mut self, key: QKey, q: Question) -> Option<Moved> {

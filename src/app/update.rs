@@ -992,14 +992,10 @@ impl App {
                 self.moved(m);
             }
             Outcome::Voted { id, my_vote, votes } => {
-                let key = QKey { source, id };
-                if let Some(e) = self.queue.get(&key) {
-                    let mut q = e.server.clone();
-                    q.my_vote = my_vote;
-                    q.votes = votes;
-                    let m = self.queue.confirm(q);
-                    self.moved(m);
-                }
+                let m = self
+                    .queue
+                    .confirm_vote(&QKey { source, id }, my_vote, votes);
+                self.moved(m);
             }
             Outcome::QuestionGone(id) => {
                 let m = self.queue.remove(&QKey { source, id });
@@ -1387,27 +1383,17 @@ impl App {
         });
         let top = match top_ok {
             Some(t) => t,
-            None => {
-                // Put the cursor on the last visible row (or as low as it goes).
-                let mut t = corder.clone();
-                for e in self
-                    .queue
-                    .iter_before(status, &corder)
-                    .filter(|e| self.matches(&e.view))
-                    .take(rows - 1)
-                {
-                    if let Some(o) = self.queue.order_of(&e.view.key()) {
-                        t = o.clone();
-                    }
-                }
-                if state.top.as_ref().is_some_and(|old| *old > corder) || state.top.is_none() {
-                    // Scrolling up: the cursor becomes the top row.
-                    if state.top.is_some() {
-                        t = corder.clone();
-                    }
-                }
-                t
-            }
+            // Scrolled up past the view: the cursor becomes the first row.
+            None if state.top.as_ref().is_some_and(|old| *old > corder) => corder.clone(),
+            // Otherwise the cursor sits on the last row the pane shows.
+            None => self
+                .queue
+                .iter_before(status, &corder)
+                .filter(|e| self.matches(&e.view))
+                .take(rows - 1)
+                .last()
+                .and_then(|e| self.queue.order_of(&e.view.key()).cloned())
+                .unwrap_or_else(|| corder.clone()),
         };
         let p = self.panes.entry(kind).or_default();
         p.cursor = Some(cursor);
