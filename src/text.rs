@@ -150,6 +150,11 @@ pub fn width(s: &str) -> usize {
 /// grapheme boundary and marked with `…`. Work is bounded by `max`, not by the
 /// length of the text, so huge questions cost nothing in lists.
 pub fn one_line(s: &str, max: usize) -> String {
+    one_line_cut(s, max).0
+}
+
+/// [`one_line`], also telling whether the text was cut.
+pub fn one_line_cut(s: &str, max: usize) -> (String, bool) {
     let mut out = String::new();
     let mut used = 0;
     let mut graphemes = s.graphemes(true).peekable();
@@ -163,12 +168,12 @@ pub fn one_line(s: &str, max: usize) -> String {
             if max > 0 {
                 out.push('…');
             }
-            return out;
+            return (out, true);
         }
         out.push_str(g);
         used += w;
     }
-    out
+    (out, false)
 }
 
 /// Wraps text to `width` cells per line (words where possible, graphemes

@@ -4,7 +4,7 @@ use super::Theme;
 use crate::app::layout::inner_rows;
 use crate::app::{App, PaneKind};
 use crate::domain::{MyVote, Question, Status};
-use crate::text::{one_line, width};
+use crate::text::{one_line, one_line_cut, width};
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::style::Style;
@@ -131,8 +131,13 @@ fn question_line<'a>(
         .unwrap_or_default();
     let fixed = width(flag) + width(&votes) + width(&src);
     let room = width_cells.saturating_sub(fixed);
-    let text = one_line(&q.text, room);
-    let author = one_line(&author, room.saturating_sub(width(&text)));
+    let (text, cut) = one_line_cut(&q.text, room);
+    // The author only when the whole question fits.
+    let author = if cut {
+        String::new()
+    } else {
+        one_line(&author, room.saturating_sub(width(&text)))
+    };
     let pad = width_cells.saturating_sub(fixed + width(&text) + width(&author));
     Line::from(vec![
         Span::styled(flag, flag_style.patch(row_style)),
