@@ -685,3 +685,41 @@ fn chat_and_questions_update_while_the_input_is_open() {
     // The chat follows the newest message.
     assert_eq!(app.current_message().unwrap().id, "m3");
 }
+
+#[test]
+fn on_air_moves_off_a_question_that_is_not_loaded() {
+    // A headless run loads only the question it acts on; the one on air
+    // from an earlier run is known by its local state alone.
+    let mut app = app_with(caps_chat(), vec![q("a", 1, 0)]);
+    let earlier = QKey {
+        source: SourceId(0),
+        id: "z".into(),
+    };
+    let aired = LocalState {
+        status: Some(Status::Selected),
+        on_air: true,
+    };
+    app.update(Event::Restored {
+        ops: Vec::new(),
+        local: vec![(earlier.clone(), aired)],
+    });
+    let a = QKey {
+        source: SourceId(0),
+        id: "a".into(),
+    };
+    let cmds = app.moderate(a, ModAction::OnAir).unwrap();
+    assert!(sent(&cmds).is_empty(), "selected and on air are local here");
+    assert!(
+        cmds.contains(&Command::SaveLocal {
+            key: earlier.clone(),
+            local: LocalState {
+                status: Some(Status::Selected),
+                on_air: false
+            }
+        }),
+        "{cmds:?}"
+    );
+    assert!(view(&app, "a").on_air);
+    assert_eq!(view(&app, "a").status, Status::Selected);
+    assert!(!app.queue.local(&earlier).on_air);
+}

@@ -643,6 +643,12 @@ impl App {
 
     fn put_on_air(&mut self, key: QKey, cmds: &mut Vec<Command>) {
         let mut steps = Vec::new();
+        // One at a time, also when the one on air is not loaded.
+        for other in self.queue.on_air_unloaded() {
+            if other != key {
+                self.set_on_air(&other, false, cmds);
+            }
+        }
         if let Some(prev) = self.queue.on_air().map(|e| e.view.key()) {
             if prev == key {
                 self.toast("already on air");
