@@ -1,12 +1,12 @@
 //! The real binary in tmux on a streams.live source (the fake server on its
 //! own thread): the chat pane, posting, the 300-character limit, live
-//! updates while typing, local states across a restart, and short-lived
-//! tokens renewed without the moderator noticing.
+//! updates while typing, promote, open/close, local states across a
+//! restart, and short-lived tokens renewed without the moderator noticing.
 
 mod support;
 
 use std::time::{Duration, Instant};
-use support::streamslive_fake::{FakeConfig, FakeStreamsLive, Injected};
+use support::streamslive_fake::{EVENT_SLUG, FakeConfig, FakeStreamsLive, Injected};
 use support::tmux::{Tmux, count};
 
 const T: Duration = Duration::from_secs(20);
@@ -147,6 +147,33 @@ fn chat_pane_limit_live_updates_and_local_states_across_a_restart() {
     assert!(s.contains("visit spam.example"), "{s}");
     assert!(s.contains("chat message for sl 18/300"), "{s}");
     key(&t, "Escape");
+    t.wait_for("input closed", T, |s| !s.contains("18/300"));
+
+    // P promotes the message under the cursor (the newest) to a question.
+    key(&t, "P");
+    t.wait_text("promoted to the question queue", T);
+    t.wait_for("the promoted question", T, |s| {
+        count(s, "Pending") == Some(5)
+    });
+    assert!(
+        fake.questions()
+            .iter()
+            .any(|q| q.text == "Chat while typing")
+    );
+
+    // O closes Q&A and chat on the channel, and opens them again.
+    key(&t, "O");
+    eventually("a closed channel", T, || {
+        fake.event(EVENT_SLUG)
+            .is_some_and(|e| !e.questions_enabled && !e.chat_enabled)
+    });
+    t.wait_text("Chat (4) closed", T);
+    key(&t, "O");
+    eventually("an open channel", T, || {
+        fake.event(EVENT_SLUG)
+            .is_some_and(|e| e.questions_enabled && e.chat_enabled)
+    });
+    t.wait_for("chat open", T, |s| !s.contains("closed"));
 
     // Back to the questions: approve one, put another on air (both local
     // to this machine on streams.live).
@@ -168,7 +195,7 @@ fn chat_pane_limit_live_updates_and_local_states_across_a_restart() {
     // Start again in the same dirs: still selected and on air.
     let t = qadeck(t.into_dir());
     let s = t.wait_for("the restored states", T, |s| {
-        count(s, "Selected") == Some(2) && count(s, "Pending") == Some(2)
+        count(s, "Selected") == Some(2) && count(s, "Pending") == Some(3)
     });
     assert!(
         header(&s).contains("ON AIR: Will the slides be shared?"),
