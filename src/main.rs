@@ -1,7 +1,8 @@
 //! qadeck's command line: parsing only; the work is in the library.
 
 use clap::{Parser, Subcommand};
-use qadeck::commands::{self, Context, DemoOptions, ModerateOptions};
+use qadeck::commands::{self, ChatOptions, Context, DemoOptions, ExportOptions, ModerateOptions};
+use qadeck::provider::ReportKind;
 use qadeck::provider::demo::Settings as DemoSettings;
 use std::io::Read;
 use std::path::PathBuf;
@@ -76,6 +77,45 @@ enum Cmd {
         #[arg(num_args = 0..=2, value_names = ["ID", "ACTION"])]
         args: Vec<String>,
     },
+    /// Read a source's chat as NDJSON, or post / delete one message.
+    Chat {
+        #[arg(long)]
+        source: String,
+        /// Post this message (refused, nothing sent, when over the platform's limit).
+        #[arg(long, value_name = "TEXT", conflicts_with_all = ["delete", "follow"])]
+        post: Option<String>,
+        /// With --post: answer this message.
+        #[arg(long, value_name = "ID", requires = "post")]
+        reply_to: Option<String>,
+        /// Delete this message.
+        #[arg(long, value_name = "ID", conflicts_with = "follow")]
+        delete: Option<String>,
+        /// After the thread, print new and deleted messages as they happen.
+        #[arg(long)]
+        follow: bool,
+        /// With --follow: stop after this many seconds.
+        #[arg(long, value_name = "S", requires = "follow")]
+        duration: Option<f64>,
+        /// Give up waiting for the platform after this many seconds (a post stays queued).
+        #[arg(long, default_value_t = 60.0, value_name = "S")]
+        timeout: f64,
+    },
+    /// Export questions or chat: the platform's report where it has one, else NDJSON.
+    Export {
+        #[arg(long)]
+        source: String,
+        #[arg(long, value_enum, default_value_t = What::Questions)]
+        what: What,
+        /// Write here instead of stdout.
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
+        /// Skip the platform's report: a local NDJSON export with this machine's states.
+        #[arg(long)]
+        local: bool,
+        /// Give up waiting for the platform after this many seconds.
+        #[arg(long, default_value_t = 60.0, value_name = "S")]
+        timeout: f64,
+    },
     /// List the events a source's credentials can see.
     Events {
         #[arg(long)]
@@ -95,6 +135,12 @@ enum Cmd {
         #[command(subcommand)]
         what: ConfigCmd,
     },
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum What {
+    Questions,
+    Chat,
 }
 
 #[derive(Subcommand)]
@@ -200,6 +246,49 @@ async fn run(cli: Cli) -> anyhow::Result<bool> {
                 },
             )
             .await;
+        }
+        Some(Cmd::Chat {
+            source,
+            post,
+            reply_to,
+            delete,
+            follow,
+            duration,
+            timeout,
+        }) => {
+            let opts = ChatOptions {
+                source,
+                post,
+                reply_to,
+                delete,
+                follow,
+                duration: seconds(duration).map_err(anyhow::Error::msg)?,
+                timeout: seconds(Some(timeout))
+                    .map_err(anyhow::Error::msg)?
+                    .unwrap_or_default(),
+            };
+            return commands::chat(ctx, opts).await;
+        }
+        Some(Cmd::Export {
+            source,
+            what,
+            out,
+            local,
+            timeout,
+        }) => {
+            let opts = ExportOptions {
+                source,
+                what: match what {
+                    What::Questions => ReportKind::Questions,
+                    What::Chat => ReportKind::Chat,
+                },
+                out,
+                local,
+                timeout: seconds(Some(timeout))
+                    .map_err(anyhow::Error::msg)?
+                    .unwrap_or_default(),
+            };
+            commands::export(ctx, opts).await?
         }
         Some(Cmd::Events { source, json }) => commands::events(ctx, &source, json).await?,
         Some(Cmd::Journal { json, limit }) => commands::journal(ctx, json, limit)?,

@@ -56,6 +56,11 @@ pub fn message(source: &str, m: &Message) -> Value {
     })
 }
 
+/// A chat message that was deleted (on the platform or through qadeck).
+pub fn message_gone(source: &str, id: &str) -> Value {
+    json!({ "type": "message", "source": source, "id": id, "deleted": true })
+}
+
 pub fn participant(source: &str, p: &Participant) -> Value {
     json!({
         "type": "participant",

@@ -353,6 +353,16 @@ impl Queue {
         self.iter_from(Status::Selected, None)
             .find(|e| e.view.on_air)
     }
+
+    /// Questions not (yet) loaded whose local state has them on air (a
+    /// headless run that loaded only the question it acts on).
+    pub fn on_air_unloaded(&self) -> Vec<QKey> {
+        self.local
+            .iter()
+            .filter(|(_, l)| l.on_air)
+            .map(|(k, _)| k.clone())
+            .collect()
+    }
 }
 
 fn vote_value(v: MyVote) -> i64 {

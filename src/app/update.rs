@@ -8,7 +8,7 @@ use super::{
 };
 use crate::domain::{LocalState, MyVote, QKey, Question, SourceId, Status};
 use crate::outbox::OpReport;
-use crate::provider::{Feed, Op, Outcome, SourceFeed, VoteKind};
+use crate::provider::{Feed, Op, Outcome, ProviderError, SourceFeed, VoteKind};
 use ratatui_textarea::{Input, Key, TextArea};
 
 fn pane_status(p: PaneKind) -> Option<Status> {
@@ -251,18 +251,7 @@ impl App {
                 Ok(())
             }
             InputPurpose::Chat { source, reply_to } => {
-                if text.is_empty() {
-                    return Err("type a message first (Esc cancels)".into());
-                }
-                if let Some(limit) = self.source(source).and_then(|s| s.caps.message_limit) {
-                    let n = text.chars().count();
-                    if n > limit {
-                        return Err(format!(
-                            "{n} characters: the platform takes at most {limit}"
-                        ));
-                    }
-                }
-                let text = crate::text::sanitize(&text);
+                let text = self.check_message(source, &text)?;
                 self.send(
                     source,
                     Op::PostMessage { text, reply_to },
@@ -275,8 +264,73 @@ impl App {
         }
     }
 
+    /// Checks a chat message before anything is queued: the source has chat,
+    /// the text is not empty and within the platform's limit (counted as
+    /// characters, after sanitizing: what would be sent). Returns the text
+    /// to send.
+    fn check_message(&self, source: SourceId, text: &str) -> Result<String, String> {
+        let view = self.source(source).ok_or("unknown source")?;
+        if !view.caps.chat {
+            return Err(format!("{} has no chat", view.name));
+        }
+        if text.trim().is_empty() {
+            return Err("type a message first (Esc cancels)".into());
+        }
+        let text = crate::text::sanitize(text);
+        if let Some(limit) = view.caps.message_limit {
+            let n = text.chars().count();
+            if n > limit {
+                return Err(format!(
+                    "{n} characters: the platform takes at most {limit}"
+                ));
+            }
+        }
+        Ok(text)
+    }
+
+    /// Headless chat (`qadeck chat --post`): the checks and the queueing the
+    /// chat input does. An error means nothing was queued.
+    pub fn post_message(
+        &mut self,
+        source: SourceId,
+        text: &str,
+        reply_to: Option<String>,
+    ) -> Result<Vec<Command>, String> {
+        let text = self.check_message(source, text)?;
+        let mut cmds = Vec::new();
+        self.send(
+            source,
+            Op::PostMessage { text, reply_to },
+            None,
+            Patch::default(),
+            &mut cmds,
+        );
+        Ok(cmds)
+    }
+
+    /// Headless chat (`qadeck chat --delete`): what `D` then `y` queues.
+    pub fn delete_message(&mut self, source: SourceId, id: &str) -> Result<Vec<Command>, String> {
+        let view = self.source(source).ok_or("unknown source")?;
+        if !view.caps.chat {
+            return Err(format!("{} has no chat", view.name));
+        }
+        if id.trim().is_empty() {
+            return Err("which message? give its id".into());
+        }
+        let mut cmds = Vec::new();
+        self.send(
+            source,
+            Op::DeleteMessage { id: id.to_string() },
+            None,
+            Patch::default(),
+            &mut cmds,
+        );
+        Ok(cmds)
+    }
+
     fn open_input(&mut self, purpose: InputPurpose, initial: &str) {
-        let mut area = TextArea::new(vec![initial.to_string()]);
+        let mut area = TextArea::new(initial.split('\n').map(str::to_string).collect());
+        area.move_cursor(ratatui_textarea::CursorMove::Bottom);
         area.move_cursor(ratatui_textarea::CursorMove::End);
         self.input = Some(InputBox {
             purpose,
@@ -589,6 +643,12 @@ impl App {
 
     fn put_on_air(&mut self, key: QKey, cmds: &mut Vec<Command>) {
         let mut steps = Vec::new();
+        // One at a time, also when the one on air is not loaded.
+        for other in self.queue.on_air_unloaded() {
+            if other != key {
+                self.set_on_air(&other, false, cmds);
+            }
+        }
         if let Some(prev) = self.queue.on_air().map(|e| e.view.key()) {
             if prev == key {
                 self.toast("already on air");
@@ -947,6 +1007,11 @@ impl App {
                 let Some(failed) = self.inflight.remove(&op_id) else {
                     return;
                 };
+                if let ProviderError::Invalid(reason) = &error
+                    && self.reopen_form(&failed.queued, reason)
+                {
+                    return;
+                }
                 if let Some(k) = &failed.key {
                     let m = self.queue.drop_patch(k, &op_id);
                     self.moved(m);
@@ -982,6 +1047,34 @@ impl App {
                 });
             }
         }
+    }
+
+    /// A chat message or question the platform refused as invalid goes
+    /// back into the form that sent it, with the platform's words under it,
+    /// so the moderator can fix and resend it (or Esc to give it up). Only
+    /// when no other input or dialog is open: those are never taken over.
+    /// The refused action stays in the journal as failed.
+    fn reopen_form(&mut self, queued: &QueuedOp, reason: &str) -> bool {
+        if self.input.is_some() || self.overlay.is_some() {
+            return false;
+        }
+        let source = queued.source;
+        let (purpose, text) = match &queued.op {
+            Op::PostMessage { text, reply_to } => (
+                InputPurpose::Chat {
+                    source,
+                    reply_to: reply_to.clone(),
+                },
+                text,
+            ),
+            Op::SubmitQuestion { text } => (InputPurpose::Question { source }, text),
+            _ => return false,
+        };
+        self.open_input(purpose, text);
+        if let Some(ib) = self.input.as_mut() {
+            ib.error = Some(format!("refused: {reason}"));
+        }
+        true
     }
 
     fn apply_outcome(&mut self, source: SourceId, outcome: Outcome) {

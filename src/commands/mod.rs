@@ -2,6 +2,12 @@
 //! provider) from the config and runs it; errors come back as messages for
 //! stderr, and nothing runs half-configured.
 
+mod chat;
+mod export;
+
+pub use chat::{ChatOptions, chat};
+pub use export::{ExportOptions, export};
+
 use crate::app::{Event, KeyMap, ModAction};
 use crate::config::{self, Config};
 use crate::domain::{QKey, SourceId};
@@ -276,6 +282,8 @@ pub async fn moderate(ctx: Context, opts: ModerateOptions) -> anyhow::Result<boo
     let provider = session
         .provider(SourceId(0))
         .ok_or_else(|| anyhow!("source has no provider"))?;
+    // Decide with what this machine keeps (selected, on air, …) in view.
+    session.restore_local();
     let name = opts.source.clone();
     let mut mine = Vec::new();
     let mut local_only = Vec::new();
@@ -324,7 +332,16 @@ pub async fn moderate(ctx: Context, opts: ModerateOptions) -> anyhow::Result<boo
     let mut ok = true;
     let mut out = std::io::stdout().lock();
     for key in &local_only {
-        print_question(&mut out, &session, &name, key)?;
+        if session.app.queue.get(key).is_some() {
+            print_question(&mut out, &session, &name, key)?;
+        } else {
+            // Saved on this machine, but the platform did not send the
+            // question: there is nothing true to print about it.
+            eprintln!(
+                "{}: kept on this machine; the question did not load, so it is not printed",
+                key.id
+            );
+        }
     }
     let deadline = tokio::time::Instant::now() + opts.timeout;
     while !pending.is_empty() {

@@ -106,6 +106,6 @@ fn handle(
 }
 
 #[cfg(unix)]
-fn signal_term() -> std::io::Result<tokio::signal::unix::Signal> {
+pub(crate) fn signal_term() -> std::io::Result<tokio::signal::unix::Signal> {
     tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
 }

@@ -9,7 +9,7 @@ pub mod tui;
 
 use crate::app::{App, Command, Event, KeyMap, Overlay, QueuedOp, SourceView};
 use crate::config::Moderator;
-use crate::domain::{QKey, SourceId};
+use crate::domain::{LocalState, QKey, SourceId};
 use crate::outbox::{OpReport, Worker};
 use crate::provider::{BuildCtx, Provider, ProviderError, SourceFeed, SourceSettings, now_ms};
 use crate::store::{NewOp, Store};
@@ -185,24 +185,7 @@ impl Session {
             return;
         };
         // What this machine remembers: local states and undelivered actions.
-        let local = match self.store.local_states(&name, &event) {
-            Ok(map) => map
-                .into_iter()
-                .map(|(qid, l)| {
-                    (
-                        QKey {
-                            source: id,
-                            id: qid,
-                        },
-                        l,
-                    )
-                })
-                .collect(),
-            Err(e) => {
-                self.app.last_error = Some(format!("store: {e}"));
-                Vec::new()
-            }
-        };
+        let local = self.local_states(id);
         let ops = match self.store.pending(Some(&name)) {
             Ok(rows) => rows
                 .into_iter()
@@ -234,6 +217,49 @@ impl Session {
             self.report_tx.clone(),
         );
         slot.tasks.push(tokio::spawn(worker.run()));
+    }
+
+    /// This machine's states (selected, answered, on air where the platform
+    /// has none) of one source's questions, from the store.
+    fn local_states(&mut self, id: SourceId) -> Vec<(QKey, LocalState)> {
+        let Some(slot) = self.slots.get(id.0 as usize) else {
+            return Vec::new();
+        };
+        let event = slot.event.clone().unwrap_or_default();
+        match self.store.local_states(&slot.name, &event) {
+            Ok(map) => map
+                .into_iter()
+                .map(|(qid, l)| {
+                    (
+                        QKey {
+                            source: id,
+                            id: qid,
+                        },
+                        l,
+                    )
+                })
+                .collect(),
+            Err(e) => {
+                self.app.last_error = Some(format!("store: {e}"));
+                Vec::new()
+            }
+        }
+    }
+
+    /// Gives the core this machine's local states without starting
+    /// anything, so decisions made before [`Session::start`] (headless
+    /// `moderate`) see them. `start` restores them again, harmlessly.
+    pub fn restore_local(&mut self) {
+        for i in 0..self.slots.len() {
+            let id = SourceId(i as u16);
+            if self.slots[i].event.is_some() {
+                let local = self.local_states(id);
+                self.app.update(Event::Restored {
+                    ops: Vec::new(),
+                    local,
+                });
+            }
+        }
     }
 
     /// Feeds one event to the core and carries out its commands.

@@ -149,7 +149,8 @@ pub fn detail(frame: &mut Frame, rect: Rect, app: &App, theme: &Theme) {
                     }
                     if q.on_air || !local.is_empty() {
                         l.push(Line::from(Span::styled(
-                            format!("{note}: kept on this machine only"),
+                            // The point first: a narrow pane cuts the end.
+                            format!("local to this machine: {note}"),
                             theme.dim,
                         )));
                     }

@@ -75,6 +75,13 @@ impl Tmux {
         Tmux { name, dir }
     }
 
+    /// Ends the session and hands back its temp dir (config, store, logs),
+    /// so a second run can start in it with [`Tmux::start_in`].
+    pub fn into_dir(mut self) -> tempfile::TempDir {
+        tmux(&["kill-session", "-t", &self.name]);
+        std::mem::replace(&mut self.dir, tempfile::tempdir().unwrap())
+    }
+
     pub fn data_dir(&self) -> PathBuf {
         self.dir.path().join("data")
     }
