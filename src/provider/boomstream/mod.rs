@@ -445,6 +445,8 @@ impl Provider for Boomstream {
         Capabilities {
             participants: true,
             delivery: Delivery::Polling,
+            link_lifetime: true,
+            invite_needs_email: true,
             ..Capabilities::none()
         }
     }
@@ -459,6 +461,10 @@ impl Provider for Boomstream {
             .into_iter()
             .filter_map(wire::conference)
             .collect())
+    }
+
+    async fn event_info(&self, id: &str) -> ProviderResult<EventInfo> {
+        self.conference_info(id).await
     }
 
     async fn create_event(&self, draft: &EventDraft) -> ProviderResult<EventInfo> {
