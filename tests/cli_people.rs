@@ -416,6 +416,24 @@ fn boomstream_conferences_created_shown_updated_deleted_key_kept_out() {
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert_eq!(json_lines(&r.stdout)[0]["deleted"], true);
     assert!(!fake.conferences().iter().any(|c| c.code == code));
+    // No start, end or type on Boomstream: refused, not half done.
+    let r = home.run(&[
+        "events",
+        "--source",
+        "boom",
+        "--create",
+        "--title",
+        "X",
+        "--start",
+        "2026-03-01T15:00:00Z",
+    ]);
+    assert_eq!(r.code, 1);
+    assert!(
+        r.stderr.contains("Boomstream conferences have no start"),
+        "{}",
+        r.stderr
+    );
+    assert!(!fake.conferences().iter().any(|c| c.title == "X"));
     // Deleting it again: the platform's words, non-zero.
     let r = home.run(&["events", "--source", "boom", "--delete", &code]);
     assert_eq!(r.code, 1);
