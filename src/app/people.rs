@@ -204,6 +204,13 @@ impl App {
         }
         self.people.retain(|p| p.source != source);
         self.people.extend(list);
+        // A conflict about someone removed meanwhile has nothing to retry.
+        if let Some(c) = &self.people_conflict
+            && c.source == source
+            && self.participant(source, &c.id).is_none()
+        {
+            self.people_conflict = None;
+        }
         self.people_changed(keep);
     }
 

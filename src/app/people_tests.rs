@@ -615,3 +615,17 @@ fn after_a_conflict_nothing_is_retried_when_the_other_change_already_did_it() {
     };
     assert_eq!(*role, Role::Participant);
 }
+
+#[test]
+fn a_conflict_about_someone_removed_meanwhile_is_forgotten_on_reload() {
+    let mut app = people_app(caps_sbx(), three());
+    let ops = sent(&app.update(key('m')));
+    app.update(Event::Op(OpReport::Failed {
+        op_id: ops[0].op_id.clone(),
+        error: ProviderError::Conflict("the participant was removed meanwhile".into()),
+    }));
+    assert!(app.people_conflict.is_some());
+    app.update(feed(Feed::Participants(three()[..1].to_vec())));
+    assert!(app.people_conflict.is_none());
+    assert_eq!(names(&app), ["Grace Hopper"]);
+}
