@@ -1,7 +1,10 @@
 //! qadeck's command line: parsing only; the work is in the library.
 
 use clap::{Parser, Subcommand};
+use qadeck::commands::events::EventChange;
+use qadeck::commands::people::ImportOptions;
 use qadeck::commands::{self, ChatOptions, Context, DemoOptions, ExportOptions, ModerateOptions};
+use qadeck::provider::EventDraft;
 use qadeck::provider::ReportKind;
 use qadeck::provider::demo::Settings as DemoSettings;
 use std::io::Read;
@@ -117,11 +120,47 @@ enum Cmd {
         timeout: f64,
     },
     /// List the events a source's credentials can see.
+    /// List the events a source's credentials can see; or create, update,
+    /// show or delete one (STREAMBOXY sessions, Boomstream conferences).
     Events {
         #[arg(long)]
         source: String,
         #[arg(long)]
         json: bool,
+        /// Create an event (needs --title; STREAMBOXY also --description).
+        #[arg(long, requires = "title", conflicts_with_all = ["update", "delete", "show"])]
+        create: bool,
+        /// Update this event's title and description.
+        #[arg(long, value_name = "ID", conflicts_with_all = ["delete", "show"])]
+        update: Option<String>,
+        /// Delete this event.
+        #[arg(long, value_name = "ID", conflicts_with = "show")]
+        delete: Option<String>,
+        /// Show this event.
+        #[arg(long, value_name = "ID")]
+        show: Option<String>,
+        #[arg(long)]
+        title: Option<String>,
+        /// STREAMBOXY: 1–500 characters.
+        #[arg(long)]
+        description: Option<String>,
+        /// Start, RFC 3339 (sent as UTC).
+        #[arg(long, value_name = "RFC3339")]
+        start: Option<String>,
+        /// End, RFC 3339 (sent as UTC).
+        #[arg(long, value_name = "RFC3339")]
+        end: Option<String>,
+        /// STREAMBOXY session type (default Lobby).
+        #[arg(long, value_name = "TYPE")]
+        kind: Option<String>,
+        /// STREAMBOXY content URL (https://).
+        #[arg(long, value_name = "URL")]
+        content_url: Option<String>,
+    },
+    /// Participants of a source whose platform has them (STREAMBOXY, Boomstream).
+    People {
+        #[command(subcommand)]
+        what: PeopleCmd,
     },
     /// Print the audit journal: who did what to which item, when, and the outcome.
     Journal {
@@ -141,6 +180,32 @@ enum Cmd {
 enum What {
     Questions,
     Chat,
+}
+
+#[derive(Subcommand)]
+enum PeopleCmd {
+    /// List the participants (NDJSON `participant` lines with --json).
+    List {
+        #[arg(long)]
+        source: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Add participants from a CSV file with a header row `name,email,role`.
+    /// Rows already there (same e-mail) are skipped, so running it again on
+    /// the same file adds nobody twice. Fails if any row is not added.
+    Import {
+        #[arg(long)]
+        source: String,
+        /// The CSV file.
+        file: PathBuf,
+        /// One NDJSON line per row and a summary line.
+        #[arg(long)]
+        json: bool,
+        /// At most this many rows a second (on top of the platform's pacing).
+        #[arg(long, value_name = "N")]
+        rate: Option<f64>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -290,7 +355,69 @@ async fn run(cli: Cli) -> anyhow::Result<bool> {
             };
             commands::export(ctx, opts).await?
         }
-        Some(Cmd::Events { source, json }) => commands::events(ctx, &source, json).await?,
+        Some(Cmd::Events {
+            source,
+            json,
+            create,
+            update,
+            delete,
+            show,
+            title,
+            description,
+            start,
+            end,
+            kind,
+            content_url,
+        }) => {
+            let draft = EventDraft {
+                title,
+                description,
+                start,
+                end,
+                kind,
+                content_url,
+            };
+            let change = match (create, update, delete, show) {
+                (true, ..) => Some(EventChange::Create(draft)),
+                (_, Some(id), ..) => Some(EventChange::Update { id, draft }),
+                (_, _, Some(id), _) => Some(EventChange::Delete { id }),
+                (.., Some(id)) => Some(EventChange::Show { id }),
+                _ if draft != EventDraft::default() => anyhow::bail!(
+                    "--title, --description, --start, --end, --kind and --content-url go with --create or --update"
+                ),
+                _ => None,
+            };
+            match change {
+                Some(change) => commands::events::change(ctx, &source, change, json).await?,
+                None => commands::events(ctx, &source, json).await?,
+            }
+        }
+        Some(Cmd::People {
+            what: PeopleCmd::List { source, json },
+        }) => commands::people::list(ctx, &source, json).await?,
+        Some(Cmd::People {
+            what:
+                PeopleCmd::Import {
+                    source,
+                    file,
+                    json,
+                    rate,
+                },
+        }) => {
+            if rate.is_some_and(|r| !(r.is_finite() && r > 0.0)) {
+                anyhow::bail!("--rate must be a number of rows a second > 0");
+            }
+            return commands::people::import(
+                ctx,
+                ImportOptions {
+                    source,
+                    file,
+                    json,
+                    rate,
+                },
+            )
+            .await;
+        }
         Some(Cmd::Journal { json, limit }) => commands::journal(ctx, json, limit)?,
         Some(Cmd::Config { .. }) => {}
     }

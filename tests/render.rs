@@ -167,3 +167,113 @@ fn any_size_renders() {
         render(&mut app, w, h, &theme);
     }
 }
+
+/// A participants-only source: the people pane, a participant's detail with
+/// the link, the invite form, the removal question and the link alone.
+#[test]
+fn people_pane_snapshots() {
+    use qadeck::domain::{Participant, Role};
+    let caps = Capabilities {
+        participants: true,
+        delivery: Delivery::Polling,
+        one_time_link: true,
+        renew_link: true,
+        ..Capabilities::none()
+    };
+    let person = |id: &str, name: &str, email: Option<&str>, role: Role| Participant {
+        source: SourceId(0),
+        id: id.into(),
+        name: sanitize(name),
+        email: email.map(str::to_string),
+        role,
+        link: Some(format!(
+            "https://join.streamboxy.example/s-0002?key=k{id}-0123456789abcdef"
+        )),
+        version: Some("AAAAAAAAB9E=".into()),
+        external_key: None,
+    };
+    let people = vec![
+        person(
+            "su-1",
+            "Grace Hopper",
+            Some("grace@example.com"),
+            Role::Participant,
+        ),
+        person(
+            "su-2",
+            "Ada Lovelace",
+            Some("ada@example.com"),
+            Role::Moderator,
+        ),
+        person("su-3", "佐藤 花子", None, Role::Participant),
+        person(
+            "su-4",
+            "Mallory\x1b[8m",
+            Some("m@example.com"),
+            Role::Participant,
+        ),
+    ];
+    let key = |c: char| {
+        Event::Key(Input {
+            key: Key::Char(c),
+            ..Input::default()
+        })
+    };
+    let theme = Theme::builtin("dark");
+    for (w, h) in [(80, 24), (120, 40)] {
+        let mut app = App::new(
+            vec![SourceView::new("workshop", caps.clone(), true)],
+            KeyMap::default(),
+            "snap".into(),
+            NOW,
+        );
+        app.update(Event::Feed(SourceFeed {
+            source: SourceId(0),
+            feed: Feed::Participants(people.clone()),
+        }));
+        app.update(Event::Feed(SourceFeed {
+            source: SourceId(0),
+            feed: Feed::Connection(qadeck::provider::Connection::Polling),
+        }));
+        let term = render(&mut app, w, h, &theme);
+        insta::assert_snapshot!(format!("people_{w}x{h}"), term.backend().to_string());
+        app.update(key('c'));
+        for c in "Katherine Johnson".chars() {
+            app.update(key(c));
+        }
+        app.update(Event::Key(Input {
+            key: Key::Tab,
+            ..Input::default()
+        }));
+        for c in "katherine@nasa".chars() {
+            app.update(key(c));
+        }
+        app.update(Event::Key(Input {
+            key: Key::Enter,
+            ..Input::default()
+        }));
+        let term = render(&mut app, w, h, &theme);
+        insta::assert_snapshot!(format!("people_form_{w}x{h}"), term.backend().to_string());
+        app.update(Event::Key(Input {
+            key: Key::Esc,
+            ..Input::default()
+        }));
+        app.update(key('D'));
+        let term = render(&mut app, w, h, &theme);
+        insta::assert_snapshot!(format!("people_remove_{w}x{h}"), term.backend().to_string());
+        app.update(key('n'));
+        app.update(Event::Key(Input {
+            key: Key::Enter,
+            ..Input::default()
+        }));
+        let term = render(&mut app, w, h, &theme);
+        let screen = term.backend().to_string();
+        assert!(
+            screen.contains("https://join.streamboxy.example/s-0002?key=ksu-2-0123456789abcdef"),
+            "the link in one piece:\n{screen}"
+        );
+        for cell in term.backend().buffer().content() {
+            assert!(qadeck::text::is_terminal_safe(cell.symbol()));
+        }
+    }
+}

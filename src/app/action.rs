@@ -31,6 +31,12 @@ pub enum Action {
     Compose,
     Reply,
     Promote,
+    /// People pane: promote a participant to moderator, or demote one.
+    ToggleModerator,
+    /// People pane: renew the participant's invitation link.
+    RenewLink,
+    /// People pane: the invitation link alone on a full-width line, to copy.
+    ShowLink,
     ToggleOpen,
     Info,
     Retry,
@@ -43,7 +49,7 @@ pub enum Action {
 
 impl Action {
     /// Every action, in the order the help overlay lists them.
-    pub const ALL: [Action; 33] = [
+    pub const ALL: [Action; 36] = [
         Action::Down,
         Action::Up,
         Action::PageDown,
@@ -69,6 +75,9 @@ impl Action {
         Action::Compose,
         Action::Reply,
         Action::Promote,
+        Action::ToggleModerator,
+        Action::RenewLink,
+        Action::ShowLink,
         Action::ToggleOpen,
         Action::Info,
         Action::Retry,
@@ -100,13 +109,16 @@ impl Action {
             Action::Vote => "vote / unvote (up)",
             Action::VoteDown => "vote down (where the platform has it)",
             Action::Freeze => "freeze incoming (count what arrives)",
-            Action::Filter => "filter by text",
+            Action::Filter => "filter by text (search in the people pane)",
             Action::Sort => "sort by time / votes",
             Action::ToggleRejected => "show / hide rejected",
-            Action::Delete => "delete (asks first)",
-            Action::Compose => "type a question or chat message",
+            Action::Delete => "delete / remove a participant (asks first)",
+            Action::Compose => "type a question or chat message; invite in people",
             Action::Reply => "reply to the chat message",
             Action::Promote => "chat message → question queue",
+            Action::ToggleModerator => "people: promote / demote moderator",
+            Action::RenewLink => "people: renew the invitation link",
+            Action::ShowLink => "people: show the link full width, to copy",
             Action::ToggleOpen => "open / close the event for questions",
             Action::Info => "source and account info",
             Action::Retry => "retry a failed action",

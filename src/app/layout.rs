@@ -67,6 +67,13 @@ pub fn screen(area: Rect, panes: &[PaneKind]) -> Screen {
     } else {
         (panes.to_vec(), Vec::new())
     };
+    // Only chat or people (a participants platform): they take the list
+    // column, the detail stays beside them.
+    let (lists, side) = if lists.is_empty() {
+        (side, Vec::new())
+    } else {
+        (lists, side)
+    };
     let (list_area, detail_area) = if area.width >= WIDE {
         let cols = Layout::default()
             .direction(Direction::Horizontal)
@@ -150,5 +157,14 @@ mod tests {
         }
         assert!(s.detail.height >= 3);
         assert_eq!(s.keybar.y, 23);
+    }
+
+    #[test]
+    fn people_alone_take_the_list_column_when_wide() {
+        let s = screen(Rect::new(0, 0, 120, 40), &[PaneKind::People]);
+        let (_, people) = s.panes[0];
+        assert_eq!(people.x, 0);
+        assert!(s.detail.x >= people.x + people.width, "{s:?}");
+        assert_eq!(people.height, s.detail.height);
     }
 }

@@ -5,15 +5,19 @@
 pub mod action;
 pub mod keymap;
 pub mod layout;
+pub mod people;
 pub mod queue;
 mod update;
 
+#[cfg(test)]
+mod people_tests;
 #[cfg(test)]
 mod tests;
 
 pub use action::Action;
 pub use keymap::{KeyChord, KeyMap};
 pub use layout::PaneKind;
+pub use people::{FormField, InviteForm, PeopleConflict};
 pub use queue::{Queue, SortBy};
 pub use update::ModAction;
 
@@ -92,6 +96,9 @@ pub enum Command {
     },
     LoadAccountInfo(SourceId),
     LoadEvents(SourceId),
+    /// Read the source's participants again and feed them back as
+    /// `Feed::Participants` (after a conflict).
+    LoadParticipants(SourceId),
     /// Start the source's feed on the picked event.
     PickEvent {
         source: SourceId,
@@ -173,6 +180,8 @@ pub enum InputPurpose {
         source: SourceId,
         reply_to: Option<String>,
     },
+    /// Search in the people pane (name, e-mail).
+    PeopleSearch,
 }
 
 /// A modal text input.
@@ -198,8 +207,19 @@ pub enum Overlay {
         id: String,
         preview: String,
     },
+    ConfirmRemoveParticipant {
+        source: SourceId,
+        id: String,
+        /// Name and e-mail, as shown.
+        who: String,
+    },
     Info {
         rows: Vec<(String, String)>,
+    },
+    /// A participant's invitation link alone on its line, to copy.
+    Link {
+        who: String,
+        link: String,
     },
     Picker {
         source: SourceId,
@@ -237,6 +257,12 @@ pub struct App {
     pub detail_scroll: u16,
     pub chat: Vec<Message>,
     pub people: Vec<Participant>,
+    /// Search text of the people pane.
+    pub people_filter: Option<String>,
+    /// The open invite form.
+    pub form: Option<InviteForm>,
+    /// The last stale-version refusal, until retried or resolved.
+    pub people_conflict: Option<PeopleConflict>,
     pub now: Millis,
     pub size: (u16, u16),
     /// Session-unique prefix of action ids.
@@ -258,7 +284,7 @@ impl App {
     /// `session` must be unique per process (it prefixes action ids that
     /// outlive the process in the outbox).
     pub fn new(sources: Vec<SourceView>, keymap: KeyMap, session: String, now: Millis) -> App {
-        App {
+        let mut app = App {
             sources,
             queue: Queue::default(),
             keymap,
@@ -278,13 +304,19 @@ impl App {
             detail_scroll: 0,
             chat: Vec::new(),
             people: Vec::new(),
+            people_filter: None,
+            form: None,
+            people_conflict: None,
             now,
             size: (80, 24),
             session,
             next_op: 0,
             changes: None,
             quit: false,
-        }
+        };
+        // A participants-only session starts in the people pane.
+        app.focus = app.visible_panes()[0];
+        app
     }
 
     /// Records changed questions for a headless consumer.

@@ -35,13 +35,18 @@ impl App {
         match event {
             Event::Key(input) => self.on_key(input, &mut cmds),
             Event::Paste(text) => {
-                if let Some(ib) = self.input.as_mut() {
+                if self.form.is_some() {
+                    self.paste_into_form(&text);
+                } else if let Some(ib) = self.input.as_mut() {
                     ib.area
                         .insert_str(crate::text::sanitize(&text).replace('\n', " "));
                     ib.error = None;
-                    if ib.purpose == InputPurpose::Filter {
-                        let t = ib.area.lines().join(" ");
-                        self.filter = (!t.trim().is_empty()).then(|| t.trim().to_string());
+                    let t = ib.area.lines().join(" ");
+                    let t = (!t.trim().is_empty()).then(|| t.trim().to_string());
+                    match ib.purpose {
+                        InputPurpose::Filter => self.filter = t,
+                        InputPurpose::PeopleSearch => self.people_filter = t,
+                        _ => {}
                     }
                 }
             }
@@ -54,7 +59,7 @@ impl App {
             }
             Event::Resize { width, height } => self.size = (width, height),
             Event::Feed(feed) => self.on_feed(feed),
-            Event::Op(report) => self.on_report(report),
+            Event::Op(report) => self.on_report(report, &mut cmds),
             Event::Tick { now } => {
                 self.now = now;
                 if self.toast.as_ref().is_some_and(|t| t.until <= now) {
@@ -98,6 +103,10 @@ impl App {
     // ----- keys -----------------------------------------------------------
 
     fn on_key(&mut self, input: Input, cmds: &mut Vec<Command>) {
+        if self.form.is_some() {
+            self.on_form_key(input, cmds);
+            return;
+        }
         if self.input.is_some() {
             self.on_input_key(input, cmds);
             return;
@@ -146,6 +155,12 @@ impl App {
                     );
                 }
             }
+            Overlay::ConfirmRemoveParticipant { source, id, .. } => {
+                self.overlay = None;
+                if yes {
+                    self.remove_participant(source, id, cmds);
+                }
+            }
             Overlay::Picker {
                 source,
                 events,
@@ -188,7 +203,7 @@ impl App {
                     _ => {}
                 }
             }
-            Overlay::Help | Overlay::Info { .. } => self.overlay = None,
+            Overlay::Help | Overlay::Info { .. } | Overlay::Link { .. } => self.overlay = None,
         }
     }
 
@@ -198,8 +213,10 @@ impl App {
         };
         match input.key {
             Key::Esc => {
-                if ib.purpose == InputPurpose::Filter {
-                    self.filter = None;
+                match ib.purpose {
+                    InputPurpose::Filter => self.filter = None,
+                    InputPurpose::PeopleSearch => self.people_filter = None,
+                    _ => {}
                 }
                 return;
             }
@@ -214,9 +231,12 @@ impl App {
             _ => {
                 ib.area.input(input);
                 ib.error = None;
-                if ib.purpose == InputPurpose::Filter {
-                    let t = ib.area.lines().join(" ");
-                    self.filter = (!t.trim().is_empty()).then(|| t.trim().to_string());
+                let t = ib.area.lines().join(" ");
+                let t = (!t.trim().is_empty()).then(|| t.trim().to_string());
+                match ib.purpose {
+                    InputPurpose::Filter => self.filter = t,
+                    InputPurpose::PeopleSearch => self.people_filter = t,
+                    _ => {}
                 }
             }
         }
@@ -233,6 +253,10 @@ impl App {
         match purpose.clone() {
             InputPurpose::Filter => {
                 self.filter = (!text.is_empty()).then_some(text);
+                Ok(())
+            }
+            InputPurpose::PeopleSearch => {
+                self.people_filter = (!text.is_empty()).then_some(text);
                 Ok(())
             }
             InputPurpose::Question { source } => {
@@ -328,7 +352,7 @@ impl App {
         Ok(cmds)
     }
 
-    fn open_input(&mut self, purpose: InputPurpose, initial: &str) {
+    pub(super) fn open_input(&mut self, purpose: InputPurpose, initial: &str) {
         let mut area = TextArea::new(initial.split('\n').map(str::to_string).collect());
         area.move_cursor(ratatui_textarea::CursorMove::Bottom);
         area.move_cursor(ratatui_textarea::CursorMove::End);
@@ -340,6 +364,9 @@ impl App {
     }
 
     fn on_action(&mut self, action: Action, cmds: &mut Vec<Command>) {
+        if self.focus == PaneKind::People && self.on_people_action(action, cmds) {
+            return;
+        }
         match action {
             Action::Down => self.move_cursor(1),
             Action::Up => self.move_cursor(-1),
@@ -415,6 +442,10 @@ impl App {
                 }
             }
             Action::Promote => self.promote_message(cmds),
+            Action::ToggleModerator | Action::RenewLink | Action::ShowLink => self.toast(format!(
+                "{} works on a participant (Tab to the people pane)",
+                self.keymap.key_for(action)
+            )),
             Action::ToggleOpen => self.toggle_open(cmds),
             Action::Info => {
                 self.overlay = Some(Overlay::Info {
@@ -923,7 +954,7 @@ impl App {
     }
 
     /// Queues an action: in flight until the platform answers.
-    fn send(
+    pub(super) fn send(
         &mut self,
         source: SourceId,
         op: Op,
@@ -976,7 +1007,7 @@ impl App {
 
     // ----- reports from the outbox ------------------------------------------
 
-    fn on_report(&mut self, report: OpReport) {
+    fn on_report(&mut self, report: OpReport, cmds: &mut Vec<Command>) {
         match report {
             OpReport::Confirmed { op_id, outcome } => {
                 let Some(done) = self.inflight.remove(&op_id) else {
@@ -985,6 +1016,10 @@ impl App {
                 if let Some(k) = &done.key {
                     let m = self.queue.drop_patch(k, &op_id);
                     self.moved(m);
+                }
+                if done.queued.op.is_participant_op() {
+                    self.participant_op_confirmed(&done.queued, outcome);
+                    return;
                 }
                 self.apply_outcome(done.queued.source, outcome);
             }
@@ -1029,6 +1064,9 @@ impl App {
                         let m = self.queue.set_local(k, l);
                         self.moved(m);
                     }
+                }
+                if self.participant_op_failed(&failed.queued, &error, cmds) {
+                    return;
                 }
                 let label = failed.queued.op.label();
                 let what = failed
@@ -1077,7 +1115,7 @@ impl App {
         true
     }
 
-    fn apply_outcome(&mut self, source: SourceId, outcome: Outcome) {
+    pub(super) fn apply_outcome(&mut self, source: SourceId, outcome: Outcome) {
         match outcome {
             Outcome::Question(mut q) => {
                 q.source = source;
@@ -1099,20 +1137,8 @@ impl App {
                 self.merge_messages(vec![msg]);
             }
             Outcome::MessageGone(id) => self.chat.retain(|m| !(m.source == source && m.id == id)),
-            Outcome::Participant(mut p) => {
-                p.source = source;
-                match self
-                    .people
-                    .iter_mut()
-                    .find(|x| x.source == source && x.id == p.id)
-                {
-                    Some(x) => *x = p,
-                    None => self.people.push(p),
-                }
-            }
-            Outcome::ParticipantGone(id) => {
-                self.people.retain(|p| !(p.source == source && p.id == id))
-            }
+            Outcome::Participant(p) => self.upsert_participant(source, p),
+            Outcome::ParticipantGone(id) => self.forget_participant(source, &id),
             Outcome::Done => {}
         }
     }
@@ -1186,14 +1212,7 @@ impl App {
                 self.merge_messages(msgs);
             }
             Feed::MessageGone(id) => self.chat.retain(|m| !(m.source == source && m.id == id)),
-            Feed::Participants(mut list) => {
-                for p in &mut list {
-                    p.source = source;
-                }
-                self.people.retain(|p| p.source != source);
-                self.people.extend(list);
-                self.people.sort_by_key(|p| p.name.to_lowercase());
-            }
+            Feed::Participants(list) => self.set_participants(source, list),
             Feed::Budget(b) => {
                 if let Some(s) = self.sources.get_mut(idx) {
                     s.budget = Some(b);
@@ -1318,7 +1337,7 @@ impl App {
         let Some(status) = pane_status(self.focus) else {
             let len = match self.focus {
                 PaneKind::Chat => self.chat.len(),
-                _ => self.people.len(),
+                _ => self.people_len(),
             };
             let p = self.panes.entry(self.focus).or_default();
             p.row = (p.row as i64 + delta).clamp(0, len.saturating_sub(1) as i64) as usize;
@@ -1389,7 +1408,7 @@ impl App {
                 let len = if kind == PaneKind::Chat {
                     self.chat.len()
                 } else {
-                    self.people.len()
+                    self.people_len()
                 };
                 let p = self.panes.entry(kind).or_default();
                 let r = p.top_row + line;
@@ -1411,7 +1430,7 @@ impl App {
                     let len = if kind == PaneKind::Chat {
                         self.chat.len()
                     } else {
-                        self.people.len()
+                        self.people_len()
                     };
                     let p = self.panes.entry(kind).or_default();
                     if kind == PaneKind::Chat && p.row + 1 >= len.saturating_sub(1) {
@@ -1507,7 +1526,7 @@ impl App {
     }
 
     pub fn current_participant(&self) -> Option<&crate::domain::Participant> {
-        self.people.get(self.pane(PaneKind::People).row)
+        self.visible_people().nth(self.pane(PaneKind::People).row)
     }
 
     fn info_rows(&self) -> Vec<(String, String)> {

@@ -7,6 +7,8 @@ mod export;
 
 pub use chat::{ChatOptions, chat};
 pub use export::{ExportOptions, export};
+pub mod events;
+pub mod people;
 
 use crate::app::{Event, KeyMap, ModAction};
 use crate::config::{self, Config};
@@ -14,7 +16,7 @@ use crate::domain::{QKey, SourceId};
 use crate::ndjson;
 use crate::outbox::OpReport;
 use crate::provider::demo::{Demo, Settings as DemoSettings};
-use crate::provider::{BuildCtx, Feed, SourceFeed};
+use crate::provider::{BuildCtx, Feed, Provider, SourceFeed};
 use crate::runtime::{self, Session, SourceInput};
 use crate::store::Store;
 use crate::ui::Theme;
@@ -78,6 +80,19 @@ impl Context {
         Ok(Arc::new(Store::open(&path).with_context(|| {
             format!("opening the store {}", path.display())
         })?))
+    }
+
+    /// Builds one source's provider outside a session (one-shot verbs).
+    pub fn provider(&self, source: &str) -> anyhow::Result<Arc<dyn Provider>> {
+        let settings = self.config.source(source).map_err(|e| anyhow!(e))?;
+        let ctx = BuildCtx {
+            source: SourceId(0),
+            moderator: self.config.moderator.clone(),
+            event: None,
+        };
+        settings
+            .build(&ctx)
+            .map_err(|e| anyhow!("source `{source}`: {e}"))
     }
 
     fn source_inputs(&self, only: Option<&str>) -> anyhow::Result<Vec<SourceInput>> {
@@ -183,40 +198,16 @@ pub async fn watch(ctx: Context, source: &str, duration: Option<Duration>) -> an
 
 /// `qadeck events`: the events a source's credentials can see.
 pub async fn events(ctx: Context, source: &str, json: bool) -> anyhow::Result<()> {
-    let settings = ctx.config.source(source).map_err(|e| anyhow!(e))?;
-    let ctx_build = BuildCtx {
-        source: SourceId(0),
-        moderator: ctx.config.moderator.clone(),
-        event: None,
-    };
-    let provider = settings
-        .build(&ctx_build)
-        .map_err(|e| anyhow!("source `{source}`: {e}"))?;
+    let provider = ctx.provider(source)?;
     let list = provider
         .list_events()
         .await
-        .map_err(|e| anyhow!("{source}: {e}"))?;
-    let mut out = std::io::stdout().lock();
-    for e in list {
-        if json {
-            let v = serde_json::json!({"type": "event", "source": source, "id": e.id, "title": e.title, "active": e.active, "starts": e.starts});
-            writeln!(out, "{v}")?;
-        } else {
-            let active = match e.active {
-                Some(true) => "active",
-                Some(false) => "inactive",
-                None => "",
-            };
-            writeln!(
-                out,
-                "{:<28} {:<8} {}",
-                e.id,
-                active,
-                crate::text::one_line(&e.title, 60)
-            )?;
-        }
-    }
+        .map_err(|e| anyhow!("{source}: {e}"));
     provider.shutdown().await;
+    let mut out = std::io::stdout().lock();
+    for e in list? {
+        events::print_event(&mut out, source, &e, json)?;
+    }
     Ok(())
 }
 

@@ -58,6 +58,14 @@ pub struct Capabilities {
     pub open_close: bool,
     /// Longest chat message the platform accepts, in characters.
     pub message_limit: Option<usize>,
+    /// Invitations can be one-time links (participants platforms).
+    pub one_time_link: bool,
+    /// Invitation links can be given a lifetime.
+    pub link_lifetime: bool,
+    /// A participant's link can be renewed.
+    pub renew_link: bool,
+    /// An invitation needs an e-mail address.
+    pub invite_needs_email: bool,
 }
 
 impl Capabilities {
@@ -74,6 +82,10 @@ impl Capabilities {
             delivery: Delivery::Polling,
             open_close: false,
             message_limit: None,
+            one_time_link: false,
+            link_lifetime: false,
+            renew_link: false,
+            invite_needs_email: false,
         }
     }
 
@@ -176,6 +188,17 @@ impl Op {
             Op::RemoveParticipant { .. } => "remove participant".into(),
             Op::RenewLink { .. } => "renew link".into(),
         }
+    }
+
+    /// Whether the op manages participants (the people pane's actions).
+    pub fn is_participant_op(&self) -> bool {
+        matches!(
+            self,
+            Op::AddParticipant { .. }
+                | Op::UpdateParticipant { .. }
+                | Op::RemoveParticipant { .. }
+                | Op::RenewLink { .. }
+        )
     }
 
     /// The item the op targets, if any.
@@ -396,6 +419,16 @@ pub trait Provider: Send + Sync {
     /// Account facts for the info view (plan, usage, limits), as label/value.
     async fn account_info(&self) -> ProviderResult<Vec<(String, String)>> {
         Err(ProviderError::Unsupported("account information".into()))
+    }
+
+    /// One event by id. By default looked up in [`Provider::list_events`];
+    /// platforms with a single-event call override it.
+    async fn event_info(&self, id: &str) -> ProviderResult<EventInfo> {
+        self.list_events()
+            .await?
+            .into_iter()
+            .find(|e| e.id == id)
+            .ok_or_else(|| ProviderError::NotFound(format!("event {}", crate::text::sanitize(id))))
     }
 
     /// Creates an event (session, conference) where the platform allows it.

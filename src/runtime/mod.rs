@@ -11,7 +11,9 @@ use crate::app::{App, Command, Event, KeyMap, Overlay, QueuedOp, SourceView};
 use crate::config::Moderator;
 use crate::domain::{LocalState, QKey, SourceId};
 use crate::outbox::{OpReport, Worker};
-use crate::provider::{BuildCtx, Provider, ProviderError, SourceFeed, SourceSettings, now_ms};
+use crate::provider::{
+    BuildCtx, Feed, Provider, ProviderError, SourceFeed, SourceSettings, now_ms,
+};
 use crate::store::{NewOp, Store};
 use std::sync::Arc;
 use tokio::sync::{Notify, mpsc};
@@ -313,6 +315,20 @@ impl Session {
                     tokio::spawn(async move {
                         let events = p.list_events().await.map_err(|e| e.to_string());
                         let _ = tx.send(Event::Events { source: id, events }).await;
+                    });
+                }
+                Command::LoadParticipants(id) => {
+                    let (Some(p), tx) = (self.provider(id), self.feed_tx.clone()) else {
+                        continue;
+                    };
+                    tokio::spawn(async move {
+                        let feed = match p.list_participants().await {
+                            Ok(list) => Feed::Participants(list),
+                            Err(e) => {
+                                Feed::Notice(format!("reloading the participants failed: {e}"))
+                            }
+                        };
+                        let _ = tx.send(SourceFeed { source: id, feed }).await;
                     });
                 }
                 Command::PickEvent { source, event } => self.pick_event(source, event),

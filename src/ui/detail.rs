@@ -1,7 +1,7 @@
 //! The detail pane: the whole item under the cursor, wrapped and scrollable.
 
 use super::{Theme, age, panes::status_style};
-use crate::app::{App, PaneKind};
+use crate::app::{Action, App, PaneKind};
 use crate::domain::{MyVote, Role};
 use crate::text::wrap;
 use ratatui::Frame;
@@ -65,12 +65,13 @@ pub fn detail(frame: &mut Frame, rect: Rect, app: &App, theme: &Theme) {
                     Span::styled(p.name.clone(), theme.accent),
                     Span::styled(
                         format!(
-                            " · {}",
+                            " · {} · {}",
                             if p.role == Role::Moderator {
                                 "moderator"
                             } else {
                                 "participant"
-                            }
+                            },
+                            app.source_name(p.source)
                         ),
                         theme.dim,
                     ),
@@ -78,16 +79,46 @@ pub fn detail(frame: &mut Frame, rect: Rect, app: &App, theme: &Theme) {
                 if let Some(e) = &p.email {
                     l.push(Line::from(Span::styled(e.clone(), theme.text)));
                 }
-                (
-                    l,
-                    p.link
-                        .clone()
-                        .map(|u| format!("link (select to copy):\n{u}"))
-                        .unwrap_or_default(),
-                )
+                if let Some(what) = app.participant_inflight(p.source, &p.id) {
+                    l.push(Line::from(Span::styled(
+                        format!("⋯ {what}: waiting for the platform"),
+                        theme.inflight,
+                    )));
+                }
+                let mut body = String::new();
+                if let Some(c) = app
+                    .people_conflict
+                    .as_ref()
+                    .filter(|c| c.source == p.source && c.id == p.id)
+                {
+                    l.push(Line::from(Span::styled(
+                        format!(
+                            "! changed meanwhile — {} retries: make {} (on the fresh version)",
+                            app.keymap.key_for(Action::ToggleModerator),
+                            crate::app::people::role_name(c.role)
+                        ),
+                        theme.error,
+                    )));
+                    body.push_str(&format!("{}\n\n", c.message));
+                }
+                match &p.link {
+                    Some(u) => body.push_str(&format!(
+                        "invitation link ({} shows it alone, to copy):\n{u}",
+                        app.keymap.key_for(Action::ShowLink)
+                    )),
+                    None => body.push_str("no link from the platform"),
+                }
+                (l, body)
             }
             None => (
-                vec![Line::from(Span::styled("no participant", theme.dim))],
+                vec![Line::from(Span::styled(
+                    if app.people.is_empty() {
+                        "no participant"
+                    } else {
+                        "no participant selected"
+                    },
+                    theme.dim,
+                ))],
                 String::new(),
             ),
         },

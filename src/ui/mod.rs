@@ -25,6 +25,9 @@ pub fn draw(frame: &mut Frame, app: &App, theme: &Theme) {
     if let Some(input) = &app.input {
         overlay::input(frame, frame.area(), input, app, theme);
     }
+    if let Some(form) = &app.form {
+        overlay::form(frame, frame.area(), form, app, theme);
+    }
     if let Some(o) = &app.overlay {
         overlay::overlay(frame, frame.area(), o, app, theme);
     }

@@ -2,7 +2,8 @@
 //! event picker and the text input.
 
 use super::Theme;
-use crate::app::{Action, App, InputBox, InputPurpose, Overlay};
+use crate::app::people::role_name;
+use crate::app::{Action, App, FormField, InputBox, InputPurpose, InviteForm, Overlay};
 use crate::text::one_line;
 use ratatui::Frame;
 use ratatui::layout::Rect;
@@ -28,6 +29,9 @@ fn boxed<'a>(title: &str, theme: &Theme) -> Block<'a> {
 }
 
 pub fn overlay(frame: &mut Frame, area: Rect, o: &Overlay, app: &App, theme: &Theme) {
+    if let Overlay::Link { who, link } = o {
+        return link_overlay(frame, area, who, link, theme);
+    }
     let (title, lines): (&str, Vec<Line>) = match o {
         Overlay::Help => ("keys — any key closes", help_lines(app, theme)),
         Overlay::ConfirmQuit => (
@@ -65,6 +69,22 @@ pub fn overlay(frame: &mut Frame, area: Rect, o: &Overlay, app: &App, theme: &Th
                 )),
             ],
         ),
+        Overlay::ConfirmRemoveParticipant { source, who, .. } => (
+            "remove participant?",
+            vec![
+                Line::from(who.clone()),
+                Line::from(format!(
+                    "from {}: their invitation link stops working.",
+                    app.source_name(*source)
+                )),
+                Line::default(),
+                Line::from(Span::styled(
+                    "y remove · any other key keeps them",
+                    theme.accent,
+                )),
+            ],
+        ),
+        Overlay::Link { .. } => ("", Vec::new()),
         Overlay::Info { rows } => (
             "sources — any key closes",
             rows.iter()
@@ -142,6 +162,9 @@ pub fn input(frame: &mut Frame, area: Rect, ib: &InputBox, app: &App, theme: &Th
     let chars = text.chars().count();
     let title = match &ib.purpose {
         InputPurpose::Filter => "filter (Enter keeps it, Esc clears)".to_string(),
+        InputPurpose::PeopleSearch => {
+            "search people by name or e-mail (Enter keeps it, Esc clears)".to_string()
+        }
         InputPurpose::Question { source } => format!(
             "new question for {} (Enter sends, Esc cancels)",
             app.source_name(*source)
@@ -201,4 +224,138 @@ pub fn input(frame: &mut Frame, area: Rect, ib: &InputBox, app: &App, theme: &Th
             r,
         );
     }
+}
+
+/// Width of the form's label column.
+const LABEL_W: u16 = 30;
+
+/// The invite form: one row a field, the focused one marked, the error
+/// under the fields, the keys at the bottom.
+pub fn form(frame: &mut Frame, area: Rect, form: &InviteForm, app: &App, theme: &Theme) {
+    let fields = app.form_fields(form);
+    let h = fields.len() as u16 + 4 + u16::from(form.error.is_some());
+    let rect = centered(area, 72, h);
+    frame.render_widget(Clear, rect);
+    let title = format!(
+        "invite to {} (Enter sends, Esc cancels)",
+        one_line(app.source_name(form.source), 20)
+    );
+    let block = boxed(&title, theme);
+    let inner = block.inner(rect);
+    frame.render_widget(block, rect);
+    let caps = app.source(form.source).map(|s| s.caps.clone());
+    let needs_email = caps.as_ref().is_some_and(|c| c.invite_needs_email);
+    for (i, f) in fields.iter().enumerate() {
+        let y = inner.y + i as u16;
+        if y >= inner.y + inner.height {
+            break;
+        }
+        let focused = *f == form.field;
+        let label = format!("{} {}", if focused { "▸" } else { " " }, f.label());
+        let label_rect = Rect::new(inner.x, y, LABEL_W.min(inner.width), 1);
+        frame.render_widget(
+            Paragraph::new(Span::styled(
+                label,
+                if focused { theme.accent } else { theme.dim },
+            )),
+            label_rect,
+        );
+        let value_rect = Rect::new(
+            inner.x + label_rect.width,
+            y,
+            inner.width.saturating_sub(label_rect.width),
+            1,
+        );
+        if let Some(area) = form.area(*f) {
+            let mut ta = area.clone();
+            ta.set_cursor_line_style(ratatui::style::Style::default());
+            if !focused {
+                ta.set_cursor_style(ratatui::style::Style::default());
+            }
+            ta.set_placeholder_style(theme.dim);
+            ta.set_placeholder_text(match f {
+                FormField::Name => "required",
+                FormField::Email if needs_email => "required",
+                FormField::Email => "optional",
+                _ => "the platform's default",
+            });
+            frame.render_widget(&ta, value_rect);
+            continue;
+        }
+        let choice = |on: bool, text: &str| {
+            Span::styled(
+                format!("{} {text}  ", if on { "●" } else { "○" }),
+                if on { theme.text } else { theme.dim },
+            )
+        };
+        let spans = match f {
+            FormField::Source => vec![Span::styled(
+                format!("‹ {} ›", one_line(app.source_name(form.source), 30)),
+                theme.text,
+            )],
+            FormField::Role => vec![
+                choice(form.role == crate::domain::Role::Participant, "participant"),
+                choice(form.role == crate::domain::Role::Moderator, "moderator"),
+            ],
+            FormField::Notify => vec![choice(form.notify, "yes"), choice(!form.notify, "no")],
+            FormField::OneTime => vec![choice(form.one_time, "yes"), choice(!form.one_time, "no")],
+            _ => Vec::new(),
+        };
+        frame.render_widget(Paragraph::new(Line::from(spans)), value_rect);
+    }
+    let mut y = inner.y + fields.len() as u16 + 1;
+    if let Some(e) = &form.error {
+        frame.render_widget(
+            Paragraph::new(Span::styled(one_line(e, inner.width as usize), theme.error)),
+            Rect::new(inner.x, y, inner.width, 1),
+        );
+        y += 1;
+    }
+    let hint = format!(
+        "Tab/↑↓ next field · Space switches · {} invites as {}",
+        "Enter",
+        role_name(form.role)
+    );
+    if y < inner.y + inner.height {
+        frame.render_widget(
+            Paragraph::new(Span::styled(
+                one_line(&hint, inner.width as usize),
+                theme.dim,
+            )),
+            Rect::new(inner.x, y, inner.width, 1),
+        );
+    }
+}
+
+/// The link on its own full-width line(s), with no border beside it, so a
+/// triple-click or a drag (Shift-drag where the mouse is captured) selects
+/// exactly the link.
+fn link_overlay(frame: &mut Frame, area: Rect, who: &str, link: &str, theme: &Theme) {
+    let w = area.width.max(1) as usize;
+    let parts = crate::text::wrap(link, w);
+    let h = (parts.len() as u16 + 4).min(area.height);
+    let rect = Rect::new(
+        area.x,
+        area.y + area.height.saturating_sub(h) / 2,
+        area.width,
+        h,
+    );
+    frame.render_widget(Clear, rect);
+    let block = Block::default()
+        .borders(Borders::TOP | Borders::BOTTOM)
+        .border_style(theme.focus_border)
+        .title(Span::styled(
+            format!(
+                " invitation link of {} — any key closes ",
+                one_line(who, 30)
+            ),
+            theme.accent,
+        ));
+    let mut lines = vec![Line::default()];
+    lines.extend(
+        parts
+            .into_iter()
+            .map(|l| Line::from(Span::styled(l, theme.text))),
+    );
+    frame.render_widget(Paragraph::new(lines).block(block), rect);
 }

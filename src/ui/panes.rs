@@ -198,46 +198,92 @@ fn chat(frame: &mut Frame, rect: Rect, app: &App, theme: &Theme, focused: bool) 
 }
 
 fn people(frame: &mut Frame, rect: Rect, app: &App, theme: &Theme, focused: bool) {
-    let b = block(
-        format!(" People ({}) ", app.people.len()),
-        focused,
-        theme,
-        theme.accent,
-    );
+    let shown = app.people_len();
+    let mut title = match &app.people_filter {
+        Some(f) => format!(
+            " People ({shown} of {}) /{} ",
+            app.people.len(),
+            one_line(f, 16)
+        ),
+        None => format!(" People ({}) ", app.people.len()),
+    };
+    let inviting = app.invitations_inflight();
+    if !inviting.is_empty() {
+        title.push_str(&format!(
+            "⋯ inviting {} ",
+            one_line(&inviting.join(", "), 24)
+        ));
+    }
+    let b = block(title, focused, theme, theme.accent);
     let inner = b.inner(rect);
     frame.render_widget(b, rect);
     let st = app.pane(PaneKind::People);
     let w = inner.width as usize;
+    let multi = app.people_sources().len() > 1;
     let lines: Vec<Line> = app
-        .people
-        .iter()
+        .visible_people()
         .enumerate()
         .skip(st.top_row)
         .take(inner_rows(rect))
         .map(|(i, p)| {
-            let style = if i == st.row && focused {
-                theme.cursor
+            let style = match (i == st.row, focused) {
+                (true, true) => theme.cursor,
+                (true, false) => theme.cursor_unfocused,
+                _ => Style::default(),
+            };
+            let conflict = app
+                .people_conflict
+                .as_ref()
+                .is_some_and(|c| c.source == p.source && c.id == p.id);
+            let (flag, flag_style) = if app.participant_inflight(p.source, &p.id).is_some() {
+                ("⋯ ", theme.inflight)
+            } else if conflict {
+                ("! ", theme.error)
             } else {
-                Style::default()
+                ("  ", Style::default())
             };
             let role = match p.role {
                 crate::domain::Role::Moderator => "mod ",
                 crate::domain::Role::Participant => "    ",
             };
-            let name = one_line(&p.name, 24);
+            let src = if multi {
+                format!(" [{}]", one_line(app.source_name(p.source), 12))
+            } else {
+                String::new()
+            };
+            let fixed = width(flag) + width(role) + width(&src);
+            let room = w.saturating_sub(fixed);
+            // Names in a column, e-mails aligned after them.
+            let name_w = (room * 45 / 100).clamp(1, 26);
+            let name = one_line(&p.name, name_w);
+            let name = format!("{name}{}", " ".repeat(name_w.saturating_sub(width(&name))));
             let email = one_line(
                 p.email.as_deref().unwrap_or(""),
-                w.saturating_sub(width(&name) + 6),
+                room.saturating_sub(width(&name) + 1),
             );
-            let pad = w.saturating_sub(width(role) + width(&name) + 1 + width(&email));
+            let pad = room.saturating_sub(width(&name) + 1 + width(&email));
             Line::from(vec![
+                Span::styled(flag, flag_style.patch(style)),
                 Span::styled(role, theme.on_air.patch(style)),
                 Span::styled(name, theme.text.patch(style)),
                 Span::styled(" ", style),
                 Span::styled(email, theme.dim.patch(style)),
                 Span::styled(" ".repeat(pad), style),
+                Span::styled(src, theme.dim.patch(style)),
             ])
         })
         .collect();
+    if lines.is_empty() {
+        let hint = if app.people_filter.is_some() {
+            "no participant matches the search".to_string()
+        } else {
+            format!(
+                "no participants yet — {} invites",
+                app.keymap.key_for(crate::app::Action::Compose)
+            )
+        };
+        frame.render_widget(Paragraph::new(Span::styled(hint, theme.dim)), inner);
+        return;
+    }
     frame.render_widget(Paragraph::new(lines), inner);
 }

@@ -121,8 +121,12 @@ pub fn key_bar(frame: &mut Frame, rect: Rect, app: &App, theme: &Theme) {
             Action::Quit,
         ],
         PaneKind::People => &[
-            Action::Down,
+            Action::Compose,
+            Action::ToggleModerator,
             Action::Delete,
+            Action::RenewLink,
+            Action::ShowLink,
+            Action::Filter,
             Action::NextPane,
             Action::Help,
             Action::Quit,
@@ -142,14 +146,23 @@ pub fn key_bar(frame: &mut Frame, rect: Rect, app: &App, theme: &Theme) {
             Action::Quit,
         ],
     };
+    let renews = app.sources.iter().any(|s| s.caps.renew_link);
     let mut spans = Vec::new();
     let mut used = 0;
     for a in actions {
+        if *a == Action::RenewLink && !renews {
+            continue;
+        }
         let key = app.keymap.key_for(*a);
-        let label = if a.short().is_empty() {
-            a.describe()
-        } else {
-            a.short()
+        let label = match (app.focus, a) {
+            (PaneKind::People, Action::Compose) => "invite",
+            (PaneKind::People, Action::ToggleModerator) => "promote/demote",
+            (PaneKind::People, Action::Delete) => "remove",
+            (PaneKind::People, Action::RenewLink) => "renew link",
+            (PaneKind::People, Action::ShowLink) => "link",
+            (PaneKind::People, Action::Filter) => "search",
+            _ if a.short().is_empty() => a.describe(),
+            _ => a.short(),
         };
         let w = width(&key) + width(label) + 3;
         if used + w > rect.width as usize {

@@ -32,6 +32,9 @@
 //! - Boomstream has no row versions: an update is last-writer-wins and the
 //!   draft's version is ignored. There is no link renewal (`RenewLink` is
 //!   unsupported: remove and invite again) and no one-time links.
+//! - Conferences have a title and a description; an event draft with a
+//!   start, end, type or content URL is refused (`Unsupported`), not half
+//!   done.
 //! - `avatarUrl` is sent when given through [`Boomstream::invite`]; the
 //!   generic draft has no avatar.
 //! - No rate limit is documented; a 429 becomes `RateLimited` with its
@@ -422,6 +425,28 @@ impl Boomstream {
     }
 }
 
+/// Boomstream conferences have a title and a description only: a draft
+/// asking for more is refused rather than half done.
+fn only_title_and_description(draft: &EventDraft) -> ProviderResult<()> {
+    let extra: Vec<&str> = [
+        (draft.start.is_some(), "start"),
+        (draft.end.is_some(), "end"),
+        (draft.kind.is_some(), "type"),
+        (draft.content_url.is_some(), "content URL"),
+    ]
+    .into_iter()
+    .filter_map(|(set, name)| set.then_some(name))
+    .collect();
+    if extra.is_empty() {
+        Ok(())
+    } else {
+        Err(ProviderError::Unsupported(format!(
+            "Boomstream conferences have no {}: only a title and a description",
+            extra.join(", ")
+        )))
+    }
+}
+
 /// The API root: `…/api/conference` as given, or appended to a bare host.
 fn api_base(s: &str) -> Result<Url, String> {
     let mut url = Url::parse(s.trim()).map_err(|e| format!("boomstream: bad `base_url`: {e}"))?;
@@ -445,6 +470,8 @@ impl Provider for Boomstream {
         Capabilities {
             participants: true,
             delivery: Delivery::Polling,
+            link_lifetime: true,
+            invite_needs_email: true,
             ..Capabilities::none()
         }
     }
@@ -461,7 +488,12 @@ impl Provider for Boomstream {
             .collect())
     }
 
+    async fn event_info(&self, id: &str) -> ProviderResult<EventInfo> {
+        self.conference_info(id).await
+    }
+
     async fn create_event(&self, draft: &EventDraft) -> ProviderResult<EventInfo> {
+        only_title_and_description(draft)?;
         let title = draft.title.as_deref().map(str::trim).unwrap_or("");
         if title.is_empty() {
             return Err(ProviderError::Invalid("a conference needs a title".into()));
@@ -486,6 +518,7 @@ impl Provider for Boomstream {
     }
 
     async fn update_event(&self, id: &str, draft: &EventDraft) -> ProviderResult<EventInfo> {
+        only_title_and_description(draft)?;
         let mut params: Vec<(&str, &str)> = vec![("code", id)];
         if let Some(t) = draft
             .title

@@ -598,6 +598,8 @@ impl Provider for Streamboxy {
         Capabilities {
             participants: true,
             delivery: Delivery::Polling,
+            one_time_link: true,
+            renew_link: true,
             ..Capabilities::none()
         }
     }

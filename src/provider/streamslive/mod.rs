@@ -1105,6 +1105,7 @@ impl Provider for StreamsLive {
             delivery: Delivery::Polling,
             open_close: true,
             message_limit: Some(MAX_MESSAGE_CHARS),
+            ..Capabilities::none()
         }
     }
 

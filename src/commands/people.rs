@@ -1,0 +1,105 @@
+//! `qadeck people list` and `qadeck people import`: the participants of a
+//! source whose platform has them (STREAMBOXY session users, Boomstream
+//! conference clients), without the TUI.
+
+use super::Context;
+use crate::people::{self, Pace, RowOutcome, Summary};
+use crate::provider::Provider;
+use anyhow::{Context as _, anyhow, bail};
+use std::io::Write;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+/// The source's provider, when it manages participants of a chosen event.
+fn participants_provider(ctx: &Context, source: &str) -> anyhow::Result<Arc<dyn Provider>> {
+    let settings = ctx.config.source(source).map_err(|e| anyhow!(e))?;
+    if settings.event().is_none() {
+        bail!(
+            "source `{source}` names no event: set `event = ...` (list them with `qadeck events --source {source}`)"
+        );
+    }
+    let provider = ctx.provider(source)?;
+    if !provider.capabilities().participants {
+        bail!("source `{source}`: its platform has no participants to manage");
+    }
+    Ok(provider)
+}
+
+/// `qadeck people list`: a table, or NDJSON `participant` lines.
+pub async fn list(ctx: Context, source: &str, json: bool) -> anyhow::Result<()> {
+    let provider = participants_provider(&ctx, source)?;
+    let list = provider.list_participants().await;
+    provider.shutdown().await;
+    let list = list.map_err(|e| anyhow!("{source}: {e}"))?;
+    let mut out = std::io::stdout().lock();
+    for p in &list {
+        if json {
+            writeln!(out, "{}", people::participant_json(p, source))?;
+        } else {
+            writeln!(
+                out,
+                "{:<16} {:<11} {:<28} {:<32} {}",
+                crate::text::one_line(&p.id, 16),
+                crate::app::people::role_name(p.role),
+                crate::text::one_line(&p.name, 28),
+                crate::text::one_line(p.email.as_deref().unwrap_or("-"), 32),
+                p.link.as_deref().unwrap_or("")
+            )?;
+        }
+    }
+    Ok(())
+}
+
+/// Options of `qadeck people import`.
+pub struct ImportOptions {
+    pub source: String,
+    pub file: PathBuf,
+    pub json: bool,
+    /// Extra ceiling on rows a second.
+    pub rate: Option<f64>,
+}
+
+/// `qadeck people import`: one line per CSV row as soon as it is known,
+/// then a summary. `Ok(false)` (a failing exit) when any row is not on the
+/// platform: invalid, refused, or not attempted.
+pub async fn import(ctx: Context, opts: ImportOptions) -> anyhow::Result<bool> {
+    let data =
+        std::fs::read(&opts.file).with_context(|| format!("reading {}", opts.file.display()))?;
+    let rows = people::parse_csv(&data).map_err(|e| anyhow!("{}: {e}", opts.file.display()))?;
+    let provider = participants_provider(&ctx, &opts.source)?;
+    let pace = Pace {
+        rows_per_sec: opts.rate,
+        ..Pace::default()
+    };
+    let json = opts.json;
+    let mut print = |o: &RowOutcome| {
+        let mut out = std::io::stdout().lock();
+        let _ = if json {
+            writeln!(out, "{}", o.json())
+        } else {
+            writeln!(out, "{o}")
+        };
+        let _ = out.flush();
+    };
+    let outcomes = people::import_with(&*provider, &rows, &pace, &mut print).await;
+    provider.shutdown().await;
+    let summary = Summary::of(&outcomes);
+    let mut out = std::io::stdout().lock();
+    if json {
+        let v = serde_json::json!({
+            "type": "import_summary",
+            "source": opts.source,
+            "rows": outcomes.len(),
+            "added": summary.added,
+            "exists": summary.exists,
+            "duplicate": summary.duplicate,
+            "invalid": summary.invalid,
+            "failed": summary.failed,
+            "skipped": summary.skipped,
+        });
+        writeln!(out, "{v}")?;
+    } else {
+        writeln!(out, "{} rows: {summary}", outcomes.len())?;
+    }
+    Ok(summary.all_ok())
+}
