@@ -217,7 +217,9 @@ pub fn journal(ctx: Context, json: bool, limit: usize) -> anyhow::Result<()> {
     let mut out = std::io::stdout().lock();
     for e in store.journal(limit)? {
         if json {
-            writeln!(out, "{}", serde_json::to_string(&e)?)?;
+            let mut v = serde_json::to_value(&e)?;
+            v["type"] = "journal".into();
+            writeln!(out, "{v}")?;
         } else {
             writeln!(out, "{e}")?;
         }
