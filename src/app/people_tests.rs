@@ -1,6 +1,7 @@
 //! The people pane, one key at a time: search, the invite form, promote and
 //! demote, remove, renew, and the stale-version conflict.
 
+use super::tests::{feed, key, special};
 use super::*;
 use crate::domain::Role;
 use crate::provider::{Delivery, Feed, Outcome, ProviderError};
@@ -80,27 +81,6 @@ fn three() -> Vec<Participant> {
             "v1",
         ),
     ]
-}
-
-fn feed(f: Feed) -> Event {
-    Event::Feed(SourceFeed {
-        source: SourceId(0),
-        feed: f,
-    })
-}
-
-fn key(c: char) -> Event {
-    Event::Key(Input {
-        key: Key::Char(c),
-        ..Input::default()
-    })
-}
-
-fn special(k: Key) -> Event {
-    Event::Key(Input {
-        key: k,
-        ..Input::default()
-    })
 }
 
 fn typed(app: &mut App, text: &str) {

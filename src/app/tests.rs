@@ -52,21 +52,21 @@ fn app() -> App {
     app_with(caps_full(), vec![q("a", 1, 0), q("b", 2, 5), q("c", 3, 1)])
 }
 
-fn feed(f: Feed) -> Event {
+pub(super) fn feed(f: Feed) -> Event {
     Event::Feed(SourceFeed {
         source: SourceId(0),
         feed: f,
     })
 }
 
-fn key(c: char) -> Event {
+pub(super) fn key(c: char) -> Event {
     Event::Key(Input {
         key: Key::Char(c),
         ..Input::default()
     })
 }
 
-fn special(k: Key) -> Event {
+pub(super) fn special(k: Key) -> Event {
     Event::Key(Input {
         key: k,
         ..Input::default()
