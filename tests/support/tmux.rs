@@ -136,6 +136,24 @@ impl Tmux {
         String::from_utf8_lossy(&out.stdout).trim() == "1"
     }
 
+    /// The exit status once the program has exited.
+    pub fn exit_status(&self) -> Option<i32> {
+        let out = tmux(&[
+            "display-message",
+            "-p",
+            "-t",
+            &self.name,
+            "#{pane_dead_status}",
+        ]);
+        String::from_utf8_lossy(&out.stdout).trim().parse().ok()
+    }
+
+    /// Ends the session but keeps its directory, to start again in it
+    /// ([`Tmux::start_in`]): the same config, store and data dirs.
+    pub fn into_dir(mut self) -> tempfile::TempDir {
+        std::mem::replace(&mut self.dir, tempfile::tempdir().unwrap())
+    }
+
     pub fn pane_pid(&self) -> Option<u32> {
         let out = tmux(&["display-message", "-p", "-t", &self.name, "#{pane_pid}"]);
         String::from_utf8_lossy(&out.stdout).trim().parse().ok()
