@@ -313,3 +313,60 @@ fn each_failure_is_one_clear_message_and_qadeck_keeps_running() {
         std::fs::read_to_string(bad_key.data_dir().join("qadeck/qadeck.log")).unwrap_or_default();
     assert!(!log.contains("pk_live_wrong_key_000000"));
 }
+
+#[test]
+fn a_429_shows_a_countdown_and_the_actions_stay_queued() {
+    let window = Duration::from_secs(3);
+    let fake = FakePostobox::start_background(FakeConfig {
+        plan: support::postobox_fake::Plan::Free,
+        rate_window: window,
+        rate_limit: Some(5),
+        ..FakeConfig::fast()
+    });
+    let ev = fake.add_event("Keynote");
+    let ids: Vec<String> = (0..8)
+        .map(|i| fake.add_question(&ev, &format!("Burst question {i}")))
+        .collect();
+    let dir = tempfile::tempdir().unwrap();
+    write_config(dir.path(), &fake.base_url(), Some(&ev));
+    let t = start(dir, &fake.api_key());
+    t.wait_for("the questions", T, |s| count(s, "Pending") == Some(8));
+    // Eight approvals at once: more than two windows allow with the
+    // requests of the start.
+    for _ in 0..8 {
+        key(&t, "a");
+    }
+    let s = t.wait_for("a 429", T, |s| status_line(s).contains("HTTP 429"));
+    let line = status_line(&s).to_string();
+    assert!(
+        line.contains("approve: rate limited (HTTP 429) — retry in ")
+            && line.contains("kept queued"),
+        "{line}"
+    );
+    // Shown as approved while queued: nothing rolled back.
+    assert_eq!(count(&s, "Selected"), Some(8), "{s}");
+    assert!(line.contains("in flight"), "{line}");
+    let secs =
+        |l: &str| -> Option<u64> { l.split("retry in ").nth(1)?.split('s').next()?.parse().ok() };
+    if let Some(n) = secs(&line).filter(|n| *n >= 2) {
+        t.wait_for("the countdown", T, |s| {
+            secs(status_line(s)).is_some_and(|m| m < n) || !s.contains("HTTP 429")
+        });
+    }
+    // Delivered in the end, each exactly once.
+    t.wait_for("every approval delivered", T, |s| {
+        !s.contains("in flight") && !s.contains("HTTP 429") && count(s, "Selected") == Some(8)
+    });
+    let log = fake.requests();
+    for id in &ids {
+        assert_eq!(fake.question(&ev, id).unwrap().status, SELECTED);
+        let path = format!("/events/{ev}/questions/{id}");
+        let ok = log
+            .iter()
+            .filter(|r| r.method == "PATCH" && r.path == path && r.status == 200)
+            .count();
+        assert_eq!(ok, 1, "{id}");
+    }
+    assert!(fake.counters().rate_limited >= 1);
+    quit(&t);
+}

@@ -421,8 +421,8 @@ impl App {
     }
 
     /// The action waiting longest for a retry, as one status-bar phrase
-    /// with a countdown: "approve: rate limited (HTTP 429) — retry in 12s
-    /// (kept queued)". `None` when nothing waits for a retry.
+    /// with a countdown: "approve: rate limited (HTTP 429) — retry in 12s,
+    /// kept queued". `None` when nothing waits for a retry.
     pub fn retry_note(&self) -> Option<String> {
         let waiting: Vec<&Inflight> = self
             .inflight
@@ -432,10 +432,10 @@ impl App {
         let f = waiting
             .iter()
             .max_by_key(|f| f.retry_at.unwrap_or(Millis::MIN))?;
-        let (attempt, reason) = f.retry.as_ref()?;
+        let (_, reason) = f.retry.as_ref()?;
         let when = match f.retry_at {
-            Some(at) if at > self.now => format!("retry {attempt} in {}", countdown(at, self.now)),
-            _ => format!("retry {attempt} now"),
+            Some(at) if at > self.now => format!("retry in {}", countdown(at, self.now)),
+            _ => "retrying now".to_string(),
         };
         let more = match waiting.len() - 1 {
             0 => String::new(),

@@ -220,7 +220,7 @@ fn a_rate_limited_action_counts_down_and_stays_queued() {
     app.update(Event::Tick { now: 21_500 });
     assert!(app.retry_note().unwrap().contains("in 1s"));
     app.update(Event::Tick { now: 22_000 });
-    assert!(app.retry_note().unwrap().contains("retry 1 now"));
+    assert!(app.retry_note().unwrap().contains("retrying now"));
     // Delivered: the note goes.
     confirm_all(&mut app);
     assert_eq!(app.retry_note(), None);

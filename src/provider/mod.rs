@@ -330,7 +330,7 @@ pub enum ProviderError {
     Conflict(String),
     #[error("invalid request: {0}")]
     Invalid(String),
-    #[error("rate limited by the platform (HTTP 429)")]
+    #[error("rate limited (HTTP 429)")]
     RateLimited { retry_after_ms: u64 },
     #[error("server error: {0}")]
     Server(String),
