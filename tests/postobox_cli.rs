@@ -241,7 +241,7 @@ fn watch_prints_questions_status_and_a_summary_equal_to_the_server() {
     );
     let s = Setup::new(&fake, Some(&ev));
     let mut child = s
-        .command(&["watch", "--source", "keynote", "--duration", "9"])
+        .command(&["watch", "--source", "keynote", "--duration", "11"])
         .spawn()
         .unwrap();
     let err = drain(child.stderr.take().unwrap());
@@ -298,6 +298,14 @@ fn watch_prints_questions_status_and_a_summary_equal_to_the_server() {
         "another moderator's approval appeared after {:.2}s",
         t0.elapsed().as_secs_f64()
     );
+    // The stream is cut in the middle of the next event: the change it
+    // carried still arrives (after a reconnect and resync), once.
+    fake.drop_stream_mid_event();
+    fake.set_status(&ev, &ids[2], ANSWERED);
+    wait_until(&rx, &mut seen, "the change cut off mid-event", &|seen| {
+        by_id(seen, &ids[2]).is_some_and(|v| v["status"] == "answered")
+    });
+    assert!(fake.counters().streams_opened >= 2, "no reconnect");
     fake.set_status(&ev, &ids[1], REJECTED);
     let fresh = fake.add_question(&ev, "New from the floor");
     wait_until(
