@@ -619,3 +619,103 @@ fn a_key_written_in_a_config_others_can_read_is_warned_about() {
         run.explain()
     );
 }
+
+#[test]
+fn events_and_moderate_failures_are_one_clear_line() {
+    let fake = FakePostobox::start_background(FakeConfig::fast());
+    let ev = fake.add_event("Keynote");
+    // A wrong key.
+    let mut s = Setup::new(&fake, Some(&ev));
+    s.key = "pk_live_wrong_key_0000".into();
+    let run = s.run(&["events", "--source", "keynote"]);
+    assert_eq!(run.code, Some(1), "{}", run.explain());
+    assert_eq!(
+        run.stderr.trim(),
+        "error: keynote: authentication failed: API key rejected"
+    );
+    // An unreachable server.
+    let port = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
+    let mut s = Setup::new(&fake, Some(&ev));
+    s.write_config(&format!(
+        "[[source]]\nname = \"keynote\"\nprovider = \"postobox\"\nevent = \"{ev}\"\n\
+         api_key_env = \"{KEY_ENV}\"\nbase_url = \"http://127.0.0.1:{port}/v1\"\n"
+    ));
+    s.key = fake.api_key();
+    let run = s.run(&["events", "--source", "keynote"]);
+    assert_eq!(run.code, Some(1), "{}", run.explain());
+    assert_eq!(run.stderr.lines().count(), 1, "{}", run.explain());
+    assert!(
+        run.stderr
+            .starts_with("error: keynote: network error: cannot reach the server"),
+        "{}",
+        run.explain()
+    );
+    // A question that does not exist.
+    let s = Setup::new(&fake, Some(&ev));
+    let run = s.run(&["moderate", "--source", "keynote", "clq-nope", "approve"]);
+    assert_eq!(run.code, Some(1), "{}", run.explain());
+    assert!(
+        run.stderr
+            .contains("not found: question clq-nope not found"),
+        "{}",
+        run.explain()
+    );
+    // A missing key variable is named before anything is sent.
+    let mut s = Setup::new(&fake, Some(&ev));
+    s.key = String::new();
+    let run = s.run(&["watch", "--source", "keynote", "--duration", "1"]);
+    assert_eq!(run.code, Some(1), "{}", run.explain());
+    assert!(run.stderr.contains(KEY_ENV), "{}", run.explain());
+}
+
+#[test]
+fn watch_reports_what_needs_the_moderator_as_a_status_line() {
+    let fake = FakePostobox::start_background(FakeConfig::fast());
+    fake.add_event("Keynote");
+    let read_only = FakePostobox::start_background(FakeConfig {
+        scopes: vec!["events:read".into()],
+        ..FakeConfig::fast()
+    });
+    let ev2 = read_only.add_event("Keynote");
+    let unknown = Setup::new(&fake, Some("clx-nope"));
+    let no_scope = Setup::new(&read_only, Some(&ev2));
+    let start = |s: &Setup| {
+        let mut c = s
+            .command(&["watch", "--source", "keynote", "--duration", "2"])
+            .spawn()
+            .unwrap();
+        let out = drain(c.stdout.take().unwrap());
+        let err = drain(c.stderr.take().unwrap());
+        (c, out, err)
+    };
+    let runs = [start(&unknown), start(&no_scope)];
+    let mut results = Vec::new();
+    for (mut child, out, err) in runs {
+        let code = wait_bounded(&mut child, CHILD_LIMIT);
+        let run = Run {
+            code,
+            stdout: out.recv().unwrap(),
+            stderr: err.recv().unwrap(),
+            took: Duration::ZERO,
+        };
+        assert!(run.ok(), "{}", run.explain());
+        results.push(run.json());
+    }
+    for (lines, reason) in results.iter().zip([
+        "not found: event clx-nope not found",
+        "permission denied: the API key lacks the scope questions:read",
+    ]) {
+        let failed: Vec<&Value> = lines.iter().filter(|v| v["state"] == "failed").collect();
+        assert_eq!(failed.len(), 1, "one status line: {lines:#?}");
+        assert_eq!(failed[0]["reason"], reason);
+        assert_eq!(failed[0]["text"], format!("failed: {reason}"));
+        let summary = lines.last().unwrap();
+        assert_eq!(
+            (summary["type"].as_str(), summary["held"].as_u64()),
+            (Some("summary"), Some(0))
+        );
+    }
+}
