@@ -560,3 +560,25 @@ fn keys_in_sequence_keep_a_cursor() {
     app.update(key('d'));
     assert_eq!(app.queue.count(Status::Answered), 1);
 }
+
+#[test]
+fn closing_the_picker_without_a_pick_says_why_nothing_arrives() {
+    let mut app = App::new(
+        vec![SourceView::new("src", caps_full(), false)],
+        KeyMap::default(),
+        "t".into(),
+        0,
+    );
+    app.overlay = Some(Overlay::Picker {
+        source: SourceId(0),
+        events: None,
+        row: 0,
+    });
+    app.update(special(Key::Esc));
+    assert_eq!(app.overlay, None);
+    let text = app.sources[0].describe_connection(app.now);
+    assert!(text.starts_with("failed: no event picked"), "{text}");
+    // The keys work on; q now quits.
+    let cmds = app.update(key('q'));
+    assert_eq!(cmds, vec![Command::Quit]);
+}

@@ -156,7 +156,17 @@ impl App {
                     .and_then(|e| e.as_ref().ok())
                     .map_or(0, Vec::len);
                 match input.key {
-                    Key::Esc | Key::Char('q') => self.overlay = None,
+                    Key::Esc | Key::Char('q') => {
+                        self.overlay = None;
+                        // Say why nothing will arrive, where the moderator looks.
+                        if let Some(s) = self.sources.get_mut(source.0 as usize)
+                            && !s.has_event
+                        {
+                            s.connection = Connection::Failed {
+                                reason: "no event picked: set `event` in the config, or restart to pick one".into(),
+                            };
+                        }
+                    }
                     Key::Down | Key::Char('j') if n > 0 => {
                         self.overlay = Some(Overlay::Picker {
                             source,
