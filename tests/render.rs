@@ -277,3 +277,93 @@ fn people_pane_snapshots() {
         }
     }
 }
+
+/// The event picker keeps its cursor in view however many events there are.
+#[test]
+fn picker_scrolls_to_the_cursor() {
+    use qadeck::app::Overlay;
+    use qadeck::domain::EventInfo;
+    let mut app = sample();
+    let events = (0..150)
+        .map(|i| EventInfo {
+            id: format!("clx{i:04}"),
+            title: format!("Event {i:03}"),
+            active: Some(i % 2 == 0),
+            starts: None,
+        })
+        .collect();
+    app.overlay = Some(Overlay::Picker {
+        source: SourceId(0),
+        events: Some(Ok(events)),
+        row: 0,
+    });
+    for _ in 0..120 {
+        app.update(Event::Key(Input {
+            key: Key::Char('j'),
+            ..Input::default()
+        }));
+    }
+    let term = render(&mut app, 80, 24, &Theme::builtin("dark"));
+    let screen = term.backend().to_string();
+    assert!(screen.contains("Event 120"), "{screen}");
+    assert!(
+        screen.contains("↑ ") && screen.contains("↓ 29 more"),
+        "{screen}"
+    );
+    assert!(!screen.contains("Event 000"), "{screen}");
+    // Enter picks the one under the cursor.
+    let cmds = app.update(Event::Key(Input {
+        key: Key::Enter,
+        ..Input::default()
+    }));
+    assert!(
+        matches!(&cmds[..], [qadeck::app::Command::PickEvent { event, .. }] if event == "clx0120"),
+        "{cmds:?}"
+    );
+}
+
+/// The status bar shows the rate budget and a 429's countdown.
+#[test]
+fn status_bar_shows_budget_and_retry_countdown() {
+    let mut app = sample();
+    app.update(Event::Feed(SourceFeed {
+        source: SourceId(0),
+        feed: Feed::Budget(qadeck::provider::RateBudget {
+            limit: 60,
+            remaining: 57,
+            reset: None,
+        }),
+    }));
+    let op_id = app.inflight.keys().next().cloned();
+    let op_id = match op_id {
+        Some(id) => id,
+        None => {
+            let cmds = app.update(Event::Key(Input {
+                key: Key::Char('a'),
+                ..Input::default()
+            }));
+            cmds.iter()
+                .find_map(|c| match c {
+                    qadeck::app::Command::Send(q) => Some(q.op_id.clone()),
+                    _ => None,
+                })
+                .unwrap()
+        }
+    };
+    app.update(Event::Op(qadeck::outbox::OpReport::Retrying {
+        op_id,
+        attempt: 1,
+        in_ms: 12_000,
+        reason: "rate limited (HTTP 429)".into(),
+    }));
+    let term = render(&mut app, 120, 40, &Theme::builtin("dark"));
+    let screen = term.backend().to_string();
+    assert!(screen.contains("57/60 req left"), "{screen}");
+    assert!(
+        screen.contains("(HTTP 429) — retry in 12s, kept queued"),
+        "{screen}"
+    );
+    app.update(Event::Tick { now: NOW + 5_000 });
+    let term = render(&mut app, 120, 40, &Theme::builtin("dark"));
+    assert!(term.backend().to_string().contains("retry in 7s"));
+}

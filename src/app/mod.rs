@@ -119,6 +119,9 @@ pub struct SourceView {
     pub chat_open: Option<bool>,
     /// False until an event is picked for a source that named none.
     pub has_event: bool,
+    /// When a `Retrying` connection tries again (from `App::now`), for a
+    /// live countdown.
+    pub retry_at: Option<Millis>,
 }
 
 impl SourceView {
@@ -132,7 +135,28 @@ impl SourceView {
             questions_open: None,
             chat_open: None,
             has_event,
+            retry_at: None,
         }
+    }
+
+    /// The connection in one phrase, with a retry counting down from `now`.
+    pub fn describe_connection(&self, now: Millis) -> String {
+        match (&self.connection, self.retry_at) {
+            (Connection::Retrying { reason, .. }, Some(at)) => {
+                format!("retrying in {}: {reason}", countdown(at, now))
+            }
+            (c, _) => c.describe(),
+        }
+    }
+}
+
+/// Whole seconds left until `at` ("12s"), rounded up; "now" once due.
+pub fn countdown(at: Millis, now: Millis) -> String {
+    let left = at.saturating_sub(now);
+    if left <= 0 {
+        "now".into()
+    } else {
+        format!("{}s", (left as u64).div_ceil(1000))
     }
 }
 
@@ -152,7 +176,11 @@ pub struct PaneState {
 pub struct Inflight {
     pub queued: QueuedOp,
     pub key: Option<QKey>,
+    /// The last transient failure: attempt number and reason.
     pub retry: Option<(u32, String)>,
+    /// When the outbox tries again (from `App::now`), for a live countdown
+    /// (a 429 waits for `Retry-After`).
+    pub retry_at: Option<Millis>,
 }
 
 /// A permanently failed action, kept until retried or dropped.
@@ -422,6 +450,33 @@ impl App {
             .iter()
             .position(|s| s.caps.participants)
             .map(|i| SourceId(i as u16))
+    }
+
+    /// The action waiting longest for a retry, as one status-bar phrase
+    /// with a countdown: "approve: rate limited (HTTP 429) — retry in 12s,
+    /// kept queued". `None` when nothing waits for a retry.
+    pub fn retry_note(&self) -> Option<String> {
+        let waiting: Vec<&Inflight> = self
+            .inflight
+            .values()
+            .filter(|f| f.retry.is_some())
+            .collect();
+        let f = waiting
+            .iter()
+            .max_by_key(|f| f.retry_at.unwrap_or(Millis::MIN))?;
+        let (_, reason) = f.retry.as_ref()?;
+        let when = match f.retry_at {
+            Some(at) if at > self.now => format!("retry in {}", countdown(at, self.now)),
+            _ => "retrying now".to_string(),
+        };
+        let more = match waiting.len() - 1 {
+            0 => String::new(),
+            n => format!(" (+{n} more)"),
+        };
+        Some(format!(
+            "{}: {reason} — {when}, kept queued{more}",
+            f.queued.op.label()
+        ))
     }
 
     fn push_undo(&mut self, entry: UndoEntry) {

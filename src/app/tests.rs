@@ -184,6 +184,70 @@ fn failure_rolls_back_with_reason() {
     }));
     assert!(matches!(cmds[0], Command::RetryOp { .. }));
     assert_eq!(status(&app, "a"), Status::Rejected);
+    // The error it answered is gone from the status bar.
+    assert_eq!(app.last_error, None);
+}
+
+#[test]
+fn a_rate_limited_action_counts_down_and_stays_queued() {
+    let mut app = app();
+    app.update(Event::Tick { now: 10_000 });
+    let op_id = sent(&app.update(key('a')))[0].op_id.clone();
+    assert_eq!(app.retry_note(), None);
+    app.update(Event::Op(OpReport::Retrying {
+        op_id: op_id.clone(),
+        attempt: 1,
+        in_ms: 12_000,
+        reason: ProviderError::RateLimited {
+            retry_after_ms: 12_000,
+        }
+        .to_string(),
+    }));
+    let note = app.retry_note().unwrap();
+    assert!(note.starts_with("approve: rate limited"), "{note}");
+    assert!(
+        note.contains("HTTP 429") && note.contains("in 12s"),
+        "{note}"
+    );
+    assert!(note.contains("kept queued"), "{note}");
+    // Still in flight, still shown as approved; no error.
+    assert_eq!(status(&app, "a"), Status::Selected);
+    assert_eq!(app.inflight.len(), 1);
+    assert_eq!(app.last_error, None);
+    // Each tick counts down.
+    app.update(Event::Tick { now: 11_000 });
+    assert!(app.retry_note().unwrap().contains("in 11s"));
+    app.update(Event::Tick { now: 21_500 });
+    assert!(app.retry_note().unwrap().contains("in 1s"));
+    app.update(Event::Tick { now: 22_000 });
+    assert!(app.retry_note().unwrap().contains("retrying now"));
+    // Delivered: the note goes.
+    confirm_all(&mut app);
+    assert_eq!(app.retry_note(), None);
+    assert_eq!(status(&app, "a"), Status::Selected);
+}
+
+#[test]
+fn a_reconnect_counts_down() {
+    let mut app = app();
+    app.update(Event::Tick { now: 5_000 });
+    app.update(feed(Feed::Connection(Connection::Retrying {
+        in_ms: 4_000,
+        reason: "network error: cannot reach the server".into(),
+    })));
+    assert_eq!(
+        app.sources[0].describe_connection(app.now),
+        "retrying in 4s: network error: cannot reach the server"
+    );
+    app.update(Event::Tick { now: 7_200 });
+    assert!(
+        app.sources[0]
+            .describe_connection(app.now)
+            .starts_with("retrying in 2s:")
+    );
+    app.update(feed(Feed::Connection(Connection::Live)));
+    assert_eq!(app.sources[0].retry_at, None);
+    assert_eq!(app.sources[0].describe_connection(app.now), "live");
 }
 
 #[test]
@@ -722,4 +786,26 @@ fn on_air_moves_off_a_question_that_is_not_loaded() {
     assert!(view(&app, "a").on_air);
     assert_eq!(view(&app, "a").status, Status::Selected);
     assert!(!app.queue.local(&earlier).on_air);
+}
+
+#[test]
+fn closing_the_picker_without_a_pick_says_why_nothing_arrives() {
+    let mut app = App::new(
+        vec![SourceView::new("src", caps_full(), false)],
+        KeyMap::default(),
+        "t".into(),
+        0,
+    );
+    app.overlay = Some(Overlay::Picker {
+        source: SourceId(0),
+        events: None,
+        row: 0,
+    });
+    app.update(special(Key::Esc));
+    assert_eq!(app.overlay, None);
+    let text = app.sources[0].describe_connection(app.now);
+    assert!(text.starts_with("failed: no event picked"), "{text}");
+    // The keys work on; q now quits.
+    let cmds = app.update(key('q'));
+    assert_eq!(cmds, vec![Command::Quit]);
 }

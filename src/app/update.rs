@@ -8,7 +8,7 @@ use super::{
 };
 use crate::domain::{LocalState, MyVote, QKey, Question, SourceId, Status};
 use crate::outbox::OpReport;
-use crate::provider::{Feed, Op, Outcome, ProviderError, SourceFeed, VoteKind};
+use crate::provider::{Connection, Feed, Op, Outcome, ProviderError, SourceFeed, VoteKind};
 use ratatui_textarea::{Input, Key, TextArea};
 
 fn pane_status(p: PaneKind) -> Option<Status> {
@@ -171,7 +171,17 @@ impl App {
                     .and_then(|e| e.as_ref().ok())
                     .map_or(0, Vec::len);
                 match input.key {
-                    Key::Esc | Key::Char('q') => self.overlay = None,
+                    Key::Esc | Key::Char('q') => {
+                        self.overlay = None;
+                        // Say why nothing will arrive, where the moderator looks.
+                        if let Some(s) = self.sources.get_mut(source.0 as usize)
+                            && !s.has_event
+                        {
+                            s.connection = Connection::Failed {
+                                reason: "no event picked: set `event` in the config, or restart to pick one".into(),
+                            };
+                        }
+                    }
                     Key::Down | Key::Char('j') if n > 0 => {
                         self.overlay = Some(Overlay::Picker {
                             source,
@@ -459,6 +469,9 @@ impl App {
             }
             Action::Retry => match self.failed.pop() {
                 Some(f) => {
+                    if self.failed.is_empty() {
+                        self.last_error = None;
+                    }
                     self.toast(format!("retrying: {}", f.queued.op.label()));
                     cmds.push(Command::RetryOp {
                         op_id: f.queued.op_id.clone(),
@@ -469,6 +482,9 @@ impl App {
             },
             Action::Drop => match self.failed.pop() {
                 Some(f) => {
+                    if self.failed.is_empty() {
+                        self.last_error = None;
+                    }
                     self.toast(format!("dropped: {}", f.queued.op.label()));
                     cmds.push(Command::DropOp {
                         op_id: f.queued.op_id,
@@ -1001,6 +1017,7 @@ impl App {
                 queued,
                 key,
                 retry: None,
+                retry_at: None,
             },
         );
     }
@@ -1029,13 +1046,11 @@ impl App {
                 in_ms,
                 reason,
             } => {
+                // Shown with a live countdown (`App::retry_note`), not as an
+                // error that would outlive the retry.
                 if let Some(f) = self.inflight.get_mut(&op_id) {
-                    f.retry = Some((attempt, reason.clone()));
-                    let label = f.queued.op.label();
-                    self.last_error = Some(format!(
-                        "{label}: {reason}; retry {attempt} in {}s (kept queued)",
-                        in_ms.div_ceil(1000)
-                    ));
+                    f.retry = Some((attempt, reason));
+                    f.retry_at = Some(self.now.saturating_add(in_ms.min(i64::MAX as u64) as i64));
                 }
             }
             OpReport::Failed { op_id, error } => {
@@ -1172,7 +1187,14 @@ impl App {
         let idx = source.0 as usize;
         match feed {
             Feed::Connection(c) => {
+                let now = self.now;
                 if let Some(s) = self.sources.get_mut(idx) {
+                    s.retry_at = match &c {
+                        Connection::Retrying { in_ms, .. } => {
+                            Some(now.saturating_add((*in_ms).min(i64::MAX as u64) as i64))
+                        }
+                        _ => None,
+                    };
                     s.connection = c;
                 }
             }

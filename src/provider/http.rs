@@ -30,14 +30,29 @@ pub fn stream_client() -> reqwest::Client {
         .expect("reqwest client builds with static settings")
 }
 
-/// Maps a transport error, stripped of its URL.
+/// Maps a transport error, stripped of its URL. The innermost cause is
+/// kept ("Connection refused"), since reqwest's own text ("error sending
+/// request") does not tell a moderator what is wrong.
 pub fn net_error(e: reqwest::Error) -> ProviderError {
     let e = e.without_url();
     if e.is_decode() {
-        ProviderError::Protocol(e.to_string())
-    } else {
-        ProviderError::Network(crate::secret::redact(&e.to_string()))
+        return ProviderError::Protocol(e.to_string());
     }
+    let mut root: &dyn std::error::Error = &e;
+    while let Some(next) = root.source() {
+        root = next;
+    }
+    let cause = root.to_string();
+    let text = if e.is_connect() {
+        format!("cannot reach the server ({cause})")
+    } else if e.is_timeout() {
+        "the server did not answer in time".to_string()
+    } else if cause != e.to_string() {
+        format!("{e} ({cause})")
+    } else {
+        e.to_string()
+    };
+    ProviderError::Network(crate::secret::redact(&text))
 }
 
 /// Reads a body with the [`MAX_BODY`] bound.
@@ -141,6 +156,26 @@ mod tests {
         assert_eq!(b.ceiling(), Duration::from_secs(30));
         b.reset();
         assert_eq!(b.ceiling(), Duration::from_secs(1));
+    }
+
+    #[tokio::test]
+    async fn a_closed_port_says_the_server_cannot_be_reached() {
+        let port = {
+            let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+            l.local_addr().unwrap().port()
+        };
+        let url = format!("http://127.0.0.1:{port}/v1/secret-path?apikey=pk_live_x");
+        let e = client().get(url).send().await.unwrap_err();
+        let msg = net_error(e).to_string();
+        assert!(
+            msg.starts_with("network error: cannot reach the server ("),
+            "{msg}"
+        );
+        assert!(msg.to_ascii_lowercase().contains("refused"), "{msg}");
+        assert!(
+            !msg.contains("secret-path") && !msg.contains("pk_live"),
+            "{msg}"
+        );
     }
 
     #[test]

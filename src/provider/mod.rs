@@ -353,7 +353,7 @@ pub enum ProviderError {
     Conflict(String),
     #[error("invalid request: {0}")]
     Invalid(String),
-    #[error("rate limited; retry in {retry_after_ms} ms")]
+    #[error("rate limited (HTTP 429)")]
     RateLimited { retry_after_ms: u64 },
     #[error("server error: {0}")]
     Server(String),

@@ -115,7 +115,20 @@ pub fn overlay(frame: &mut Frame, area: Rect, o: &Overlay, app: &App, theme: &Th
                     l.push(Line::from("no events on this account"))
                 }
                 Some(Ok(list)) => {
-                    for (i, ev) in list.iter().enumerate() {
+                    // A window of the list that keeps the cursor in view
+                    // (an account may hold hundreds of events).
+                    let rows = (area.height as usize).saturating_sub(6).max(1);
+                    let first = row
+                        .saturating_sub(rows - 1)
+                        .min(list.len().saturating_sub(rows));
+                    if first > 0 {
+                        l.push(Line::from(Span::styled(
+                            format!("  ↑ {first} more"),
+                            theme.dim,
+                        )));
+                    }
+                    let shown = list.len().min(first + rows);
+                    for (i, ev) in list.iter().enumerate().take(shown).skip(first) {
                         let style = if i == *row { theme.cursor } else { theme.text };
                         let active = match ev.active {
                             Some(true) => " (active)",
@@ -124,6 +137,12 @@ pub fn overlay(frame: &mut Frame, area: Rect, o: &Overlay, app: &App, theme: &Th
                         l.push(Line::from(Span::styled(
                             format!("{}{active}  {}", one_line(&ev.title, 50), ev.id),
                             style,
+                        )));
+                    }
+                    if shown < list.len() {
+                        l.push(Line::from(Span::styled(
+                            format!("  ↓ {} more", list.len() - shown),
+                            theme.dim,
                         )));
                     }
                 }

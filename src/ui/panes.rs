@@ -85,8 +85,15 @@ pub fn pane(frame: &mut Frame, rect: Rect, kind: PaneKind, app: &App, theme: &Th
         })
         .collect();
     if lines.is_empty() {
+        // Every source failed: waiting would be a false promise.
+        let all_failed = !app.sources.is_empty()
+            && app
+                .sources
+                .iter()
+                .all(|s| matches!(s.connection, crate::provider::Connection::Failed { .. }));
         let hint = match (kind, app.filter.is_some()) {
             (_, true) => "no question matches the filter",
+            (PaneKind::Pending, _) if all_failed => "not connected: see the status bar below",
             (PaneKind::Pending, _) => "waiting for questions…",
             (PaneKind::Selected, _) => "approve with a",
             _ => "",

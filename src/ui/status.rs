@@ -48,6 +48,9 @@ fn conn_style(theme: &Theme, c: &Connection) -> Style {
 
 pub fn status_bar(frame: &mut Frame, rect: Rect, app: &App, theme: &Theme) {
     let mut spans = Vec::new();
+    // A failing source's reason gets its share of the line, so "the API key
+    // lacks the scope questions:read" is read whole, not cut at a fixed width.
+    let share = rect.width as usize / app.sources.len().max(1);
     for s in &app.sources {
         let dot = match s.connection {
             Connection::Live => "●",
@@ -62,7 +65,10 @@ pub fn status_bar(frame: &mut Frame, rect: Rect, app: &App, theme: &Theme) {
         spans.push(Span::styled(one_line(&s.name, 16), theme.text));
         let state = match &s.connection {
             Connection::Retrying { .. } | Connection::Failed { .. } | Connection::Connecting => {
-                format!(" {}", one_line(&s.connection.describe(), 40))
+                let room = share
+                    .saturating_sub(width(&one_line(&s.name, 16)) + 16)
+                    .max(40);
+                format!(" {}", one_line(&s.describe_connection(app.now), room))
             }
             Connection::Live => " live".into(),
             Connection::Polling => " polling".into(),
@@ -70,7 +76,7 @@ pub fn status_bar(frame: &mut Frame, rect: Rect, app: &App, theme: &Theme) {
         spans.push(Span::styled(state, conn_style(theme, &s.connection)));
         if let Some(b) = s.budget {
             spans.push(Span::styled(
-                format!(" {}/{}", b.remaining, b.limit),
+                format!(" {}/{} req left", b.remaining, b.limit),
                 theme.dim,
             ));
         }
@@ -84,6 +90,9 @@ pub fn status_bar(frame: &mut Frame, rect: Rect, app: &App, theme: &Theme) {
             format!("⋯ {} in flight  ", app.inflight.len()),
             theme.inflight,
         ));
+    }
+    if let Some(note) = app.retry_note() {
+        spans.push(Span::styled(format!("{note}  "), theme.inflight));
     }
     if !app.failed.is_empty() {
         spans.push(Span::styled(

@@ -53,8 +53,12 @@ impl Tmux {
             vars.push_str(&format!(" {k}={v}"));
         }
         // `remain-on-exit` keeps the pane after qadeck exits so tests can
-        // read its last screen and exit status.
-        let cmd = format!("env {vars} {bin} {args}");
+        // read its last screen; the shell writes the exit status on it
+        // (tmux's own `pane_dead_status` is not always there).
+        assert!(!args.contains('\''), "no single quotes in args: {args}");
+        // The pause lets tmux read the line before it sees the shell exit.
+        let cmd =
+            format!("env {vars} sh -c '{bin} {args}; echo \"[qadeck exited $?]\"; sleep 0.3'");
         let out = tmux(&[
             "new-session",
             "-d",
@@ -141,6 +145,36 @@ impl Tmux {
     pub fn dead(&self) -> bool {
         let out = tmux(&["display-message", "-p", "-t", &self.name, "#{pane_dead}"]);
         String::from_utf8_lossy(&out.stdout).trim() == "1"
+    }
+
+    /// qadeck's exit status once it ended: what the shell wrote after it,
+    /// or tmux's "Pane is dead (status N, …)" line (tmux replaces one with
+    /// the other when the shell exits), or `#{pane_dead_status}`. Polls for
+    /// up to 3 s; `None` if none of them shows.
+    pub fn exit_status(&self) -> Option<i32> {
+        fn after(screen: &str, marker: &str, end: char) -> Option<i32> {
+            let at = screen.rfind(marker)? + marker.len();
+            let stop = screen[at..].find(end)? + at;
+            screen[at..stop].trim().parse().ok()
+        }
+        let start = Instant::now();
+        loop {
+            let screen = self.screen();
+            let status = tmux(&[
+                "display-message",
+                "-p",
+                "-t",
+                &self.name,
+                "#{pane_dead_status}",
+            ]);
+            let found = after(&screen, "[qadeck exited ", ']')
+                .or_else(|| after(&screen, "Pane is dead (status ", ','))
+                .or_else(|| String::from_utf8_lossy(&status.stdout).trim().parse().ok());
+            if found.is_some() || start.elapsed() > Duration::from_secs(3) {
+                return found;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
     }
 
     pub fn pane_pid(&self) -> Option<u32> {
