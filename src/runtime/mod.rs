@@ -10,7 +10,7 @@ pub mod tui;
 use crate::app::{App, Command, Event, KeyMap, Overlay, QueuedOp, SourceView};
 use crate::config::Moderator;
 use crate::domain::{QKey, SourceId};
-use crate::outbox::{OpReport, Worker};
+use crate::outbox::{OpReport, Timing, Worker};
 use crate::provider::{BuildCtx, Provider, ProviderError, SourceFeed, SourceSettings, now_ms};
 use crate::store::{NewOp, Store};
 use std::sync::Arc;
@@ -55,6 +55,7 @@ pub struct Session {
     feed_tx: mpsc::Sender<SourceFeed>,
     report_tx: mpsc::Sender<OpReport>,
     misc_tx: mpsc::Sender<Event>,
+    outbox_timing: Timing,
 }
 
 /// Feed events a provider may queue before it waits for the loop.
@@ -130,6 +131,7 @@ impl Session {
             feed_tx,
             report_tx,
             misc_tx,
+            outbox_timing: Timing::default(),
         };
         Ok((
             session,
@@ -155,6 +157,13 @@ impl Session {
 
     pub fn store(&self) -> &Arc<Store> {
         &self.store
+    }
+
+    /// Replaces the delivery workers' clocks (lease, retry backoff) for
+    /// sources started after this call; the defaults suit real platforms,
+    /// tests shorten them.
+    pub fn set_outbox_timing(&mut self, timing: Timing) {
+        self.outbox_timing = timing;
     }
 
     /// Starts feeds and delivery for every source that has an event, and
@@ -232,7 +241,8 @@ impl Session {
             provider,
             slot.wake.clone(),
             self.report_tx.clone(),
-        );
+        )
+        .with_timing(self.outbox_timing.clone());
         slot.tasks.push(tokio::spawn(worker.run()));
     }
 
