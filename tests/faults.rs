@@ -856,3 +856,286 @@ async fn every_fault_kind_on_writes_each_action_has_one_effect() {
     assert_eq!(rig.journal_count(JournalOutcome::Confirmed), 24);
     assert_eq!(rig.journal_count(JournalOutcome::Failed), 0);
 }
+
+// ---------------------------------------------------------------------------
+// The real binary: actions taken while the platform is down, `kill -9`,
+// restart; an endless body and a 10 MB listing with bounded memory.
+// ---------------------------------------------------------------------------
+
+/// A qadeck installation in a temp dir: config, data dir (store, log).
+struct Install {
+    dir: tempfile::TempDir,
+    key: String,
+}
+
+impl Install {
+    fn new(base_url: &str, key: &str, ev: &str) -> Install {
+        let dir = tempfile::tempdir().unwrap();
+        let cfg = format!(
+            "[moderator]\nname = \"Tess\"\nidentifier = \"{IDENTIFIER}\"\n\n\
+             [[source]]\nname = \"keynote\"\nprovider = \"postobox\"\nevent = \"{ev}\"\n\
+             api_key_env = \"QADECK_TEST_PB_KEY\"\nbase_url = \"{base_url}\"\n"
+        );
+        std::fs::write(dir.path().join("config.toml"), cfg).unwrap();
+        Install {
+            dir,
+            key: key.to_string(),
+        }
+    }
+
+    fn data(&self) -> std::path::PathBuf {
+        self.dir.path().join("data").join("qadeck")
+    }
+
+    fn store(&self) -> Store {
+        Store::open(&self.data().join("qadeck.db")).unwrap()
+    }
+
+    fn cmd(&self, args: &[&str]) -> std::process::Command {
+        let mut c = std::process::Command::new(env!("CARGO_BIN_EXE_qadeck"));
+        c.arg("--config")
+            .arg(self.dir.path().join("config.toml"))
+            .args(args)
+            .env("XDG_CONFIG_HOME", self.dir.path().join("config"))
+            .env("XDG_DATA_HOME", self.dir.path().join("data"))
+            .env("HOME", self.dir.path())
+            .env("QADECK_TEST_PB_KEY", &self.key)
+            .env("QADECK_LOG", "debug")
+            .stdin(std::process::Stdio::null());
+        c
+    }
+
+    /// `qadeck watch` in the background, stdout to a file.
+    fn watch(&self, out: &str) -> Child {
+        let file = std::fs::File::create(self.dir.path().join(out)).unwrap();
+        Child(
+            self.cmd(&["watch", "--source", "keynote"])
+                .stdout(file)
+                .stderr(std::process::Stdio::null())
+                .spawn()
+                .unwrap(),
+        )
+    }
+
+    fn read(&self, out: &str) -> String {
+        std::fs::read_to_string(self.dir.path().join(out)).unwrap_or_default()
+    }
+}
+
+/// Never leaves a child running when a test fails.
+struct Child(std::process::Child);
+
+impl Child {
+    fn kill_9(&mut self) {
+        self.0.kill().unwrap(); // SIGKILL
+        self.0.wait().unwrap();
+    }
+
+    /// Peak resident memory (`VmHWM`) in bytes, from /proc.
+    fn peak_rss(&self) -> u64 {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.0.id())).unwrap();
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix("VmHWM:"))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+            .unwrap()
+            * 1024
+    }
+}
+
+impl Drop for Child {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Polls `pred` every 50 ms for at most `timeout`.
+fn wait_for(what: &str, timeout: Duration, mut pred: impl FnMut() -> bool) {
+    let deadline = std::time::Instant::now() + timeout;
+    while !pred() {
+        assert!(std::time::Instant::now() < deadline, "timed out: {what}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+fn count_outcome(store: &Store, outcome: JournalOutcome) -> usize {
+    store
+        .journal(1_000_000)
+        .unwrap()
+        .iter()
+        .filter(|e| e.outcome == outcome)
+        .count()
+}
+
+/// The acceptance test of the outbox: 1,000 actions (approvals and vote
+/// toggles) taken while the platform is down, `kill -9` of qadeck while it
+/// keeps failing to deliver them, restart with the platform back — then a
+/// second `kill -9` in the middle of delivery and a second restart. Every
+/// action reaches the server exactly once; no vote is toggled twice.
+#[test]
+fn a_thousand_actions_while_down_survive_kill_9_and_land_exactly_once() {
+    let fake = FakePostobox::start_background(FakeConfig::fast());
+    let ev = fake.add_event("Keynote");
+    let ids = fake.add_questions(&ev, 500);
+    let proxy = FaultProxy::start_background(fake.addr());
+    proxy.set_down(true);
+    let inst = Install::new(&proxy.base_url(), &fake.api_key(), &ev);
+
+    // 500 approvals, 400 votes, then 100 of those votes taken back.
+    let mut lines = String::new();
+    for (i, id) in ids.iter().enumerate() {
+        lines.push_str(&format!("{id} approve\n"));
+        if i < 400 {
+            lines.push_str(&format!("{id} vote\n"));
+        }
+    }
+    for id in &ids[..100] {
+        lines.push_str(&format!("{id} unvote\n"));
+    }
+    let mut moderate = inst
+        .cmd(&["moderate", "--source", "keynote", "--stdin", "--no-wait"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    use std::io::Write as _;
+    moderate
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(lines.as_bytes())
+        .unwrap();
+    let out = moderate.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(stderr.contains("1000 action(s) queued"), "{stderr}");
+    assert_eq!(inst.store().pending(None).unwrap().len(), 1000);
+
+    // qadeck runs, the platform is down: delivery keeps failing. kill -9.
+    let mut child = inst.watch("watch-1.ndjson");
+    wait_for("delivery attempts while down", WAIT, || {
+        count_outcome(&inst.store(), JournalOutcome::Retrying) >= 2
+    });
+    child.kill_9();
+    assert!(proxy.counters().refused_down > 0);
+    assert_eq!(fake.counters().total, 0, "nothing reached the server");
+    assert_eq!(inst.store().pending(None).unwrap().len(), 1000);
+
+    // Restart with the platform back; kill -9 again half way through.
+    proxy.set_down(false);
+    let mut child = inst.watch("watch-2.ndjson");
+    wait_for(
+        "half the actions delivered",
+        Duration::from_secs(120),
+        || count_outcome(&inst.store(), JournalOutcome::Confirmed) >= 400,
+    );
+    child.kill_9();
+    // The head of the queue may have been on the wire at the kill: it may
+    // have reached the server without its answer being recorded.
+    let store = inst.store();
+    let head = store.pending(None).unwrap().into_iter().next();
+    assert!(head.is_some(), "the kill came too late to be half way");
+    drop(store);
+
+    // Restart: everything is delivered.
+    let mut child = inst.watch("watch-3.ndjson");
+    wait_for("every action delivered", Duration::from_secs(120), || {
+        inst.store().pending(None).unwrap().is_empty()
+    });
+    child.kill_9();
+
+    // Exactly once, per question, on the server's own counters.
+    let store = inst.store();
+    assert_eq!(count_outcome(&store, JournalOutcome::Confirmed), 1000);
+    assert!(store.failed(None).unwrap().is_empty());
+    let head = head.unwrap();
+    let counters = fake.counters();
+    for (i, id) in ids.iter().enumerate() {
+        let q = fake.question(&ev, id).unwrap();
+        assert_eq!(q.status, SELECTED, "{id}");
+        let voted = (100..400).contains(&i);
+        assert_eq!(q.voters.contains(IDENTIFIER), voted, "{id}");
+        assert_eq!(q.vote_count, voted as i64, "{id}: the vote counts once");
+        let patches = counters.path(&format!("PATCH /events/{ev}/questions/{id}"));
+        let toggles = counters.path(&format!("POST /events/{ev}/questions/{id}/vote"));
+        let (want_patches, want_toggles) =
+            (1, [2, 1, 0][(i >= 100) as usize + (i >= 400) as usize]);
+        // Only the action in flight at the second kill may have been sent
+        // twice: a PATCH (idempotent) once more, a toggle twice more (off
+        // again, then on: it still counts once).
+        let in_flight = head.op.target() == Some(id.as_str());
+        let ok_patches =
+            patches == want_patches || (in_flight && head.op.label() == "approve" && patches == 2);
+        let ok_toggles = toggles == want_toggles
+            || (in_flight && head.op.label() != "approve" && toggles == want_toggles + 2);
+        assert!(
+            ok_patches && ok_toggles,
+            "{id}: {patches} PATCH, {toggles} toggles (head {:?})",
+            head.op
+        );
+    }
+    let total_patches = counters.route("PATCH /events/{id}/questions/{qid}");
+    let total_toggles = counters.route("POST /events/{id}/questions/{qid}/vote");
+    assert!((500..=501).contains(&total_patches), "{total_patches}");
+    assert!((500..=502).contains(&total_toggles), "{total_toggles}");
+    eprintln!("{total_patches} PATCH and {total_toggles} toggles for 1,000 actions");
+}
+
+/// The real binary against enormous answers: ten 1 MB questions (every
+/// listing a 10 MB body), an endless listing answer and an endless stream
+/// event. Its peak memory stays far below what keeping any of it would take,
+/// and every question it prints is capped.
+#[test]
+fn enormous_answers_keep_the_binary_within_bounded_memory() {
+    let fake = FakePostobox::start_background(FakeConfig::fast());
+    let ev = fake.add_event("Keynote");
+    for i in 0..10 {
+        let text = format!("{i}{}", "ж".repeat(512 * 1024));
+        fake.add_question_with(&ev, NewQuestion::new(text));
+    }
+    let proxy = FaultProxy::start_background(fake.addr());
+    // The first full listing never ends; the second stream's one event
+    // neither.
+    proxy.rule("GET", "limit=100&sortBy", Fault::Endless, 1);
+    proxy.rule("GET", "/questions/stream", Fault::Normal, 1);
+    proxy.rule("GET", "/questions/stream", Fault::EndlessSseEvent, 1);
+    let inst = Install::new(&proxy.base_url(), &fake.api_key(), &ev);
+    let mut child = inst.watch("watch.ndjson");
+    let printed = |inst: &Install| {
+        inst.read("watch.ndjson")
+            .lines()
+            .filter(|l| l.contains("\"type\":\"question\""))
+            .count()
+    };
+    wait_for("the endless listing given up", WAIT, || {
+        proxy.endless_abandoned() >= 1
+    });
+    // (The feed reconnected: its new stream is the endless one.)
+    wait_for("ten questions printed", WAIT, || printed(&inst) >= 10);
+    // More than the whole bound below: a client keeping it could not stay
+    // under it.
+    let endless = 160 * 1024 * 1024;
+    wait_for("160 MB of an endless stream event read", WAIT, || {
+        proxy.endless_bytes() >= endless
+    });
+    let peak = child.peak_rss();
+    child.kill_9();
+    let out = inst.read("watch.ndjson");
+    for line in out.lines() {
+        assert!(
+            line.len() < MAX_TEXT_BYTES + 4096,
+            "a {} byte line",
+            line.len()
+        );
+    }
+    // Bounded: one body at most MAX_BODY (16 MB), one event at most as
+    // much; everything read beyond that was dropped, not kept.
+    let mb = peak / (1024 * 1024);
+    eprintln!(
+        "peak RSS {mb} MB after {} MB of endless answers",
+        proxy.endless_bytes() >> 20
+    );
+    assert!(mb < 150, "peak resident memory {mb} MB");
+}

@@ -72,6 +72,8 @@ pub enum Fault {
     /// Pass through a (streaming) answer, but close the connection after
     /// this many body bytes.
     CutAfter(usize),
+    /// Pass through untouched (to let a request by before a later rule).
+    Normal,
 }
 
 #[derive(Debug, Clone)]
@@ -451,7 +453,7 @@ async fn handle(sh: Arc<Shared>, mut conn: TcpStream) -> std::io::Result<()> {
         fault: fault.clone(),
     });
     match fault {
-        None => forward(&sh, conn, &head, &body, &key, Pass::Whole).await,
+        None | Some(Fault::Normal) => forward(&sh, conn, &head, &body, &key, Pass::Whole).await,
         Some(Fault::Refuse) => {
             let _ = conn.set_zero_linger();
             Ok(())
