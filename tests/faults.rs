@@ -25,7 +25,7 @@ use qadeck::domain::{MyVote, QKey, SourceId, Status};
 use qadeck::outbox::Timing as OutboxTiming;
 use qadeck::provider::postobox::{PollPolicy, Postobox, Settings, Timing};
 use qadeck::provider::sse::{SseItem, SseParser};
-use qadeck::provider::{BuildCtx, Connection};
+use qadeck::provider::{BuildCtx, Connection, Provider, ProviderResult};
 use qadeck::runtime::{Inbox, Session, SourceInput};
 use qadeck::store::{JournalOutcome, Store};
 use qadeck::text::MAX_TEXT_BYTES;
@@ -855,6 +855,114 @@ async fn every_fault_kind_on_writes_each_action_has_one_effect() {
     }
     assert_eq!(rig.journal_count(JournalOutcome::Confirmed), 24);
     assert_eq!(rig.journal_count(JournalOutcome::Failed), 0);
+}
+
+/// A platform adapter with a bug: its feed panics the first time it runs,
+/// and so does its first action. Otherwise it is the PostoBox provider.
+struct Buggy {
+    inner: Arc<Postobox>,
+    feed_panics: std::sync::atomic::AtomicBool,
+    perform_panics: std::sync::atomic::AtomicBool,
+}
+
+#[async_trait::async_trait]
+impl Provider for Buggy {
+    fn capabilities(&self) -> qadeck::provider::Capabilities {
+        self.inner.capabilities()
+    }
+    async fn run_feed(&self, tx: qadeck::provider::FeedTx) {
+        if self
+            .feed_panics
+            .swap(false, std::sync::atomic::Ordering::SeqCst)
+        {
+            panic!("adapter bug in the feed");
+        }
+        self.inner.run_feed(tx).await
+    }
+    async fn list_events(&self) -> ProviderResult<Vec<qadeck::domain::EventInfo>> {
+        self.inner.list_events().await
+    }
+    async fn perform(
+        &self,
+        op: &qadeck::provider::Op,
+    ) -> ProviderResult<qadeck::provider::Outcome> {
+        if self
+            .perform_panics
+            .swap(false, std::sync::atomic::Ordering::SeqCst)
+        {
+            panic!("adapter bug performing {op:?}");
+        }
+        self.inner.perform(op).await
+    }
+    async fn fetch_question(&self, id: &str) -> ProviderResult<qadeck::domain::Question> {
+        self.inner.fetch_question(id).await
+    }
+}
+
+/// A panic in one source's adapter: its feed shows as failed and starts
+/// over; its action is kept as failed (not lost, not sent) until retried;
+/// the other source never notices.
+#[tokio::test]
+async fn a_panicking_adapter_is_contained_to_its_source() {
+    let platforms = vec![Platform::start(4).await, Platform::start(4).await];
+    let buggy = Arc::new(Buggy {
+        inner: platforms[0].provider(0, None),
+        feed_panics: true.into(),
+        perform_panics: true.into(),
+    });
+    let inputs = vec![
+        SourceInput::Built {
+            name: "s0".into(),
+            event: platforms[0].ev.clone(),
+            provider: buggy,
+        },
+        SourceInput::Built {
+            name: "s1".into(),
+            event: platforms[1].ev.clone(),
+            provider: platforms[1].provider(1, None),
+        },
+    ];
+    let store = Arc::new(Store::open_in_memory().unwrap());
+    let (mut session, inbox) = Session::new(inputs, store, KeyMap::default(), moderator()).unwrap();
+    session.set_outbox_timing(outbox_timing());
+    session.start(true);
+    let mut rig = Rig {
+        session,
+        inbox,
+        platforms,
+        floor: None,
+    };
+    let ok = rig
+        .until(WAIT, |r| {
+            matches!(r.connection(0), Connection::Failed { .. }) && r.mismatch(1).is_none()
+        })
+        .await;
+    assert!(ok, "{:?} / {:?}", rig.connection(0), rig.mismatch(1));
+    // The feed starts over by itself; the first action hits the bug.
+    let ok = rig
+        .until(WAIT, |r| *r.connection(0) == Connection::Live)
+        .await;
+    assert!(ok, "{:?}", rig.connection(0));
+    let ids = rig.platforms[0].ids.clone();
+    rig.act(0, &ids[0], ModAction::Approve);
+    let ok = rig.until(WAIT, |r| !r.session.app.failed.is_empty()).await;
+    assert!(ok, "the panicked action shows as failed");
+    let op_id = rig.session.app.failed[0].queued.op_id.clone();
+    assert!(rig.session.app.failed[0].reason.contains("internal error"));
+    assert_eq!(rig.platforms[0].received("PATCH", &ids[0]), 0);
+    assert_eq!(
+        rig.session.store().failed(None).unwrap()[0].op_id,
+        op_id,
+        "kept in the outbox"
+    );
+    // ctrl-r: retried, delivered once.
+    rig.handle(Event::Key(ratatui_textarea::Input {
+        key: ratatui_textarea::Key::Char('r'),
+        ctrl: true,
+        ..Default::default()
+    }));
+    rig.converge().await;
+    assert_eq!(rig.platforms[0].received("PATCH", &ids[0]), 1);
 }
 
 // ---------------------------------------------------------------------------

@@ -231,9 +231,8 @@ impl Session {
         let slot = &mut self.slots[idx];
         if with_feed {
             let tx = crate::provider::FeedTx::new(id, self.feed_tx.clone());
-            let p = provider.clone();
             slot.tasks
-                .push(tokio::spawn(async move { p.run_feed(tx).await }));
+                .push(tokio::spawn(supervise_feed(provider.clone(), tx)));
         }
         let worker = Worker::new(
             self.store.clone(),
@@ -375,6 +374,36 @@ impl Session {
                 let _ = tokio::time::timeout(std::time::Duration::from_secs(3), p.shutdown()).await;
             }
         }
+    }
+}
+
+/// Pause before a panicked feed starts over.
+const FEED_RESTART: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// Runs one source's feed. A panic in it (a bug in a platform adapter) must
+/// neither stop the other sources nor leave this one looking healthy: it
+/// shows as a failed connection, and the feed starts over after a pause
+/// (every start resynchronizes in full, so nothing is lost meanwhile).
+async fn supervise_feed(provider: Arc<dyn Provider>, tx: crate::provider::FeedTx) {
+    use futures::FutureExt;
+    loop {
+        let run = std::panic::AssertUnwindSafe(provider.run_feed(tx.clone()))
+            .catch_unwind()
+            .await;
+        if run.is_ok() {
+            return;
+        }
+        tracing::error!(
+            source = tx.source().0,
+            "the feed panicked; starting it over"
+        );
+        let failed = crate::provider::Feed::Connection(crate::provider::Connection::Failed {
+            reason: "internal error in the platform adapter; reconnecting".into(),
+        });
+        if !tx.send(failed).await {
+            return;
+        }
+        tokio::time::sleep(FEED_RESTART).await;
     }
 }
 
