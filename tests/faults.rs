@@ -1247,3 +1247,68 @@ fn enormous_answers_keep_the_binary_within_bounded_memory() {
     );
     assert!(mb < 150, "peak resident memory {mb} MB");
 }
+
+/// The TUI, as a person uses it: questions on screen, the platform goes
+/// down, the moderator approves three questions and votes on a fourth, and
+/// qadeck is killed with `kill -9`. The store holds every action; the next
+/// run, with the platform back, delivers each exactly once.
+#[test]
+fn tui_actions_queued_while_down_survive_kill_9() {
+    let fake = FakePostobox::start_background(FakeConfig::fast());
+    let ev = fake.add_event("Keynote");
+    fake.add_questions(&ev, 6);
+    let proxy = FaultProxy::start_background(fake.addr());
+    let inst = Install::new(&proxy.base_url(), &fake.api_key(), &ev);
+    let args = format!(
+        "--config {} --store {}",
+        inst.dir.path().join("config.toml").display(),
+        inst.data().join("qadeck.db").display()
+    );
+    let key = fake.api_key();
+    let t = support::tmux::Tmux::start(&args, 120, 40, &[("QADECK_TEST_PB_KEY", &key)]);
+    t.wait_for("six pending questions", WAIT, |s| {
+        support::tmux::count(s, "Pending") == Some(6)
+    });
+    proxy.set_down(true);
+    proxy.cut_all();
+    t.wait_text("retrying", WAIT);
+    for k in ["a", "a", "a", "v"] {
+        t.keys(&[k]);
+        std::thread::sleep(Duration::from_millis(150));
+    }
+    t.wait_for("three approvals shown in flight", WAIT, |s| {
+        support::tmux::count(s, "Selected") == Some(3) && s.contains('⋯')
+    });
+    let pid = t.pane_pid().expect("qadeck's pid");
+    let killed = std::process::Command::new("kill")
+        .args(["-9", &pid.to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    wait_for("qadeck gone", WAIT, || t.dead());
+    assert_eq!(
+        fake.counters().route("PATCH /events/{id}/questions/{qid}"),
+        0
+    );
+    let queued = inst.store().pending(None).unwrap();
+    let labels: Vec<String> = queued.iter().map(|r| r.op.label()).collect();
+    assert_eq!(labels, ["approve", "approve", "approve", "vote up"]);
+
+    proxy.set_down(false);
+    let mut child = inst.watch("after.ndjson");
+    wait_for("delivered after the restart", WAIT, || {
+        inst.store().pending(None).unwrap().is_empty()
+    });
+    child.kill_9();
+    let counters = fake.counters();
+    for row in &queued {
+        let id = row.op.target().unwrap();
+        let path = if row.op.label() == "approve" {
+            format!("PATCH /events/{ev}/questions/{id}")
+        } else {
+            format!("POST /events/{ev}/questions/{id}/vote")
+        };
+        assert_eq!(counters.path(&path), 1, "{path}");
+    }
+    assert_eq!(count_outcome(&inst.store(), JournalOutcome::Confirmed), 4);
+}
