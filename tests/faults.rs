@@ -16,6 +16,11 @@
 //!
 //! Timings are shortened through `postobox::Timing` and
 //! `Session::set_outbox_timing`; every wait is bounded.
+//!
+//! The last tests run the real binary (`qadeck moderate`, `watch` and the
+//! TUI in tmux) as child processes: 1,000 actions taken while the platform
+//! is down survive `kill -9` and land exactly once; enormous and endless
+//! answers leave its peak memory bounded.
 
 mod support;
 

@@ -44,7 +44,7 @@ pub fn net_error(e: reqwest::Error) -> ProviderError {
 /// way): a network error, worth retrying. reqwest reports every body error
 /// as a decode error, which [`net_error`] would take for a protocol error and
 /// so fail an action for good that a retry would deliver.
-fn body_error(e: reqwest::Error) -> ProviderError {
+pub fn body_error(e: reqwest::Error) -> ProviderError {
     let e = e.without_url();
     let cause = std::error::Error::source(&e)
         .map(|s| format!(": {s}"))

@@ -1337,7 +1337,7 @@ impl<'a> FeedLoop<'a> {
                             return Err(broke(ProviderError::Network(format!("no data or heartbeat for {secs:.0} s"))));
                         }
                         Ok(None) => return Err(broke(ProviderError::Network("the stream was closed".into()))),
-                        Ok(Some(Err(e))) => return Err(errors::network(e).into()),
+                        Ok(Some(Err(e))) => return Err(broke(http::body_error(e))),
                         Ok(Some(Ok(bytes))) => bytes,
                     };
                     for item in parser.push(&bytes) {
