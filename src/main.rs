@@ -241,6 +241,9 @@ async fn run(cli: Cli) -> anyhow::Result<bool> {
         other => other,
     };
     qadeck::logging::init(&qadeck::config::data_dir().join("qadeck.log"));
+    // Every verb: a panic message never prints a secret (the TUI installs
+    // its own hook that also restores the terminal).
+    qadeck::runtime::terminal::install_panic_hook(false);
     let ctx = Context::load(cli.config, cli.store, cli.theme)?;
     match command {
         None => commands::tui(ctx).await?,

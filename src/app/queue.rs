@@ -203,7 +203,10 @@ impl Queue {
             if let Some(v) = p.my_vote
                 && v != view.my_vote
             {
-                view.votes += vote_value(v) - vote_value(view.my_vote);
+                // Saturating: a platform may send any count, even i64::MAX.
+                view.votes = view
+                    .votes
+                    .saturating_add(vote_value(v) - vote_value(view.my_vote));
                 view.my_vote = v;
             }
         }
@@ -376,7 +379,7 @@ fn vote_value(v: MyVote) -> i64 {
 fn order_key(sort: SortBy, q: &Question) -> OrderKey {
     let primary = match sort {
         SortBy::Time => 0,
-        SortBy::Votes => -q.votes,
+        SortBy::Votes => q.votes.saturating_neg(),
     };
     OrderKey {
         primary,

@@ -55,10 +55,24 @@ pub fn net_error(e: reqwest::Error) -> ProviderError {
     ProviderError::Network(crate::secret::redact(&text))
 }
 
+/// A body that stopped arriving (the connection dropped or timed out half
+/// way): a network error, worth retrying. reqwest reports every body error
+/// as a decode error, which [`net_error`] would take for a protocol error and
+/// so fail an action for good that a retry would deliver.
+pub fn body_error(e: reqwest::Error) -> ProviderError {
+    let e = e.without_url();
+    let cause = std::error::Error::source(&e)
+        .map(|s| format!(": {s}"))
+        .unwrap_or_default();
+    ProviderError::Network(crate::secret::redact(&format!(
+        "the answer was cut off{cause}"
+    )))
+}
+
 /// Reads a body with the [`MAX_BODY`] bound.
 pub async fn read_body(mut resp: reqwest::Response) -> Result<Vec<u8>, ProviderError> {
     let mut buf = Vec::new();
-    while let Some(chunk) = resp.chunk().await.map_err(net_error)? {
+    while let Some(chunk) = resp.chunk().await.map_err(body_error)? {
         if buf.len() + chunk.len() > MAX_BODY {
             return Err(ProviderError::Protocol(format!(
                 "response larger than {} MB",

@@ -108,6 +108,13 @@ impl SseParser {
         &self.last_id
     }
 
+    /// Bytes the parser holds for the line and event in progress (their
+    /// buffers' capacity): at most about the bound given to [`SseParser::new`]
+    /// for each, whatever the stream sends.
+    pub fn buffered_bytes(&self) -> usize {
+        self.line.capacity() + self.data.capacity() + self.bom.as_ref().map_or(0, Vec::capacity)
+    }
+
     /// Parses one chunk, returning the items it completed.
     pub fn push(&mut self, chunk: &[u8]) -> Vec<SseItem> {
         let mut out = Vec::new();

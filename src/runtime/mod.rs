@@ -10,7 +10,7 @@ pub mod tui;
 use crate::app::{App, Command, Event, KeyMap, Overlay, QueuedOp, SourceView};
 use crate::config::Moderator;
 use crate::domain::{LocalState, QKey, SourceId};
-use crate::outbox::{OpReport, Worker};
+use crate::outbox::{OpReport, Timing, Worker};
 use crate::provider::{
     BuildCtx, Feed, Provider, ProviderError, SourceFeed, SourceSettings, now_ms,
 };
@@ -57,6 +57,7 @@ pub struct Session {
     feed_tx: mpsc::Sender<SourceFeed>,
     report_tx: mpsc::Sender<OpReport>,
     misc_tx: mpsc::Sender<Event>,
+    outbox_timing: Timing,
 }
 
 /// Feed events a provider may queue before it waits for the loop.
@@ -132,6 +133,7 @@ impl Session {
             feed_tx,
             report_tx,
             misc_tx,
+            outbox_timing: Timing::default(),
         };
         Ok((
             session,
@@ -157,6 +159,13 @@ impl Session {
 
     pub fn store(&self) -> &Arc<Store> {
         &self.store
+    }
+
+    /// Replaces the delivery workers' clocks (lease, retry backoff) for
+    /// sources started after this call; the defaults suit real platforms,
+    /// tests shorten them.
+    pub fn set_outbox_timing(&mut self, timing: Timing) {
+        self.outbox_timing = timing;
     }
 
     /// Starts feeds and delivery for every source that has an event, and
@@ -207,9 +216,8 @@ impl Session {
         let slot = &mut self.slots[idx];
         if with_feed {
             let tx = crate::provider::FeedTx::new(id, self.feed_tx.clone());
-            let p = provider.clone();
             slot.tasks
-                .push(tokio::spawn(async move { p.run_feed(tx).await }));
+                .push(tokio::spawn(supervise_feed(provider.clone(), tx)));
         }
         let worker = Worker::new(
             self.store.clone(),
@@ -217,7 +225,8 @@ impl Session {
             provider,
             slot.wake.clone(),
             self.report_tx.clone(),
-        );
+        )
+        .with_timing(self.outbox_timing.clone());
         slot.tasks.push(tokio::spawn(worker.run()));
     }
 
@@ -442,6 +451,36 @@ impl Session {
                 let _ = tokio::time::timeout(std::time::Duration::from_secs(3), p.shutdown()).await;
             }
         }
+    }
+}
+
+/// Pause before a panicked feed starts over.
+const FEED_RESTART: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// Runs one source's feed. A panic in it (a bug in a platform adapter) must
+/// neither stop the other sources nor leave this one looking healthy: it
+/// shows as a failed connection, and the feed starts over after a pause
+/// (every start resynchronizes in full, so nothing is lost meanwhile).
+async fn supervise_feed(provider: Arc<dyn Provider>, tx: crate::provider::FeedTx) {
+    use futures::FutureExt;
+    loop {
+        let run = std::panic::AssertUnwindSafe(provider.run_feed(tx.clone()))
+            .catch_unwind()
+            .await;
+        if run.is_ok() {
+            return;
+        }
+        tracing::error!(
+            source = tx.source().0,
+            "the feed panicked; starting it over"
+        );
+        let failed = crate::provider::Feed::Connection(crate::provider::Connection::Failed {
+            reason: "internal error in the platform adapter; reconnecting".into(),
+        });
+        if !tx.send(failed).await {
+            return;
+        }
+        tokio::time::sleep(FEED_RESTART).await;
     }
 }
 

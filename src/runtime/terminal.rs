@@ -139,23 +139,76 @@ pub fn restore() {
     let _ = crossterm::terminal::disable_raw_mode();
 }
 
-/// Restores the terminal before the default panic message prints, and
-/// scrubs secrets from the message.
-pub fn install_panic_hook() {
-    // Replaces the default hook, whose message would print the secret.
+/// Replaces the default panic hook, whose message could print a secret.
+///
+/// A panic on the thread that installed the hook (the event loop's: the
+/// program is going down) restores the terminal when `tui` is set, then
+/// prints the redacted message and that queued actions are safe. A panic
+/// anywhere else happens inside a task that catches it (the delivery worker
+/// turns it into a failed action, the session restarts a panicked feed):
+/// the program goes on, so the hook only logs it and leaves the screen
+/// alone (restoring the terminal there would wreck a running TUI).
+pub fn install_panic_hook(tui: bool) {
+    let main = std::thread::current().id();
     std::panic::set_hook(Box::new(move |info| {
-        restore();
-        let msg = crate::secret::redact(&info.to_string());
-        tracing::error!("panic: {msg}");
-        eprintln!(
-            "qadeck crashed: {msg}\nQueued actions are safe in the outbox and will be sent on the next start."
-        );
+        let fatal = std::thread::current().id() == main;
+        let mut restore_fn = || {
+            if tui {
+                restore();
+            }
+        };
+        on_panic(&info.to_string(), fatal, &mut restore_fn, &mut io::stderr());
     }));
+}
+
+/// What the panic hook does with one panic (see [`install_panic_hook`]).
+fn on_panic(message: &str, fatal: bool, restore: &mut dyn FnMut(), err: &mut dyn Write) {
+    let msg = crate::secret::redact(message);
+    if !fatal {
+        tracing::error!("panic in a task (caught; qadeck goes on): {msg}");
+        return;
+    }
+    restore();
+    tracing::error!("panic: {msg}");
+    let _ = writeln!(
+        err,
+        "qadeck crashed: {msg}\nQueued actions are safe in the outbox and will be sent on the next start."
+    );
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_fatal_panic_restores_the_terminal_and_is_redacted() {
+        crate::secret::register("pk_live_panic_hook_secret_42");
+        let mut restored = 0;
+        let mut err = Vec::new();
+        on_panic(
+            "panicked at src/x.rs:1:1:\nkey pk_live_panic_hook_secret_42 and pk_live_panic_hook_secret_42 in a URL",
+            true,
+            &mut || restored += 1,
+            &mut err,
+        );
+        let text = String::from_utf8(err).unwrap();
+        assert_eq!(restored, 1, "the terminal is restored first");
+        assert!(!text.contains("pk_live_panic_hook_secret_42"), "{text}");
+        assert!(text.contains("[redacted]"), "{text}");
+        assert!(
+            text.contains("Queued actions are safe in the outbox"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn a_caught_panic_in_a_task_leaves_the_screen_alone() {
+        let mut restored = 0;
+        let mut err = Vec::new();
+        on_panic("panicked in a feed", false, &mut || restored += 1, &mut err);
+        assert_eq!(restored, 0);
+        assert!(err.is_empty(), "nothing written over a running TUI");
+    }
     use ratatui::Terminal;
     use ratatui::widgets::Paragraph;
 

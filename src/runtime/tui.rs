@@ -18,7 +18,7 @@ const BATCH: usize = 512;
 /// Runs the TUI until the moderator quits. The terminal is restored on every
 /// way out.
 pub async fn run(mut session: Session, mut inbox: Inbox, theme: Theme) -> anyhow::Result<()> {
-    terminal::install_panic_hook();
+    terminal::install_panic_hook(true);
     terminal::enter()?;
     let result = event_loop(&mut session, &mut inbox, &theme).await;
     terminal::restore();

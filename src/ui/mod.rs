@@ -36,7 +36,7 @@ pub fn draw(frame: &mut Frame, app: &App, theme: &Theme) {
 /// Short age text ("12s", "4m", "2h", "3d") — coarse on purpose, so an idle
 /// screen changes rarely.
 pub fn age(now: i64, then: i64) -> String {
-    let s = ((now - then) / 1000).max(0);
+    let s = (now.saturating_sub(then) / 1000).max(0);
     match s {
         0..60 => format!("{s}s"),
         60..3600 => format!("{}m", s / 60),

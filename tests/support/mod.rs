@@ -7,6 +7,7 @@
 //! `use support::postobox_fake::{FakePostobox, FakeConfig, Plan};`.
 
 pub mod boomstream_fake;
+pub mod fault_proxy;
 pub mod log_capture;
 pub mod postobox_fake;
 pub mod streamboxy_fake;

@@ -1230,6 +1230,11 @@ impl FakePostobox {
         self.shared.world()
     }
 
+    /// The address the fake listens on (for a proxy in front of it).
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
     /// `http://127.0.0.1:PORT/v1`.
     pub fn base_url(&self) -> String {
         format!("http://{}/v1", self.addr)

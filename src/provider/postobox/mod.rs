@@ -53,6 +53,13 @@
 //! - `Vote { want: Down }` is unsupported (the toggle only adds an up vote).
 //!   A vote answer without `voted` is a protocol error rather than a guess, so
 //!   the outbox does not retry (and flip) it blindly.
+//! - A 2xx answer that is not JSON at all (cut short or garbled on the way)
+//!   is a transient error: reads are repeated, and writes converge when
+//!   repeated (a status PATCH is idempotent, a retried vote checks `voted`).
+//!   A submitted question is done once the POST succeeded, whatever its
+//!   answer held (a retry would submit it twice).
+//! - A listing answer without a list (`data` array or bare array) is a
+//!   protocol error, never "no questions": that would delete them all.
 //! - `DELETE` answering 404 counts as done: the question is gone either way
 //!   (a retried delete must not fail).
 //! - `SetOpen` with `chat`/`guest_chat` is unsupported; `questions` maps to
@@ -476,7 +483,7 @@ impl Postobox {
 
     async fn get_json(&self, url: Url, ctx: &Ctx<'_>) -> Result<Value, Failure> {
         let body = self.send(Method::GET, url, None, ctx).await?;
-        wire::json(&body).ok_or_else(|| ProviderError::Protocol("answer is not JSON".into()).into())
+        wire::json(&body).ok_or_else(|| garbled().into())
     }
 
     /// Every page of a listing. `consistent` is false when the total moved
@@ -505,6 +512,13 @@ impl Postobox {
                 }
             }
             let v = self.get_json(url, ctx).await?;
+            if !wire::data(&v).is_array() {
+                // Read as "no items", this would declare every question
+                // deleted (a snapshot of nothing).
+                return Err(
+                    ProviderError::Protocol("a listing answer holds no list".into()).into(),
+                );
+            }
             let p = wire::page(&v);
             let got = p.items.len() as u64;
             totals.push(p.total);
@@ -677,12 +691,11 @@ impl Postobox {
             )
             .await
             .map_err(|f| f.err)?;
-        Ok(wire::json(&body)
-            .map(|v| wire::vote_answer(&v))
-            .unwrap_or(wire::VoteAnswer {
-                voted: None,
-                vote_count: None,
-            }))
+        // An answer that is not JSON at all was cut or garbled on the way:
+        // retry (the op converges: the retry checks `voted` and toggles
+        // back if needed). Valid JSON without `voted` stays a protocol error.
+        let v = wire::json(&body).ok_or_else(garbled)?;
+        Ok(wire::vote_answer(&v))
     }
 
     async fn vote(&self, event: &str, id: &str, want: MyVote) -> ProviderResult<Outcome> {
@@ -725,6 +738,13 @@ impl Postobox {
             votes,
         })
     }
+}
+
+/// A 2xx answer whose body is not JSON: cut short or garbled on the way
+/// (a proxy, a broken connection). Transient: a read is simply repeated, and
+/// every write qadeck sends converges when repeated.
+fn garbled() -> ProviderError {
+    ProviderError::Server("the answer was not JSON (cut short or garbled)".into())
 }
 
 /// Pages of a listing.
@@ -841,12 +861,15 @@ impl Provider for Postobox {
                     )
                     .await
                     .map_err(|f| f.err)?;
+                // The question exists now: however the follow-up read goes,
+                // the op is done (a retry would submit it twice); the feed
+                // brings the question.
                 let id = wire::json(&body).and_then(|v| wire::id_of(wire::data(&v)));
                 match id {
-                    Some(id) => self
+                    Some(id) => Ok(self
                         .question_from_answer(event, &id, &body)
                         .await
-                        .map(Outcome::Question),
+                        .map_or(Outcome::Done, Outcome::Question)),
                     None => Ok(Outcome::Done),
                 }
             }
@@ -1314,7 +1337,7 @@ impl<'a> FeedLoop<'a> {
                             return Err(broke(ProviderError::Network(format!("no data or heartbeat for {secs:.0} s"))));
                         }
                         Ok(None) => return Err(broke(ProviderError::Network("the stream was closed".into()))),
-                        Ok(Some(Err(e))) => return Err(errors::network(e).into()),
+                        Ok(Some(Err(e))) => return Err(broke(http::body_error(e))),
                         Ok(Some(Ok(bytes))) => bytes,
                     };
                     for item in parser.push(&bytes) {

@@ -194,7 +194,14 @@ pub fn as_bool(v: &Value) -> Option<bool> {
 /// date, or a Unix timestamp in seconds or milliseconds.
 pub fn as_millis(v: &Value) -> Option<Millis> {
     match v {
-        Value::Number(_) => as_int(v).map(|n| if n < 100_000_000_000 { n * 1000 } else { n }),
+        // Seconds below 1e11; a value whose milliseconds do not fit is no time.
+        Value::Number(_) => as_int(v).and_then(|n| {
+            if n < 100_000_000_000 {
+                n.checked_mul(1000)
+            } else {
+                Some(n)
+            }
+        }),
         Value::String(s) => {
             let s = s.trim();
             if let Ok(t) = chrono::DateTime::parse_from_rfc3339(s) {
@@ -441,7 +448,7 @@ fn votes_of(v: &Value) -> Option<i64> {
     let up_down = |o: &Value| -> Option<i64> {
         let up = field(o, &UP).and_then(as_int);
         let down = field(o, &DOWN).and_then(as_int);
-        (up.is_some() || down.is_some()).then(|| up.unwrap_or(0) - down.unwrap_or(0))
+        (up.is_some() || down.is_some()).then(|| up.unwrap_or(0).saturating_sub(down.unwrap_or(0)))
     };
     if let Some(votes) = v.get("votes") {
         if let Some(n) = as_int(votes).filter(|_| !votes.is_boolean()) {
