@@ -3,8 +3,12 @@
 //! No terminal, no network and no clock in here: time arrives in events.
 
 pub mod action;
+mod cursor;
+mod feeds;
+mod input;
 pub mod keymap;
 pub mod layout;
+mod moderation;
 pub mod people;
 pub mod queue;
 mod update;
@@ -17,9 +21,9 @@ mod tests;
 pub use action::Action;
 pub use keymap::{KeyChord, KeyMap};
 pub use layout::PaneKind;
+pub use moderation::ModAction;
 pub use people::{FormField, InviteForm, PeopleConflict};
 pub use queue::{Queue, SortBy};
-pub use update::ModAction;
 
 use crate::domain::{
     EventInfo, LocalState, Message, Millis, MyVote, Participant, QKey, SourceId, Status,

@@ -1,0 +1,285 @@
+//! What arrives: provider feeds and the outbox's reports.
+
+use super::{Action, App, Command, Failed, InputPurpose, QueuedOp, trim_chat};
+use crate::domain::{QKey, Question, SourceId, Status};
+use crate::outbox::OpReport;
+use crate::provider::{Connection, Feed, Op, Outcome, ProviderError, SourceFeed};
+
+impl App {
+    pub(super) fn on_report(&mut self, report: OpReport, cmds: &mut Vec<Command>) {
+        match report {
+            OpReport::Confirmed { op_id, outcome } => {
+                let Some(done) = self.inflight.remove(&op_id) else {
+                    return;
+                };
+                if let Some(k) = &done.key {
+                    let m = self.queue.drop_patch(k, &op_id);
+                    self.moved(m);
+                }
+                if done.queued.op.is_participant_op() {
+                    self.participant_op_confirmed(&done.queued, outcome);
+                    return;
+                }
+                self.apply_outcome(done.queued.source, outcome);
+            }
+            OpReport::Retrying {
+                op_id,
+                attempt,
+                in_ms,
+                reason,
+            } => {
+                // Shown with a live countdown (`App::retry_note`), not as an
+                // error that would outlive the retry.
+                if let Some(f) = self.inflight.get_mut(&op_id) {
+                    f.retry = Some((attempt, reason));
+                    f.retry_at = Some(self.now.saturating_add(in_ms.min(i64::MAX as u64) as i64));
+                }
+            }
+            OpReport::Failed { op_id, error } => {
+                let Some(failed) = self.inflight.remove(&op_id) else {
+                    return;
+                };
+                if let ProviderError::Invalid(reason) = &error
+                    && self.reopen_form(&failed.queued, reason)
+                {
+                    return;
+                }
+                if let Some(k) = &failed.key {
+                    let m = self.queue.drop_patch(k, &op_id);
+                    self.moved(m);
+                    // An approval that failed takes its on-air flag with it.
+                    if matches!(
+                        failed.queued.op,
+                        Op::SetStatus {
+                            status: Status::Selected,
+                            ..
+                        }
+                    ) && self.queue.local(k).on_air
+                    {
+                        let mut l = self.queue.local(k);
+                        l.on_air = false;
+                        let m = self.queue.set_local(k, l);
+                        self.moved(m);
+                    }
+                }
+                if self.participant_op_failed(&failed.queued, &error, cmds) {
+                    return;
+                }
+                let label = failed.queued.op.label();
+                let what = failed
+                    .key
+                    .as_ref()
+                    .map(|k| format!(" “{}”", self.preview(k)))
+                    .unwrap_or_default();
+                self.last_error = Some(format!(
+                    "{label}{what} failed: {error} — {} retry · {} drop",
+                    self.keymap.key_for(Action::Retry),
+                    self.keymap.key_for(Action::Drop)
+                ));
+                self.failed.push(Failed {
+                    queued: failed.queued,
+                    reason: error.to_string(),
+                });
+            }
+        }
+    }
+
+    /// A chat message or question the platform refused as invalid goes
+    /// back into the form that sent it, with the platform's words under it,
+    /// so the moderator can fix and resend it (or Esc to give it up). Only
+    /// when no other input or dialog is open: those are never taken over.
+    /// The refused action stays in the journal as failed.
+    pub(super) fn reopen_form(&mut self, queued: &QueuedOp, reason: &str) -> bool {
+        if self.input.is_some() || self.overlay.is_some() {
+            return false;
+        }
+        let source = queued.source;
+        let (purpose, text) = match &queued.op {
+            Op::PostMessage { text, reply_to } => (
+                InputPurpose::Chat {
+                    source,
+                    reply_to: reply_to.clone(),
+                },
+                text,
+            ),
+            Op::SubmitQuestion { text } => (InputPurpose::Question { source }, text),
+            _ => return false,
+        };
+        self.open_input(purpose, text);
+        if let Some(ib) = self.input.as_mut() {
+            ib.error = Some(format!("refused: {reason}"));
+        }
+        true
+    }
+
+    pub(super) fn apply_outcome(&mut self, source: SourceId, outcome: Outcome) {
+        match outcome {
+            Outcome::Question(mut q) => {
+                q.source = source;
+                let m = self.queue.confirm(q);
+                self.moved(m);
+            }
+            Outcome::Voted { id, my_vote, votes } => {
+                let m = self
+                    .queue
+                    .confirm_vote(&QKey { source, id }, my_vote, votes);
+                self.moved(m);
+            }
+            Outcome::QuestionGone(id) => {
+                let m = self.queue.remove(&QKey { source, id });
+                self.moved(m);
+            }
+            Outcome::Message(mut msg) => {
+                msg.source = source;
+                self.merge_messages(vec![msg]);
+            }
+            Outcome::MessageGone(id) => self.chat.retain(|m| !(m.source == source && m.id == id)),
+            Outcome::Participant(p) => self.upsert_participant(source, p),
+            Outcome::ParticipantGone(id) => self.forget_participant(source, &id),
+            Outcome::Done => {}
+        }
+    }
+
+    // ----- feeds ------------------------------------------------------------
+
+    pub(super) fn on_feed(&mut self, sf: SourceFeed) {
+        let holds_questions = matches!(
+            sf.feed,
+            Feed::Snapshot(_) | Feed::Upsert(_) | Feed::QuestionGone(_)
+        );
+        if holds_questions && let Some(held) = self.frozen.as_mut() {
+            if let Feed::Upsert(qs) | Feed::Snapshot(qs) = &sf.feed {
+                for q in qs {
+                    let key = QKey {
+                        source: sf.source,
+                        id: q.id.clone(),
+                    };
+                    if self.queue.get(&key).is_none() {
+                        self.frozen_new.insert(key);
+                    }
+                }
+            }
+            held.push(sf);
+            return;
+        }
+        self.apply_feed(sf);
+    }
+
+    pub(super) fn apply_feed(&mut self, SourceFeed { source, feed }: SourceFeed) {
+        let idx = source.0 as usize;
+        match feed {
+            Feed::Connection(c) => {
+                let now = self.now;
+                if let Some(s) = self.sources.get_mut(idx) {
+                    s.retry_at = match &c {
+                        Connection::Retrying { in_ms, .. } => {
+                            Some(now.saturating_add((*in_ms).min(i64::MAX as u64) as i64))
+                        }
+                        _ => None,
+                    };
+                    s.connection = c;
+                }
+            }
+            Feed::Snapshot(qs) => {
+                let keep: std::collections::HashSet<String> =
+                    qs.iter().map(|q| q.id.clone()).collect();
+                for q in qs {
+                    self.upsert(source, q);
+                }
+                for key in self.queue.keys_of(source) {
+                    if !keep.contains(&key.id) {
+                        let m = self.queue.remove(&key);
+                        self.moved(m);
+                    }
+                }
+            }
+            Feed::Upsert(qs) => {
+                for q in qs {
+                    self.upsert(source, q);
+                }
+            }
+            Feed::QuestionGone(id) => {
+                let m = self.queue.remove(&QKey { source, id });
+                self.moved(m);
+            }
+            Feed::ChatSnapshot(mut msgs) => {
+                self.chat.retain(|m| m.source != source);
+                for m in &mut msgs {
+                    m.source = source;
+                }
+                self.merge_messages(msgs);
+            }
+            Feed::Messages(mut msgs) => {
+                for m in &mut msgs {
+                    m.source = source;
+                }
+                self.merge_messages(msgs);
+            }
+            Feed::MessageGone(id) => self.chat.retain(|m| !(m.source == source && m.id == id)),
+            Feed::Participants(list) => self.set_participants(source, list),
+            Feed::Budget(b) => {
+                if let Some(s) = self.sources.get_mut(idx) {
+                    s.budget = Some(b);
+                }
+            }
+            Feed::Notice(text) => {
+                let name = self.source_name(source).to_string();
+                self.toast(format!("{name}: {text}"));
+                if let Some(s) = self.sources.get_mut(idx) {
+                    s.notice = Some(text);
+                }
+            }
+            Feed::OpenState { questions, chat } => {
+                if let Some(s) = self.sources.get_mut(idx) {
+                    s.questions_open = questions.or(s.questions_open);
+                    s.chat_open = chat.or(s.chat_open);
+                }
+            }
+        }
+    }
+
+    pub(super) fn upsert(&mut self, source: SourceId, mut q: Question) {
+        q.source = source;
+        let m = self.queue.upsert(q);
+        self.moved(m);
+    }
+
+    pub(super) fn merge_messages(&mut self, msgs: Vec<crate::domain::Message>) {
+        for m in msgs {
+            match self
+                .chat
+                .iter_mut()
+                .rev()
+                .find(|x| x.source == m.source && x.id == m.id)
+            {
+                Some(x) => *x = m,
+                None => self.chat.push(m),
+            }
+        }
+        self.chat.sort_by_key(|m| m.created);
+        trim_chat(&mut self.chat);
+    }
+
+    pub(super) fn toggle_freeze(&mut self) {
+        match self.frozen.take() {
+            None => {
+                self.frozen = Some(Vec::new());
+                self.toast(format!(
+                    "frozen: new questions wait — {} resumes",
+                    self.keymap.key_for(Action::Freeze)
+                ));
+            }
+            Some(held) => {
+                let n = self.frozen_new.len();
+                self.frozen_new.clear();
+                for sf in held {
+                    self.apply_feed(sf);
+                }
+                self.toast(format!(
+                    "resumed: {n} new question{}",
+                    if n == 1 { "" } else { "s" }
+                ));
+            }
+        }
+    }
+}
