@@ -143,6 +143,18 @@ fn help_overlay_snapshot() {
     }));
     let term = render(&mut app, 120, 40, &Theme::builtin("dark"));
     insta::assert_snapshot!("help_120x40", term.backend().to_string());
+    // At 80x24 every action is still listed (in columns).
+    let term = render(&mut app, 80, 24, &Theme::builtin("dark"));
+    insta::assert_snapshot!("help_80x24", term.backend().to_string());
+    let screen = term.backend().to_string();
+    for a in qadeck::app::Action::ALL {
+        let what = a.describe();
+        let head: String = what.chars().take(8).collect();
+        assert!(
+            screen.contains(&head),
+            "{what} missing from the help at 80x24:\n{screen}"
+        );
+    }
 }
 
 /// No cell of any frame holds a control character, whatever the audience wrote.

@@ -39,6 +39,7 @@ pub enum Action {
     ShowLink,
     ToggleOpen,
     Info,
+    PickEvent,
     Retry,
     Drop,
     DetailDown,
@@ -49,7 +50,7 @@ pub enum Action {
 
 impl Action {
     /// Every action, in the order the help overlay lists them.
-    pub const ALL: [Action; 36] = [
+    pub const ALL: [Action; 37] = [
         Action::Down,
         Action::Up,
         Action::PageDown,
@@ -80,6 +81,7 @@ impl Action {
         Action::ShowLink,
         Action::ToggleOpen,
         Action::Info,
+        Action::PickEvent,
         Action::Retry,
         Action::Drop,
         Action::DetailDown,
@@ -121,6 +123,7 @@ impl Action {
             Action::ShowLink => "people: show the link full width, to copy",
             Action::ToggleOpen => "open / close the event for questions",
             Action::Info => "source and account info",
+            Action::PickEvent => "pick the event of a source that names none",
             Action::Retry => "retry a failed action",
             Action::Drop => "drop a failed action",
             Action::DetailDown => "scroll detail down",

@@ -205,6 +205,7 @@ const DEFAULTS: &[(Action, &[&str])] = &[
     (Action::ShowLink, &["enter"]),
     (Action::ToggleOpen, &["O"]),
     (Action::Info, &["i"]),
+    (Action::PickEvent, &["E"]),
     (Action::Retry, &["ctrl-r"]),
     (Action::Drop, &["X"]),
     (Action::DetailDown, &["J", "ctrl-e"]),

@@ -809,3 +809,57 @@ fn closing_the_picker_without_a_pick_says_why_nothing_arrives() {
     let cmds = app.update(key('q'));
     assert_eq!(cmds, vec![Command::Quit]);
 }
+
+#[test]
+fn each_source_without_an_event_gets_the_picker_in_turn() {
+    let mut app = App::new(
+        vec![
+            SourceView::new("one", caps_full(), false),
+            SourceView::new("two", caps_full(), false),
+        ],
+        KeyMap::default(),
+        "t".into(),
+        0,
+    );
+    assert_eq!(
+        app.ask_for_event(None),
+        vec![Command::LoadEvents(SourceId(0))]
+    );
+    let events = vec![crate::domain::EventInfo {
+        id: "ev1".into(),
+        title: "Keynote".into(),
+        active: Some(true),
+        starts: None,
+    }];
+    app.update(Event::Events {
+        source: SourceId(0),
+        events: Ok(events),
+    });
+    let cmds = app.update(special(Key::Enter));
+    assert_eq!(
+        cmds,
+        vec![
+            Command::PickEvent {
+                source: SourceId(0),
+                event: "ev1".into()
+            },
+            Command::LoadEvents(SourceId(1)),
+        ]
+    );
+    assert!(matches!(
+        app.overlay,
+        Some(Overlay::Picker {
+            source: SourceId(1),
+            ..
+        })
+    ));
+    // Declined: said where the moderator looks, and E asks again.
+    app.update(special(Key::Esc));
+    assert!(app.overlay.is_none());
+    assert!(
+        app.sources[1]
+            .describe_connection(app.now)
+            .contains("E picks one")
+    );
+    assert_eq!(app.update(key('E')), vec![Command::LoadEvents(SourceId(1))]);
+}

@@ -174,13 +174,15 @@ impl App {
                     Key::Esc | Key::Char('q') => {
                         self.overlay = None;
                         // Say why nothing will arrive, where the moderator looks.
+                        let key = self.keymap.key_for(Action::PickEvent);
                         if let Some(s) = self.sources.get_mut(source.0 as usize)
                             && !s.has_event
                         {
                             s.connection = Connection::Failed {
-                                reason: "no event picked: set `event` in the config, or restart to pick one".into(),
+                                reason: format!("no event picked: {key} picks one"),
                             };
                         }
+                        cmds.extend(self.ask_for_event(Some(source)));
                     }
                     Key::Down | Key::Char('j') if n > 0 => {
                         self.overlay = Some(Overlay::Picker {
@@ -208,6 +210,7 @@ impl App {
                                 s.has_event = true;
                             }
                             self.overlay = None;
+                            cmds.extend(self.ask_for_event(Some(source)));
                         }
                     }
                     _ => {}
@@ -215,6 +218,22 @@ impl App {
             }
             Overlay::Help | Overlay::Info { .. } | Overlay::Link { .. } => self.overlay = None,
         }
+    }
+
+    /// Opens the event picker for the next source that names no event
+    /// (after `after`, or the first one), and asks the runtime for its list.
+    pub fn ask_for_event(&mut self, after: Option<SourceId>) -> Vec<Command> {
+        let start = after.map_or(0, |s| s.0 as usize + 1);
+        let Some(i) = (start..self.sources.len()).find(|i| !self.sources[*i].has_event) else {
+            return Vec::new();
+        };
+        let source = SourceId(i as u16);
+        self.overlay = Some(Overlay::Picker {
+            source,
+            events: None,
+            row: 0,
+        });
+        vec![Command::LoadEvents(source)]
     }
 
     pub(super) fn on_action(&mut self, action: Action, cmds: &mut Vec<Command>) {
@@ -338,6 +357,13 @@ impl App {
             },
             Action::DetailDown => self.detail_scroll = self.detail_scroll.saturating_add(3),
             Action::DetailUp => self.detail_scroll = self.detail_scroll.saturating_sub(3),
+            Action::PickEvent => {
+                let first_missing = self.sources.iter().position(|s| !s.has_event);
+                match first_missing {
+                    Some(_) => cmds.extend(self.ask_for_event(None)),
+                    None => self.toast("every source has its event"),
+                }
+            }
             Action::Help => self.overlay = Some(Overlay::Help),
             Action::Quit => {
                 if self.inflight.is_empty() {

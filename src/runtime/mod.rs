@@ -7,7 +7,7 @@ pub mod headless;
 pub mod terminal;
 pub mod tui;
 
-use crate::app::{App, Command, Event, KeyMap, Overlay, QueuedOp, SourceView};
+use crate::app::{App, Command, Event, KeyMap, QueuedOp, SourceView};
 use crate::config::Moderator;
 use crate::domain::{LocalState, QKey, SourceId};
 use crate::outbox::{OpReport, Timing, Worker};
@@ -172,17 +172,13 @@ impl Session {
     /// restores what the store holds. Sources without an event ask for one.
     pub fn start(&mut self, with_feeds: bool) {
         for i in 0..self.slots.len() {
-            let id = SourceId(i as u16);
             if self.slots[i].event.is_some() {
-                self.start_source(id, with_feeds);
-            } else if self.app.overlay.is_none() {
-                self.app.overlay = Some(Overlay::Picker {
-                    source: id,
-                    events: None,
-                    row: 0,
-                });
-                self.execute(vec![Command::LoadEvents(id)]);
+                self.start_source(SourceId(i as u16), with_feeds);
             }
+        }
+        if self.app.overlay.is_none() {
+            let cmds = self.app.ask_for_event(None);
+            self.execute(cmds);
         }
     }
 

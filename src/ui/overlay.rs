@@ -33,7 +33,7 @@ pub fn overlay(frame: &mut Frame, area: Rect, o: &Overlay, app: &App, theme: &Th
         return link_overlay(frame, area, who, link, theme);
     }
     let (title, lines): (&str, Vec<Line>) = match o {
-        Overlay::Help => ("keys — any key closes", help_lines(app, theme)),
+        Overlay::Help => ("keys — any key closes", help_lines(app, theme, area)),
         Overlay::ConfirmQuit => (
             "quit?",
             vec![
@@ -163,15 +163,39 @@ pub fn overlay(frame: &mut Frame, area: Rect, o: &Overlay, app: &App, theme: &Th
     frame.render_widget(Paragraph::new(lines).block(boxed(title, theme)), rect);
 }
 
-fn help_lines<'a>(app: &App, theme: &Theme) -> Vec<Line<'a>> {
-    Action::ALL
+/// The key map as lines; in as many columns as the screen's height needs,
+/// so every key shows even at 80x24.
+fn help_lines<'a>(app: &App, theme: &Theme, area: Rect) -> Vec<Line<'a>> {
+    let entries: Vec<(String, &str)> = Action::ALL
         .iter()
-        .map(|a| {
-            let keys = app.keymap.keys_for(*a).join(" ");
-            Line::from(vec![
-                Span::styled(format!("{keys:>16}  "), theme.accent),
-                Span::styled(a.describe(), theme.text),
-            ])
+        .map(|a| (app.keymap.keys_for(*a).join(" "), a.describe()))
+        .collect();
+    let rows = (area.height.saturating_sub(2) as usize).max(1);
+    let columns = entries.len().div_ceil(rows).max(1);
+    let rows = entries.len().div_ceil(columns);
+    let col_width = (area.width.saturating_sub(4) as usize / columns).max(12);
+    let key_width = if columns == 1 { 16 } else { 10 };
+    (0..rows)
+        .map(|r| {
+            let mut spans = Vec::new();
+            for c in 0..columns {
+                let Some((keys, what)) = entries.get(c * rows + r) else {
+                    continue;
+                };
+                let keys = one_line(keys, key_width);
+                let pad = key_width.saturating_sub(crate::text::width(&keys));
+                let what = one_line(what, col_width.saturating_sub(key_width + 3));
+                let fill = col_width.saturating_sub(key_width + 2 + crate::text::width(&what));
+                spans.push(Span::styled(
+                    format!("{}{keys}  ", " ".repeat(pad)),
+                    theme.accent,
+                ));
+                spans.push(Span::styled(what, theme.text));
+                if c + 1 < columns {
+                    spans.push(Span::raw(" ".repeat(fill)));
+                }
+            }
+            Line::from(spans)
         })
         .collect()
 }
