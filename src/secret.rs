@@ -136,7 +136,14 @@ impl SecretSource {
                 if !out.status.success() {
                     return Err(format!("`{cmd}` failed ({})", out.status));
                 }
-                let v = String::from_utf8_lossy(&out.stdout).trim().to_string();
+                // The first line, as `pass show` puts the password there and
+                // notes (user name, URL) on the lines after it.
+                let v = String::from_utf8_lossy(&out.stdout)
+                    .lines()
+                    .next()
+                    .unwrap_or("")
+                    .trim()
+                    .to_string();
                 if v.is_empty() {
                     return Err(format!("`{cmd}` printed nothing"));
                 }
@@ -157,6 +164,14 @@ mod tests {
         let msg = "key pk_live_abc/def+ghi and url ?apikey=pk_live_abc%2Fdef%2Bghi";
         let r = redact(msg);
         assert!(!r.contains("pk_live_abc"), "{r}");
+    }
+
+    #[test]
+    fn a_command_gives_its_first_line() {
+        let s = SecretSource::Command("printf 'hunter2-secret\\nuser: alex\\n'".into());
+        assert_eq!(s.resolve().unwrap().expose(), "hunter2-secret");
+        let empty = SecretSource::Command("printf '\\nsecond'".into());
+        assert!(empty.resolve().is_err());
     }
 
     #[test]

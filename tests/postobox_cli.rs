@@ -719,3 +719,26 @@ fn watch_reports_what_needs_the_moderator_as_a_status_line() {
         );
     }
 }
+
+#[test]
+fn watch_says_once_that_the_plan_has_no_stream() {
+    let fake = FakePostobox::start_background(FakeConfig {
+        plan: support::postobox_fake::Plan::Starter,
+        ..FakeConfig::fast()
+    });
+    let ev = fake.add_event("Keynote");
+    fake.add_question(&ev, "Polled, not streamed?");
+    let s = Setup::new(&fake, Some(&ev));
+    let run = s.run(&["watch", "--source", "keynote", "--duration", "3"]);
+    assert!(run.ok(), "{}", run.explain());
+    let lines = run.json();
+    let notices: Vec<&Value> = lines.iter().filter(|v| v.get("notice").is_some()).collect();
+    assert_eq!(notices.len(), 1, "{lines:#?}");
+    assert_eq!(notices[0]["type"], "status");
+    assert!(
+        notices[0]["notice"].as_str().unwrap().contains("polling"),
+        "{:?}",
+        notices[0]
+    );
+    assert_eq!(question_lines(&lines).len(), 1);
+}

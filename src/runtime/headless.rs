@@ -5,7 +5,7 @@
 use super::{Inbox, Session};
 use crate::app::Event;
 use crate::ndjson;
-use crate::provider::{Connection, Feed, now_ms};
+use crate::provider::{Feed, now_ms};
 use std::io::Write;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -77,22 +77,25 @@ fn handle(
     opts: &Options,
     out: &mut impl Write,
 ) -> anyhow::Result<()> {
-    let status: Option<(crate::domain::SourceId, Connection)> = match &event {
+    // Connection changes and the platform's notices become `status` lines.
+    let status: Option<(crate::domain::SourceId, Option<String>)> = match &event {
         Event::Feed(sf) => match &sf.feed {
-            Feed::Connection(c) => Some((sf.source, c.clone())),
+            Feed::Connection(_) => Some((sf.source, None)),
+            Feed::Notice(text) => Some((sf.source, Some(text.clone()))),
             _ => None,
         },
         _ => None,
     };
     session.handle(event);
     if opts.status_lines
-        && let Some((source, c)) = status
+        && let Some((source, notice)) = status
+        && let Some(view) = session.app.source(source)
     {
-        writeln!(
-            out,
-            "{}",
-            ndjson::status(session.source_name(source), &c, now_ms())
-        )?;
+        let mut line = ndjson::status(&view.name, &view.connection, now_ms());
+        if let Some(n) = notice {
+            line["notice"] = n.into();
+        }
+        writeln!(out, "{line}")?;
     }
     for key in session.app.take_changes() {
         let name = session.source_name(key.source).to_string();
