@@ -446,14 +446,15 @@ async fn truncated_corrupted_and_wrong_json_is_never_taken_for_an_answer() {
     p.proxy.rule("PATCH", &q(2), Fault::CorruptJson, 1);
     p.proxy.rule("GET", &q(2), Fault::TruncateJson, 1);
     // Reads of the feed: listings truncated, corrupted, or valid JSON that
-    // is no listing at all (a 10 MB string) must not empty the view.
-    // (`limit=100&sortBy` only matches full listings, not pending polls: the
-    // proxy cuts the stream so the feed reconnects and lists everything.)
+    // is no listing at all (a 10 MB string, a 1 KB one) must not empty the
+    // view. (`limit=100&sortBy` matches every question listing, polls and
+    // resyncs alike; the proxy also cuts the stream so the feed reconnects
+    // and lists everything.)
     let full = "limit=100&sortBy";
     p.proxy.rule("GET", full, Fault::TruncateJson, 1);
     p.proxy.rule("GET", full, Fault::CorruptJson, 1);
     p.proxy.rule("GET", full, Fault::Huge(10 * 1024 * 1024), 1);
-    p.proxy.rule("GET", "status=DEFAULT", Fault::Huge(1024), 1);
+    p.proxy.rule("GET", full, Fault::Huge(1024), 1);
     p.proxy.cut_all();
     rig.act(0, &ids[0], ModAction::Approve);
     rig.act(0, &ids[1], ModAction::Vote);

@@ -288,7 +288,7 @@ fn watch_prints_questions_status_and_a_summary_equal_to_the_server() {
     assert_eq!(by_id(&seen, &ids[2]).unwrap()["status"], "selected");
 
     // Another moderator approves one (the stream carries it) and rejects
-    // another (the pending poll notices); the audience asks a new one.
+    // another (the next poll notices); the audience asks a new one.
     let t0 = Instant::now();
     fake.set_status(&ev, &ids[0], SELECTED);
     wait_until(&rx, &mut seen, "the approval", &|seen| {

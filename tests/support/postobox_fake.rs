@@ -32,7 +32,8 @@
 //! Knobs for fault injection: [`FakePostobox::drop_stream_mid_event`] (the
 //! next `data:` line is cut in half and the connection aborted),
 //! [`FakePostobox::kill_streams`], [`FakePostobox::stall_streams`] (open but
-//! silent), [`FakePostobox::fail_next`] (canned errors on a route), partial
+//! silent), [`FakePostobox::fail_next`] (canned errors on a route),
+//! [`FakePostobox::hide_in_listings`] (a question briefly in no list), partial
 //! stream items, answers without `updatedAt`, CRLF framing, compact framing
 //! (no blank lines, as the document's example reads). Counters of every
 //! request by route pattern and by concrete path allow "exactly once" checks;
@@ -295,6 +296,8 @@ struct World {
     kill_gen: u64,
     stall_gen: u64,
     stream_gen: u64,
+    /// Question id → how many more listing requests leave it out.
+    hidden: HashMap<String, u32>,
 }
 
 struct Shared {
@@ -798,16 +801,24 @@ async fn list_questions(
         "desc" => true,
         _ => return bad_request("Invalid sortOrder"),
     };
-    let w = sh.world();
+    let mut w = sh.world();
     if w.event(&id).is_none() {
         return not_found("Event");
     }
+    // Questions hidden from this listing (see `hide_in_listings`).
+    let mut hidden = HashSet::new();
+    w.hidden.retain(|qid, times| {
+        hidden.insert(qid.clone());
+        *times -= 1;
+        *times > 0
+    });
     let mut qs: Vec<&FakeQuestion> = w
         .questions
         .get(&id)
         .map(|qs| {
             qs.iter()
                 .filter(|x| status.as_deref().is_none_or(|s| x.status == s))
+                .filter(|x| !hidden.contains(&x.id))
                 .collect()
         })
         .unwrap_or_default();
@@ -1149,6 +1160,7 @@ impl FakePostobox {
                 kill_gen: 0,
                 stall_gen: 0,
                 stream_gen: 0,
+                hidden: HashMap::new(),
             }),
             started: Instant::now(),
             tasks: Mutex::new(Vec::new()),
@@ -1302,6 +1314,17 @@ impl FakePostobox {
             message: message.to_string(),
             times,
         });
+    }
+
+    /// The next `times` question listing requests (any event, any status
+    /// filter) leave question `id` out, totals included, as if it were
+    /// briefly in no list: what a client sees when the question moves from
+    /// a list it has not read yet to one it has, or when a deletion shifts
+    /// the pages under it. `GET` of the question still finds it.
+    pub fn hide_in_listings(&self, id: &str, times: u32) {
+        if times > 0 {
+            self.world().hidden.insert(id.to_string(), times);
+        }
     }
 
     // ---- state (another moderator, the audience) --------------------------

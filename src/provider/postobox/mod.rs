@@ -17,24 +17,33 @@
 //!    fetched (`GET` question; a 404 means deleted → [`Feed::QuestionGone`]),
 //!    or, with more than five missing, the event is listed again. Should a
 //!    fetched one still be SELECTED, the server sends partial arrays, and from
-//!    then on absence is not taken as a change. Pending questions are polled
-//!    (`status=DEFAULT`, all pages) at a pace within the rate-limit budget
-//!    ([`pacing`]); pending ones that vanish are fetched the same way. Every
-//!    five minutes a full listing also catches changes by other moderators to
-//!    answered/rejected questions.
-//! 3. Without the stream (any status with code `PLAN_UPGRADE_REQUIRED`, a
+//!    then on absence is not taken as a change.
+//! 3. Polls, with or without the stream: every poll lists every question in
+//!    every state (all pages, `limit=100`, oldest first) at a pace within the
+//!    rate-limit budget ([`pacing`]; the cost of a poll is its pages plus the
+//!    requests the last one spent confirming), so any change by another
+//!    moderator (a new question, answered ↔ rejected, a vote on an answered
+//!    one, a deletion in any state) shows within one poll; the stream only
+//!    brings selected questions sooner. What changed goes out as
+//!    [`Feed::Upsert`]. A known question the listing lacks is fetched by id
+//!    before anything is said (it may have changed status while the pages
+//!    were read, or a deletion shifted the pages under the listing): only a
+//!    404 sends [`Feed::QuestionGone`]; with more than five missing, a second
+//!    listing decides. The event is read again every five minutes (open or
+//!    closed).
+//! 4. Without the stream (any status with code `PLAN_UPGRADE_REQUIRED`, a
 //!    403 naming no scope whose message speaks of the plan or Enterprise, or a
-//!    404 on the stream route of an event that exists) every poll lists all
-//!    states; one [`Feed::Notice`] says so, once,
+//!    404 on the stream route of an event that exists) polls alone keep the
+//!    view; one [`Feed::Notice`] says so, once,
 //!    and [`Capabilities::delivery`] turns to `Polling`. The plan is not probed
 //!    again during the session.
-//! 4. Liveness: any event or comment (`:heartbeat N`) proves the stream alive;
+//! 5. Liveness: any event or comment (`:heartbeat N`) proves the stream alive;
 //!    45 s of neither is a dead stream. An event still incomplete when the
 //!    stream breaks is dropped (never half-applied). Reconnects wait with
 //!    exponential backoff and full jitter, 1 s to 30 s (a server `retry:` is a
 //!    floor), the backoff resets after a minute of health, and every reconnect
 //!    resyncs with a full snapshot.
-//! 5. 401/403/404 (and 400) on the feed are `Connection::Failed` (the
+//! 6. 401/403/404 (and 400) on the feed are `Connection::Failed` (the
 //!    moderator must fix the key, scope or event) but are retried every 30 s
 //!    anyway, so a fixed key or a restored event recovers.
 //!
@@ -47,7 +56,15 @@
 //! - A listing whose `pagination.total` changes while paging, or whose ids do
 //!   not add up to it, is used as an upsert only: a question is never declared
 //!   deleted from an inconsistent listing (the snapshot listing is retried
-//!   up to 3 times first; later ones leave deletions to the next listing).
+//!   up to 3 times first; the second listing of a poll that missed more than
+//!   five leaves deletions to the next poll). A poll's own listing only
+//!   nominates questions to fetch by id, consistent or not.
+//! - While streaming, polls list every state at once rather than `DEFAULT`,
+//!   `ANSWERED` and `REJECTED` apart: one request instead of three for an
+//!   event under a hundred questions, at most the selected questions' pages
+//!   more in any case, and, sorted by `createdAt` ascending, pages that only
+//!   shift on a deletion (a status change moves a question between filtered
+//!   lists, shifting their pages, and can hide it from all three).
 //! - PostoBox does not say whether the moderator voted in question listings:
 //!   the provider remembers the `voted` answers of its own vote calls.
 //! - `Vote { want: Down }` is unsupported (the toggle only adds an up vote).
@@ -205,7 +222,8 @@ pub struct Timing {
     pub failed_retry: Duration,
     /// A `perform` within this window makes the moderator "active".
     pub active_window: Duration,
-    /// Full listing while streaming (catches answered/rejected changes).
+    /// How often the event itself is read again (its open/closed flag).
+    /// Questions need no such sweep: every poll lists all of them.
     pub full_resync: Duration,
     pub poll: PollPolicy,
 }
@@ -976,12 +994,13 @@ struct FeedLoop<'a> {
     last_open: Option<bool>,
     /// Ids in the last stream array.
     selected: HashSet<String>,
-    /// Ids in the last pending listing.
-    pending: HashSet<String>,
     /// The stream sends partial arrays: absence means nothing.
     arrays_are_deltas: bool,
+    /// Pages of the last listing of every state.
     pages_all: u64,
-    pages_pending: u64,
+    /// Requests the last poll spent beyond its listing (confirming missing
+    /// questions); the next wait pays for them.
+    poll_extra: u64,
 }
 
 impl<'a> FeedLoop<'a> {
@@ -997,10 +1016,9 @@ impl<'a> FeedLoop<'a> {
             retry_hint: None,
             last_open: None,
             selected: HashSet::new(),
-            pending: HashSet::new(),
             arrays_are_deltas: false,
             pages_all: 1,
-            pages_pending: 1,
+            poll_extra: 0,
         }
     }
 
@@ -1241,12 +1259,6 @@ impl<'a> FeedLoop<'a> {
             .filter(|q| q.status == Status::Selected)
             .map(|q| q.id.clone())
             .collect();
-        self.pending = all
-            .iter()
-            .filter(|q| q.status == Status::Pending)
-            .map(|q| q.id.clone())
-            .collect();
-        self.pages_pending = (self.pending.len() as u64).div_ceil(PAGE_LIMIT).max(1);
         if initial && consistent {
             self.emit(Feed::Snapshot(all)).await?;
         } else {
@@ -1302,17 +1314,23 @@ impl<'a> FeedLoop<'a> {
         }
     }
 
+    /// Requests the next poll is paced for: the pages of a listing of every
+    /// state, plus what the last poll spent confirming missing questions.
+    fn poll_cost(&self) -> u64 {
+        self.pages_all.max(1).saturating_add(self.poll_extra)
+    }
+
     async fn poll_loop(&mut self) -> Result<(), Stop> {
         let mut next_event_check = Instant::now() + self.p.timing.full_resync;
         let mut last_poll = Instant::now();
         loop {
-            self.sleep_until_poll(last_poll, self.pages_all).await;
+            self.sleep_until_poll(last_poll, self.poll_cost()).await;
             last_poll = Instant::now();
             if Instant::now() >= next_event_check {
                 self.refresh_event().await?;
                 next_event_check = Instant::now() + self.p.timing.full_resync;
             }
-            self.full_sync(false).await?;
+            self.poll().await?;
             self.flush_budget().await?;
         }
     }
@@ -1322,12 +1340,12 @@ impl<'a> FeedLoop<'a> {
         let mut body = Box::pin(resp.bytes_stream());
         let mut parser = SseParser::new(http::MAX_BODY).flush_on_comment(complete_json);
         let mut deadline = Instant::now() + liveness;
-        let mut last_pending = Instant::now();
-        // After a failed pending poll: not before this.
+        let mut last_poll = Instant::now();
+        // After a failed poll: not before this.
         let mut not_before = Instant::now();
-        let mut next_full = Instant::now() + self.p.timing.full_resync;
+        let mut next_event_check = Instant::now() + self.p.timing.full_resync;
         loop {
-            let due = (last_pending + self.p.poll_wait(self.pages_pending)).max(not_before);
+            let due = (last_poll + self.p.poll_wait(self.poll_cost())).max(not_before);
             let wake = due.min(Instant::now() + RECHECK);
             tokio::select! {
                 chunk = tokio::time::timeout_at(deadline, body.next()) => {
@@ -1362,25 +1380,24 @@ impl<'a> FeedLoop<'a> {
                 _ = tokio::time::sleep_until(wake) => {
                     if Instant::now() >= due {
                         let t0 = Instant::now();
-                        match self.poll_pending().await {
+                        match self.poll().await {
                             Ok(()) => {}
                             Err(Stop::Broke(f)) if !needs_moderator(&f.err) => {
-                                tracing::info!("postobox: pending poll failed: {}", f.err);
+                                tracing::info!("postobox: poll failed: {}", f.err);
                                 let floor = Duration::from_millis(f.err.retry_after_ms().unwrap_or(0));
                                 not_before = Instant::now() + floor;
                             }
                             Err(stop) => return Err(stop),
                         }
                         deadline += t0.elapsed();
-                        last_pending = Instant::now();
+                        last_poll = Instant::now();
                     }
                 }
-                _ = tokio::time::sleep_until(next_full) => {
+                _ = tokio::time::sleep_until(next_event_check) => {
                     let t0 = Instant::now();
                     self.refresh_event().await?;
-                    self.full_sync(false).await?;
                     deadline += t0.elapsed();
-                    next_full = Instant::now() + self.p.timing.full_resync;
+                    next_event_check = Instant::now() + self.p.timing.full_resync;
                 }
             }
             self.flush_budget().await?;
@@ -1507,47 +1524,67 @@ impl<'a> FeedLoop<'a> {
         Ok(still_selected)
     }
 
-    /// Polls pending questions (all pages); vanished ones are fetched.
-    async fn poll_pending(&mut self) -> Result<(), Stop> {
+    /// One poll: every question in every state (all pages, oldest first),
+    /// while streaming too, so a change by another moderator to any
+    /// question shows within one poll. What changed goes out as
+    /// [`Feed::Upsert`]. A known question the listing lacks is not taken
+    /// for deleted on that word alone (it may have changed status while the
+    /// pages were read, or a deletion may have shifted the pages under the
+    /// listing): it is fetched by id, and only a 404 sends
+    /// [`Feed::QuestionGone`]. More than [`MAX_FETCH_MISSING`] missing: a
+    /// second listing decides instead of one fetch each.
+    async fn poll(&mut self) -> Result<(), Stop> {
         let event = self.event.clone();
         let started = Instant::now();
-        let (items, consistent, pages) = self
-            .p
-            .list_questions(&event, Some(Status::Pending), 1)
-            .await?;
-        self.pages_pending = pages;
-        let mut out = Vec::new();
-        let mut now_pending = HashSet::new();
+        let (items, _consistent, pages) = self.p.list_questions(&event, None, 1).await?;
+        self.pages_all = pages;
+        let mut listed = HashSet::new();
+        let mut changed = Vec::new();
         for w in &items {
-            if let Some((q, changed)) = self.p.absorb(w, Status::Pending) {
-                now_pending.insert(q.id.clone());
-                if changed {
-                    out.push(q);
+            if let Some((q, did_change)) = self.p.absorb(w, Status::Pending) {
+                listed.insert(q.id.clone());
+                if did_change {
+                    changed.push(q);
                 }
             }
         }
-        let mut fetch = Vec::new();
-        if consistent {
-            let st = self.p.state();
-            for id in self.pending.difference(&now_pending) {
-                let untouched = st.touched.get(id).is_none_or(|t| *t < started);
-                if untouched
-                    && st
-                        .known
-                        .get(id)
-                        .is_some_and(|q| q.status == Status::Pending)
-                {
-                    fetch.push(id.clone());
-                }
-            }
+        let missing = {
+            let mut st = self.p.state();
+            let missing = unlisted(&st.known, &st.touched, &listed, started);
+            // Only actions after this listing began can matter to later ones.
+            st.touched.retain(|_, t| *t >= started);
+            missing
+        };
+        if !changed.is_empty() {
+            self.emit(Feed::Upsert(changed)).await?;
         }
-        self.pending = now_pending;
-        if !out.is_empty() {
-            self.emit(Feed::Upsert(out)).await?;
-        }
-        self.fetch_each(fetch).await?;
+        self.poll_extra = match missing.len() {
+            0 => 0,
+            n if n > MAX_FETCH_MISSING => pages,
+            n => n as u64,
+        };
+        self.fetch_each(missing).await?;
         Ok(())
     }
+}
+
+/// Known questions missing from a listing of every state that began at
+/// `started`, sorted by id; a question our own actions changed or
+/// created since is not missing (the listing may predate it).
+fn unlisted(
+    known: &HashMap<String, Question>,
+    touched: &HashMap<String, Instant>,
+    listed: &HashSet<String>,
+    started: Instant,
+) -> Vec<String> {
+    let mut missing: Vec<String> = known
+        .keys()
+        .filter(|id| !listed.contains(*id))
+        .filter(|id| touched.get(*id).is_none_or(|t| *t < started))
+        .cloned()
+        .collect();
+    missing.sort();
+    missing
 }
 
 #[cfg(test)]
@@ -1631,6 +1668,58 @@ mod tests {
         assert_eq!(c.server_statuses, Status::ALL.to_vec());
         p.no_stream.store(true, Ordering::Relaxed);
         assert_eq!(p.capabilities().delivery, Delivery::Polling);
+    }
+
+    fn q(id: &str, status: Status) -> Question {
+        Question {
+            source: SourceId(3),
+            id: id.into(),
+            text: format!("Question {id}"),
+            author: None,
+            votes: 0,
+            my_vote: MyVote::None,
+            status,
+            on_air: false,
+            created: 1,
+            updated: 1,
+        }
+    }
+
+    #[test]
+    fn unlisted_names_known_questions_of_every_state_the_listing_lacks() {
+        let known: HashMap<String, Question> = [
+            ("a", Status::Pending),
+            ("b", Status::Selected),
+            ("c", Status::Answered),
+            ("d", Status::Rejected),
+            ("e", Status::Answered),
+        ]
+        .into_iter()
+        .map(|(id, st)| (id.to_string(), q(id, st)))
+        .collect();
+        let listed: HashSet<String> = ["a", "e"].into_iter().map(String::from).collect();
+        let t0 = Instant::now();
+        let started = t0 + Duration::from_secs(10);
+        // Selected, answered and rejected alike: one listing covers them all.
+        assert_eq!(
+            unlisted(&known, &HashMap::new(), &listed, started),
+            ["b", "c", "d"]
+        );
+        // Our own action before the listing began does not excuse a question;
+        // one after it does (the listing may predate it).
+        let touched: HashMap<String, Instant> = [
+            ("c".to_string(), t0),
+            ("d".to_string(), started + Duration::from_millis(1)),
+        ]
+        .into_iter()
+        .collect();
+        assert_eq!(unlisted(&known, &touched, &listed, started), ["b", "c"]);
+        // Ids listed but unknown (new ones) are not missing.
+        let all: HashSet<String> = ["a", "b", "c", "d", "e", "new"]
+            .into_iter()
+            .map(String::from)
+            .collect();
+        assert!(unlisted(&known, &HashMap::new(), &all, started).is_empty());
     }
 
     #[test]

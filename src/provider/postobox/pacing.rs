@@ -1,6 +1,13 @@
 //! How often to poll within the rate-limit budget: a pure function of the
 //! policy, the last budget the `X-RateLimit-*` headers reported, the cost of
-//! one poll (pages) and whether the moderator is active.
+//! one poll and whether the moderator is active.
+//!
+//! The cost of a poll, with or without the stream, is the pages of one
+//! listing of every state (`limit=100`), plus the requests the previous poll
+//! spent confirming questions its listing lacked (one `GET` each, at most
+//! five, or a second listing): a poll that had to confirm pushes the next
+//! one back by as much, so confirmations come out of the polls' share, not
+//! out of the moderator's.
 //!
 //! Two bounds apply, and the slower wins:
 //! - *steady state*: polls use at most `share` of the plan's per-window
@@ -186,6 +193,27 @@ mod tests {
         assert!(secs(poll_interval(&p, Some(b), 1, false)) >= 1.0);
     }
 
+    #[test]
+    fn streaming_polls_of_every_state_keep_the_wanted_pace_on_enterprise() {
+        // While streaming, a poll lists every state: its pages grow with the
+        // event, and only a huge one slows the pace below the wanted 2 s.
+        let p = PollPolicy::default();
+        let b = BudgetView {
+            limit: 5000,
+            remaining: 4900,
+            reset_in: Some(Duration::from_secs(30)),
+        };
+        for pages in [1, 3, 10, 50] {
+            assert_eq!(secs(poll_interval(&p, Some(b), pages, true)), 2.0);
+        }
+        // 10,000 questions, 100 pages: half of 5,000 a minute is one poll
+        // every 2.4 s.
+        assert!((secs(poll_interval(&p, Some(b), 100, true)) - 2.4).abs() < 1e-9);
+        // A poll that also confirmed five missing questions pays for them
+        // with the next wait: 105 requests at the same share.
+        assert!((secs(poll_interval(&p, Some(b), 105, true)) - 2.52).abs() < 1e-9);
+    }
+
     /// A fixed-window server (as the document describes) and a client that
     /// polls at `poll_interval` using the headers of its last answer, while a
     /// moderator acts. Returns (requests per window, 429s, polls per window).
@@ -195,6 +223,20 @@ mod tests {
         minutes: u64,
         moderator_at: &dyn Fn(u64) -> u32,
     ) -> (Vec<u32>, u32, Vec<u32>) {
+        simulate_with_confirmations(limit, cost, minutes, moderator_at, &|_| 0)
+    }
+
+    /// [`simulate`] where poll number `n` also spends `confirm(n)` requests
+    /// beyond its listing (fetching missing questions by id), and the client
+    /// asks for the next wait with the listing's pages plus those, as the
+    /// feed does.
+    fn simulate_with_confirmations(
+        limit: u32,
+        cost: u32,
+        minutes: u64,
+        moderator_at: &dyn Fn(u64) -> u32,
+        confirm: &dyn Fn(u32) -> u32,
+    ) -> (Vec<u32>, u32, Vec<u32>) {
         let p = PollPolicy::default();
         let window_ms = 60_000u64;
         let mut used = vec![0u32; minutes as usize + 1];
@@ -203,6 +245,7 @@ mod tests {
         // What the client learnt last: (limit, remaining, window end in ms).
         let mut seen: Option<(u32, u32, u64)> = None;
         let mut next_poll = 0u64;
+        let mut poll_no = 0u32;
         let mut request =
             |t: u64, used: &mut Vec<u32>, seen: &mut Option<(u32, u32, u64)>| -> bool {
                 let w = (t / window_ms) as usize;
@@ -219,7 +262,9 @@ mod tests {
                 request(t, &mut used, &mut seen);
             }
             if t >= next_poll {
-                for _ in 0..cost {
+                let extra = confirm(poll_no);
+                poll_no += 1;
+                for _ in 0..cost + extra {
                     request(t, &mut used, &mut seen);
                 }
                 polls[(t / window_ms) as usize] += 1;
@@ -229,7 +274,7 @@ mod tests {
                     reset_in: (end > t).then(|| Duration::from_millis(end - t)),
                 });
                 let active = t < 5 * window_ms;
-                next_poll = t + poll_interval(&p, view, cost, active).as_millis() as u64;
+                next_poll = t + poll_interval(&p, view, cost + extra, active).as_millis() as u64;
             }
         }
         (used, too_many, polls)
@@ -259,5 +304,22 @@ mod tests {
         let (used, too_many, polls) = simulate(60, 1, 5, &burst);
         assert_eq!(too_many, 0, "{used:?} {polls:?}");
         assert!(polls[..5].iter().all(|&n| n >= 3), "{polls:?}");
+    }
+
+    #[test]
+    fn free_plan_confirmations_come_out_of_the_polls_share() {
+        // A 150-question event (two pages a poll) where another moderator
+        // keeps deleting: every third poll fetches five missing questions by
+        // id. A moderator acts every 4 s for five minutes.
+        let steady = |t: u64| u32::from(t < 300_000 && t.is_multiple_of(4_000));
+        let every_third = |n: u32| if n % 3 == 2 { 5 } else { 0 };
+        let (used, too_many, polls) = simulate_with_confirmations(60, 2, 10, &steady, &every_third);
+        assert_eq!(too_many, 0, "{used:?} {polls:?}");
+        assert!(used.iter().all(|&u| u <= 60), "{used:?}");
+        // Polls and confirmations keep to about half the limit once the
+        // moderator stops...
+        assert!(used[6..10].iter().all(|&u| u <= 32), "{used:?}");
+        // ...and the view stays fresh: a poll every 10 s or better.
+        assert!(polls[..10].iter().all(|&n| n >= 6), "{polls:?}");
     }
 }
