@@ -147,7 +147,7 @@ fn moderating_a_postobox_event_in_the_tui() {
     });
     // In the detail, and as ▲ on the row.
     t.wait_for("the vote confirmed", T, |s| {
-        s.contains("1 votes (you voted)") && s.contains('▲') && !s.contains("in flight")
+        s.contains("1 vote (you voted)") && s.contains('▲') && !s.contains("in flight")
     });
     key(&t, "v");
     wait_server("the unvote", || {

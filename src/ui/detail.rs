@@ -127,7 +127,14 @@ pub fn detail(frame: &mut Frame, rect: Rect, app: &App, theme: &Theme) {
                 let q = &e.view;
                 let mut head = vec![
                     Span::styled(q.status.as_str(), status_style(theme, q.status)),
-                    Span::styled(format!(" · {} votes", q.votes), theme.text),
+                    Span::styled(
+                        format!(
+                            " · {} vote{}",
+                            q.votes,
+                            if q.votes.abs() == 1 { "" } else { "s" }
+                        ),
+                        theme.text,
+                    ),
                 ];
                 if q.my_vote != MyVote::None {
                     head.push(Span::styled(
