@@ -119,7 +119,6 @@ enum Cmd {
         #[arg(long, default_value_t = 60.0, value_name = "S")]
         timeout: f64,
     },
-    /// List the events a source's credentials can see.
     /// List the events a source's credentials can see; or create, update,
     /// show or delete one (STREAMBOXY sessions, Boomstream conferences).
     Events {
