@@ -189,10 +189,12 @@ impl Worker {
                 let detail = format!("{reason}; next try in {} ms", wait.as_millis());
                 self.record(move |s, owner| {
                     let now = now_ms();
+                    // One more millisecond: the store's clock is whole
+                    // milliseconds, and a retry must never come early.
                     s.retry_later(
                         &op_id,
                         owner,
-                        now.saturating_add(millis(wait)),
+                        now.saturating_add(millis(wait)).saturating_add(1),
                         &detail,
                         now,
                     )
