@@ -131,7 +131,7 @@ pub fn detail(frame: &mut Frame, rect: Rect, app: &App, theme: &Theme) {
                         format!(
                             " · {} vote{}",
                             q.votes,
-                            if q.votes.abs() == 1 { "" } else { "s" }
+                            if matches!(q.votes, 1 | -1) { "" } else { "s" }
                         ),
                         theme.text,
                     ),
