@@ -221,32 +221,16 @@ impl FaultProxy {
     /// Starts the proxy on a thread with its own runtime, for tests that
     /// block their thread (child processes). Call outside any runtime.
     pub fn start_background(upstream: SocketAddr) -> FaultProxy {
-        let (ready_tx, ready_rx) = std::sync::mpsc::channel();
-        let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
-        std::thread::Builder::new()
-            .name("fault-proxy".into())
-            .spawn(move || {
-                let rt = tokio::runtime::Builder::new_multi_thread()
-                    .worker_threads(1)
-                    .enable_all()
-                    .build()
-                    .expect("proxy runtime");
-                rt.block_on(async move {
-                    let proxy = FaultProxy::start(upstream).await;
-                    let handle = FaultProxy {
-                        shared: proxy.shared.clone(),
-                        addr: proxy.addr,
-                        accept: tokio::spawn(async {}),
-                        stop: Some(stop_tx),
-                    };
-                    if ready_tx.send(handle).is_ok() {
-                        let _ = stop_rx.await;
-                    }
-                    drop(proxy);
-                });
-            })
-            .expect("spawn the proxy's thread");
-        ready_rx.recv().expect("the proxy started")
+        super::in_background(
+            "fault-proxy",
+            move || FaultProxy::start(upstream),
+            |proxy: &FaultProxy, stop| FaultProxy {
+                shared: proxy.shared.clone(),
+                addr: proxy.addr,
+                accept: tokio::spawn(async {}),
+                stop: Some(stop),
+            },
+        )
     }
 
     pub fn addr(&self) -> SocketAddr {

@@ -1210,32 +1210,16 @@ impl FakePostobox {
     /// stops serving while the test's thread is blocked. Call it outside any
     /// async context. Dropping the handle stops the server and the thread.
     pub fn start_background(config: FakeConfig) -> FakePostobox {
-        let (ready_tx, ready_rx) = std::sync::mpsc::channel();
-        let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
-        std::thread::Builder::new()
-            .name("postobox-fake".into())
-            .spawn(move || {
-                let rt = tokio::runtime::Builder::new_multi_thread()
-                    .worker_threads(1)
-                    .enable_all()
-                    .build()
-                    .expect("fake runtime");
-                rt.block_on(async move {
-                    let fake = FakePostobox::start(config).await;
-                    let handle = FakePostobox {
-                        shared: fake.shared.clone(),
-                        addr: fake.addr,
-                        server: tokio::spawn(async {}),
-                        stop: Some(stop_tx),
-                    };
-                    if ready_tx.send(handle).is_ok() {
-                        let _ = stop_rx.await;
-                    }
-                    drop(fake);
-                });
-            })
-            .expect("spawn the fake's thread");
-        ready_rx.recv().expect("the fake started")
+        super::in_background(
+            "postobox-fake",
+            move || FakePostobox::start(config),
+            |fake: &FakePostobox, stop| FakePostobox {
+                shared: fake.shared.clone(),
+                addr: fake.addr,
+                server: tokio::spawn(async {}),
+                stop: Some(stop),
+            },
+        )
     }
 
     fn world(&self) -> std::sync::MutexGuard<'_, World> {

@@ -400,31 +400,15 @@ impl FakeStreamsLive {
     /// outside any async context. Dropping the handle stops the server and
     /// the thread.
     pub fn start_background(cfg: FakeConfig) -> FakeStreamsLive {
-        let (ready_tx, ready_rx) = std::sync::mpsc::channel();
-        let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
-        std::thread::Builder::new()
-            .name("streamslive-fake".into())
-            .spawn(move || {
-                let rt = tokio::runtime::Builder::new_multi_thread()
-                    .worker_threads(1)
-                    .enable_all()
-                    .build()
-                    .expect("fake runtime");
-                rt.block_on(async move {
-                    let fake = FakeStreamsLive::start(cfg).await;
-                    let handle = FakeStreamsLive {
-                        addr: fake.addr,
-                        world: fake.world.clone(),
-                        stop: Some(stop_tx),
-                    };
-                    if ready_tx.send(handle).is_ok() {
-                        let _ = stop_rx.await;
-                    }
-                    drop(fake);
-                });
-            })
-            .expect("spawn the fake's thread");
-        ready_rx.recv().expect("the fake started")
+        super::in_background(
+            "streamslive-fake",
+            move || FakeStreamsLive::start(cfg),
+            |fake: &FakeStreamsLive, stop| FakeStreamsLive {
+                addr: fake.addr,
+                world: fake.world.clone(),
+                stop: Some(stop),
+            },
+        )
     }
 
     /// `http://127.0.0.1:PORT` (the provider appends `/api/v1/`).
