@@ -1,7 +1,7 @@
 //! The people pane, one key at a time: search, the invite form, promote and
 //! demote, remove, renew, and the stale-version conflict.
 
-use super::tests::{feed, key, special};
+use super::tests::{feed, key, one_source, special};
 use super::*;
 use crate::domain::Role;
 use crate::provider::{Delivery, Feed, Outcome, ProviderError};
@@ -43,16 +43,7 @@ fn person(id: &str, name: &str, email: &str, role: Role, version: &str) -> Parti
 }
 
 fn people_app(caps: Capabilities, people: Vec<Participant>) -> App {
-    let mut app = App::new(
-        vec![SourceView::new("sbx", caps, true)],
-        KeyMap::default(),
-        "t".into(),
-        0,
-    );
-    app.update(Event::Resize {
-        width: 120,
-        height: 40,
-    });
+    let mut app = one_source("sbx", caps);
     app.update(feed(Feed::Participants(people)));
     app
 }

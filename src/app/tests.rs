@@ -33,9 +33,10 @@ fn q(id: &str, created: i64, votes: i64) -> Question {
     }
 }
 
-fn app_with(caps: Capabilities, questions: Vec<Question>) -> App {
+/// One source with an event, on a 120x40 screen.
+pub(super) fn one_source(name: &str, caps: Capabilities) -> App {
     let mut app = App::new(
-        vec![SourceView::new("src", caps, true)],
+        vec![SourceView::new(name, caps, true)],
         KeyMap::default(),
         "t".into(),
         0,
@@ -44,6 +45,11 @@ fn app_with(caps: Capabilities, questions: Vec<Question>) -> App {
         width: 120,
         height: 40,
     });
+    app
+}
+
+fn app_with(caps: Capabilities, questions: Vec<Question>) -> App {
+    let mut app = one_source("src", caps);
     app.update(feed(Feed::Snapshot(questions)));
     app
 }
