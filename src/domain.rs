@@ -135,6 +135,22 @@ pub struct Participant {
     pub external_key: Option<String>,
 }
 
+impl Participant {
+    /// Every text field made safe for the terminal. Providers sanitize names
+    /// at ingest; ids, links and versions also reach the screen (detail,
+    /// toasts), so the core takes none of them raw.
+    pub fn sanitized(mut self) -> Participant {
+        use crate::text::sanitize;
+        self.id = sanitize(&self.id);
+        self.name = sanitize(&self.name);
+        self.email = self.email.as_deref().map(sanitize);
+        self.link = self.link.as_deref().map(sanitize);
+        self.version = self.version.as_deref().map(sanitize);
+        self.external_key = self.external_key.as_deref().map(sanitize);
+        self
+    }
+}
+
 /// An event (channel, session, conference) as listed by a provider.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct EventInfo {
@@ -142,4 +158,16 @@ pub struct EventInfo {
     pub title: String,
     pub active: Option<bool>,
     pub starts: Option<String>,
+}
+
+impl EventInfo {
+    /// Every text field made safe for the terminal: the picker and
+    /// `qadeck events` show ids as well as titles.
+    pub fn sanitized(mut self) -> EventInfo {
+        use crate::text::sanitize;
+        self.id = sanitize(&self.id);
+        self.title = sanitize(&self.title);
+        self.starts = self.starts.as_deref().map(sanitize);
+        self
+    }
 }

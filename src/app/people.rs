@@ -199,6 +199,7 @@ impl App {
     /// A complete list for one source (feed or reload).
     pub(super) fn set_participants(&mut self, source: SourceId, mut list: Vec<Participant>) {
         let keep = self.cursor_identity();
+        list = list.into_iter().map(Participant::sanitized).collect();
         for p in &mut list {
             p.source = source;
         }
@@ -215,8 +216,9 @@ impl App {
     }
 
     /// One participant as the platform now has it.
-    pub(super) fn upsert_participant(&mut self, source: SourceId, mut p: Participant) {
+    pub(super) fn upsert_participant(&mut self, source: SourceId, p: Participant) {
         let keep = self.cursor_identity();
+        let mut p = p.sanitized();
         p.source = source;
         match self
             .people

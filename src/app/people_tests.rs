@@ -600,3 +600,20 @@ fn a_conflict_about_someone_removed_meanwhile_is_forgotten_on_reload() {
     assert!(app.people_conflict.is_none());
     assert_eq!(names(&app), ["Grace Hopper"]);
 }
+
+#[test]
+fn participant_ids_and_links_are_sanitized_at_ingest() {
+    let mut p = person(
+        "su-\x1b[2J",
+        "Eve",
+        "eve@example.com",
+        Role::Participant,
+        "v1",
+    );
+    p.link = Some("https://x/\x1b]52;c;Zm9v\x07".into());
+    let app = people_app(caps_sbx(), vec![p]);
+    let got = &app.people[0];
+    for s in [&got.id, got.link.as_ref().unwrap()] {
+        assert!(crate::text::is_terminal_safe(s), "{s:?}");
+    }
+}

@@ -869,3 +869,35 @@ fn each_source_without_an_event_gets_the_picker_in_turn() {
     );
     assert_eq!(app.update(key('E')), vec![Command::LoadEvents(SourceId(1))]);
 }
+
+#[test]
+fn platform_ids_and_titles_never_reach_the_screen_raw() {
+    let mut app = App::new(
+        vec![SourceView::new("src", caps_full(), false)],
+        KeyMap::default(),
+        "t".into(),
+        0,
+    );
+    app.ask_for_event(None);
+    let hostile = crate::domain::EventInfo {
+        id: "ev\x1b]0;pwned\x07".into(),
+        title: "Key\x1b[2Jnote".into(),
+        active: None,
+        starts: Some("\u{202e}soon".into()),
+    };
+    app.update(Event::Events {
+        source: SourceId(0),
+        events: Ok(vec![hostile]),
+    });
+    let Some(Overlay::Picker {
+        events: Some(Ok(list)),
+        ..
+    }) = &app.overlay
+    else {
+        panic!("no picker: {:?}", app.overlay);
+    };
+    let e = &list[0];
+    for s in [&e.id, &e.title, e.starts.as_ref().unwrap()] {
+        assert!(crate::text::is_terminal_safe(s), "{s:?}");
+    }
+}

@@ -4,6 +4,7 @@
 use super::layout::PaneKind;
 use super::queue::Patch;
 use super::{Action, App, Command, Event, InputPurpose, KeyChord, Overlay};
+use crate::domain::EventInfo;
 use crate::domain::{MyVote, QKey, SourceId, Status};
 use crate::provider::{Connection, Op};
 use ratatui_textarea::{Input, Key};
@@ -89,7 +90,7 @@ impl App {
                 }) = &mut self.overlay
                     && *s == source
                 {
-                    *slot = Some(events);
+                    *slot = Some(events.map(|l| l.into_iter().map(EventInfo::sanitized).collect()));
                 }
             }
         }

@@ -29,6 +29,7 @@ pub fn print_event(
         let v = serde_json::json!({"type": "event", "source": source, "id": e.id, "title": e.title, "active": e.active, "starts": e.starts});
         writeln!(out, "{v}")
     } else {
+        let e = e.clone().sanitized();
         let active = match e.active {
             Some(true) => "active",
             Some(false) => "inactive",
