@@ -4,8 +4,9 @@
 //! `cargo bench --bench core`
 
 use qadeck::app::{App, Event, KeyMap, SourceView};
-use qadeck::domain::{MyVote, Question, SourceId, Status};
-use qadeck::provider::{Capabilities, Feed, SourceFeed, VoteKind};
+use qadeck::domain::{
+    Capabilities, Feed, MyVote, Question, SourceFeed, SourceId, Status, VoteKind,
+};
 use qadeck::ui::{self, Theme};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;

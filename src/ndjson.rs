@@ -3,8 +3,7 @@
 //! tests read it; field names are stable. Text fields are sanitized.
 
 use crate::app::App;
-use crate::domain::{Message, MyVote, Participant, Question, Role, Status};
-use crate::provider::Connection;
+use crate::domain::{Connection, Message, MyVote, Participant, Question, Role, Status};
 use serde_json::{Value, json};
 
 fn iso(ms: i64) -> Value {

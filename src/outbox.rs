@@ -2,38 +2,21 @@
 //!
 //! One [`Worker`] per source takes the head of that source's queue (a lease in
 //! the [`Store`]), performs it, and records the result before it looks at the
-//! next one. The same [`Op`](crate::provider::Op) value is sent on every attempt, so a retry can
+//! next one. The same [`Op`](crate::domain::Op) value is sent on every attempt, so a retry can
 //! never turn into a different intent; providers make each op converge (a
 //! vote toggle checks the current vote first). Any number of workers, in any
 //! number of processes, may run for one source: leases make sure one action
 //! is sent by one of them at a time.
 
-use crate::domain::{Millis, MyVote};
+use crate::domain::{Millis, MyVote, OpReport, Outcome, ProviderError, ProviderResult};
 use crate::provider::http::Backoff;
-use crate::provider::{Outcome, Provider, ProviderError, ProviderResult, now_ms};
+use crate::provider::{Provider, now_ms};
 use crate::store::{Claim, OutboxRow, Store, StoreError};
 use futures::FutureExt;
 use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::{Notify, mpsc};
-
-/// What the delivery worker reports back into the event loop.
-#[derive(Debug, Clone, PartialEq)]
-pub enum OpReport {
-    /// The platform confirmed the action.
-    Confirmed { op_id: String, outcome: Outcome },
-    /// A transient failure; the action stays queued and is retried.
-    Retrying {
-        op_id: String,
-        attempt: u32,
-        in_ms: u64,
-        reason: String,
-    },
-    /// A permanent failure; the action is kept as failed for the moderator
-    /// to retry or drop.
-    Failed { op_id: String, error: ProviderError },
-}
 
 /// The worker's clocks. Tests shrink them; the defaults suit real platforms.
 #[derive(Debug, Clone, PartialEq)]

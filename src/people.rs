@@ -24,11 +24,9 @@
 //! Authentication, permission and "not found" errors stop the import: the
 //! rows not attempted are reported as such.
 
-use crate::domain::{Participant, Role};
+use crate::domain::{Op, Outcome, Participant, ParticipantDraft, ProviderError, Role, valid_email};
+use crate::provider::Provider;
 use crate::provider::http::Backoff;
-use crate::provider::{
-    Connection, Feed, FeedTx, Op, Outcome, ParticipantDraft, Provider, ProviderError,
-};
 use serde_json::{Value, json};
 use std::collections::HashMap;
 use std::time::Duration;
@@ -196,21 +194,6 @@ fn parse_bool(s: &str) -> Option<bool> {
         "yes" | "y" | "true" | "1" => Some(true),
         _ => None,
     }
-}
-
-/// A plausible e-mail address: one `@`, both sides present, a dot in the
-/// domain, no spaces or controls.
-pub fn valid_email(e: &str) -> bool {
-    let Some((local, domain)) = e.split_once('@') else {
-        return false;
-    };
-    !local.is_empty()
-        && domain.contains('.')
-        && !domain.starts_with('.')
-        && !domain.ends_with('.')
-        && !domain.contains('@')
-        && e.len() <= 254
-        && !e.chars().any(|c| c.is_whitespace() || c.is_control())
 }
 
 /// Columns the import understands.
@@ -677,58 +660,6 @@ pub fn participant_json(p: &Participant, source_name: &str) -> Value {
         "version": p.version,
         "external_key": p.external_key,
     })
-}
-
-/// The feed of a participants-only platform: the complete list now and then
-/// every `every`, `Feed::Connection` on each change of health, backoff (or
-/// the platform's `Retry-After`) after errors. Returns when the loop is gone.
-pub async fn poll_participants(provider: &dyn Provider, tx: FeedTx, every: Duration) {
-    if !tx.send(Feed::Connection(Connection::Connecting)).await {
-        return;
-    }
-    let mut backoff = Backoff::reconnect();
-    let mut healthy = false;
-    loop {
-        match provider.list_participants().await {
-            Ok(list) => {
-                backoff.reset();
-                if !healthy {
-                    healthy = true;
-                    if !tx.send(Feed::Connection(Connection::Polling)).await {
-                        return;
-                    }
-                }
-                if !tx.send(Feed::Participants(list)).await {
-                    return;
-                }
-                tokio::time::sleep(every).await;
-            }
-            Err(e) => {
-                healthy = false;
-                let jitter = backoff.next_delay();
-                let wait = e
-                    .retry_after_ms()
-                    .map_or(jitter, |ms| Duration::from_millis(ms).max(jitter));
-                let reason = e.to_string();
-                tracing::warn!(error = %reason, "participant poll failed");
-                let conn = match e {
-                    ProviderError::Auth(_)
-                    | ProviderError::Forbidden(_)
-                    | ProviderError::NotFound(_)
-                    | ProviderError::Invalid(_)
-                    | ProviderError::Unsupported(_) => Connection::Failed { reason },
-                    _ => Connection::Retrying {
-                        in_ms: wait.as_millis() as u64,
-                        reason,
-                    },
-                };
-                if !tx.send(Feed::Connection(conn)).await {
-                    return;
-                }
-                tokio::time::sleep(wait).await;
-            }
-        }
-    }
 }
 
 #[cfg(test)]

@@ -16,8 +16,7 @@
 //! may record its outcome. A panic cannot corrupt anything: every change is
 //! one transaction, rolled back if it does not commit.
 
-use crate::domain::{Millis, Status};
-use crate::provider::Op;
+use crate::domain::{Millis, Op, Status};
 use rusqlite::{Connection, OptionalExtension, Row, Transaction, TransactionBehavior, params};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;

@@ -4,13 +4,12 @@
 
 mod support;
 
-use qadeck::config::Moderator;
-use qadeck::domain::{Role, SourceId};
-use qadeck::provider::boomstream::{Boomstream, Settings};
-use qadeck::provider::{
-    BuildCtx, Connection, EventDraft, Feed, FeedTx, Op, Outcome, ParticipantDraft, Provider,
-    ProviderError, SourceSpec,
+use qadeck::domain::{
+    Connection, EventDraft, Feed, Moderator, Op, Outcome, ParticipantDraft, ProviderError, Role,
+    SourceId,
 };
+use qadeck::provider::boomstream::{Boomstream, Settings};
+use qadeck::provider::{BuildCtx, FeedTx, Provider, SourceSpec};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use support::boomstream_fake::{BoomstreamFake, Config};

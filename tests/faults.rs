@@ -25,12 +25,11 @@
 mod support;
 
 use qadeck::app::{Event, KeyMap, ModAction};
-use qadeck::config::Moderator;
-use qadeck::domain::{MyVote, QKey, SourceId, Status};
+use qadeck::domain::{Connection, Moderator, MyVote, ProviderResult, QKey, SourceId, Status};
 use qadeck::outbox::Timing as OutboxTiming;
 use qadeck::provider::postobox::{PollPolicy, Postobox, Settings, Timing};
 use qadeck::provider::sse::{SseItem, SseParser};
-use qadeck::provider::{BuildCtx, Connection, Provider, ProviderResult};
+use qadeck::provider::{BuildCtx, Provider};
 use qadeck::runtime::{Inbox, Session, SourceInput};
 use qadeck::store::{JournalOutcome, Store};
 use qadeck::text::MAX_TEXT_BYTES;
@@ -873,7 +872,7 @@ struct Buggy {
 
 #[async_trait::async_trait]
 impl Provider for Buggy {
-    fn capabilities(&self) -> qadeck::provider::Capabilities {
+    fn capabilities(&self) -> qadeck::domain::Capabilities {
         self.inner.capabilities()
     }
     async fn run_feed(&self, tx: qadeck::provider::FeedTx) {
@@ -888,10 +887,7 @@ impl Provider for Buggy {
     async fn list_events(&self) -> ProviderResult<Vec<qadeck::domain::EventInfo>> {
         self.inner.list_events().await
     }
-    async fn perform(
-        &self,
-        op: &qadeck::provider::Op,
-    ) -> ProviderResult<qadeck::provider::Outcome> {
+    async fn perform(&self, op: &qadeck::domain::Op) -> ProviderResult<qadeck::domain::Outcome> {
         if self
             .perform_panics
             .swap(false, std::sync::atomic::Ordering::SeqCst)

@@ -4,9 +4,9 @@
 
 use proptest::prelude::*;
 use qadeck::app::{App, Event, KeyMap, SourceView};
-use qadeck::domain::{MyVote, Question, SourceId, Status};
+use qadeck::domain::{Capabilities, Feed, MyVote, Question, SourceFeed, SourceId, Status};
 use qadeck::provider::demo::{Demo, Settings};
-use qadeck::provider::{Capabilities, Feed, FeedTx, Provider, SourceFeed};
+use qadeck::provider::{FeedTx, Provider};
 use qadeck::runtime::terminal::SyncBackend;
 use qadeck::text::{is_terminal_safe, sanitize, sanitize_bytes};
 use qadeck::ui::{self, Theme};

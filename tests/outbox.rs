@@ -3,11 +3,12 @@
 //! that counts every action it applied.
 
 use async_trait::async_trait;
-use qadeck::domain::{EventInfo, MyVote, Question, Status};
-use qadeck::outbox::{OpReport, Timing, Worker};
-use qadeck::provider::{
-    Capabilities, FeedTx, Op, Outcome, Provider, ProviderError, ProviderResult,
+use qadeck::domain::{
+    Capabilities, EventInfo, MyVote, Op, OpReport, Outcome, ProviderError, ProviderResult,
+    Question, Status,
 };
+use qadeck::outbox::{Timing, Worker};
+use qadeck::provider::{FeedTx, Provider};
 use qadeck::store::{JournalOutcome, NewOp, OpState, Store};
 use std::collections::{HashMap, VecDeque};
 use std::path::Path;

@@ -6,9 +6,9 @@
 mod support;
 
 use qadeck::app::{App, Event, KeyMap, PaneKind};
-use qadeck::config::Moderator;
-use qadeck::domain::Role;
-use qadeck::provider::{SourceSettings, streamboxy};
+use qadeck::config::SourceSettings;
+use qadeck::domain::{Moderator, Role};
+use qadeck::provider::streamboxy;
 use qadeck::runtime::{Inbox, Session, SourceInput};
 use qadeck::store::Store;
 use ratatui_textarea::{Input, Key};

@@ -4,13 +4,12 @@
 mod support;
 
 use async_trait::async_trait;
-use qadeck::config::Moderator;
-use qadeck::domain::{EventInfo, Participant, Question, Role, SourceId};
-use qadeck::people::{self, Pace, RowStatus, Summary};
-use qadeck::provider::{
-    BuildCtx, Capabilities, FeedTx, Op, Outcome, Provider, ProviderError, ProviderResult,
-    SourceSpec,
+use qadeck::domain::{
+    Capabilities, EventInfo, Moderator, Op, Outcome, Participant, ProviderError, ProviderResult,
+    Question, Role, SourceId,
 };
+use qadeck::people::{self, Pace, RowStatus, Summary};
+use qadeck::provider::{BuildCtx, FeedTx, Provider, SourceSpec};
 use std::fmt::Write;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};

@@ -3,12 +3,12 @@
 
 mod support;
 
-use qadeck::config::Moderator;
-use qadeck::domain::{MyVote, Question, SourceId, Status};
-use qadeck::provider::postobox::{PollPolicy, Postobox, Settings, Timing};
-use qadeck::provider::{
-    BuildCtx, Connection, Delivery, Feed, FeedTx, Op, Outcome, Provider, ProviderError, SourceFeed,
+use qadeck::domain::{
+    Connection, Delivery, Feed, Moderator, MyVote, Op, Outcome, ProviderError, Question,
+    SourceFeed, SourceId, Status,
 };
+use qadeck::provider::postobox::{PollPolicy, Postobox, Settings, Timing};
+use qadeck::provider::{BuildCtx, FeedTx, Provider};
 use std::collections::{BTreeMap, HashSet};
 use std::sync::Arc;
 use std::time::Duration;

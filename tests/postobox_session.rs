@@ -6,10 +6,9 @@
 mod support;
 
 use qadeck::app::{Event, KeyMap, ModAction};
-use qadeck::config::Moderator;
-use qadeck::domain::{QKey, SourceId, Status};
+use qadeck::domain::{Delivery, Moderator, QKey, SourceId, Status};
 use qadeck::provider::postobox::{PollPolicy, Postobox, Settings, Timing};
-use qadeck::provider::{BuildCtx, Delivery, Provider, now_ms};
+use qadeck::provider::{BuildCtx, Provider, now_ms};
 use qadeck::runtime::{Inbox, Session, SourceInput};
 use qadeck::store::Store;
 use std::sync::Arc;

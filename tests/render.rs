@@ -2,8 +2,9 @@
 //! for each built-in theme, plus properties every frame must hold.
 
 use qadeck::app::{App, Event, KeyMap, SourceView};
-use qadeck::domain::{MyVote, Question, SourceId, Status};
-use qadeck::provider::{Capabilities, Delivery, Feed, SourceFeed, VoteKind};
+use qadeck::domain::{
+    Capabilities, Delivery, Feed, MyVote, Question, SourceFeed, SourceId, Status, VoteKind,
+};
 use qadeck::text::sanitize;
 use qadeck::ui::{self, Theme};
 use ratatui::Terminal;
@@ -91,7 +92,7 @@ fn sample() -> App {
     }));
     app.update(Event::Feed(SourceFeed {
         source: SourceId(0),
-        feed: Feed::Connection(qadeck::provider::Connection::Live),
+        feed: Feed::Connection(qadeck::domain::Connection::Live),
     }));
     app.update(Event::Tick { now: NOW });
     // Approve two, put one on air, answer one: every pane has something.
@@ -245,7 +246,7 @@ fn people_pane_snapshots() {
         }));
         app.update(Event::Feed(SourceFeed {
             source: SourceId(0),
-            feed: Feed::Connection(qadeck::provider::Connection::Polling),
+            feed: Feed::Connection(qadeck::domain::Connection::Polling),
         }));
         let term = render(&mut app, w, h, &theme);
         insta::assert_snapshot!(format!("people_{w}x{h}"), term.backend().to_string());
@@ -340,7 +341,7 @@ fn status_bar_shows_budget_and_retry_countdown() {
     let mut app = sample();
     app.update(Event::Feed(SourceFeed {
         source: SourceId(0),
-        feed: Feed::Budget(qadeck::provider::RateBudget {
+        feed: Feed::Budget(qadeck::domain::RateBudget {
             limit: 60,
             remaining: 57,
             reset: None,
@@ -362,7 +363,7 @@ fn status_bar_shows_budget_and_retry_countdown() {
                 .unwrap()
         }
     };
-    app.update(Event::Op(qadeck::outbox::OpReport::Retrying {
+    app.update(Event::Op(qadeck::domain::OpReport::Retrying {
         op_id,
         attempt: 1,
         in_ms: 12_000,

@@ -3,13 +3,13 @@
 
 mod support;
 
-use qadeck::domain::{MyVote, SourceId, Status};
+use qadeck::domain::{
+    Connection, Feed, MyVote, Op, Outcome, ProviderError, ReportKind, SourceFeed, SourceId, Status,
+};
 use qadeck::provider::streamslive::{
     EventStatus, MAX_MESSAGE_CHARS, Settings, StreamsLive, check_message,
 };
-use qadeck::provider::{
-    Connection, Feed, FeedTx, Op, Outcome, Provider, ProviderError, ReportKind, SourceFeed,
-};
+use qadeck::provider::{FeedTx, Provider};
 use serde_json::json;
 use std::sync::Arc;
 use std::time::Duration;
@@ -380,7 +380,7 @@ async fn vote_directions_and_no_unvote() {
     fake.audience_vote(&qid, 7, 2);
     fake.audience_vote(&qid, 8, 2);
     let p = provider(&fake);
-    assert_eq!(p.capabilities().vote, qadeck::provider::VoteKind::UpDown);
+    assert_eq!(p.capabilities().vote, qadeck::domain::VoteKind::UpDown);
 
     let out = p
         .perform(&Op::Vote {
@@ -1142,7 +1142,7 @@ poll_interval_ms = 2500
     let cfg = qadeck::config::parse(&both, std::path::Path::new("c.toml")).unwrap();
     let ctx = qadeck::provider::BuildCtx {
         source: SourceId(0),
-        moderator: qadeck::config::Moderator::default(),
+        moderator: qadeck::domain::Moderator::default(),
         event: None,
     };
     let e = cfg.source("shop").unwrap().build(&ctx).err().unwrap();

@@ -9,12 +9,14 @@
 
 use proptest::prelude::*;
 use qadeck::app::{App, Event, KeyMap, SourceView};
-use qadeck::domain::{Message, MyVote, Participant, Question, SourceId, Status};
+use qadeck::domain::{
+    Capabilities, Feed, Message, MyVote, Participant, Question, SourceFeed, SourceId, Status,
+    VoteKind,
+};
 use qadeck::provider::boomstream::wire as boom;
 use qadeck::provider::postobox::wire as pb;
 use qadeck::provider::streamboxy::wire as sb;
 use qadeck::provider::streamslive::wire as sl;
-use qadeck::provider::{Capabilities, Feed, SourceFeed, VoteKind};
 use qadeck::runtime::terminal::SyncBackend;
 use qadeck::ui::{self, Theme};
 use ratatui::layout::Rect;

@@ -1,9 +1,10 @@
 //! What arrives: provider feeds and the outbox's reports.
 
 use super::{Action, App, Command, Failed, InputPurpose, QueuedOp, trim_chat};
-use crate::domain::{QKey, Question, SourceId, Status};
-use crate::outbox::OpReport;
-use crate::provider::{Connection, Feed, Op, Outcome, ProviderError, SourceFeed};
+use crate::domain::{
+    Connection, Feed, Op, OpReport, Outcome, ProviderError, QKey, Question, SourceFeed, SourceId,
+    Status,
+};
 
 impl App {
     pub(super) fn on_report(&mut self, report: OpReport, cmds: &mut Vec<Command>) {

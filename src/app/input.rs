@@ -3,8 +3,7 @@
 
 use super::queue::Patch;
 use super::{App, Command, InputBox, InputPurpose};
-use crate::domain::SourceId;
-use crate::provider::Op;
+use crate::domain::{Op, SourceId};
 use ratatui_textarea::{Input, Key, TextArea};
 
 impl App {

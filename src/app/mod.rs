@@ -26,10 +26,9 @@ pub use people::{FormField, InviteForm, PeopleConflict};
 pub use queue::{Queue, SortBy};
 
 use crate::domain::{
-    EventInfo, LocalState, Message, Millis, MyVote, Participant, QKey, SourceId, Status,
+    Capabilities, Connection, EventInfo, LocalState, Message, Millis, MyVote, Op, OpReport,
+    Participant, QKey, RateBudget, SourceFeed, SourceId, Status,
 };
-use crate::outbox::OpReport;
-use crate::provider::{Capabilities, Connection, Op, RateBudget, SourceFeed};
 use ratatui_textarea::{Input, TextArea};
 use std::collections::{BTreeMap, HashMap, HashSet};
 

@@ -4,8 +4,7 @@
 use super::layout::PaneKind;
 use super::queue::Patch;
 use super::{Action, App, Command, Inflight, InputPurpose, Overlay, QueuedOp, UndoEntry};
-use crate::domain::{LocalState, MyVote, QKey, SourceId, Status};
-use crate::provider::{Op, VoteKind};
+use crate::domain::{LocalState, MyVote, Op, QKey, SourceId, Status, VoteKind};
 
 impl App {
     /// Headless moderation (`qadeck moderate`): the decisions the keys make,

@@ -14,8 +14,9 @@
 use super::layout::PaneKind;
 use super::queue::Patch;
 use super::{Action, App, Command, Failed, InputPurpose, Overlay, QueuedOp, contains_ci};
-use crate::domain::{Participant, Role, SourceId};
-use crate::provider::{Capabilities, Op, Outcome, ParticipantDraft, ProviderError};
+use crate::domain::{
+    Capabilities, Op, Outcome, Participant, ParticipantDraft, ProviderError, Role, SourceId,
+};
 use ratatui_textarea::{CursorMove, Input, Key, TextArea};
 
 /// Longest link lifetime the form takes: a year.
@@ -638,7 +639,7 @@ impl App {
                     "an address is needed to send the e-mail".into(),
                 ));
             }
-        } else if !crate::people::valid_email(&email) {
+        } else if !crate::domain::valid_email(&email) {
             return Err((
                 FormField::Email,
                 format!(

@@ -3,8 +3,7 @@
 
 use super::tests::{feed, key, one_source, special};
 use super::*;
-use crate::domain::Role;
-use crate::provider::{Delivery, Feed, Outcome, ProviderError};
+use crate::domain::{Delivery, Feed, Outcome, ProviderError, Role};
 use ratatui_textarea::Key;
 
 /// STREAMBOXY-like: one-time links and renewal, e-mail optional.

@@ -1,8 +1,7 @@
 //! Behaviour of `update`, one action at a time, in microseconds.
 
 use super::*;
-use crate::domain::{Question, Status};
-use crate::provider::{Delivery, Feed, Outcome, ProviderError, VoteKind};
+use crate::domain::{Delivery, Feed, Outcome, ProviderError, Question, Status, VoteKind};
 use ratatui_textarea::Key;
 
 fn caps_full() -> Capabilities {

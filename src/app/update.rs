@@ -4,9 +4,7 @@
 use super::layout::PaneKind;
 use super::queue::Patch;
 use super::{Action, App, Command, Event, InputPurpose, KeyChord, Overlay};
-use crate::domain::EventInfo;
-use crate::domain::{MyVote, QKey, SourceId, Status};
-use crate::provider::{Connection, Op};
+use crate::domain::{Connection, EventInfo, MyVote, Op, QKey, SourceId, Status};
 use ratatui_textarea::{Input, Key};
 
 pub(super) fn pane_status(p: PaneKind) -> Option<Status> {

@@ -5,10 +5,9 @@
 
 use super::Context;
 use crate::app::{Command, Event};
-use crate::domain::{Message, SourceId};
+use crate::domain::{Feed, Message, OpReport, Outcome, SourceId};
 use crate::ndjson;
-use crate::outbox::OpReport;
-use crate::provider::{Feed, Outcome, now_ms};
+use crate::provider::now_ms;
 use crate::runtime::{Inbox, Session};
 use anyhow::{anyhow, bail};
 use std::collections::HashSet;

@@ -4,8 +4,7 @@
 //! the command fails with that message.
 
 use super::Context;
-use crate::domain::EventInfo;
-use crate::provider::EventDraft;
+use crate::domain::{EventDraft, EventInfo};
 use anyhow::anyhow;
 use std::io::Write;
 

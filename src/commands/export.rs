@@ -6,9 +6,8 @@
 
 use super::Context;
 use crate::app::Event;
-use crate::domain::SourceId;
+use crate::domain::{Connection, Feed, ProviderError, ReportKind, SourceId};
 use crate::ndjson;
-use crate::provider::{Connection, Feed, ProviderError, ReportKind};
 use crate::runtime::{Inbox, Session};
 use anyhow::{Context as _, anyhow, bail};
 use std::io::Write;

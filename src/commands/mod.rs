@@ -12,11 +12,10 @@ pub mod people;
 
 use crate::app::{Event, KeyMap, ModAction};
 use crate::config::{self, Config};
-use crate::domain::{QKey, SourceId};
+use crate::domain::{Feed, OpReport, QKey, SourceFeed, SourceId};
 use crate::ndjson;
-use crate::outbox::OpReport;
 use crate::provider::demo::{Demo, Settings as DemoSettings};
-use crate::provider::{BuildCtx, Feed, Provider, SourceFeed};
+use crate::provider::{BuildCtx, Provider};
 use crate::runtime::{self, Session, SourceInput};
 use crate::store::Store;
 use crate::ui::Theme;

@@ -3,11 +3,11 @@
 //! answers after a small latency and now and then refuses, so qadeck's
 //! in-flight and rollback paths are exercised without any account.
 
-use super::{
-    BuildCtx, Capabilities, Connection, Delivery, Feed, FeedTx, Op, Outcome, Provider,
-    ProviderError, ProviderResult, SourceSpec, VoteKind,
+use super::{BuildCtx, FeedTx, Provider, SourceSpec};
+use crate::domain::{
+    Capabilities, Connection, Delivery, EventInfo, Feed, Millis, MyVote, Op, Outcome,
+    ProviderError, ProviderResult, Question, SourceId, Status, VoteKind,
 };
-use crate::domain::{EventInfo, Millis, MyVote, Question, SourceId, Status};
 use crate::text::sanitize;
 use async_trait::async_trait;
 use rand::rngs::SmallRng;

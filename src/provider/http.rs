@@ -2,7 +2,7 @@
 //! mapping that never leaks a URL (it may carry a secret), rate-limit headers
 //! and reconnect backoff with full jitter.
 
-use super::{ProviderError, RateBudget};
+use crate::domain::{ProviderError, RateBudget};
 use rand::Rng;
 use reqwest::header::HeaderMap;
 use std::time::Duration;

@@ -4,8 +4,9 @@
 
 use super::{Inbox, Session};
 use crate::app::Event;
+use crate::domain::Feed;
 use crate::ndjson;
-use crate::provider::{Feed, now_ms};
+use crate::provider::now_ms;
 use std::io::Write;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};

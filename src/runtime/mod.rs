@@ -8,12 +8,12 @@ pub mod terminal;
 pub mod tui;
 
 use crate::app::{App, Command, Event, KeyMap, QueuedOp, SourceView};
-use crate::config::Moderator;
-use crate::domain::{LocalState, QKey, SourceId};
-use crate::outbox::{OpReport, Timing, Worker};
-use crate::provider::{
-    BuildCtx, Feed, Provider, ProviderError, SourceFeed, SourceSettings, now_ms,
+use crate::config::SourceSettings;
+use crate::domain::{
+    Feed, LocalState, Moderator, OpReport, ProviderError, QKey, SourceFeed, SourceId,
 };
+use crate::outbox::{Timing, Worker};
+use crate::provider::{BuildCtx, Provider, now_ms};
 use crate::store::{NewOp, Store};
 use std::sync::Arc;
 use tokio::sync::{Notify, mpsc};
@@ -115,7 +115,7 @@ impl Session {
                 .provider
                 .as_ref()
                 .map(|p| p.capabilities())
-                .unwrap_or_else(crate::provider::Capabilities::none);
+                .unwrap_or_else(crate::domain::Capabilities::none);
             views.push(SourceView::new(
                 slot.name.clone(),
                 caps,
@@ -470,7 +470,7 @@ async fn supervise_feed(provider: Arc<dyn Provider>, tx: crate::provider::FeedTx
             source = tx.source().0,
             "the feed panicked; starting it over"
         );
-        let failed = crate::provider::Feed::Connection(crate::provider::Connection::Failed {
+        let failed = crate::domain::Feed::Connection(crate::domain::Connection::Failed {
             reason: "internal error in the platform adapter; reconnecting".into(),
         });
         if !tx.send(failed).await {

@@ -90,7 +90,7 @@ pub fn pane(frame: &mut Frame, rect: Rect, kind: PaneKind, app: &App, theme: &Th
             && app
                 .sources
                 .iter()
-                .all(|s| matches!(s.connection, crate::provider::Connection::Failed { .. }));
+                .all(|s| matches!(s.connection, crate::domain::Connection::Failed { .. }));
         let hint = match (kind, app.filter.is_some()) {
             (_, true) => "no question matches the filter",
             (PaneKind::Pending, _) if all_failed => "not connected: see the status bar below",

@@ -2,7 +2,7 @@
 
 use super::Theme;
 use crate::app::{Action, App, PaneKind, SortBy};
-use crate::provider::Connection;
+use crate::domain::Connection;
 use crate::text::{one_line, width};
 use ratatui::Frame;
 use ratatui::layout::Rect;

@@ -43,11 +43,11 @@
 pub mod wire;
 
 use super::http::{self, net_error};
-use super::{
-    BuildCtx, Capabilities, Delivery, EventDraft, FeedTx, Op, Outcome, ParticipantDraft, Provider,
-    ProviderError, ProviderResult, SourceSpec,
+use super::{BuildCtx, FeedTx, Provider, SourceSpec};
+use crate::domain::{
+    Capabilities, Delivery, EventDraft, EventInfo, Op, Outcome, Participant, ParticipantDraft,
+    ProviderError, ProviderResult, Question, Role, SourceId,
 };
-use crate::domain::{EventInfo, Participant, Question, Role, SourceId};
 use crate::secret::{Secret, SecretSource, redact};
 use crate::text::sanitize;
 use async_trait::async_trait;
@@ -477,7 +477,7 @@ impl Provider for Boomstream {
     }
 
     async fn run_feed(&self, tx: FeedTx) {
-        crate::people::poll_participants(self, tx, self.poll).await;
+        super::poll::poll_participants(self, tx, self.poll).await;
     }
 
     async fn list_events(&self) -> ProviderResult<Vec<EventInfo>> {

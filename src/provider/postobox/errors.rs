@@ -1,7 +1,8 @@
 //! PostoBox answers mapped to what the moderator can do about them.
 
 use super::wire::{self, ApiError};
-use crate::provider::{ProviderError, http};
+use crate::domain::ProviderError;
+use crate::provider::http;
 use reqwest::header::HeaderMap;
 
 /// The error `code` of a plan without the stream.

@@ -98,11 +98,11 @@ pub use pacing::{BudgetView, PollPolicy, poll_interval};
 use self::errors::{Ctx, Failure};
 use self::wire::WireQuestion;
 use super::sse::{SseItem, SseParser};
-use super::{
-    BuildCtx, Capabilities, Connection, Delivery, Feed, FeedTx, Op, Outcome, Provider,
-    ProviderError, ProviderResult, RateBudget, SourceSpec, VoteKind, http,
+use super::{BuildCtx, FeedTx, Provider, SourceSpec, http};
+use crate::domain::{
+    Capabilities, Connection, Delivery, EventInfo, Feed, MyVote, Op, Outcome, ProviderError,
+    ProviderResult, Question, RateBudget, SourceId, Status, VoteKind,
 };
-use crate::domain::{EventInfo, MyVote, Question, SourceId, Status};
 use crate::secret::{Secret, SecretSource};
 use async_trait::async_trait;
 use futures::StreamExt;
@@ -1590,7 +1590,7 @@ fn unlisted(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::Moderator;
+    use crate::domain::Moderator;
 
     fn ctx() -> BuildCtx {
         BuildCtx {
@@ -1620,14 +1620,6 @@ mod tests {
             toml::from_str("name = \"k\"\napi_key = \"pk_live_debug_secret\"").unwrap();
         assert!(lit.has_literal_secret());
         assert!(!format!("{lit:?}").contains("pk_live_debug_secret"));
-    }
-
-    #[test]
-    fn config_source_table_selects_postobox() {
-        let text = "[[source]]\nname = \"keynote\"\nprovider = \"postobox\"\nevent = \"clx1\"\napi_key_cmd = \"echo k\"\n";
-        let cfg = crate::config::parse(text, std::path::Path::new("c.toml")).unwrap();
-        assert_eq!(cfg.sources[0].name(), "keynote");
-        assert_eq!(cfg.sources[0].event(), Some("clx1"));
     }
 
     #[test]

@@ -14,8 +14,8 @@
 //! `bearerToken`, `id_token` or `idToken` (any case), a JSON string, or the
 //! bare JWT as text.
 
+use crate::domain::{ProviderError, ProviderResult};
 use crate::provider::http::{self, net_error};
-use crate::provider::{ProviderError, ProviderResult};
 use crate::secret::Secret;
 use base64::Engine;
 use serde_json::{Value, json};

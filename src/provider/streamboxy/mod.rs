@@ -45,11 +45,11 @@ pub mod auth;
 pub mod wire;
 
 use super::http::{self, net_error};
-use super::{
-    BuildCtx, Capabilities, Delivery, EventDraft, FeedTx, Op, Outcome, Provider, ProviderError,
-    ProviderResult, SourceSpec,
+use super::{BuildCtx, FeedTx, Provider, SourceSpec};
+use crate::domain::{
+    Capabilities, Delivery, EventDraft, EventInfo, Op, Outcome, Participant, ProviderError,
+    ProviderResult, Question, SourceId,
 };
-use crate::domain::{EventInfo, Participant, Question, SourceId};
 use crate::secret::SecretSource;
 use async_trait::async_trait;
 use reqwest::{Method, Url};
@@ -465,7 +465,7 @@ impl Streamboxy {
             .ok_or_else(|| ProviderError::NotFound(format!("session user {id}")))
     }
 
-    async fn add(&self, d: &super::ParticipantDraft) -> ProviderResult<Participant> {
+    async fn add(&self, d: &crate::domain::ParticipantDraft) -> ProviderResult<Participant> {
         if d.name.trim().is_empty() {
             return Err(ProviderError::Invalid("a participant needs a name".into()));
         }
@@ -605,7 +605,7 @@ impl Provider for Streamboxy {
     }
 
     async fn run_feed(&self, tx: FeedTx) {
-        crate::people::poll_participants(self, tx, self.poll).await;
+        super::poll::poll_participants(self, tx, self.poll).await;
     }
 
     async fn list_events(&self) -> ProviderResult<Vec<EventInfo>> {

@@ -9,8 +9,7 @@
 //! accepted as strings or numbers. Every string the platform sends passes
 //! through [`sanitize`] here, before anything else sees it.
 
-use crate::domain::{EventInfo, Participant, Role, SourceId};
-use crate::provider::{EventDraft, ParticipantDraft};
+use crate::domain::{EventDraft, EventInfo, Participant, ParticipantDraft, Role, SourceId};
 use crate::text::sanitize;
 use serde_json::{Map, Value, json};
 

@@ -23,8 +23,8 @@
 //! new token at the same time only one refresh goes out.
 
 use super::wire::{self, LoginBody, RefreshBody, TokenAnswer};
+use crate::domain::{ProviderError, ProviderResult};
 use crate::provider::http;
-use crate::provider::{ProviderError, ProviderResult};
 use crate::secret::Secret;
 use std::time::Duration;
 use tokio::sync::Mutex;

@@ -70,11 +70,11 @@ pub mod auth;
 pub mod wire;
 
 use super::http::{self, Backoff};
-use super::{
-    BuildCtx, Capabilities, Connection, Delivery, Feed, FeedTx, Op, Outcome, Provider,
-    ProviderError, ProviderResult, ReportKind, SourceSpec, VoteKind,
+use super::{BuildCtx, FeedTx, Provider, SourceSpec};
+use crate::domain::{
+    Capabilities, Connection, Delivery, EventInfo, Feed, Message, Millis, MyVote, Op, Outcome,
+    ProviderError, ProviderResult, Question, ReportKind, SourceId, Status, VoteKind,
 };
-use crate::domain::{EventInfo, Message, Millis, MyVote, Question, SourceId, Status};
 use crate::secret::SecretSource;
 use crate::text::sanitize;
 use async_trait::async_trait;

@@ -14,8 +14,9 @@
 //! and every server-written message shown to the moderator passes through
 //! [`sanitize`] here, at ingest.
 
-use crate::domain::{EventInfo, Message, Millis, MyVote, Question, SourceId, Status};
-use crate::provider::ProviderError;
+use crate::domain::{
+    EventInfo, Message, Millis, MyVote, ProviderError, Question, SourceId, Status,
+};
 use crate::secret;
 use crate::text::sanitize;
 use serde::Serialize;

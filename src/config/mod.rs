@@ -3,8 +3,11 @@
 //! honoured); `--config FILE` picks another. A missing file means defaults;
 //! a broken one is an error naming the file and line, never half a config.
 
-use crate::provider::SourceSettings;
+use crate::domain::Moderator;
+mod sources;
+
 use serde::Deserialize;
+pub use sources::SourceSettings;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
@@ -39,37 +42,6 @@ impl KeySpec {
             KeySpec::Many(v) => v.iter().map(String::as_str).collect(),
         }
     }
-}
-
-/// Who the moderator is, for votes and the journal.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Moderator {
-    /// Identifier sent with votes (PostoBox `identifier`).
-    #[serde(default = "default_identifier")]
-    pub identifier: String,
-    /// Name recorded in the journal.
-    #[serde(default = "default_name")]
-    pub name: String,
-}
-
-impl Default for Moderator {
-    fn default() -> Moderator {
-        Moderator {
-            identifier: default_identifier(),
-            name: default_name(),
-        }
-    }
-}
-
-fn default_identifier() -> String {
-    format!("qadeck-{}", default_name())
-}
-
-fn default_name() -> String {
-    std::env::var("USER")
-        .or_else(|_| std::env::var("USERNAME"))
-        .unwrap_or_else(|_| "moderator".into())
 }
 
 /// A config error that names the file and, where known, the line.
@@ -196,6 +168,14 @@ impl Config {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn config_source_table_selects_postobox() {
+        let text = "[[source]]\nname = \"keynote\"\nprovider = \"postobox\"\nevent = \"clx1\"\napi_key_cmd = \"echo k\"\n";
+        let cfg = parse(text, std::path::Path::new("c.toml")).unwrap();
+        assert_eq!(cfg.sources[0].name(), "keynote");
+        assert_eq!(cfg.sources[0].event(), Some("clx1"));
+    }
 
     #[test]
     fn missing_default_file_means_defaults() {

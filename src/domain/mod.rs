@@ -1,0 +1,27 @@
+//! The domain layer: every type the core, the store and the providers share.
+//! It depends on nothing else in qadeck but [`crate::text`] (participants
+//! and events sanitize themselves). Text fields hold *sanitized* text only.
+
+mod caps;
+mod chat;
+mod error;
+mod event;
+mod feed;
+mod ids;
+mod moderator;
+mod op;
+mod people;
+mod question;
+mod report;
+
+pub use caps::{Capabilities, Delivery, VoteKind};
+pub use chat::Message;
+pub use error::{ProviderError, ProviderResult};
+pub use event::{EventDraft, EventInfo, ReportKind};
+pub use feed::{Connection, Feed, RateBudget, SourceFeed};
+pub use ids::{Millis, QKey, SourceId};
+pub use moderator::Moderator;
+pub use op::{Op, Outcome};
+pub use people::{Participant, ParticipantDraft, Role, valid_email};
+pub use question::{LocalState, MyVote, Question, Status};
+pub use report::OpReport;

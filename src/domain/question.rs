@@ -1,0 +1,85 @@
+//! Audience questions and their moderation state.
+
+use super::{Millis, QKey, SourceId};
+use serde::{Deserialize, Serialize};
+
+/// Moderation state of a question.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    Pending,
+    Selected,
+    Answered,
+    Rejected,
+}
+
+impl Status {
+    pub const ALL: [Status; 4] = [
+        Status::Pending,
+        Status::Selected,
+        Status::Answered,
+        Status::Rejected,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Pending => "pending",
+            Status::Selected => "selected",
+            Status::Answered => "answered",
+            Status::Rejected => "rejected",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Status> {
+        Status::ALL.into_iter().find(|st| st.as_str() == s)
+    }
+}
+
+/// The moderator's own vote on a question, as far as qadeck knows it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum MyVote {
+    #[default]
+    None,
+    Up,
+    Down,
+}
+
+/// One audience question.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Question {
+    pub source: SourceId,
+    pub id: String,
+    pub text: String,
+    /// `None` means anonymous.
+    pub author: Option<String>,
+    pub votes: i64,
+    pub my_vote: MyVote,
+    pub status: Status,
+    pub on_air: bool,
+    pub created: Millis,
+    pub updated: Millis,
+}
+
+/// What qadeck keeps on this machine for a question because the platform
+/// cannot store it (on-air everywhere; selected/answered on some platforms).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct LocalState {
+    pub status: Option<Status>,
+    pub on_air: bool,
+}
+
+impl LocalState {
+    pub fn is_empty(&self) -> bool {
+        self.status.is_none() && !self.on_air
+    }
+}
+
+impl Question {
+    pub fn key(&self) -> QKey {
+        QKey {
+            source: self.source,
+            id: self.id.clone(),
+        }
+    }
+}
