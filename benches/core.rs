@@ -2,6 +2,13 @@
 //! numbers; asserts nothing (machines are shared and noisy).
 //!
 //! `cargo bench --bench core`
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::print_stdout,
+    clippy::print_stderr,
+    reason = "test code"
+)]
 
 use qadeck::app::{App, Event, KeyMap, SourceView};
 use qadeck::domain::{

@@ -61,7 +61,10 @@ pub fn init(path: &Path) {
     {
         Ok(f) => f,
         Err(e) => {
-            eprintln!("warning: cannot open the log file {}: {e}", path.display());
+            #[allow(clippy::print_stderr, reason = "logging itself is what failed")]
+            {
+                eprintln!("warning: cannot open the log file {}: {e}", path.display());
+            }
             return;
         }
     };

@@ -1,4 +1,9 @@
 //! qadeck's command line: parsing only; the work is in the library.
+#![allow(
+    clippy::print_stdout,
+    clippy::print_stderr,
+    reason = "the CLI layer writes to the terminal"
+)]
 
 use clap::{Parser, Subcommand};
 use qadeck::commands::events::EventChange;
@@ -275,10 +280,10 @@ async fn run(cli: Cli) -> anyhow::Result<bool> {
                     duration,
                 },
             )
-            .await?
+            .await?;
         }
         Some(Cmd::Watch { source, duration }) => {
-            commands::watch(ctx, &source, seconds(duration).map_err(anyhow::Error::msg)?).await?
+            commands::watch(ctx, &source, seconds(duration).map_err(anyhow::Error::msg)?).await?;
         }
         Some(Cmd::Moderate {
             source,
@@ -354,7 +359,7 @@ async fn run(cli: Cli) -> anyhow::Result<bool> {
                     .map_err(anyhow::Error::msg)?
                     .unwrap_or_default(),
             };
-            commands::export(ctx, opts).await?
+            commands::export(ctx, opts).await?;
         }
         Some(Cmd::Events {
             source,

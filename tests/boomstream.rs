@@ -1,6 +1,13 @@
 //! Boomstream provider against the in-process fake: conferences (JSON and
 //! the documented XML answers), clients, a wrong API key, and the key never
 //! reaching a log line or an error message.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::print_stdout,
+    clippy::print_stderr,
+    reason = "test code"
+)]
 
 mod support;
 

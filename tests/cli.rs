@@ -1,5 +1,12 @@
 //! The command line: config and theme errors name the file and line, and
 //! nothing starts half-configured.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::print_stdout,
+    clippy::print_stderr,
+    reason = "test code"
+)]
 
 use std::process::Command;
 

@@ -1,5 +1,12 @@
 //! The real binary's `people list|import` and `events --create|--update|
 //! --delete|--show` against in-process fakes of STREAMBOXY and Boomstream.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::print_stdout,
+    clippy::print_stderr,
+    reason = "test code"
+)]
 
 mod support;
 

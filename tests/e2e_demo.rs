@@ -1,4 +1,11 @@
 //! The real binary in tmux: `qadeck demo`, keys pressed, screen read.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::print_stdout,
+    clippy::print_stderr,
+    reason = "test code"
+)]
 
 mod support;
 

@@ -2,6 +2,13 @@
 //! Boomstream: invite through the form, promote, remove (confirmed), a
 //! stale-version conflict retried with the key, and the Boomstream API key
 //! kept off the screen, the terminal output and the log.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::print_stdout,
+    clippy::print_stderr,
+    reason = "test code"
+)]
 
 mod support;
 

@@ -2,6 +2,13 @@
 //! reach the server exactly once, another moderator's changes show up,
 //! votes and on-air behave, the event picker works, and each kind of
 //! failure is one clear message while qadeck keeps running.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::print_stdout,
+    clippy::print_stderr,
+    reason = "test code"
+)]
 
 mod support;
 

@@ -2,6 +2,13 @@
 //! own thread): the chat pane, posting, the 300-character limit, live
 //! updates while typing, promote, open/close, local states across a
 //! restart, and short-lived tokens renewed without the moderator noticing.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::print_stdout,
+    clippy::print_stderr,
+    reason = "test code"
+)]
 
 mod support;
 

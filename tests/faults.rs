@@ -21,6 +21,13 @@
 //! TUI in tmux) as child processes: 1,000 actions taken while the platform
 //! is down survive `kill -9` and land exactly once; enormous and endless
 //! answers leave its peak memory bounded.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::print_stdout,
+    clippy::print_stderr,
+    reason = "test code"
+)]
 
 mod support;
 
@@ -882,7 +889,7 @@ impl Provider for Buggy {
         {
             panic!("adapter bug in the feed");
         }
-        self.inner.run_feed(tx).await
+        self.inner.run_feed(tx).await;
     }
     async fn list_events(&self) -> ProviderResult<Vec<qadeck::domain::EventInfo>> {
         self.inner.list_events().await

@@ -1,4 +1,11 @@
 //! `qadeck demo --headless`: the NDJSON machine format end to end.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::print_stdout,
+    clippy::print_stderr,
+    reason = "test code"
+)]
 
 use std::process::{Command, Stdio};
 use std::time::Duration;

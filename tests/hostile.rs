@@ -1,6 +1,13 @@
 //! Hostile input: whatever bytes the audience sends, the terminal receives
 //! only the escape sequences qadeck itself writes (cursor moves, colors,
 //! synchronized-output brackets) — never one that came from the text.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::print_stdout,
+    clippy::print_stderr,
+    reason = "test code"
+)]
 
 use proptest::prelude::*;
 use qadeck::app::{App, Event, KeyMap, SourceView};

@@ -1,6 +1,13 @@
 //! The outbox end to end: a durable [`Store`], delivery [`Worker`]s and a
 //! fake platform that can be down, rate limited, failing or panicking, and
 //! that counts every action it applied.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::print_stdout,
+    clippy::print_stderr,
+    reason = "test code"
+)]
 
 use async_trait::async_trait;
 use qadeck::domain::{

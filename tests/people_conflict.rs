@@ -2,6 +2,13 @@
 //! feed) editing the same STREAMBOXY participant. The second save gets a
 //! clear conflict, nothing is overwritten, and only the moderator's key
 //! retries — on the fresh version.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::print_stdout,
+    clippy::print_stderr,
+    reason = "test code"
+)]
 
 mod support;
 

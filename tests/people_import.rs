@@ -1,5 +1,12 @@
 //! `people import`: idempotent, paced bulk adds against both fakes and a
 //! scripted provider.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::print_stdout,
+    clippy::print_stderr,
+    reason = "test code"
+)]
 
 mod support;
 

@@ -1,5 +1,12 @@
 //! The PostoBox provider against the in-process fake (`support::postobox_fake`).
 //! Every wait is bounded; timings are shortened through `Timing`.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::print_stdout,
+    clippy::print_stderr,
+    reason = "test code"
+)]
 
 mod support;
 

@@ -2,6 +2,13 @@
 //! `moderate` as a script would run them (`--config FILE --store FILE` in a
 //! temp dir, the key in an environment variable). Every child process and
 //! every wait is bounded.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::print_stdout,
+    clippy::print_stderr,
+    reason = "test code"
+)]
 
 mod support;
 

@@ -2,6 +2,13 @@
 //! against the fake: the Free-plan budget over ten (time-scaled) minutes, a
 //! 429 that keeps the action queued with a countdown, and capabilities that
 //! follow what the provider learns. Every wait is bounded.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::print_stdout,
+    clippy::print_stderr,
+    reason = "test code"
+)]
 
 mod support;
 

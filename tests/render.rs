@@ -1,5 +1,12 @@
 //! Snapshots of the rendered screen (text and styles) at 80x24 and 120x40
 //! for each built-in theme, plus properties every frame must hold.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::print_stdout,
+    clippy::print_stderr,
+    reason = "test code"
+)]
 
 use qadeck::app::{App, Event, KeyMap, SourceView};
 use qadeck::domain::{

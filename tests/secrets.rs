@@ -7,6 +7,13 @@
 //! 500 with the key in its message), with `QADECK_LOG=trace`. Then its
 //! stdout, stderr, log file, journal (both formats) and the store file
 //! itself are searched for every secret, plain and URL-encoded.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::print_stdout,
+    clippy::print_stderr,
+    reason = "test code"
+)]
 
 mod support;
 

@@ -1,5 +1,12 @@
 //! STREAMBOXY provider against the in-process fake: tokens, row-version
 //! conflicts, pacing, errors, the feed, and secrets kept out of logs.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::print_stdout,
+    clippy::print_stderr,
+    reason = "test code"
+)]
 
 mod support;
 

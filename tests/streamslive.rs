@@ -1,5 +1,12 @@
 //! The streams.live provider against the fake server
 //! (`tests/support/streamslive_fake.rs`). Every wait is bounded.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::print_stdout,
+    clippy::print_stderr,
+    reason = "test code"
+)]
 
 mod support;
 

@@ -2,6 +2,13 @@
 //! on a streams.live source, against the fake server on its own thread.
 //! Each run has its own config, store and data dir in a temp dir; every
 //! wait is bounded.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::print_stdout,
+    clippy::print_stderr,
+    reason = "test code"
+)]
 
 mod support;
 

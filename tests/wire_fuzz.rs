@@ -6,6 +6,13 @@
 //! The values are biased towards the field names and shapes the parsers
 //! look for, so the interesting paths are reached, not only "not an object".
 //! Runs in the normal `cargo test`; the case counts keep it to seconds.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::print_stdout,
+    clippy::print_stderr,
+    reason = "test code"
+)]
 
 use proptest::prelude::*;
 use qadeck::app::{App, Event, KeyMap, SourceView};
@@ -423,7 +430,7 @@ proptest! {
 
     #[test]
     fn enveloped_lists_never_panic(items in prop::collection::vec(json(), 0..6), key in key()) {
-        let v = serde_json::json!({ "data": { key.clone(): items.clone() }, key: items });
+        let v = serde_json::json!({ "data": { key.clone(): items }, key: items });
         let (q, m, p) = parse_everything(&v);
         through_the_core(q, m, p);
     }

@@ -224,7 +224,7 @@ impl App {
         let top = match top_ok {
             Some(t) => t,
             // Scrolled up past the view: the cursor becomes the first row.
-            None if state.top.as_ref().is_some_and(|old| *old > corder) => corder.clone(),
+            None if state.top.as_ref().is_some_and(|old| *old > corder) => corder,
             // Otherwise the cursor sits on the last row the pane shows.
             None => self
                 .queue

@@ -165,8 +165,7 @@ impl Default for KeyMap {
             bindings: BTreeMap::new(),
         };
         for (action, keys) in DEFAULTS {
-            for k in *keys {
-                let chord = KeyChord::parse(k).expect("default keys parse");
+            for chord in keys.iter().filter_map(|k| KeyChord::parse(k).ok()) {
                 map.bindings.insert(chord, *action);
             }
         }

@@ -466,7 +466,7 @@ impl App {
                 self.overlay = Some(Overlay::Link {
                     who: p.name.clone(),
                     link,
-                })
+                });
             }
             None => {
                 let text = format!("{} has no link from the platform", p.name);

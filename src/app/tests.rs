@@ -200,7 +200,7 @@ fn a_rate_limited_action_counts_down_and_stays_queued() {
     let op_id = sent(&app.update(key('a')))[0].op_id.clone();
     assert_eq!(app.retry_note(), None);
     app.update(Event::Op(OpReport::Retrying {
-        op_id: op_id.clone(),
+        op_id,
         attempt: 1,
         in_ms: 12_000,
         reason: ProviderError::RateLimited {
@@ -577,8 +577,8 @@ fn caps_chat() -> Capabilities {
     }
 }
 
-fn msg(id: &str, created: i64) -> crate::domain::Message {
-    crate::domain::Message {
+fn msg(id: &str, created: i64) -> Message {
+    Message {
         source: SourceId(0),
         id: id.into(),
         author: Some("guest".into()),
@@ -830,7 +830,7 @@ fn each_source_without_an_event_gets_the_picker_in_turn() {
         app.ask_for_event(None),
         vec![Command::LoadEvents(SourceId(0))]
     );
-    let events = vec![crate::domain::EventInfo {
+    let events = vec![EventInfo {
         id: "ev1".into(),
         title: "Keynote".into(),
         active: Some(true),
@@ -878,7 +878,7 @@ fn platform_ids_and_titles_never_reach_the_screen_raw() {
         0,
     );
     app.ask_for_event(None);
-    let hostile = crate::domain::EventInfo {
+    let hostile = EventInfo {
         id: "ev\x1b]0;pwned\x07".into(),
         title: "Key\x1b[2Jnote".into(),
         active: None,

@@ -188,14 +188,14 @@ impl App {
                             source,
                             events,
                             row: (row + 1).min(n - 1),
-                        })
+                        });
                     }
                     Key::Up | Key::Char('k') => {
                         self.overlay = Some(Overlay::Picker {
                             source,
                             events,
                             row: row.saturating_sub(1),
-                        })
+                        });
                     }
                     Key::Enter => {
                         if let Some(Ok(list)) = &events
@@ -269,7 +269,7 @@ impl App {
             Action::Undo => self.undo_last(cmds),
             Action::Vote => self.on_current(|app, key, cmds| app.vote(key, MyVote::Up, cmds), cmds),
             Action::VoteDown => {
-                self.on_current(|app, key, cmds| app.vote(key, MyVote::Down, cmds), cmds)
+                self.on_current(|app, key, cmds| app.vote(key, MyVote::Down, cmds), cmds);
             }
             Action::Freeze => self.toggle_freeze(),
             Action::Filter => {
@@ -383,7 +383,7 @@ impl App {
         match self.current().map(|e| e.view.key()) {
             Some(key) => f(self, key, cmds),
             None if pane_status(self.focus).is_none() => {
-                self.toast("that key works on questions (Tab to a question pane)")
+                self.toast("that key works on questions (Tab to a question pane)");
             }
             None => self.toast("nothing selected"),
         }

@@ -132,7 +132,7 @@ async fn deliver(
                 match outcome {
                     Outcome::Message(m) => writeln!(out, "{}", ndjson::message(name, m))?,
                     Outcome::MessageGone(id) => {
-                        writeln!(out, "{}", ndjson::message_gone(name, id))?
+                        writeln!(out, "{}", ndjson::message_gone(name, id))?;
                     }
                     _ => eprintln!("done (the platform answered without the message)"),
                 }
@@ -297,7 +297,7 @@ fn print_feed(
             }
         }
         Feed::MessageGone(id) if shown.remove(id) => {
-            writeln!(out, "{}", ndjson::message_gone(name, id))?
+            writeln!(out, "{}", ndjson::message_gone(name, id))?;
         }
         Feed::Connection(c) => writeln!(out, "{}", ndjson::status(name, c, now_ms()))?,
         Feed::Notice(text) => eprintln!("{name}: {text}"),

@@ -69,12 +69,12 @@ pub async fn export(ctx: Context, opts: ExportOptions) -> anyhow::Result<()> {
                 return Ok(());
             }
             Ok(Err(ProviderError::Unsupported(_))) => {
-                eprintln!("{name}: the platform has no {what} report; exporting locally (NDJSON)")
+                eprintln!("{name}: the platform has no {what} report; exporting locally (NDJSON)");
             }
             Ok(Err(e)) => {
                 eprintln!(
                     "{name}: the platform's {what} report failed ({e}); exporting locally (NDJSON)"
-                )
+                );
             }
             Err(_) => eprintln!(
                 "{name}: the platform's {what} report did not come within {}s; exporting locally (NDJSON)",
@@ -140,7 +140,7 @@ async fn sync(
                 (Feed::Snapshot(_), ReportKind::Chat) => questions_seen = true,
                 (Feed::ChatSnapshot(_), ReportKind::Chat) => done = true,
                 (Feed::Connection(Connection::Live | Connection::Polling), ReportKind::Chat) => {
-                    done = questions_seen
+                    done = questions_seen;
                 }
                 (Feed::Connection(Connection::Failed { reason }), _) => bail!("{reason}"),
                 (Feed::Notice(text), _) => eprintln!("{text}"),

@@ -1,6 +1,11 @@
 //! The CLI verbs, behind the thin `main.rs`. Each builds a [`Session`] (or a
 //! provider) from the config and runs it; errors come back as messages for
 //! stderr, and nothing runs half-configured.
+#![allow(
+    clippy::print_stdout,
+    clippy::print_stderr,
+    reason = "the CLI layer writes to the terminal"
+)]
 
 mod chat;
 mod export;

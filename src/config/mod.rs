@@ -143,7 +143,13 @@ fn warn_if_readable_secrets(path: &Path, cfg: &Config) {
                 path.display(),
                 path.display()
             );
-            eprintln!("{msg}");
+            #[allow(
+                clippy::print_stderr,
+                reason = "shown before the terminal is taken over"
+            )]
+            {
+                eprintln!("{msg}");
+            }
             tracing::warn!("{msg}");
         }
     }
@@ -172,7 +178,7 @@ mod tests {
     #[test]
     fn config_source_table_selects_postobox() {
         let text = "[[source]]\nname = \"keynote\"\nprovider = \"postobox\"\nevent = \"clx1\"\napi_key_cmd = \"echo k\"\n";
-        let cfg = parse(text, std::path::Path::new("c.toml")).unwrap();
+        let cfg = parse(text, Path::new("c.toml")).unwrap();
         assert_eq!(cfg.sources[0].name(), "keynote");
         assert_eq!(cfg.sources[0].event(), Some("clx1"));
     }

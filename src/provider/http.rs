@@ -12,6 +12,10 @@ use std::time::Duration;
 pub const MAX_BODY: usize = 16 * 1024 * 1024;
 
 /// A client with sane timeouts for request/response calls.
+#[allow(
+    clippy::expect_used,
+    reason = "static settings; rustls needs no system setup"
+)]
 pub fn client() -> reqwest::Client {
     reqwest::Client::builder()
         .connect_timeout(Duration::from_secs(10))
@@ -22,6 +26,10 @@ pub fn client() -> reqwest::Client {
 }
 
 /// A client for long-lived streams: connect timeout only.
+#[allow(
+    clippy::expect_used,
+    reason = "static settings; rustls needs no system setup"
+)]
 pub fn stream_client() -> reqwest::Client {
     reqwest::Client::builder()
         .connect_timeout(Duration::from_secs(10))

@@ -470,7 +470,7 @@ async fn supervise_feed(provider: Arc<dyn Provider>, tx: crate::provider::FeedTx
             source = tx.source().0,
             "the feed panicked; starting it over"
         );
-        let failed = crate::domain::Feed::Connection(crate::domain::Connection::Failed {
+        let failed = Feed::Connection(crate::domain::Connection::Failed {
             reason: "internal error in the platform adapter; reconnecting".into(),
         });
         if !tx.send(failed).await {

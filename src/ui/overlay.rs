@@ -112,7 +112,7 @@ pub fn overlay(frame: &mut Frame, area: Rect, o: &Overlay, app: &App, theme: &Th
                 None => l.push(Line::from("loading events…")),
                 Some(Err(e)) => l.push(Line::from(Span::styled(e.clone(), theme.error))),
                 Some(Ok(list)) if list.is_empty() => {
-                    l.push(Line::from("no events on this account"))
+                    l.push(Line::from("no events on this account"));
                 }
                 Some(Ok(list)) => {
                     // A window of the list that keeps the cursor in view

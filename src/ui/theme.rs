@@ -177,6 +177,10 @@ impl Theme {
     }
 
     /// The default theme, for tests and fallbacks that cannot fail.
+    #[allow(
+        clippy::expect_used,
+        reason = "built-in themes are checked by a unit test"
+    )]
     pub fn builtin(name: &str) -> Theme {
         let text = BUILT_IN
             .iter()

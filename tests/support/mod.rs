@@ -25,7 +25,7 @@ pub fn in_background<T, H, Fut>(
     handle: impl FnOnce(&T, tokio::sync::oneshot::Sender<()>) -> H + Send + 'static,
 ) -> H
 where
-    Fut: std::future::Future<Output = T>,
+    Fut: Future<Output = T>,
     T: 'static,
     H: Send + 'static,
 {

@@ -454,7 +454,7 @@ async fn handle(
         )
             .into_response();
     }
-    match (method.clone(), rest) {
+    match (method, rest) {
         (Method::GET, ["Session"]) => {
             let all: Vec<Value> = st.sessions.iter().map(session_json).collect();
             axum::Json(Value::Array(all)).into_response()

@@ -103,7 +103,7 @@ pub fn xml_to_value(xml: &str) -> Option<Value> {
                 };
                 match stack.last_mut() {
                     Some((_, children, _)) => {
-                        add_child(children, name, Value::String(String::new()))
+                        add_child(children, name, Value::String(String::new()));
                     }
                     None => root = Some(Value::Object(Map::new())),
                 }

@@ -756,7 +756,7 @@ impl StreamsLive {
     ) -> ProviderResult<T>
     where
         F: Fn(String) -> Fut,
-        Fut: std::future::Future<Output = ProviderResult<T>>,
+        Fut: Future<Output = ProviderResult<T>>,
     {
         if keys.is_empty() {
             return Err(ProviderError::Unsupported(
