@@ -230,6 +230,11 @@ impl App {
                     s.notice = Some(text);
                 }
             }
+            Feed::Capabilities(caps) => {
+                if let Some(s) = self.sources.get_mut(idx) {
+                    s.caps = caps;
+                }
+            }
             Feed::OpenState { questions, chat } => {
                 if let Some(s) = self.sources.get_mut(idx) {
                     s.questions_open = questions.or(s.questions_open);

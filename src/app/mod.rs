@@ -11,6 +11,7 @@ pub mod layout;
 mod moderation;
 pub mod people;
 pub mod queue;
+mod session;
 mod update;
 
 #[cfg(test)]
@@ -71,6 +72,23 @@ pub enum Event {
         source: SourceId,
         events: Result<Vec<EventInfo>, String>,
     },
+    /// What the runtime learned on its own side (store, provider building).
+    Session(SessionEvent),
+}
+
+/// News from the runtime that is not a feed or a delivery report.
+#[derive(Debug, Clone)]
+pub enum SessionEvent {
+    /// The durable store refused a read or write: the whole message, shown
+    /// as the last error.
+    StoreFailed(String),
+    /// A provider was built for the event the moderator picked.
+    EventPicked {
+        source: SourceId,
+        caps: Capabilities,
+    },
+    /// Building the provider for a picked event failed.
+    PickFailed { source: SourceId, reason: String },
 }
 
 /// An action waiting in the outbox.

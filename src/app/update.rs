@@ -80,6 +80,7 @@ impl App {
                     }
                 }
             }
+            Event::Session(news) => self.on_session(news),
             Event::Events { source, events } => {
                 if let Some(Overlay::Picker {
                     source: s,

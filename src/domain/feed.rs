@@ -1,6 +1,6 @@
 //! Everything a provider's feed reports: data, connection health, budget.
 
-use super::{Message, Participant, Question, SourceId};
+use super::{Capabilities, Message, Participant, Question, SourceId};
 use serde::Serialize;
 
 /// Connection state of one source, shown in the status bar.
@@ -65,6 +65,8 @@ pub enum Feed {
     Budget(RateBudget),
     /// A one-off notice for the status bar (e.g. "no stream on this plan: polling").
     Notice(String),
+    /// What the provider can do changed (PostoBox: no stream on this plan).
+    Capabilities(Capabilities),
     /// Whether the event currently accepts questions / chat.
     OpenState {
         questions: Option<bool>,

@@ -7,7 +7,7 @@ pub mod headless;
 pub mod terminal;
 pub mod tui;
 
-use crate::app::{App, Command, Event, KeyMap, QueuedOp, SourceView};
+use crate::app::{App, Command, Event, KeyMap, QueuedOp, SessionEvent, SourceView};
 use crate::config::SourceSettings;
 use crate::domain::{
     Feed, LocalState, Moderator, OpReport, ProviderError, QKey, SourceFeed, SourceId,
@@ -204,7 +204,10 @@ impl Session {
                 })
                 .collect(),
             Err(e) => {
-                self.app.last_error = Some(format!("store: {e}"));
+                self.app
+                    .update(Event::Session(SessionEvent::StoreFailed(format!(
+                        "store: {e}"
+                    ))));
                 Vec::new()
             }
         };
@@ -247,7 +250,10 @@ impl Session {
                 })
                 .collect(),
             Err(e) => {
-                self.app.last_error = Some(format!("store: {e}"));
+                self.app
+                    .update(Event::Session(SessionEvent::StoreFailed(format!(
+                        "store: {e}"
+                    ))));
                 Vec::new()
             }
         }
@@ -324,19 +330,27 @@ impl Session {
                     let event = slot.event.clone().unwrap_or_default();
                     if let Err(e) = self.store.set_local(&slot.name, &event, &key.id, &local) {
                         tracing::error!("store: {e}");
-                        self.app.last_error =
-                            Some(format!("could not save on-air/local state: {e}"));
+                        self.app
+                            .update(Event::Session(SessionEvent::StoreFailed(format!(
+                                "could not save on-air/local state: {e}"
+                            ))));
                     }
                 }
                 Command::RetryOp { op_id } => {
                     if let Err(e) = self.store.requeue(&op_id, &self.moderator.name, now_ms()) {
-                        self.app.last_error = Some(format!("store: {e}"));
+                        self.app
+                            .update(Event::Session(SessionEvent::StoreFailed(format!(
+                                "store: {e}"
+                            ))));
                     }
                     self.wake_all();
                 }
                 Command::DropOp { op_id } => {
                     if let Err(e) = self.store.discard(&op_id, &self.moderator.name, now_ms()) {
-                        self.app.last_error = Some(format!("store: {e}"));
+                        self.app
+                            .update(Event::Session(SessionEvent::StoreFailed(format!(
+                                "store: {e}"
+                            ))));
                     }
                 }
                 Command::LoadAccountInfo(id) => {
@@ -425,11 +439,18 @@ impl Session {
                 let slot = &mut self.slots[idx];
                 slot.provider = Some(p.clone());
                 slot.event = Some(event);
-                self.app.sources[idx].caps = p.capabilities();
-                self.app.sources[idx].has_event = true;
+                self.app.update(Event::Session(SessionEvent::EventPicked {
+                    source: id,
+                    caps: p.capabilities(),
+                }));
                 self.start_source(id, true);
             }
-            Err(e) => self.app.last_error = Some(format!("{}: {e}", settings.name())),
+            Err(e) => {
+                self.app.update(Event::Session(SessionEvent::PickFailed {
+                    source: id,
+                    reason: e,
+                }));
+            }
         }
     }
 
