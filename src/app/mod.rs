@@ -22,7 +22,7 @@ mod tests;
 pub use action::Action;
 pub use keymap::{KeyChord, KeyMap};
 pub use layout::PaneKind;
-pub use moderation::ModAction;
+pub use moderation::{ModAction, Refusal};
 pub use people::{FormField, InviteForm, PeopleConflict};
 pub use queue::{Queue, SortBy};
 

@@ -6,17 +6,36 @@ use super::queue::Patch;
 use super::{Action, App, Command, Inflight, InputPurpose, Overlay, QueuedOp, UndoEntry};
 use crate::domain::{LocalState, MyVote, Op, QKey, SourceId, Status, VoteKind};
 
+/// Why a headless decision cannot be made for a question.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Refusal {
+    #[error("unknown source")]
+    UnknownSource,
+    #[error("this source has no questions")]
+    NoQuestions,
+    #[error("question {0} is not loaded")]
+    NotLoaded(String),
+    #[error("this platform cannot delete questions")]
+    NoDelete,
+    #[error("this platform has no votes")]
+    NoVotes,
+    #[error("this platform has no down-votes")]
+    NoDownVotes,
+    #[error("this platform cannot take a vote back")]
+    NoUnvote,
+}
+
 impl App {
     /// Headless moderation (`qadeck moderate`): the decisions the keys make,
     /// for a question that may not be loaded (the platform may be down).
-    pub fn moderate(&mut self, key: QKey, action: ModAction) -> Result<Vec<Command>, String> {
+    pub fn moderate(&mut self, key: QKey, action: ModAction) -> Result<Vec<Command>, Refusal> {
         let mut cmds = Vec::new();
         let caps = self
             .source(key.source)
             .map(|s| s.caps.clone())
-            .ok_or("unknown source")?;
+            .ok_or(Refusal::UnknownSource)?;
         if !caps.questions {
-            return Err("this source has no questions".into());
+            return Err(Refusal::NoQuestions);
         }
         let status = match action {
             ModAction::Approve => Some(Status::Selected),
@@ -42,10 +61,10 @@ impl App {
                 }
             }
             (ModAction::OnAir, _) if loaded => self.put_on_air(key, &mut cmds),
-            (ModAction::OnAir, _) => return Err(format!("question {} is not loaded", key.id)),
+            (ModAction::OnAir, _) => return Err(Refusal::NotLoaded(key.id)),
             (ModAction::Delete, _) => {
                 if !caps.delete {
-                    return Err("this platform cannot delete questions".into());
+                    return Err(Refusal::NoDelete);
                 }
                 self.send(
                     key.source,
@@ -62,12 +81,12 @@ impl App {
                     _ => MyVote::None,
                 };
                 match (caps.vote, want) {
-                    (VoteKind::None, _) => return Err("this platform has no votes".into()),
+                    (VoteKind::None, _) => return Err(Refusal::NoVotes),
                     (VoteKind::Toggle, MyVote::Down) => {
-                        return Err("this platform has no down-votes".into());
+                        return Err(Refusal::NoDownVotes);
                     }
                     (VoteKind::UpDown, MyVote::None) => {
-                        return Err("this platform cannot take a vote back".into());
+                        return Err(Refusal::NoUnvote);
                     }
                     _ => {}
                 }

@@ -88,7 +88,7 @@ impl Context {
 
     /// Builds one source's provider outside a session (one-shot verbs).
     pub fn provider(&self, source: &str) -> anyhow::Result<Arc<dyn Provider>> {
-        let settings = self.config.source(source).map_err(|e| anyhow!(e))?;
+        let settings = self.config.source(source)?;
         let ctx = BuildCtx {
             source: SourceId(0),
             moderator: self.config.moderator.clone(),
@@ -101,7 +101,7 @@ impl Context {
 
     fn source_inputs(&self, only: Option<&str>) -> anyhow::Result<Vec<SourceInput>> {
         let list: Vec<_> = match only {
-            Some(name) => vec![self.config.source(name).map_err(|e| anyhow!(e))?.clone()],
+            Some(name) => vec![self.config.source(name)?.clone()],
             None => self.config.sources.clone(),
         };
         Ok(list.into_iter().map(SourceInput::Settings).collect())

@@ -12,7 +12,7 @@ use std::sync::Arc;
 
 /// The source's provider, when it manages participants of a chosen event.
 fn participants_provider(ctx: &Context, source: &str) -> anyhow::Result<Arc<dyn Provider>> {
-    let settings = ctx.config.source(source).map_err(|e| anyhow!(e))?;
+    let settings = ctx.config.source(source)?;
     if settings.event().is_none() {
         bail!(
             "source `{source}` names no event: set `event = ...` (list them with `qadeck events --source {source}`)"

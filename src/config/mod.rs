@@ -44,6 +44,21 @@ impl KeySpec {
     }
 }
 
+/// `--source NAME` names no `[[source]]` table.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "no source named `{name}`{}",
+    if known.is_empty() {
+        ": the config has no [[source]] tables".to_string()
+    } else {
+        format!(" (known: {})", known.join(", "))
+    }
+)]
+pub struct UnknownSource {
+    pub name: String,
+    pub known: Vec<String>,
+}
+
 /// A config error that names the file and, where known, the line.
 #[derive(Debug, thiserror::Error)]
 #[error("{path}{line}: {message}", line = line.map(|l| format!(":{l}")).unwrap_or_default())]
@@ -156,17 +171,13 @@ fn warn_if_readable_secrets(path: &Path, cfg: &Config) {
 }
 
 impl Config {
-    pub fn source(&self, name: &str) -> Result<&SourceSettings, String> {
+    pub fn source(&self, name: &str) -> Result<&SourceSettings, UnknownSource> {
         self.sources
             .iter()
             .find(|s| s.name() == name)
-            .ok_or_else(|| {
-                let names: Vec<&str> = self.sources.iter().map(|s| s.name()).collect();
-                if names.is_empty() {
-                    format!("no source named `{name}`: the config has no [[source]] tables")
-                } else {
-                    format!("no source named `{name}` (known: {})", names.join(", "))
-                }
+            .ok_or_else(|| UnknownSource {
+                name: name.to_string(),
+                known: self.sources.iter().map(|s| s.name().to_string()).collect(),
             })
     }
 }
