@@ -1,157 +1,166 @@
-//! What a moderator can ask for. Actions are named in the config's `[keys]`
-//! table (`approve = "a"`), so their serde names are part of the config format.
+//! What a moderator can ask for, declared once. Each action has one row in
+//! [`ACTIONS`]: its name in the config's `[keys]` table, its default keys,
+//! its help line, its key-bar labels and the [`Scope`] it applies in. The
+//! key map, the help overlay, the key bar and `[keys]` parsing all read this
+//! table, so adding a key is one row here plus its handler.
 
-use serde::{Deserialize, Serialize};
+/// Where an action applies. The key map resolves a key within the scope in
+/// front of the moderator, so `y` confirms in a dialog and replies in the
+/// main view.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Scope {
+    /// The panes (questions, chat, people); the help overlay lists these.
+    Main,
+    /// A yes/no question: quit, delete, remove. Any other key says no.
+    Confirm,
+    /// The event picker.
+    Picker,
+    /// The invite form, on any field.
+    Form,
+    /// The invite form, on a field that is switched rather than typed into.
+    FormSwitch,
+    /// A text input: keys bound here are taken, the rest are typed.
+    Input,
+}
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Action {
-    Down,
-    Up,
-    PageDown,
-    PageUp,
-    Top,
-    Bottom,
-    NextPane,
-    PrevPane,
-    Approve,
-    Reject,
-    Answered,
-    OnAir,
-    Next,
-    Pending,
-    Undo,
-    Vote,
-    VoteDown,
-    Freeze,
-    Filter,
-    Sort,
-    ToggleRejected,
-    Delete,
-    Compose,
-    Reply,
-    Promote,
+/// One action's declaration.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ActionSpec {
+    pub action: Action,
+    /// The name in the config's `[keys]` table.
+    pub name: &'static str,
+    pub scope: Scope,
+    /// Default keys, as `[keys]` writes them.
+    pub keys: &'static [&'static str],
+    /// One line for the help overlay.
+    pub help: &'static str,
+    /// Key-bar label; empty means the help line.
+    pub short: &'static str,
+    /// Key-bar label in the people pane, where the action means something
+    /// else there; empty means the same as elsewhere.
+    pub people: &'static str,
+}
+
+macro_rules! actions {
+    ($(
+        $(#[$doc:meta])*
+        $variant:ident $name:literal $scope:ident [$($key:literal),*]
+            $help:literal $(, short $short:literal)? $(, people $people:literal)?;
+    )*) => {
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub enum Action {
+            $($(#[$doc])* $variant,)*
+        }
+
+        /// Every action, in declaration order (the help overlay's order).
+        pub const ACTIONS: &[ActionSpec] = &[$(ActionSpec {
+            action: Action::$variant,
+            name: $name,
+            scope: Scope::$scope,
+            keys: &[$($key),*],
+            help: $help,
+            short: actions!(@or $($short)?),
+            people: actions!(@or $($people)?),
+        },)*];
+    };
+    (@or $text:literal) => { $text };
+    (@or) => { "" };
+}
+
+actions! {
+    Down "down" Main ["j", "down"] "move down";
+    Up "up" Main ["k", "up"] "move up";
+    PageDown "page_down" Main ["pgdn", "ctrl-d"] "page down";
+    PageUp "page_up" Main ["pgup", "ctrl-u"] "page up";
+    Top "top" Main ["g", "home"] "first item";
+    Bottom "bottom" Main ["G", "end"] "last item";
+    NextPane "next_pane" Main ["tab", "l", "right"] "next pane";
+    PrevPane "prev_pane" Main ["shift-tab", "h", "left"] "previous pane";
+    Approve "approve" Main ["a"] "approve (select)", short "approve";
+    Reject "reject" Main ["r"] "reject", short "reject";
+    Answered "answered" Main ["d"] "mark answered", short "answered";
+    OnAir "on_air" Main ["o"] "put on air (one at a time)", short "on air";
+    Next "next" Main ["n"] "next: answer the on-air one, air the top selected", short "next";
+    Pending "pending" Main ["p"] "back to pending", short "pending";
+    Undo "undo" Main ["u"] "undo the last action", short "undo";
+    Vote "vote" Main ["v"] "vote / unvote (up)", short "vote";
+    VoteDown "vote_down" Main ["V"] "vote down (where the platform has it)";
+    Freeze "freeze" Main ["f"] "freeze incoming (count what arrives)", short "freeze";
+    Filter "filter" Main ["/"] "filter by text (search in the people pane)",
+        short "filter", people "search";
+    Sort "sort" Main ["s"] "sort by time / votes", short "sort";
+    ToggleRejected "toggle_rejected" Main ["R"] "show / hide rejected";
+    Delete "delete" Main ["D", "del"] "delete / remove a participant (asks first)",
+        short "delete", people "remove";
+    Compose "compose" Main ["c"] "type a question or chat message; invite in people",
+        short "write", people "invite";
+    Reply "reply" Main ["y"] "reply to the chat message";
+    Promote "promote" Main ["P"] "chat message → question queue";
     /// People pane: promote a participant to moderator, or demote one.
-    ToggleModerator,
+    ToggleModerator "toggle_moderator" Main ["m"] "people: promote / demote moderator",
+        people "promote/demote";
     /// People pane: renew the participant's invitation link.
-    RenewLink,
+    RenewLink "renew_link" Main ["L"] "people: renew the invitation link",
+        people "renew link";
     /// People pane: the invitation link alone on a full-width line, to copy.
-    ShowLink,
-    ToggleOpen,
-    Info,
-    PickEvent,
-    Retry,
-    Drop,
-    DetailDown,
-    DetailUp,
-    Help,
-    Quit,
+    ShowLink "show_link" Main ["enter"] "people: show the link full width, to copy",
+        people "link";
+    ToggleOpen "toggle_open" Main ["O"] "open / close the event for questions";
+    Info "info" Main ["i"] "source and account info";
+    PickEvent "pick_event" Main ["E"] "pick the event of a source that names none";
+    Retry "retry" Main ["ctrl-r"] "retry a failed action";
+    Drop "drop" Main ["X"] "drop a failed action";
+    DetailDown "detail_down" Main ["J", "ctrl-e"] "scroll detail down";
+    DetailUp "detail_up" Main ["K", "ctrl-y"] "scroll detail up";
+    Help "help" Main ["?", "f1"] "this help", short "help";
+    Quit "quit" Main ["q", "ctrl-c"] "quit", short "quit";
+
+    /// Says yes to a confirmation dialog; any other key says no.
+    Confirm "confirm" Confirm ["y", "Y"] "confirm: yes, quit / delete / remove";
+
+    PickerDown "picker_down" Picker ["j", "down"] "event picker: move down";
+    PickerUp "picker_up" Picker ["k", "up"] "event picker: move up";
+    PickerChoose "picker_choose" Picker ["enter"] "event picker: pick this event";
+    /// Closes the picker without a pick; the source says how to pick later.
+    PickerLater "picker_later" Picker ["esc", "q"] "event picker: pick later";
+
+    FormSend "form_send" Form ["enter"] "invite form: send the invitation";
+    FormCancel "form_cancel" Form ["esc"] "invite form: cancel";
+    FormNextField "form_next_field" Form ["tab", "down"] "invite form: next field";
+    FormPrevField "form_prev_field" Form ["shift-tab", "up"] "invite form: previous field";
+    /// The next value of a switched field (the previous source with
+    /// [`Action::FormSwitchBack`]).
+    FormSwitch "form_switch" FormSwitch ["space", "right"] "invite form: switch the field";
+    FormSwitchBack "form_switch_back" FormSwitch ["left"] "invite form: switch back";
+    FormYes "form_yes" FormSwitch ["y", "Y"] "invite form: turn the switch on";
+    FormNo "form_no" FormSwitch ["n", "N"] "invite form: turn the switch off";
+    FormModerator "form_moderator" FormSwitch ["m", "M"] "invite form: invite as moderator";
+    FormParticipant "form_participant" FormSwitch ["p", "P"] "invite form: invite as participant";
+
+    InputSend "input_send" Input ["enter"] "text input: send / keep it";
+    InputCancel "input_cancel" Input ["esc"] "text input: cancel / clear";
+}
+
+/// The actions of a scope, in declaration order: for `Scope::Main` the
+/// help overlay's order.
+pub fn in_scope(scope: Scope) -> impl Iterator<Item = &'static ActionSpec> {
+    ACTIONS.iter().filter(move |a| a.scope == scope)
 }
 
 impl Action {
-    /// Every action, in the order the help overlay lists them.
-    pub const ALL: [Action; 37] = [
-        Action::Down,
-        Action::Up,
-        Action::PageDown,
-        Action::PageUp,
-        Action::Top,
-        Action::Bottom,
-        Action::NextPane,
-        Action::PrevPane,
-        Action::Approve,
-        Action::Reject,
-        Action::Answered,
-        Action::OnAir,
-        Action::Next,
-        Action::Pending,
-        Action::Undo,
-        Action::Vote,
-        Action::VoteDown,
-        Action::Freeze,
-        Action::Filter,
-        Action::Sort,
-        Action::ToggleRejected,
-        Action::Delete,
-        Action::Compose,
-        Action::Reply,
-        Action::Promote,
-        Action::ToggleModerator,
-        Action::RenewLink,
-        Action::ShowLink,
-        Action::ToggleOpen,
-        Action::Info,
-        Action::PickEvent,
-        Action::Retry,
-        Action::Drop,
-        Action::DetailDown,
-        Action::DetailUp,
-        Action::Help,
-        Action::Quit,
-    ];
-
-    /// One line for the help overlay.
-    pub fn describe(self) -> &'static str {
-        match self {
-            Action::Down => "move down",
-            Action::Up => "move up",
-            Action::PageDown => "page down",
-            Action::PageUp => "page up",
-            Action::Top => "first item",
-            Action::Bottom => "last item",
-            Action::NextPane => "next pane",
-            Action::PrevPane => "previous pane",
-            Action::Approve => "approve (select)",
-            Action::Reject => "reject",
-            Action::Answered => "mark answered",
-            Action::OnAir => "put on air (one at a time)",
-            Action::Next => "next: answer the on-air one, air the top selected",
-            Action::Pending => "back to pending",
-            Action::Undo => "undo the last action",
-            Action::Vote => "vote / unvote (up)",
-            Action::VoteDown => "vote down (where the platform has it)",
-            Action::Freeze => "freeze incoming (count what arrives)",
-            Action::Filter => "filter by text (search in the people pane)",
-            Action::Sort => "sort by time / votes",
-            Action::ToggleRejected => "show / hide rejected",
-            Action::Delete => "delete / remove a participant (asks first)",
-            Action::Compose => "type a question or chat message; invite in people",
-            Action::Reply => "reply to the chat message",
-            Action::Promote => "chat message → question queue",
-            Action::ToggleModerator => "people: promote / demote moderator",
-            Action::RenewLink => "people: renew the invitation link",
-            Action::ShowLink => "people: show the link full width, to copy",
-            Action::ToggleOpen => "open / close the event for questions",
-            Action::Info => "source and account info",
-            Action::PickEvent => "pick the event of a source that names none",
-            Action::Retry => "retry a failed action",
-            Action::Drop => "drop a failed action",
-            Action::DetailDown => "scroll detail down",
-            Action::DetailUp => "scroll detail up",
-            Action::Help => "this help",
-            Action::Quit => "quit",
-        }
+    /// The action's row in [`ACTIONS`].
+    pub fn spec(self) -> &'static ActionSpec {
+        // Rows are declared in variant order by the macro.
+        &ACTIONS[self as usize]
     }
 
-    /// Short label for the one-line key bar.
-    pub fn short(self) -> &'static str {
-        match self {
-            Action::Approve => "approve",
-            Action::Reject => "reject",
-            Action::Answered => "answered",
-            Action::OnAir => "on air",
-            Action::Next => "next",
-            Action::Undo => "undo",
-            Action::Vote => "vote",
-            Action::Freeze => "freeze",
-            Action::Filter => "filter",
-            Action::Help => "help",
-            Action::Quit => "quit",
-            Action::Compose => "write",
-            Action::Delete => "delete",
-            Action::Pending => "pending",
-            Action::Sort => "sort",
-            _ => "",
-        }
+    /// The action a `[keys]` name stands for.
+    pub fn from_name(name: &str) -> Option<Action> {
+        ACTIONS.iter().find(|s| s.name == name).map(|s| s.action)
+    }
+
+    /// Where the action applies.
+    pub fn scope(self) -> Scope {
+        self.spec().scope
     }
 }

@@ -2,7 +2,7 @@
 //! messages — and their checks before anything is queued.
 
 use super::queue::Patch;
-use super::{App, Command, InputBox, InputPurpose};
+use super::{Action, App, Command, InputBox, InputPurpose, Scope};
 use crate::domain::{Op, SourceId};
 use ratatui_textarea::{Input, Key, TextArea};
 
@@ -11,8 +11,13 @@ impl App {
         let Some(mut ib) = self.input.take() else {
             return;
         };
-        match input.key {
-            Key::Esc => {
+        // Shift- or Alt-Enter is a new line, whatever Enter is bound to.
+        let newline = input.key == Key::Enter && (input.shift || input.alt);
+        let action = (!newline)
+            .then(|| self.keymap.resolve(Scope::Input, &input))
+            .flatten();
+        match action {
+            Some(Action::InputCancel) => {
                 match ib.purpose {
                     InputPurpose::Filter => self.filter = None,
                     InputPurpose::PeopleSearch => self.people_filter = None,
@@ -20,14 +25,14 @@ impl App {
                 }
                 return;
             }
-            Key::Enter if !input.shift && !input.alt => {
+            Some(Action::InputSend) => {
                 let text = ib.area.lines().join("\n").trim().to_string();
                 match self.submit_input(&ib.purpose, text, cmds) {
                     Ok(()) => return,
                     Err(e) => ib.error = Some(e),
                 }
             }
-            Key::Enter => ib.area.insert_newline(),
+            _ if newline => ib.area.insert_newline(),
             _ => {
                 ib.area.input(input);
                 ib.error = None;

@@ -1,10 +1,22 @@
-//! Keys to actions. Defaults are the brief's; the config's `[keys]` table
-//! remaps any action (`approve = ["a", "ctrl-a"]`). Key names are the ones
-//! the help overlay prints, so what you read is what you write.
+//! Keys to actions, per [`Scope`]. Defaults come from the action table
+//! ([`ACTIONS`]); the config's `[keys]` table remaps any action
+//! (`approve = ["a", "ctrl-a"]`). Key names are the ones the help overlay
+//! prints, so what you read is what you write.
 
-use super::action::Action;
+use super::action::{ACTIONS, Action, Scope};
 use ratatui_textarea::{Input, Key};
 use std::collections::BTreeMap;
+
+/// A key or an action name the key map does not know.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum KeyError {
+    #[error("unknown key `{0}`")]
+    UnknownKey(String),
+    #[error("unknown action `{0}` in [keys]")]
+    UnknownAction(String),
+    #[error("[keys] {action}: unknown key `{key}`")]
+    UnknownKeyFor { action: String, key: String },
+}
 
 /// A key with its modifiers, comparable and printable.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -65,7 +77,7 @@ impl KeyChord {
     }
 
     /// Parses `"a"`, `"A"`, `"ctrl-n"`, `"alt-x"`, `"shift-tab"`, `"pgdn"`, `"f1"`, `"?"`.
-    pub fn parse(text: &str) -> Result<KeyChord, String> {
+    pub fn parse(text: &str) -> Result<KeyChord, KeyError> {
         let mut ctrl = false;
         let mut alt = false;
         let mut shift = false;
@@ -116,7 +128,7 @@ impl KeyChord {
                 {
                     KeyCode::F(f[1..].parse().unwrap_or(1))
                 }
-                _ => return Err(format!("unknown key `{text}`")),
+                _ => return Err(KeyError::UnknownKey(text.to_string())),
             },
         };
         Ok(KeyChord { code, ctrl, alt })
@@ -153,10 +165,11 @@ impl KeyChord {
     }
 }
 
-/// The key map: chord → action, plus the reverse for help text.
+/// The key map: chord → action within a scope, plus the reverse for help
+/// text.
 #[derive(Debug, Clone)]
 pub struct KeyMap {
-    bindings: BTreeMap<KeyChord, Action>,
+    bindings: BTreeMap<(Scope, KeyChord), Action>,
 }
 
 impl Default for KeyMap {
@@ -164,88 +177,75 @@ impl Default for KeyMap {
         let mut map = KeyMap {
             bindings: BTreeMap::new(),
         };
-        for (action, keys) in DEFAULTS {
-            for chord in keys.iter().filter_map(|k| KeyChord::parse(k).ok()) {
-                map.bindings.insert(chord, *action);
+        for spec in ACTIONS {
+            for chord in spec.keys.iter().filter_map(|k| KeyChord::parse(k).ok()) {
+                map.bindings.insert((spec.scope, chord), spec.action);
             }
         }
         map
     }
 }
 
-const DEFAULTS: &[(Action, &[&str])] = &[
-    (Action::Down, &["j", "down"]),
-    (Action::Up, &["k", "up"]),
-    (Action::PageDown, &["pgdn", "ctrl-d"]),
-    (Action::PageUp, &["pgup", "ctrl-u"]),
-    (Action::Top, &["g", "home"]),
-    (Action::Bottom, &["G", "end"]),
-    (Action::NextPane, &["tab", "l", "right"]),
-    (Action::PrevPane, &["shift-tab", "h", "left"]),
-    (Action::Approve, &["a"]),
-    (Action::Reject, &["r"]),
-    (Action::Answered, &["d"]),
-    (Action::OnAir, &["o"]),
-    (Action::Next, &["n"]),
-    (Action::Pending, &["p"]),
-    (Action::Undo, &["u"]),
-    (Action::Vote, &["v"]),
-    (Action::VoteDown, &["V"]),
-    (Action::Freeze, &["f"]),
-    (Action::Filter, &["/"]),
-    (Action::Sort, &["s"]),
-    (Action::ToggleRejected, &["R"]),
-    (Action::Delete, &["D", "del"]),
-    (Action::Compose, &["c"]),
-    (Action::Reply, &["y"]),
-    (Action::Promote, &["P"]),
-    (Action::ToggleModerator, &["m"]),
-    (Action::RenewLink, &["L"]),
-    (Action::ShowLink, &["enter"]),
-    (Action::ToggleOpen, &["O"]),
-    (Action::Info, &["i"]),
-    (Action::PickEvent, &["E"]),
-    (Action::Retry, &["ctrl-r"]),
-    (Action::Drop, &["X"]),
-    (Action::DetailDown, &["J", "ctrl-e"]),
-    (Action::DetailUp, &["K", "ctrl-y"]),
-    (Action::Help, &["?", "f1"]),
-    (Action::Quit, &["q", "ctrl-c"]),
-];
-
 impl KeyMap {
     /// Applies `[keys]` overrides: an action named there loses its default
     /// keys and gets the listed ones. Errors name the action or key.
     pub fn with_overrides<'a>(
         overrides: impl IntoIterator<Item = (&'a str, Vec<&'a str>)>,
-    ) -> Result<KeyMap, String> {
+    ) -> Result<KeyMap, KeyError> {
         let mut map = KeyMap::default();
         for (name, keys) in overrides {
-            let action: Action = serde_json::from_value(serde_json::Value::String(name.into()))
-                .map_err(|_| format!("unknown action `{name}` in [keys]"))?;
+            let action =
+                Action::from_name(name).ok_or_else(|| KeyError::UnknownAction(name.into()))?;
             map.bindings.retain(|_, a| *a != action);
             for k in keys {
-                let chord = KeyChord::parse(k).map_err(|e| format!("[keys] {name}: {e}"))?;
-                map.bindings.insert(chord, action);
+                let chord = KeyChord::parse(k).map_err(|_| KeyError::UnknownKeyFor {
+                    action: name.into(),
+                    key: k.into(),
+                })?;
+                map.bindings.insert((action.scope(), chord), action);
             }
         }
         Ok(map)
     }
 
-    pub fn action(&self, chord: &KeyChord) -> Option<Action> {
-        self.bindings.get(chord).copied()
+    /// The action a chord is bound to in a scope.
+    pub fn action(&self, scope: Scope, chord: &KeyChord) -> Option<Action> {
+        self.bindings.get(&(scope, *chord)).copied()
+    }
+
+    /// The action a key press means in a scope. Outside the main view a key
+    /// held with Ctrl or Alt means the plain key, unless a binding names
+    /// the modifier (dialogs, forms and inputs have few keys).
+    pub fn resolve(&self, scope: Scope, input: &Input) -> Option<Action> {
+        let chord = KeyChord::from_input(input)?;
+        self.action(scope, &chord).or_else(|| {
+            let plain = KeyChord {
+                ctrl: false,
+                alt: false,
+                ..chord
+            };
+            (scope != Scope::Main)
+                .then(|| self.action(scope, &plain))
+                .flatten()
+        })
     }
 
     /// Keys bound to an action, for help and the key bar: plain keys
-    /// first, then named keys, then chords with modifiers.
+    /// first (`y` before `Y`), then named keys, then chords with modifiers.
     pub fn keys_for(&self, action: Action) -> Vec<String> {
         let mut keys: Vec<&KeyChord> = self
             .bindings
             .iter()
             .filter(|(_, a)| **a == action)
-            .map(|(k, _)| k)
+            .map(|((_, k), _)| k)
             .collect();
-        keys.sort_by_key(|k| (k.ctrl || k.alt, !matches!(k.code, KeyCode::Char(_))));
+        keys.sort_by_key(|k| {
+            (
+                k.ctrl || k.alt,
+                !matches!(k.code, KeyCode::Char(_)),
+                matches!(k.code, KeyCode::Char(c) if c.is_uppercase()),
+            )
+        });
         keys.into_iter().map(KeyChord::name).collect()
     }
 
@@ -285,11 +285,62 @@ mod tests {
     #[test]
     fn overrides_replace_defaults() {
         let map = KeyMap::with_overrides([("approve", vec!["x", "ctrl-a"])]).unwrap();
-        assert_eq!(
-            map.action(&KeyChord::parse("x").unwrap()),
-            Some(Action::Approve)
-        );
-        assert_eq!(map.action(&KeyChord::parse("a").unwrap()), None);
-        assert!(KeyMap::with_overrides([("approve_all", vec!["x"])]).is_err());
+        let main = |k| map.action(Scope::Main, &KeyChord::parse(k).unwrap());
+        assert_eq!(main("x"), Some(Action::Approve));
+        assert_eq!(main("ctrl-a"), Some(Action::Approve));
+        assert_eq!(main("a"), None);
+        let e = KeyMap::with_overrides([("approve_all", vec!["x"])]).unwrap_err();
+        assert_eq!(e.to_string(), "unknown action `approve_all` in [keys]");
+        let e = KeyMap::with_overrides([("approve", vec!["hyper-q"])]).unwrap_err();
+        assert_eq!(e.to_string(), "[keys] approve: unknown key `hyper-q`");
+    }
+
+    #[test]
+    fn every_action_is_declared_whole() {
+        let mut names = std::collections::HashSet::new();
+        for (i, spec) in ACTIONS.iter().enumerate() {
+            assert_eq!(spec.action as usize, i, "{} is out of order", spec.name);
+            assert_eq!(spec.action.spec(), spec);
+            assert!(
+                !spec.name.is_empty(),
+                "{:?} has no config name",
+                spec.action
+            );
+            assert!(names.insert(spec.name), "{} is named twice", spec.name);
+            assert!(!spec.help.is_empty(), "{} has no help line", spec.name);
+            assert!(!spec.keys.is_empty(), "{} has no default key", spec.name);
+            for k in spec.keys {
+                assert!(KeyChord::parse(k).is_ok(), "{}: {k}", spec.name);
+            }
+            assert!(
+                !KeyMap::default().keys_for(spec.action).is_empty(),
+                "{} lost its default keys",
+                spec.name
+            );
+        }
+    }
+
+    #[test]
+    fn keys_accepts_every_action_name() {
+        for spec in ACTIONS {
+            let map = KeyMap::with_overrides([(spec.name, vec!["F12"])]).unwrap();
+            assert_eq!(
+                map.action(spec.scope, &KeyChord::parse("F12").unwrap()),
+                Some(spec.action),
+                "{}",
+                spec.name
+            );
+            assert_eq!(map.keys_for(spec.action), vec!["F12".to_string()]);
+        }
+    }
+
+    #[test]
+    fn a_key_means_one_thing_per_scope() {
+        let map = KeyMap::default();
+        let y = KeyChord::parse("y").unwrap();
+        assert_eq!(map.action(Scope::Main, &y), Some(Action::Reply));
+        assert_eq!(map.action(Scope::Confirm, &y), Some(Action::Confirm));
+        assert_eq!(map.action(Scope::FormSwitch, &y), Some(Action::FormYes));
+        assert_eq!(map.action(Scope::Input, &y), None);
     }
 }

@@ -15,12 +15,12 @@ mod session;
 mod update;
 
 #[cfg(test)]
-mod people_tests;
+mod key_tests;
 #[cfg(test)]
 mod tests;
 
-pub use action::Action;
-pub use keymap::{KeyChord, KeyMap};
+pub use action::{ACTIONS, Action, ActionSpec, Scope, in_scope};
+pub use keymap::{KeyChord, KeyError, KeyMap};
 pub use layout::PaneKind;
 pub use moderation::{ModAction, Refusal};
 pub use people::{FormField, InviteForm, PeopleConflict};
@@ -458,7 +458,8 @@ impl App {
         Status::ALL.map(|s| (s, self.queue.count(s)))
     }
 
-    /// Whether the visible chat pane is for questions' source capabilities.
+    /// The first source with chat: the chat pane posts to it and shows
+    /// whether its chat is open.
     pub fn chat_source(&self) -> Option<SourceId> {
         self.sources
             .iter()

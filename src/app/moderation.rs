@@ -382,7 +382,7 @@ impl App {
         self.overlay = Some(Overlay::ConfirmDelete { key, preview });
     }
 
-    pub(super) fn compose(&mut self, _reply: Option<String>) {
+    pub(super) fn compose(&mut self) {
         if self.focus == PaneKind::Chat {
             match self.chat_source() {
                 Some(source) => self.open_input(

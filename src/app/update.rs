@@ -3,9 +3,9 @@
 
 use super::layout::PaneKind;
 use super::queue::Patch;
-use super::{Action, App, Command, Event, InputPurpose, KeyChord, Overlay};
+use super::{Action, App, Command, Event, InputPurpose, Overlay, Scope};
 use crate::domain::{Connection, EventInfo, MyVote, Op, QKey, SourceId, Status};
-use ratatui_textarea::{Input, Key};
+use ratatui_textarea::Input;
 
 pub(super) fn pane_status(p: PaneKind) -> Option<Status> {
     match p {
@@ -110,7 +110,7 @@ impl App {
             self.on_overlay_key(overlay, input, cmds);
             return;
         }
-        let Some(action) = KeyChord::from_input(&input).and_then(|c| self.keymap.action(&c)) else {
+        let Some(action) = self.keymap.resolve(Scope::Main, &input) else {
             return;
         };
         self.on_action(action, cmds);
@@ -122,7 +122,7 @@ impl App {
         input: Input,
         cmds: &mut Vec<Command>,
     ) {
-        let yes = matches!(input.key, Key::Char('y') | Key::Char('Y'));
+        let yes = self.keymap.resolve(Scope::Confirm, &input) == Some(Action::Confirm);
         match overlay {
             Overlay::ConfirmQuit => {
                 self.overlay = None;
@@ -166,57 +166,69 @@ impl App {
                 events,
                 row,
             } => {
-                let n = events
-                    .as_ref()
-                    .and_then(|e| e.as_ref().ok())
-                    .map_or(0, Vec::len);
-                match input.key {
-                    Key::Esc | Key::Char('q') => {
-                        self.overlay = None;
-                        // Say why nothing will arrive, where the moderator looks.
-                        let key = self.keymap.key_for(Action::PickEvent);
-                        if let Some(s) = self.sources.get_mut(source.0 as usize)
-                            && !s.has_event
-                        {
-                            s.connection = Connection::Failed {
-                                reason: format!("no event picked: {key} picks one"),
-                            };
-                        }
-                        cmds.extend(self.ask_for_event(Some(source)));
-                    }
-                    Key::Down | Key::Char('j') if n > 0 => {
-                        self.overlay = Some(Overlay::Picker {
-                            source,
-                            events,
-                            row: (row + 1).min(n - 1),
-                        });
-                    }
-                    Key::Up | Key::Char('k') => {
-                        self.overlay = Some(Overlay::Picker {
-                            source,
-                            events,
-                            row: row.saturating_sub(1),
-                        });
-                    }
-                    Key::Enter => {
-                        if let Some(Ok(list)) = &events
-                            && let Some(ev) = list.get(row)
-                        {
-                            cmds.push(Command::PickEvent {
-                                source,
-                                event: ev.id.clone(),
-                            });
-                            if let Some(s) = self.sources.get_mut(source.0 as usize) {
-                                s.has_event = true;
-                            }
-                            self.overlay = None;
-                            cmds.extend(self.ask_for_event(Some(source)));
-                        }
-                    }
-                    _ => {}
-                }
+                let action = self.keymap.resolve(Scope::Picker, &input);
+                self.on_picker_action(action, source, events, row, cmds);
             }
             Overlay::Help | Overlay::Info { .. } | Overlay::Link { .. } => self.overlay = None,
+        }
+    }
+
+    fn on_picker_action(
+        &mut self,
+        action: Option<Action>,
+        source: SourceId,
+        events: Option<Result<Vec<EventInfo>, String>>,
+        row: usize,
+        cmds: &mut Vec<Command>,
+    ) {
+        let n = events
+            .as_ref()
+            .and_then(|e| e.as_ref().ok())
+            .map_or(0, Vec::len);
+        match action {
+            Some(Action::PickerLater) => {
+                self.overlay = None;
+                // Say why nothing will arrive, where the moderator looks.
+                let key = self.keymap.key_for(Action::PickEvent);
+                if let Some(s) = self.sources.get_mut(source.0 as usize)
+                    && !s.has_event
+                {
+                    s.connection = Connection::Failed {
+                        reason: format!("no event picked: {key} picks one"),
+                    };
+                }
+                cmds.extend(self.ask_for_event(Some(source)));
+            }
+            Some(Action::PickerDown) if n > 0 => {
+                self.overlay = Some(Overlay::Picker {
+                    source,
+                    events,
+                    row: (row + 1).min(n - 1),
+                });
+            }
+            Some(Action::PickerUp) => {
+                self.overlay = Some(Overlay::Picker {
+                    source,
+                    events,
+                    row: row.saturating_sub(1),
+                });
+            }
+            Some(Action::PickerChoose) => {
+                if let Some(Ok(list)) = &events
+                    && let Some(ev) = list.get(row)
+                {
+                    cmds.push(Command::PickEvent {
+                        source,
+                        event: ev.id.clone(),
+                    });
+                    if let Some(s) = self.sources.get_mut(source.0 as usize) {
+                        s.has_event = true;
+                    }
+                    self.overlay = None;
+                    cmds.extend(self.ask_for_event(Some(source)));
+                }
+            }
+            _ => {}
         }
     }
 
@@ -300,7 +312,7 @@ impl App {
                 }
             }
             Action::Delete => self.ask_delete(),
-            Action::Compose => self.compose(None),
+            Action::Compose => self.compose(),
             Action::Reply => {
                 let reply = self.current_message().map(|m| (m.source, m.id.clone()));
                 match reply {
@@ -373,6 +385,25 @@ impl App {
                     self.overlay = Some(Overlay::ConfirmQuit);
                 }
             }
+            // Bound only in dialogs, the picker, the form and inputs, which
+            // handle their own keys.
+            Action::Confirm
+            | Action::PickerDown
+            | Action::PickerUp
+            | Action::PickerChoose
+            | Action::PickerLater
+            | Action::FormSend
+            | Action::FormCancel
+            | Action::FormNextField
+            | Action::FormPrevField
+            | Action::FormSwitch
+            | Action::FormSwitchBack
+            | Action::FormYes
+            | Action::FormNo
+            | Action::FormModerator
+            | Action::FormParticipant
+            | Action::InputSend
+            | Action::InputCancel => {}
         }
     }
 

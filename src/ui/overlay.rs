@@ -3,7 +3,9 @@
 
 use super::Theme;
 use crate::app::people::role_name;
-use crate::app::{Action, App, FormField, InputBox, InputPurpose, InviteForm, Overlay};
+use crate::app::{
+    Action, App, FormField, InputBox, InputPurpose, InviteForm, Overlay, Scope, in_scope,
+};
 use crate::text::one_line;
 use ratatui::Frame;
 use ratatui::layout::Rect;
@@ -32,6 +34,7 @@ pub fn overlay(frame: &mut Frame, area: Rect, o: &Overlay, app: &App, theme: &Th
     if let Overlay::Link { who, link } = o {
         return link_overlay(frame, area, who, link, theme);
     }
+    let yes = app.keymap.key_for(Action::Confirm);
     let (title, lines): (&str, Vec<Line>) = match o {
         Overlay::Help => ("keys — any key closes", help_lines(app, theme, area)),
         Overlay::ConfirmQuit => (
@@ -43,7 +46,10 @@ pub fn overlay(frame: &mut Frame, area: Rect, o: &Overlay, app: &App, theme: &Th
                 )),
                 Line::from("They stay queued and are sent the next time qadeck runs."),
                 Line::default(),
-                Line::from(Span::styled("y quit · any other key stays", theme.accent)),
+                Line::from(Span::styled(
+                    format!("{yes} quit · any other key stays"),
+                    theme.accent,
+                )),
             ],
         ),
         Overlay::ConfirmDelete { preview, .. } => (
@@ -53,7 +59,7 @@ pub fn overlay(frame: &mut Frame, area: Rect, o: &Overlay, app: &App, theme: &Th
                 Line::from("Deleting cannot be undone."),
                 Line::default(),
                 Line::from(Span::styled(
-                    "y delete · any other key keeps it",
+                    format!("{yes} delete · any other key keeps it"),
                     theme.accent,
                 )),
             ],
@@ -64,7 +70,7 @@ pub fn overlay(frame: &mut Frame, area: Rect, o: &Overlay, app: &App, theme: &Th
                 Line::from(format!("“{preview}”")),
                 Line::default(),
                 Line::from(Span::styled(
-                    "y delete · any other key keeps it",
+                    format!("{yes} delete · any other key keeps it"),
                     theme.accent,
                 )),
             ],
@@ -79,7 +85,7 @@ pub fn overlay(frame: &mut Frame, area: Rect, o: &Overlay, app: &App, theme: &Th
                 )),
                 Line::default(),
                 Line::from(Span::styled(
-                    "y remove · any other key keeps them",
+                    format!("{yes} remove · any other key keeps them"),
                     theme.accent,
                 )),
             ],
@@ -166,9 +172,8 @@ pub fn overlay(frame: &mut Frame, area: Rect, o: &Overlay, app: &App, theme: &Th
 /// The key map as lines; in as many columns as the screen's height needs,
 /// so every key shows even at 80x24.
 fn help_lines<'a>(app: &App, theme: &Theme, area: Rect) -> Vec<Line<'a>> {
-    let entries: Vec<(String, &str)> = Action::ALL
-        .iter()
-        .map(|a| (app.keymap.keys_for(*a).join(" "), a.describe()))
+    let entries: Vec<(String, &str)> = in_scope(Scope::Main)
+        .map(|a| (app.keymap.keys_for(a.action).join(" "), a.help))
         .collect();
     let rows = (area.height.saturating_sub(2) as usize).max(1);
     let columns = entries.len().div_ceil(rows).max(1);
@@ -203,13 +208,15 @@ fn help_lines<'a>(app: &App, theme: &Theme, area: Rect) -> Vec<Line<'a>> {
 pub fn input(frame: &mut Frame, area: Rect, ib: &InputBox, app: &App, theme: &Theme) {
     let text = ib.area.lines().join("\n");
     let chars = text.chars().count();
+    let send = app.keymap.key_for(Action::InputSend);
+    let cancel = app.keymap.key_for(Action::InputCancel);
     let title = match &ib.purpose {
-        InputPurpose::Filter => "filter (Enter keeps it, Esc clears)".to_string(),
+        InputPurpose::Filter => format!("filter ({send} keeps it, {cancel} clears)"),
         InputPurpose::PeopleSearch => {
-            "search people by name or e-mail (Enter keeps it, Esc clears)".to_string()
+            format!("search people by name or e-mail ({send} keeps it, {cancel} clears)")
         }
         InputPurpose::Question { source } => format!(
-            "new question for {} (Enter sends, Esc cancels)",
+            "new question for {} ({send} sends, {cancel} cancels)",
             app.source_name(*source)
         ),
         InputPurpose::Chat { source, reply_to } => {
@@ -224,7 +231,7 @@ pub fn input(frame: &mut Frame, area: Rect, ib: &InputBox, app: &App, theme: &Th
                 "chat message"
             };
             format!(
-                "{what} for {} {count} (Enter sends, Esc cancels)",
+                "{what} for {} {count} ({send} sends, {cancel} cancels)",
                 app.source_name(*source)
             )
         }
@@ -279,9 +286,11 @@ pub fn form(frame: &mut Frame, area: Rect, form: &InviteForm, app: &App, theme: 
     let h = fields.len() as u16 + 4 + u16::from(form.error.is_some());
     let rect = centered(area, 72, h);
     frame.render_widget(Clear, rect);
+    let send = app.keymap.key_for(Action::FormSend);
     let title = format!(
-        "invite to {} (Enter sends, Esc cancels)",
-        one_line(app.source_name(form.source), 20)
+        "invite to {} ({send} sends, {} cancels)",
+        one_line(app.source_name(form.source), 20),
+        app.keymap.key_for(Action::FormCancel)
     );
     let block = boxed(&title, theme);
     let inner = block.inner(rect);
@@ -355,8 +364,7 @@ pub fn form(frame: &mut Frame, area: Rect, form: &InviteForm, app: &App, theme: 
         y += 1;
     }
     let hint = format!(
-        "Tab/↑↓ next field · Space switches · {} invites as {}",
-        "Enter",
+        "Tab/↑↓ next field · Space switches · {send} invites as {}",
         role_name(form.role)
     );
     if y < inner.y + inner.height {

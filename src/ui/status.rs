@@ -163,15 +163,11 @@ pub fn key_bar(frame: &mut Frame, rect: Rect, app: &App, theme: &Theme) {
             continue;
         }
         let key = app.keymap.key_for(*a);
-        let label = match (app.focus, a) {
-            (PaneKind::People, Action::Compose) => "invite",
-            (PaneKind::People, Action::ToggleModerator) => "promote/demote",
-            (PaneKind::People, Action::Delete) => "remove",
-            (PaneKind::People, Action::RenewLink) => "renew link",
-            (PaneKind::People, Action::ShowLink) => "link",
-            (PaneKind::People, Action::Filter) => "search",
-            _ if a.short().is_empty() => a.describe(),
-            _ => a.short(),
+        let spec = a.spec();
+        let label = match app.focus {
+            PaneKind::People if !spec.people.is_empty() => spec.people,
+            _ if spec.short.is_empty() => spec.help,
+            _ => spec.short,
         };
         let w = width(&key) + width(label) + 3;
         if used + w > rect.width as usize {

@@ -1,8 +1,8 @@
 //! The people pane, one key at a time: search, the invite form, promote and
 //! demote, remove, renew, and the stale-version conflict.
 
-use super::tests::{feed, key, one_source, special};
-use super::*;
+use crate::app::tests::{feed, key, one_source, special};
+use crate::app::*;
 use crate::domain::{Delivery, Feed, Outcome, ProviderError, Role};
 use ratatui_textarea::Key;
 
@@ -615,4 +615,34 @@ fn participant_ids_and_links_are_sanitized_at_ingest() {
     for s in [&got.id, got.link.as_ref().unwrap()] {
         assert!(crate::text::is_terminal_safe(s), "{s:?}");
     }
+}
+
+#[test]
+fn form_keys_are_remappable_and_typing_still_reaches_text_fields() {
+    let mut app = people_app(caps_sbx(), three());
+    app.keymap =
+        KeyMap::with_overrides([("form_next_field", vec!["ctrl-n"]), ("form_yes", vec!["+"])])
+            .unwrap();
+    app.update(key('c'));
+    // `y`, `n` and `m` are switch keys, but a text field takes them as typing.
+    typed(&mut app, "ymn");
+    assert_eq!(app.form.as_ref().unwrap().text(FormField::Name), "ymn");
+    // Tab no longer moves; ctrl-n does.
+    app.update(special(Key::Tab));
+    assert_eq!(app.form.as_ref().unwrap().field, FormField::Name);
+    let ctrl_n = Event::Key(Input {
+        key: Key::Char('n'),
+        ctrl: true,
+        ..Input::default()
+    });
+    app.update(ctrl_n.clone());
+    app.update(ctrl_n.clone());
+    app.update(ctrl_n);
+    let form = app.form.as_ref().unwrap();
+    assert_eq!(form.field, FormField::Notify);
+    // `y` is no longer "on"; `+` is.
+    app.update(key('y'));
+    assert!(!app.form.as_ref().unwrap().notify);
+    app.update(key('+'));
+    assert!(app.form.as_ref().unwrap().notify);
 }
