@@ -81,6 +81,32 @@ fn url_encode(value: &str) -> String {
     out
 }
 
+/// Why a secret could not be had.
+#[derive(Debug, thiserror::Error)]
+pub enum SecretError {
+    /// More than one of `<what>`, `<what>_env` and `<what>_cmd` is set.
+    #[error("set only one of `{what}`, `{what}_env` and `{what}_cmd`")]
+    Ambiguous { what: String },
+    #[error("environment variable {0} is not set")]
+    EnvUnset(String),
+    #[error("cannot run `{cmd}`: {error}")]
+    Spawn { cmd: String, error: std::io::Error },
+    #[error("`{cmd}` failed ({status})")]
+    Failed {
+        cmd: String,
+        status: std::process::ExitStatus,
+    },
+    #[error("`{cmd}` printed nothing")]
+    Empty { cmd: String },
+}
+
+/// The providers' settings checks still speak `String`.
+impl From<SecretError> for String {
+    fn from(e: SecretError) -> String {
+        e.to_string()
+    }
+}
+
 /// Where a secret comes from, as written in the config.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SecretSource {
@@ -97,7 +123,7 @@ impl SecretSource {
         literal: Option<String>,
         env: Option<String>,
         cmd: Option<String>,
-    ) -> Result<Option<SecretSource>, String> {
+    ) -> Result<Option<SecretSource>, SecretError> {
         let set: Vec<SecretSource> = [
             literal.map(SecretSource::Literal),
             env.map(SecretSource::Env),
@@ -109,9 +135,9 @@ impl SecretSource {
         match set.len() {
             0 => Ok(None),
             1 => Ok(set.into_iter().next()),
-            _ => Err(format!(
-                "set only one of `{what}`, `{what}_env` and `{what}_cmd`"
-            )),
+            _ => Err(SecretError::Ambiguous {
+                what: what.to_string(),
+            }),
         }
     }
 
@@ -120,21 +146,27 @@ impl SecretSource {
     }
 
     /// Resolves the value (runs the command through `sh -c`).
-    pub fn resolve(&self) -> Result<Secret, String> {
+    pub fn resolve(&self) -> Result<Secret, SecretError> {
         match self {
             SecretSource::Literal(v) => Ok(Secret::new(v.clone())),
             SecretSource::Env(var) => match std::env::var(var) {
                 Ok(v) if !v.trim().is_empty() => Ok(Secret::new(v.trim().to_string())),
-                _ => Err(format!("environment variable {var} is not set")),
+                _ => Err(SecretError::EnvUnset(var.clone())),
             },
             SecretSource::Command(cmd) => {
                 let out = std::process::Command::new("sh")
                     .arg("-c")
                     .arg(cmd)
                     .output()
-                    .map_err(|e| format!("cannot run `{cmd}`: {e}"))?;
+                    .map_err(|error| SecretError::Spawn {
+                        cmd: cmd.clone(),
+                        error,
+                    })?;
                 if !out.status.success() {
-                    return Err(format!("`{cmd}` failed ({})", out.status));
+                    return Err(SecretError::Failed {
+                        cmd: cmd.clone(),
+                        status: out.status,
+                    });
                 }
                 // The first line, as `pass show` puts the password there and
                 // notes (user name, URL) on the lines after it.
@@ -145,7 +177,7 @@ impl SecretSource {
                     .trim()
                     .to_string();
                 if v.is_empty() {
-                    return Err(format!("`{cmd}` printed nothing"));
+                    return Err(SecretError::Empty { cmd: cmd.clone() });
                 }
                 Ok(Secret::new(v))
             }
@@ -177,6 +209,9 @@ mod tests {
     #[test]
     fn pick_refuses_two_sources() {
         assert!(SecretSource::pick("api_key", Some("a".into()), Some("B".into()), None).is_err());
-        assert_eq!(SecretSource::pick("api_key", None, None, None), Ok(None));
+        assert!(matches!(
+            SecretSource::pick("api_key", None, None, None),
+            Ok(None)
+        ));
     }
 }

@@ -80,7 +80,7 @@ impl Context {
             .store_path
             .clone()
             .or_else(|| self.config.store.clone())
-            .unwrap_or_else(Store::default_path);
+            .unwrap_or_else(|| Store::default_path(&config::data_dir()));
         Ok(Arc::new(Store::open(&path).with_context(|| {
             format!("opening the store {}", path.display())
         })?))

@@ -144,7 +144,7 @@ impl std::fmt::Debug for Settings {
 }
 
 impl Settings {
-    fn secret_source(&self) -> Result<Option<SecretSource>, String> {
+    fn secret_source(&self) -> Result<Option<SecretSource>, crate::secret::SecretError> {
         SecretSource::pick(
             "client_secret",
             self.client_secret.clone(),
