@@ -224,7 +224,7 @@ async fn feed_picks_up_questions_chat_and_deletions() {
     task.abort();
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn many_refresh_cycles_surface_no_error() {
     let fake = FakeStreamsLive::start(FakeConfig {
         token_lifetime: Duration::from_secs(2),
@@ -269,7 +269,7 @@ async fn many_refresh_cycles_surface_no_error() {
     assert!(stats.refreshes >= 3);
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn actions_racing_the_feed_across_refreshes_never_fail() {
     let fake = FakeStreamsLive::start(FakeConfig {
         token_lifetime: Duration::from_secs(2),
@@ -302,7 +302,7 @@ async fn actions_racing_the_feed_across_refreshes_never_fail() {
     assert!(c.get("POST auth/login/refresh") >= 2, "{c}");
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn refused_refresh_logs_in_again() {
     let fake = FakeStreamsLive::start(FakeConfig {
         token_lifetime: Duration::from_secs(2),

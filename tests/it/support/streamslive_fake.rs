@@ -59,7 +59,8 @@ use axum::routing::{delete, get, post};
 use serde_json::{Value, json};
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::{Duration, Instant};
+use std::time::Duration;
+use tokio::time::Instant;
 
 /// The channel every fake starts with.
 pub const EVENT_ID: &str = "gDqe1B0zJvx6yw9olAjmY8W3pKM47QZN";
