@@ -385,7 +385,7 @@ async fn kill_9_while_down_then_restart_delivers_everything_once() {
     let store = Arc::new(Store::open(&path).unwrap());
     let mut child = KillOnDrop(
         std::process::Command::new(std::env::current_exe().unwrap())
-            .args(["--exact", "kill_9_child", "--ignored", "--quiet"])
+            .args(["--exact", "outbox::kill_9_child", "--ignored", "--quiet"])
             .env("QADECK_KILL9_STORE", &path)
             .stdout(std::process::Stdio::null())
             .spawn()
