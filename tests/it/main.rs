@@ -1,0 +1,35 @@
+//! The integration tests, one module per area, in one binary so the shared
+//! support (the platform fakes, the fault proxy, the tmux driver) compiles
+//! once.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::print_stdout,
+    clippy::print_stderr,
+    reason = "test code"
+)]
+
+mod support;
+
+mod boomstream;
+mod cli;
+mod cli_people;
+mod e2e_demo;
+mod e2e_people;
+mod e2e_postobox;
+mod e2e_streamslive;
+mod faults;
+mod headless;
+mod hostile;
+mod outbox;
+mod people_conflict;
+mod people_import;
+mod postobox;
+mod postobox_cli;
+mod postobox_session;
+mod render;
+mod secrets;
+mod streamboxy;
+mod streamslive;
+mod streamslive_cli;
+mod wire_fuzz;
