@@ -115,10 +115,6 @@ impl SecretSource {
         }
     }
 
-    pub fn is_literal(&self) -> bool {
-        matches!(self, SecretSource::Literal(_))
-    }
-
     /// Resolves the value (runs the command through `sh -c`).
     pub fn resolve(&self) -> Result<Secret, String> {
         match self {
