@@ -9,6 +9,7 @@
 //! and on each other's shared toolkit ([`http`], [`sse`], [`poll`]) only.
 
 pub mod boomstream;
+mod build_error;
 pub mod demo;
 pub mod http;
 pub mod poll;
@@ -21,6 +22,8 @@ use crate::domain::{
     Capabilities, EventDraft, EventInfo, Feed, Message, Millis, Moderator, Op, Outcome,
     Participant, ProviderError, ProviderResult, Question, ReportKind, SourceFeed, SourceId,
 };
+pub use build_error::BuildError;
+
 use async_trait::async_trait;
 use tokio::sync::mpsc;
 
@@ -133,8 +136,8 @@ pub trait SourceSpec {
     fn event(&self) -> Option<&str>;
     /// Whether a secret is written literally in the config file.
     fn has_literal_secret(&self) -> bool;
-    /// Builds the provider (resolving secrets); the message says what is wrong.
-    fn build(&self, ctx: &BuildCtx) -> Result<std::sync::Arc<dyn Provider>, String>;
+    /// Builds the provider (resolving secrets); the error says what is wrong.
+    fn build(&self, ctx: &BuildCtx) -> Result<std::sync::Arc<dyn Provider>, BuildError>;
 }
 
 /// What a provider needs from the session when it is built.

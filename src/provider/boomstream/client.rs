@@ -8,6 +8,7 @@ use crate::domain::{
     SourceId,
 };
 use crate::provider::BuildCtx;
+use crate::provider::BuildError;
 use crate::provider::http::{self, net_error};
 use crate::secret::{Secret, SecretSource, redact};
 use crate::text::sanitize;
@@ -33,20 +34,30 @@ pub struct Boomstream {
 
 impl Boomstream {
     /// Checks the settings and resolves the API key.
-    pub fn new(settings: &Settings, ctx: &BuildCtx) -> Result<Boomstream, String> {
+    pub fn new(settings: &Settings, ctx: &BuildCtx) -> Result<Boomstream, BuildError> {
         let key = SecretSource::pick(
             "api_key",
             settings.api_key.clone(),
             settings.api_key_env.clone(),
             settings.api_key_cmd.clone(),
         )
-        .map_err(|e| format!("boomstream: {e}"))?
-        .ok_or("boomstream: set `api_key_env` or `api_key_cmd` (or `api_key`)")?
+        .map_err(|e| BuildError::Secret(e).within("boomstream"))?
+        .ok_or_else(|| {
+            BuildError::MissingSecret {
+                key: "api_key",
+                literal_aside: true,
+            }
+            .within("boomstream")
+        })?
         .resolve()
-        .map_err(|e| format!("boomstream: {e}"))?;
+        .map_err(|e| BuildError::Secret(e).within("boomstream"))?;
         let ver = settings.ver.trim().to_string();
         if ver.is_empty() || !ver.chars().all(|c| c.is_ascii_digit() || c == '.') {
-            return Err(format!("boomstream: `ver` must look like 1.2, not `{ver}`"));
+            return Err(BuildError::invalid(
+                "ver",
+                format!("`ver` must look like 1.2, not `{ver}`"),
+            )
+            .within("boomstream"));
         }
         Ok(Boomstream {
             http: http::client(),

@@ -4,17 +4,17 @@
 //! and removes clients.
 //!
 //! Every call is `GET {base_url}/{method}?apikey=…&…&format=json&ver=…` with
-//! `base_url` defaulting to `https://boomstream.com/api/conference`. A
+//! `base_url` defaulting to [`DEFAULT_BASE_URL`]. A
 //! `base_url` given as just a host (no `/api/conference` path) gets that path
 //! appended, so both readings of "the base URL" work.
 //!
 //! **The API key is a query parameter.** It is never logged: qadeck logs the
-//! method name only, transport errors lose their URL ([`net_error`]), and
+//! method name only, transport errors lose their URL ([`net_error`](crate::provider::http::net_error)), and
 //! every message taken from an answer (which may echo the request URI) passes
 //! through [`crate::secret::redact`] and [`crate::text::sanitize`]. `Debug`
 //! of [`Settings`] hides a literal key.
 //!
-//! Choices where the document is silent or ambiguous (easy to change here):
+//! Choices where the platform's documentation is silent or ambiguous (easy to change here):
 //! - Any answer may be JSON or XML (see [`wire`]); an answer whose `Status`
 //!   is not `Success` — including one without `Status` — is an error with its
 //!   message. HTTP 401/403 or a message about the key is an authentication

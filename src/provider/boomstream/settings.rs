@@ -2,6 +2,7 @@
 //! name.
 
 use super::Boomstream;
+use crate::provider::BuildError;
 use crate::provider::{BuildCtx, Provider, SourceSpec};
 use reqwest::Url;
 use serde::Deserialize;
@@ -91,16 +92,21 @@ impl SourceSpec for Settings {
     fn has_literal_secret(&self) -> bool {
         self.api_key.is_some()
     }
-    fn build(&self, ctx: &BuildCtx) -> Result<Arc<dyn Provider>, String> {
+    fn build(&self, ctx: &BuildCtx) -> Result<Arc<dyn Provider>, BuildError> {
         Ok(Arc::new(Boomstream::new(self, ctx)?))
     }
 }
 
 /// The API root: `…/api/conference` as given, or appended to a bare host.
-pub(super) fn api_base(s: &str) -> Result<Url, String> {
-    let mut url = Url::parse(s.trim()).map_err(|e| format!("boomstream: bad `base_url`: {e}"))?;
+pub(super) fn api_base(s: &str) -> Result<Url, BuildError> {
+    let mut url = Url::parse(s.trim()).map_err(|e| {
+        BuildError::invalid("base_url", format!("bad `base_url`: {e}")).within("boomstream")
+    })?;
     if !matches!(url.scheme(), "http" | "https") || url.cannot_be_a_base() {
-        return Err("boomstream: `base_url` must be an http(s) URL".into());
+        return Err(
+            BuildError::invalid("base_url", "`base_url` must be an http(s) URL")
+                .within("boomstream"),
+        );
     }
     url.set_query(None);
     let path = url.path().trim_end_matches('/').to_string();

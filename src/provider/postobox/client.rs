@@ -10,6 +10,7 @@ use super::wire::WireQuestion;
 use crate::domain::{
     MyVote, Outcome, ProviderError, ProviderResult, Question, RateBudget, SourceId, Status,
 };
+use crate::provider::BuildError;
 use crate::provider::{BuildCtx, http};
 use crate::secret::{Secret, SecretSource};
 use reqwest::header::{ACCEPT, HeaderMap};
@@ -95,7 +96,7 @@ pub(crate) fn reset_in_ms(headers: &HeaderMap) -> Option<u64> {
 
 impl Postobox {
     /// Builds the provider: resolves the key, checks the base URL.
-    pub fn new(settings: &Settings, ctx: &BuildCtx) -> Result<Postobox, String> {
+    pub fn new(settings: &Settings, ctx: &BuildCtx) -> Result<Postobox, BuildError> {
         let name = &settings.name;
         let source = SecretSource::pick(
             "api_key",
@@ -103,19 +104,28 @@ impl Postobox {
             settings.api_key_env.clone(),
             settings.api_key_cmd.clone(),
         )
-        .map_err(|e| format!("source `{name}`: {e}"))?
-        .ok_or_else(|| format!("source `{name}`: set `api_key_env`, `api_key_cmd` or `api_key`"))?;
+        .map_err(|e| BuildError::Secret(e).within(format!("source `{name}`")))?
+        .ok_or_else(|| {
+            BuildError::MissingSecret {
+                key: "api_key",
+                literal_aside: false,
+            }
+            .within(format!("source `{name}`"))
+        })?;
         let key = source
             .resolve()
-            .map_err(|e| format!("source `{name}`: {e}"))?;
+            .map_err(|e| BuildError::Secret(e).within(format!("source `{name}`")))?;
         let base =
-            check_base_url(&settings.base_url).map_err(|e| format!("source `{name}`: {e}"))?;
+            check_base_url(&settings.base_url).map_err(|e| e.within(format!("source `{name}`")))?;
         let identifier = settings
             .identifier
             .clone()
             .unwrap_or_else(|| ctx.moderator.identifier.clone());
         if identifier.trim().is_empty() {
-            return Err(format!("source `{name}`: identifier must not be empty"));
+            return Err(
+                BuildError::invalid("identifier", "identifier must not be empty")
+                    .within(format!("source `{name}`")),
+            );
         }
         let event = ctx
             .event

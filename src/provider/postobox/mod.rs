@@ -1,8 +1,8 @@
-//! PostoBox (`https://api.postobox.app/v1`): events, questions with a
+//! PostoBox ([`DEFAULT_BASE_URL`]): events, questions with a
 //! moderation status, a vote toggle, an SSE stream of selected questions
-//! (Enterprise plan only) and organization usage. The contract is
-//! `postobox-api.txt`; this module follows it to the letter and records here
-//! what it chose where the document is silent.
+//! (Enterprise plan only) and organization usage. This module follows the
+//! platform's API documentation and records here what it chose where that
+//! documentation is silent.
 //!
 //! # Feed
 //! 1. Open the stream (unless the plan is known to lack it), *then* list every
@@ -47,7 +47,7 @@
 //!    moderator must fix the key, scope or event) but are retried every 30 s
 //!    anyway, so a fixed key or a restored event recovers.
 //!
-//! # Choices where the document is silent
+//! # Choices where the platform's documentation is silent
 //! - `X-RateLimit-Reset` is read as Unix seconds; values below 1e9 are taken
 //!   as seconds from now and values above 1e12 as Unix milliseconds.
 //! - A stream item without `updatedAt` falls back to `createdAt`, never below

@@ -3,6 +3,7 @@
 
 use super::Postobox;
 use super::pacing::PollPolicy;
+use crate::provider::BuildError;
 use crate::provider::{BuildCtx, Provider, SourceSpec};
 use reqwest::Url;
 use serde::Deserialize;
@@ -74,12 +75,12 @@ impl SourceSpec for Settings {
     fn has_literal_secret(&self) -> bool {
         self.api_key.is_some()
     }
-    fn build(&self, ctx: &BuildCtx) -> Result<Arc<dyn Provider>, String> {
+    fn build(&self, ctx: &BuildCtx) -> Result<Arc<dyn Provider>, BuildError> {
         Ok(Arc::new(Postobox::new(self, ctx)?))
     }
 }
 
-/// Feed timing. The defaults are the brief's; tests shorten them.
+/// Feed timing. The defaults are the live values; tests shorten them.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Timing {
     /// No event and no comment for this long: the stream is dead.
@@ -113,9 +114,10 @@ impl Default for Timing {
     }
 }
 
-pub(super) fn check_base_url(raw: &str) -> Result<Url, String> {
-    let mut url =
-        Url::parse(raw.trim()).map_err(|e| format!("base_url `{raw}` is not a URL: {e}"))?;
+pub(super) fn check_base_url(raw: &str) -> Result<Url, BuildError> {
+    let mut url = Url::parse(raw.trim()).map_err(|e| {
+        BuildError::invalid("base_url", format!("base_url `{raw}` is not a URL: {e}"))
+    })?;
     let loopback = url.host_str().is_some_and(|h| {
         let h = h.trim_start_matches('[').trim_end_matches(']');
         h.eq_ignore_ascii_case("localhost")
@@ -126,17 +128,28 @@ pub(super) fn check_base_url(raw: &str) -> Result<Url, String> {
         "https" => {}
         "http" if loopback => {}
         "http" => {
-            return Err(format!(
-                "base_url `{raw}` must use https (the API key would travel in clear)"
+            return Err(BuildError::InsecureUrl {
+                url: raw.to_string(),
+            });
+        }
+        other => {
+            return Err(BuildError::invalid(
+                "base_url",
+                format!("base_url `{raw}`: unsupported scheme `{other}`"),
             ));
         }
-        other => return Err(format!("base_url `{raw}`: unsupported scheme `{other}`")),
     }
     if url.cannot_be_a_base() || url.host().is_none() {
-        return Err(format!("base_url `{raw}` has no host"));
+        return Err(BuildError::invalid(
+            "base_url",
+            format!("base_url `{raw}` has no host"),
+        ));
     }
     if !url.username().is_empty() || url.password().is_some() {
-        return Err("base_url must not hold credentials; use api_key_env or api_key_cmd".into());
+        return Err(BuildError::invalid(
+            "base_url",
+            "base_url must not hold credentials; use api_key_env or api_key_cmd",
+        ));
     }
     url.set_query(None);
     url.set_fragment(None);

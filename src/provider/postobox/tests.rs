@@ -40,7 +40,12 @@ fn settings_parse_and_reject_unknown_keys() {
 #[test]
 fn build_checks_key_url_and_identifier() {
     let mut s = Settings::new("k");
-    assert!(Postobox::new(&s, &ctx()).unwrap_err().contains("api_key"));
+    assert!(
+        Postobox::new(&s, &ctx())
+            .unwrap_err()
+            .to_string()
+            .contains("api_key")
+    );
     s.api_key = Some("pk_test_build_0001".into());
     let p = Postobox::new(&s, &ctx()).unwrap();
     assert_eq!(p.identifier, "mod-7");
@@ -49,7 +54,12 @@ fn build_checks_key_url_and_identifier() {
         "https://api.postobox.app/v1/events/a%2Fb/questions"
     );
     s.base_url = "http://api.postobox.app/v1".into();
-    assert!(Postobox::new(&s, &ctx()).unwrap_err().contains("https"));
+    assert!(
+        Postobox::new(&s, &ctx())
+            .unwrap_err()
+            .to_string()
+            .contains("https")
+    );
     s.base_url = "http://127.0.0.1:9/v1/".into();
     let p = Postobox::new(&s, &ctx()).unwrap();
     assert_eq!(
@@ -59,7 +69,12 @@ fn build_checks_key_url_and_identifier() {
     s.identifier = Some(" ".into());
     assert!(Postobox::new(&s, &ctx()).is_err());
     s.api_key_env = Some("X".into());
-    assert!(Postobox::new(&s, &ctx()).unwrap_err().contains("only one"));
+    assert!(
+        Postobox::new(&s, &ctx())
+            .unwrap_err()
+            .to_string()
+            .contains("only one")
+    );
 }
 
 #[test]

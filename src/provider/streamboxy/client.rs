@@ -4,6 +4,7 @@
 use super::settings::parse_base;
 use super::{Pacer, Settings, auth, wire};
 use crate::domain::{Participant, ProviderError, ProviderResult, SourceId};
+use crate::provider::BuildError;
 use crate::provider::http::{self, net_error};
 use crate::provider::{BuildCtx, Provider};
 use reqwest::{Method, Url};
@@ -35,23 +36,29 @@ pub struct Streamboxy {
 
 impl Streamboxy {
     /// Checks the settings and resolves the client secret.
-    pub fn new(settings: &Settings, ctx: &BuildCtx) -> Result<Streamboxy, String> {
+    pub fn new(settings: &Settings, ctx: &BuildCtx) -> Result<Streamboxy, BuildError> {
         let tenant = settings.tenant.trim().to_string();
         if tenant.is_empty() {
-            return Err("streamboxy: `tenant` is empty".into());
+            return Err(BuildError::invalid("tenant", "`tenant` is empty").within("streamboxy"));
         }
         let client_id = settings.client_id.trim().to_string();
         if client_id.is_empty() {
-            return Err("streamboxy: `client_id` is empty".into());
+            return Err(
+                BuildError::invalid("client_id", "`client_id` is empty").within("streamboxy")
+            );
         }
         let secret = settings
             .secret_source()
-            .map_err(|e| format!("streamboxy: {e}"))?
-            .ok_or(
-                "streamboxy: set `client_secret_env` or `client_secret_cmd` (or `client_secret`)",
-            )?
+            .map_err(|e| BuildError::Secret(e).within("streamboxy"))?
+            .ok_or_else(|| {
+                BuildError::MissingSecret {
+                    key: "client_secret",
+                    literal_aside: true,
+                }
+                .within("streamboxy")
+            })?
             .resolve()
-            .map_err(|e| format!("streamboxy: {e}"))?;
+            .map_err(|e| BuildError::Secret(e).within("streamboxy"))?;
         let base = parse_base(&settings.base_url)?;
         let token_url = segments(&base, &["tenant", &tenant, "oauth", "token"]);
         let session = ctx

@@ -3,14 +3,14 @@
 //! updates (promote/demote, rename), removes session users and renews their
 //! participation links.
 //!
-//! Endpoints (relative to `base_url`, default `https://api.streamboxy.com`):
+//! Endpoints (relative to `base_url`, default [`DEFAULT_BASE_URL`]):
 //! - `POST /tenant/{t}/oauth/token` — see [`auth`].
 //! - `GET /tenant/{t}/Session`, `POST /tenant/{t}/Session`.
 //! - `GET|POST /tenant/{t}/Session/{s}/SessionUser`,
 //!   `GET|PATCH|DELETE .../SessionUser/{u}`,
 //!   `POST .../SessionUser/{u}/RenewParticipantLink` (body `{}`).
 //!
-//! Choices where the document is silent or ambiguous (easy to change here):
+//! Choices where the platform's documentation is silent or ambiguous (easy to change here):
 //! - List answers may be a bare array or wrapped (`items`, `value`, ...);
 //!   a `nextLink` / `@odata.nextLink` on the same host is followed (100 pages
 //!   at most). Field names are matched without case ([`wire`]).

@@ -1,6 +1,7 @@
 //! The `[[source]] provider = "streamboxy"` settings and their checks.
 
 use super::Streamboxy;
+use crate::provider::BuildError;
 use crate::provider::{BuildCtx, Provider, SourceSpec};
 use crate::secret::SecretSource;
 use reqwest::Url;
@@ -110,15 +111,20 @@ impl SourceSpec for Settings {
     fn has_literal_secret(&self) -> bool {
         self.client_secret.is_some()
     }
-    fn build(&self, ctx: &BuildCtx) -> Result<Arc<dyn Provider>, String> {
+    fn build(&self, ctx: &BuildCtx) -> Result<Arc<dyn Provider>, BuildError> {
         Ok(Arc::new(Streamboxy::new(self, ctx)?))
     }
 }
 
-pub(super) fn parse_base(s: &str) -> Result<Url, String> {
-    let url = Url::parse(s.trim()).map_err(|e| format!("streamboxy: bad `base_url`: {e}"))?;
+pub(super) fn parse_base(s: &str) -> Result<Url, BuildError> {
+    let url = Url::parse(s.trim()).map_err(|e| {
+        BuildError::invalid("base_url", format!("bad `base_url`: {e}")).within("streamboxy")
+    })?;
     if !matches!(url.scheme(), "http" | "https") || url.cannot_be_a_base() {
-        return Err("streamboxy: `base_url` must be an http(s) URL".into());
+        return Err(
+            BuildError::invalid("base_url", "`base_url` must be an http(s) URL")
+                .within("streamboxy"),
+        );
     }
     Ok(url)
 }

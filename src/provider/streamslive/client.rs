@@ -9,6 +9,7 @@ use crate::domain::{
     EventInfo, Message, Millis, MyVote, Outcome, ProviderError, ProviderResult, Question, SourceId,
     Status,
 };
+use crate::provider::BuildError;
 use crate::provider::Provider;
 use crate::provider::http::{self};
 use crate::text::sanitize;
@@ -83,7 +84,7 @@ impl StreamsLive {
         settings: &Settings,
         source: SourceId,
         event: Option<String>,
-    ) -> Result<StreamsLive, String> {
+    ) -> Result<StreamsLive, BuildError> {
         let base = api_base(&settings.base_url)?;
         let poll = settings.poll_interval()?;
         let creds = settings.credentials()?;

@@ -1,7 +1,6 @@
 //! The streams.live provider: channel questions and chat, polled.
 //!
-//! Contract: `/work/shared/providers/streamslive-api.txt`. What it gives a
-//! moderator, and how qadeck uses it:
+//! What the platform's API gives a moderator, and how qadeck uses it:
 //!
 //! | qadeck | streams.live |
 //! |---|---|
@@ -15,7 +14,7 @@
 //! | open / close | `PUT events/{id}` |
 //! | reports | `POST stats/parse/download/questions` and `…/chat` |
 //!
-//! Readings of the document where it is silent or ambiguous (each kept in
+//! Readings of the platform's documentation where it is silent or ambiguous (each kept in
 //! one place so it is easy to change):
 //! - **Base URL.** The document gives paths only (`/api/v1/…`), no host.
 //!   `base_url` defaults to [`DEFAULT_BASE_URL`]; a configured URL may end
@@ -44,19 +43,19 @@
 //!   the change was seen, so the core never takes the new state for stale.
 //! - **Chat thread.** `thread/read` takes `threadSlug` ("the token of the
 //!   user" — a documentation slip) and `userId`. qadeck sends the channel's
-//!   `thread_id` (the issue's reading), falling back to the channel slug and
+//!   `thread_id`, falling back to the channel slug and
 //!   then the channel id if the platform does not know the thread; `userId` is the channel
 //!   owner's id when the channel names one. `messages/delete` takes
 //!   `thread_slug`, documented as "the slug of the channel": the slug is
 //!   sent, with the thread id as the fallback. Whichever works is kept.
 //! - **Chat deletions.** A message missing from a later `thread/read`, or
-//!   flagged deleted, is reported as [`Feed::MessageGone`].
+//!   flagged deleted, is reported as [`Feed::MessageGone`](crate::domain::Feed::MessageGone).
 //! - **Message length.** `data` "must not be greater than 300 characters";
 //!   the server is Laravel, whose `max` counts characters with `mb_strlen`,
 //!   i.e. Unicode scalar values, which is what [`check_message`] counts.
 //! - **Open/close.** The `PUT events/{id}` body documents `questionsEnabled`
 //!   while the event object has `questions_enabled`: both are sent.
-//!   [`Feed::OpenState`] is reported at start, after every change made
+//!   [`Feed::OpenState`](crate::domain::Feed::OpenState) is reported at start, after every change made
 //!   through qadeck, and re-read about every 30 s.
 //! - **Reports.** The download endpoints document no parameters; `eventId`
 //!   is sent (as `stats/parse` takes it) and the body is returned as is.

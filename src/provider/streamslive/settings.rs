@@ -3,6 +3,7 @@
 
 use super::StreamsLive;
 use super::auth::Credentials;
+use crate::provider::BuildError;
 use crate::provider::{BuildCtx, Provider, SourceSpec};
 use crate::secret::SecretSource;
 use crate::text::sanitize;
@@ -21,12 +22,12 @@ pub const MIN_POLL_MS: u64 = 100;
 
 /// The API root for a configured base URL: `http(s)://host[/prefix]`, with
 /// `/api/v1/` appended unless the URL already ends with it.
-pub fn api_base(base_url: &str) -> Result<String, String> {
+pub fn api_base(base_url: &str) -> Result<String, BuildError> {
     let b = base_url.trim().trim_end_matches('/');
     if !(b.starts_with("http://") || b.starts_with("https://")) || b.len() <= "https://".len() {
-        return Err(format!(
-            "base_url must be an http(s) URL, not `{}`",
-            sanitize(b)
+        return Err(BuildError::invalid(
+            "base_url",
+            format!("base_url must be an http(s) URL, not `{}`", sanitize(b)),
         ));
     }
     if b.ends_with("/api/v1") {
@@ -87,30 +88,33 @@ impl Settings {
     }
 
     /// The poll interval, checked.
-    pub fn poll_interval(&self) -> Result<Duration, String> {
+    pub fn poll_interval(&self) -> Result<Duration, BuildError> {
         let ms = self.poll_interval_ms.unwrap_or(DEFAULT_POLL_MS);
         if ms < MIN_POLL_MS {
-            return Err(format!(
-                "poll_interval_ms must be at least {MIN_POLL_MS}, not {ms}"
+            return Err(BuildError::invalid(
+                "poll_interval_ms",
+                format!("poll_interval_ms must be at least {MIN_POLL_MS}, not {ms}"),
             ));
         }
         Ok(Duration::from_millis(ms))
     }
 
     /// Resolves the configured credentials (runs `*_cmd`, reads `*_env`).
-    pub fn credentials(&self) -> Result<Credentials, String> {
+    pub fn credentials(&self) -> Result<Credentials, BuildError> {
         let pw = SecretSource::pick(
             "password",
             self.password.clone(),
             self.password_env.clone(),
             self.password_cmd.clone(),
-        )?;
+        )
+        .map_err(BuildError::Secret)?;
         let tok = SecretSource::pick(
             "token",
             self.token.clone(),
             self.token_env.clone(),
             self.token_cmd.clone(),
-        )?;
+        )
+        .map_err(BuildError::Secret)?;
         let email = self
             .email
             .as_deref()
@@ -119,20 +123,26 @@ impl Settings {
         match (email, pw, tok) {
             (Some(email), Some(pw), None) => Ok(Credentials::Password {
                 email: email.to_string(),
-                password: pw.resolve()?,
+                password: pw.resolve().map_err(BuildError::Secret)?,
             }),
-            (None, None, Some(tok)) => Ok(Credentials::Token(tok.resolve()?)),
-            (_, _, Some(_)) => Err(
-                "set either `email` with a password or a personal access token (`token*`), not both"
-                    .into(),
-            ),
-            (Some(_), None, None) => {
-                Err("`email` needs a password: set `password_env`, `password_cmd` or `password`".into())
+            (None, None, Some(tok)) => Ok(Credentials::Token(
+                tok.resolve().map_err(BuildError::Secret)?,
+            )),
+            (_, _, Some(_)) => Err(BuildError::invalid(
+                "token",
+                "set either `email` with a password or a personal access token (`token*`), not both",
+            )),
+            (Some(_), None, None) => Err(BuildError::MissingSecret {
+                key: "password",
+                literal_aside: false,
             }
-            (None, Some(_), None) => Err("a password needs `email`".into()),
-            (None, None, None) => Err("streams.live needs `email` with `password_env` / \
-                 `password_cmd` / `password`, or a token with `token_env` / `token_cmd` / `token`"
-                .into()),
+            .within("`email` needs a password")),
+            (None, Some(_), None) => Err(BuildError::invalid("email", "a password needs `email`")),
+            (None, None, None) => Err(BuildError::invalid(
+                "email",
+                "streams.live needs `email` with `password_env` / \
+                 `password_cmd` / `password`, or a token with `token_env` / `token_cmd` / `token`",
+            )),
         }
     }
 }
@@ -150,7 +160,7 @@ impl SourceSpec for Settings {
         self.password.is_some() || self.token.is_some()
     }
 
-    fn build(&self, ctx: &BuildCtx) -> Result<Arc<dyn Provider>, String> {
+    fn build(&self, ctx: &BuildCtx) -> Result<Arc<dyn Provider>, BuildError> {
         let event = ctx.event.clone().or_else(|| self.event.clone());
         Ok(Arc::new(StreamsLive::new(self, ctx.source, event)?))
     }

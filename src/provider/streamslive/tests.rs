@@ -32,11 +32,17 @@ fn settings_reject_unknown_keys_and_mixed_credentials() {
         toml::from_str("email = \"a@b.c\"\npassword = \"pw-1234\"\ntoken = \"t-1234\"\n").unwrap();
     assert!(s.credentials().is_err());
     let s: Settings = toml::from_str("email = \"a@b.c\"\n").unwrap();
-    assert!(s.credentials().unwrap_err().contains("password"));
+    assert!(
+        s.credentials()
+            .unwrap_err()
+            .to_string()
+            .contains("password")
+    );
     let s: Settings = toml::from_str("token_env = \"QADECK_TEST_UNSET_SL_TOKEN\"\n").unwrap();
     assert!(
         s.credentials()
             .unwrap_err()
+            .to_string()
             .contains("QADECK_TEST_UNSET_SL_TOKEN")
     );
     assert!(!s.has_literal_secret());

@@ -84,7 +84,7 @@ pub struct DeleteMessage<'a> {
 }
 
 /// `PUT events/{id}`. The document's request body names the questions flag
-/// `questionsEnabled` while the event object (and the issue) says
+/// `questionsEnabled` while the event object says
 /// `questions_enabled`; both spellings are sent so either reading works.
 #[derive(Serialize, Default)]
 pub struct UpdateEvent {
