@@ -211,7 +211,12 @@ impl Worker {
     /// becomes a permanent failure: the action is kept for the moderator and
     /// the worker goes on.
     async fn perform(&self, row: &OutboxRow) -> ProviderResult<Outcome> {
-        let call = AssertUnwindSafe(self.provider.perform(&row.op)).catch_unwind();
+        let call = if row.attempts > 0 {
+            self.provider.perform_again(&row.op, row.created)
+        } else {
+            self.provider.perform(&row.op)
+        };
+        let call = AssertUnwindSafe(call).catch_unwind();
         tokio::pin!(call);
         // Renew well before expiry; a zero period would make `interval` panic.
         let every = (self.timing.lease / 3).max(Duration::from_millis(10));

@@ -101,12 +101,6 @@ pub enum SecretError {
 }
 
 /// The providers' settings checks still speak `String`.
-impl From<SecretError> for String {
-    fn from(e: SecretError) -> String {
-        e.to_string()
-    }
-}
-
 /// Where a secret comes from, as written in the config.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SecretSource {
@@ -139,10 +133,6 @@ impl SecretSource {
                 what: what.to_string(),
             }),
         }
-    }
-
-    pub fn is_literal(&self) -> bool {
-        matches!(self, SecretSource::Literal(_))
     }
 
     /// Resolves the value (runs the command through `sh -c`).

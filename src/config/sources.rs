@@ -2,7 +2,7 @@
 //! settings each one reads from its `[[source]]` table.
 
 use crate::provider::{
-    BuildCtx, Provider, SourceSpec, boomstream, demo, postobox, streamboxy, streamslive,
+    BuildCtx, BuildError, Provider, SourceSpec, boomstream, demo, postobox, streamboxy, streamslive,
 };
 use serde::Deserialize;
 
@@ -41,7 +41,7 @@ impl SourceSettings {
         self.spec().has_literal_secret()
     }
 
-    pub fn build(&self, ctx: &BuildCtx) -> Result<std::sync::Arc<dyn Provider>, String> {
+    pub fn build(&self, ctx: &BuildCtx) -> Result<std::sync::Arc<dyn Provider>, BuildError> {
         self.spec().build(ctx)
     }
 }

@@ -8,6 +8,7 @@ use crate::domain::{
     Capabilities, Connection, Delivery, EventInfo, Feed, Millis, MyVote, Op, Outcome,
     ProviderError, ProviderResult, Question, SourceId, Status, VoteKind,
 };
+use crate::provider::BuildError;
 use crate::text::sanitize;
 use async_trait::async_trait;
 use rand::rngs::SmallRng;
@@ -75,11 +76,11 @@ impl SourceSpec for Settings {
     fn has_literal_secret(&self) -> bool {
         false
     }
-    fn build(&self, ctx: &BuildCtx) -> Result<Arc<dyn Provider>, String> {
+    fn build(&self, ctx: &BuildCtx) -> Result<Arc<dyn Provider>, BuildError> {
         if !(self.rate >= 0.0 && self.rate.is_finite()) {
-            return Err(format!(
-                "demo rate must be a number >= 0, not {}",
-                self.rate
+            return Err(BuildError::invalid(
+                "rate",
+                format!("demo rate must be a number >= 0, not {}", self.rate),
             ));
         }
         Ok(Arc::new(Demo::new(self.clone(), ctx.source)))

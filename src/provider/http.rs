@@ -135,7 +135,7 @@ impl Backoff {
         }
     }
 
-    /// The reconnect policy of the brief: 1 s up to 30 s.
+    /// The reconnect policy: 1 s up to 30 s.
     pub fn reconnect() -> Backoff {
         Backoff::new(Duration::from_secs(1), Duration::from_secs(30))
     }
@@ -156,10 +156,6 @@ impl Backoff {
 
     pub fn reset(&mut self) {
         self.attempt = 0;
-    }
-
-    pub fn attempts(&self) -> u32 {
-        self.attempt
     }
 }
 

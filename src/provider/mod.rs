@@ -9,6 +9,7 @@
 //! and on each other's shared toolkit ([`http`], [`sse`], [`poll`]) only.
 
 pub mod boomstream;
+mod build_error;
 pub mod demo;
 pub mod http;
 pub mod poll;
@@ -21,6 +22,8 @@ use crate::domain::{
     Capabilities, EventDraft, EventInfo, Feed, Message, Millis, Moderator, Op, Outcome,
     Participant, ProviderError, ProviderResult, Question, ReportKind, SourceFeed, SourceId,
 };
+pub use build_error::BuildError;
+
 use async_trait::async_trait;
 use tokio::sync::mpsc;
 
@@ -67,6 +70,16 @@ pub trait Provider: Send + Sync {
 
     /// Performs one action and returns what the platform answered.
     async fn perform(&self, op: &Op) -> ProviderResult<Outcome>;
+
+    /// Performs an action that an earlier attempt may already have carried
+    /// out (its answer was lost, or the process died while it was on the
+    /// wire). A create looks for its item on the platform first, so it
+    /// lands once; by default the same as [`Provider::perform`].
+    /// `queued_at` is when the moderator asked for it.
+    async fn perform_again(&self, op: &Op, queued_at: Millis) -> ProviderResult<Outcome> {
+        let _ = queued_at;
+        self.perform(op).await
+    }
 
     /// Fetches the current state of one question (used to confirm headless
     /// actions and to check before re-sending a toggle).
@@ -133,8 +146,8 @@ pub trait SourceSpec {
     fn event(&self) -> Option<&str>;
     /// Whether a secret is written literally in the config file.
     fn has_literal_secret(&self) -> bool;
-    /// Builds the provider (resolving secrets); the message says what is wrong.
-    fn build(&self, ctx: &BuildCtx) -> Result<std::sync::Arc<dyn Provider>, String>;
+    /// Builds the provider (resolving secrets); the error says what is wrong.
+    fn build(&self, ctx: &BuildCtx) -> Result<std::sync::Arc<dyn Provider>, BuildError>;
 }
 
 /// What a provider needs from the session when it is built.

@@ -278,17 +278,13 @@ impl Session {
     /// Feeds one event to the core and carries out its commands.
     ///
     /// A retry report or a connection change may start a countdown (a
-    /// retry after a 429, a reconnect), so the core hears the time first. After a feed event
-    /// the source's capabilities are read again: a provider may learn
-    /// something on the way (PostoBox: no stream on this plan → polling).
+    /// retry after a 429, a reconnect), so the core hears the time first. A
+    /// provider that learns what it can do on the way (PostoBox: no stream
+    /// on this plan → polling) says so with `Feed::Capabilities`.
     pub fn handle(&mut self, event: Event) {
         if let Event::Key(k) = &event {
             tracing::debug!(key = ?k.key, ctrl = k.ctrl, alt = k.alt, "key");
         }
-        let feed_source = match &event {
-            Event::Feed(sf) => Some(sf.source),
-            _ => None,
-        };
         let starts_countdown = match &event {
             Event::Op(OpReport::Retrying { .. }) => true,
             Event::Feed(sf) => matches!(sf.feed, Feed::Connection(_)),
@@ -298,25 +294,7 @@ impl Session {
             self.app.update(Event::Tick { now: now_ms() });
         }
         let cmds = self.app.update(event);
-        if let Some(id) = feed_source {
-            self.refresh_caps(id);
-        }
         self.execute(cmds);
-    }
-
-    /// Takes the provider's current capabilities into the core (cheap: a
-    /// few flags).
-    fn refresh_caps(&mut self, id: SourceId) {
-        let idx = id.0 as usize;
-        let Some(p) = self.slots.get(idx).and_then(|s| s.provider.as_ref()) else {
-            return;
-        };
-        let caps = p.capabilities();
-        if let Some(view) = self.app.sources.get_mut(idx)
-            && view.caps != caps
-        {
-            view.caps = caps;
-        }
     }
 
     pub fn execute(&mut self, cmds: Vec<Command>) {
@@ -448,7 +426,7 @@ impl Session {
             Err(e) => {
                 self.app.update(Event::Session(SessionEvent::PickFailed {
                     source: id,
-                    reason: e,
+                    reason: e.to_string(),
                 }));
             }
         }

@@ -1144,7 +1144,7 @@ poll_interval_ms = 2500
         event: None,
     };
     let e = cfg.source("shop").unwrap().build(&ctx).err().unwrap();
-    assert!(e.contains("not both"), "{e}");
+    assert!(e.to_string().contains("not both"), "{e}");
 }
 
 #[tokio::test]

@@ -144,7 +144,7 @@ pub fn from_status(status: u16, headers: &HeaderMap, body: &[u8], ctx: &Ctx<'_>)
         404 => ProviderError::NotFound(ctx.not_found(&api)),
         409 => ProviderError::Conflict(msg.clone().unwrap_or_else(|| "conflict".into())),
         429 => {
-            let default = super::reset_in_ms(headers).unwrap_or(1_000).max(1);
+            let default = super::client::reset_in_ms(headers).unwrap_or(1_000).max(1);
             ProviderError::RateLimited {
                 retry_after_ms: http::retry_after_ms(headers, default),
             }

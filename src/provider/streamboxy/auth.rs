@@ -38,7 +38,6 @@ pub struct Auth {
     client_id: String,
     client_secret: Secret,
     current: tokio::sync::Mutex<Option<Token>>,
-    fetched: std::sync::atomic::AtomicU64,
 }
 
 impl Auth {
@@ -48,13 +47,7 @@ impl Auth {
             client_id,
             client_secret,
             current: tokio::sync::Mutex::new(None),
-            fetched: std::sync::atomic::AtomicU64::new(0),
         }
-    }
-
-    /// How many tokens this provider fetched (for the info view and tests).
-    pub fn tokens_fetched(&self) -> u64 {
-        self.fetched.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// A token good for the next call, renewed when due.
@@ -126,8 +119,6 @@ impl Auth {
         let value = Secret::new(raw);
         let lifetime = token_lifetime(value.expose(), expires_in);
         let renew_at = lifetime.map(|l| Instant::now() + l.saturating_sub(renew_margin(l)));
-        self.fetched
-            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         tracing::debug!(
             lifetime_s = lifetime.map(|l| l.as_secs_f64()),
             "streamboxy token fetched"

@@ -137,11 +137,6 @@ impl Auth {
             .ok_or_else(|| ProviderError::Auth("not logged in".into()))
     }
 
-    /// Whether qadeck logged in itself (so it should log out).
-    pub async fn logged_in(&self) -> bool {
-        matches!(self.creds, Credentials::Password { .. }) && self.session.lock().await.is_some()
-    }
-
     /// `POST auth/logout` when qadeck logged in; the tokens are dropped
     /// either way. Errors are logged, never raised: this runs on exit.
     pub async fn logout(&self) {
@@ -261,7 +256,7 @@ impl Auth {
     }
 }
 
-/// The renewal margin for a lifetime: a fifth of it, at most [`MAX_MARGIN`].
+/// The renewal margin for a lifetime: a fifth of it, at most `MAX_MARGIN`.
 pub fn margin(lifetime: Duration) -> Duration {
     (lifetime / 5).min(MAX_MARGIN)
 }

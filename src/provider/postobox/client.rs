@@ -1,0 +1,553 @@
+//! The PostoBox HTTP client: the provider's state, requests with the key,
+//! paged listings, question reads and the vote toggle.
+
+use super::errors;
+use super::errors::{Ctx, Failure};
+use super::pacing::{BudgetView, poll_interval};
+use super::settings::{Settings, Timing, check_base_url};
+use super::wire;
+use super::wire::WireQuestion;
+use crate::domain::{
+    MyVote, Outcome, ProviderError, ProviderResult, Question, RateBudget, SourceId, Status,
+};
+use crate::provider::BuildError;
+use crate::provider::{BuildCtx, http};
+use crate::secret::{Secret, SecretSource};
+use reqwest::header::{ACCEPT, HeaderMap};
+use reqwest::{Method, Url};
+use serde_json::{Value, json};
+use std::collections::{HashMap, HashSet};
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+use tokio::time::Instant;
+
+/// Items per page (the documented maximum).
+pub(super) const PAGE_LIMIT: u64 = 100;
+/// A broken server cannot keep a listing going forever.
+pub(super) const MAX_PAGES: u64 = 1000;
+
+/// The last rate-limit headers seen.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct RateSeen {
+    pub(super) budget: RateBudget,
+    pub(super) reset_at: Option<Instant>,
+}
+
+#[derive(Default)]
+pub(super) struct State {
+    /// Last known copy of every question (merge base for partial items).
+    pub(super) known: HashMap<String, Question>,
+    /// When `perform` last changed a question (guards diffs of listings that
+    /// started before).
+    pub(super) touched: HashMap<String, Instant>,
+    /// The `voted` answers of our own vote calls.
+    pub(super) my_votes: HashMap<String, MyVote>,
+    pub(super) last_perform: Option<Instant>,
+    pub(super) rate: Option<RateSeen>,
+    pub(super) rate_gen: u64,
+}
+
+/// The PostoBox provider for one source.
+pub struct Postobox {
+    pub(super) source: SourceId,
+    pub(super) base: Url,
+    pub(super) key: Secret,
+    pub(super) event: Option<String>,
+    pub(super) identifier: String,
+    pub(super) timing: Timing,
+    pub(super) client: reqwest::Client,
+    pub(super) stream_client: reqwest::Client,
+    /// The plan has no stream (learnt from `PLAN_UPGRADE_REQUIRED`).
+    pub(super) no_stream: AtomicBool,
+    pub(super) state: Mutex<State>,
+}
+
+impl std::fmt::Debug for Postobox {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Postobox")
+            .field("source", &self.source)
+            .field("event", &self.event)
+            .field("no_stream", &self.no_stream.load(Ordering::Relaxed))
+            .finish_non_exhaustive()
+    }
+}
+
+/// Seconds of `X-RateLimit-Reset` in any reasonable reading, as time from now.
+pub(crate) fn reset_in_ms(headers: &HeaderMap) -> Option<u64> {
+    let raw = headers
+        .get("x-ratelimit-reset")?
+        .to_str()
+        .ok()?
+        .trim()
+        .parse::<f64>()
+        .ok()
+        .filter(|v| v.is_finite() && *v >= 0.0)?;
+    let now_ms = crate::provider::now_ms() as f64;
+    let at_ms = if raw > 1e12 {
+        raw
+    } else if raw > 1e9 {
+        raw * 1000.0
+    } else {
+        now_ms + raw * 1000.0
+    };
+    Some((at_ms - now_ms).clamp(0.0, 3_600_000.0) as u64)
+}
+
+impl Postobox {
+    /// Builds the provider: resolves the key, checks the base URL.
+    pub fn new(settings: &Settings, ctx: &BuildCtx) -> Result<Postobox, BuildError> {
+        let name = &settings.name;
+        let source = SecretSource::pick(
+            "api_key",
+            settings.api_key.clone(),
+            settings.api_key_env.clone(),
+            settings.api_key_cmd.clone(),
+        )
+        .map_err(|e| BuildError::Secret(e.to_string()).within(format!("source `{name}`")))?
+        .ok_or_else(|| {
+            BuildError::MissingSecret {
+                key: "api_key",
+                literal_aside: false,
+            }
+            .within(format!("source `{name}`"))
+        })?;
+        let key = source
+            .resolve()
+            .map_err(|e| BuildError::Secret(e.to_string()).within(format!("source `{name}`")))?;
+        let base =
+            check_base_url(&settings.base_url).map_err(|e| e.within(format!("source `{name}`")))?;
+        let identifier = settings
+            .identifier
+            .clone()
+            .unwrap_or_else(|| ctx.moderator.identifier.clone());
+        if identifier.trim().is_empty() {
+            return Err(
+                BuildError::invalid("identifier", "identifier must not be empty")
+                    .within(format!("source `{name}`")),
+            );
+        }
+        let event = ctx
+            .event
+            .clone()
+            .or_else(|| settings.event.clone())
+            .filter(|e| !e.trim().is_empty());
+        Ok(Postobox {
+            source: ctx.source,
+            base,
+            key,
+            event,
+            identifier,
+            timing: Timing::default(),
+            client: http::client(),
+            stream_client: http::stream_client(),
+            no_stream: AtomicBool::new(false),
+            state: Mutex::new(State::default()),
+        })
+    }
+
+    /// Replaces the feed timing (tests and tuning).
+    pub fn with_timing(mut self, timing: Timing) -> Postobox {
+        self.timing = timing;
+        self
+    }
+
+    /// The event this provider is bound to.
+    pub fn event(&self) -> Option<&str> {
+        self.event.as_deref()
+    }
+
+    /// The last rate-limit budget the headers reported.
+    pub fn budget(&self) -> Option<RateBudget> {
+        self.state().rate.map(|r| r.budget)
+    }
+
+    /// Whether the plan turned out to have no stream.
+    pub fn polling_only(&self) -> bool {
+        self.no_stream.load(Ordering::Relaxed)
+    }
+
+    pub(super) fn state(&self) -> std::sync::MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    pub(super) fn event_id(&self) -> ProviderResult<&str> {
+        self.event
+            .as_deref()
+            .ok_or_else(|| ProviderError::Invalid("no PostoBox event chosen".into()))
+    }
+
+    pub(super) fn url(&self, segments: &[&str]) -> Url {
+        let mut url = self.base.clone();
+        if let Ok(mut path) = url.path_segments_mut() {
+            path.pop_if_empty().extend(segments);
+        }
+        url
+    }
+
+    pub(super) fn mark_active(&self) {
+        self.state().last_perform = Some(Instant::now());
+    }
+
+    pub(super) fn is_active(&self) -> bool {
+        self.state()
+            .last_perform
+            .is_some_and(|t| t.elapsed() < self.timing.active_window)
+    }
+
+    pub(super) fn note_headers(&self, headers: &HeaderMap) {
+        let Some(mut budget) = http::rate_budget(headers) else {
+            return;
+        };
+        let reset_in = reset_in_ms(headers);
+        budget.reset = reset_in.map(|ms| (crate::provider::now_ms() + ms as i64 + 999) / 1000);
+        let mut st = self.state();
+        st.rate = Some(RateSeen {
+            budget,
+            reset_at: reset_in.map(|ms| Instant::now() + Duration::from_millis(ms)),
+        });
+        st.rate_gen += 1;
+    }
+
+    pub(super) fn budget_view(&self) -> Option<BudgetView> {
+        let seen = self.state().rate?;
+        let now = Instant::now();
+        let reset_in = seen.reset_at.filter(|&at| at > now).map(|at| at - now);
+        Some(BudgetView {
+            limit: seen.budget.limit,
+            remaining: if reset_in.is_some() {
+                seen.budget.remaining
+            } else {
+                seen.budget.limit
+            },
+            reset_in,
+        })
+    }
+
+    /// The pause before the next poll costing `cost` requests.
+    pub(super) fn poll_wait(&self, cost: u64) -> Duration {
+        let cost = u32::try_from(cost).unwrap_or(u32::MAX);
+        poll_interval(
+            &self.timing.poll,
+            self.budget_view(),
+            cost,
+            self.is_active(),
+        )
+    }
+
+    /// Sends one request; 2xx gives the body, anything else a mapped failure.
+    pub(super) async fn send(
+        &self,
+        method: Method,
+        url: Url,
+        body: Option<Value>,
+        ctx: &Ctx<'_>,
+    ) -> Result<Vec<u8>, Failure> {
+        let mut req = self
+            .client
+            .request(method, url)
+            .bearer_auth(self.key.expose())
+            .header(ACCEPT, "application/json");
+        if let Some(body) = body {
+            req = req.json(&body);
+        }
+        let resp = req.send().await.map_err(errors::network)?;
+        self.note_headers(resp.headers());
+        let status = resp.status();
+        if status.is_success() {
+            return Ok(http::read_body(resp).await?);
+        }
+        let headers = resp.headers().clone();
+        let body = http::read_body(resp).await.unwrap_or_default();
+        Err(errors::from_status(status.as_u16(), &headers, &body, ctx))
+    }
+
+    pub(super) async fn get_json(&self, url: Url, ctx: &Ctx<'_>) -> Result<Value, Failure> {
+        let body = self.send(Method::GET, url, None, ctx).await?;
+        wire::json(&body).ok_or_else(|| garbled().into())
+    }
+
+    /// Every page of a listing. `consistent` is false when the total moved
+    /// while paging or the ids do not add up to it.
+    pub(super) async fn list_all(
+        &self,
+        segments: &[&str],
+        status: Option<&str>,
+        ctx: &Ctx<'_>,
+    ) -> Result<Listing, Failure> {
+        let mut items = Vec::new();
+        let mut totals = Vec::new();
+        let mut page = 1u64;
+        loop {
+            let mut url = self.url(segments);
+            {
+                let mut q = url.query_pairs_mut();
+                q.append_pair("page", &page.to_string())
+                    .append_pair("limit", &PAGE_LIMIT.to_string());
+                if let Some(status) = status {
+                    q.append_pair("status", status);
+                }
+                if segments.last() == Some(&"questions") {
+                    q.append_pair("sortBy", "createdAt")
+                        .append_pair("sortOrder", "asc");
+                }
+            }
+            let v = self.get_json(url, ctx).await?;
+            if !wire::data(&v).is_array() {
+                // Read as "no items", this would declare every question
+                // deleted (a snapshot of nothing).
+                return Err(
+                    ProviderError::Protocol("a listing answer holds no list".into()).into(),
+                );
+            }
+            let p = wire::page(&v);
+            let got = p.items.len() as u64;
+            totals.push(p.total);
+            items.extend(p.items);
+            let done = match p.total_pages {
+                Some(tp) => page >= tp,
+                None => got == 0 || got < p.limit.unwrap_or(PAGE_LIMIT).max(1),
+            };
+            if done || page >= MAX_PAGES {
+                break;
+            }
+            page += 1;
+        }
+        let ids: HashSet<String> = items.iter().filter_map(wire::id_of).collect();
+        let consistent = match totals.first().copied().flatten() {
+            Some(total) => totals.iter().all(|t| *t == Some(total)) && ids.len() as u64 == total,
+            None => true,
+        };
+        Ok(Listing {
+            items,
+            consistent,
+            pages: page,
+        })
+    }
+
+    /// A question listing, tried up to `tries` times until consistent (see
+    /// `list_all`).
+    pub(super) async fn list_questions(
+        &self,
+        event: &str,
+        status: Option<Status>,
+        tries: usize,
+    ) -> Result<(Vec<WireQuestion>, bool, u64), Failure> {
+        let ctx = Ctx::Event {
+            id: event,
+            scope: "questions:read",
+        };
+        let status = status.map(wire::status_to_wire);
+        let mut tried = 0;
+        loop {
+            tried += 1;
+            let listing = self
+                .list_all(&["events", event, "questions"], status, &ctx)
+                .await?;
+            if listing.consistent || tried >= tries {
+                let mut seen = HashSet::new();
+                let qs = listing
+                    .items
+                    .iter()
+                    .filter_map(WireQuestion::from_value)
+                    .filter(|w| seen.insert(w.id.clone()))
+                    .collect();
+                return Ok((qs, listing.consistent, listing.pages));
+            }
+        }
+    }
+
+    /// Merges a wire copy over the known one and records the result unless
+    /// it is stale. Returns the question and whether it changed.
+    pub(super) fn absorb(
+        &self,
+        w: &WireQuestion,
+        default_status: Status,
+    ) -> Option<(Question, bool)> {
+        let mut st = self.state();
+        let prev = st.known.get(&w.id);
+        if let Some(p) = prev
+            && w.is_stale(p)
+        {
+            return Some((p.clone(), false));
+        }
+        let mut q = w.merge(self.source, prev, default_status)?;
+        if let Some(v) = st.my_votes.get(&q.id) {
+            q.my_vote = *v;
+        }
+        let changed = prev != Some(&q);
+        st.known.insert(q.id.clone(), q.clone());
+        Some((q, changed))
+    }
+
+    pub(super) fn remember(&self, q: &Question) {
+        let mut st = self.state();
+        st.known.insert(q.id.clone(), q.clone());
+        st.touched.insert(q.id.clone(), Instant::now());
+    }
+
+    pub(super) fn forget(&self, id: &str) {
+        let mut st = self.state();
+        st.known.remove(id);
+        st.touched.insert(id.to_string(), Instant::now());
+    }
+
+    /// `GET` one question; `Ok(None)` when it is gone (404).
+    pub(super) async fn get_question(
+        &self,
+        event: &str,
+        id: &str,
+    ) -> Result<Option<Question>, Failure> {
+        let ctx = Ctx::Question {
+            event,
+            id,
+            scope: "questions:read",
+        };
+        match self
+            .get_json(self.url(&["events", event, "questions", id]), &ctx)
+            .await
+        {
+            Ok(v) => {
+                let w = WireQuestion::from_value(wire::data(&v))
+                    .filter(|w| w.id == id)
+                    .ok_or_else(|| {
+                        Failure::from(ProviderError::Protocol(format!(
+                            "no question {id} in the answer"
+                        )))
+                    })?;
+                let (q, _) = self.absorb(&w, Status::Pending).ok_or_else(|| {
+                    Failure::from(ProviderError::Protocol(format!(
+                        "question {id} has no text"
+                    )))
+                })?;
+                Ok(Some(q))
+            }
+            Err(f)
+                if f.is_not_found()
+                    && !matches!(f.err, ProviderError::NotFound(ref m) if m.starts_with("event ")) =>
+            {
+                self.forget(id);
+                Ok(None)
+            }
+            Err(f) => Err(f),
+        }
+    }
+
+    /// A full question from a write answer, or a fetch when it lacks one.
+    pub(super) async fn question_from_answer(
+        &self,
+        event: &str,
+        id: &str,
+        body: &[u8],
+    ) -> ProviderResult<Question> {
+        if let Some(v) = wire::json(body)
+            && let Some(w) = WireQuestion::from_value(wire::data(&v)).filter(|w| w.id == id)
+            && w.text.is_some()
+            && w.status.is_some()
+        {
+            let prev = self.state().known.get(id).cloned();
+            if let Some(mut q) = w.merge(self.source, prev.as_ref(), Status::Pending) {
+                if let Some(v) = self.state().my_votes.get(id) {
+                    q.my_vote = *v;
+                }
+                self.remember(&q);
+                return Ok(q);
+            }
+        }
+        match self.get_question(event, id).await.map_err(|f| f.err)? {
+            Some(q) => {
+                self.remember(&q);
+                Ok(q)
+            }
+            None => Err(ProviderError::NotFound(format!(
+                "question {id} not found in event {event}"
+            ))),
+        }
+    }
+
+    pub(super) async fn toggle_vote(
+        &self,
+        event: &str,
+        id: &str,
+    ) -> ProviderResult<wire::VoteAnswer> {
+        let ctx = Ctx::Question {
+            event,
+            id,
+            scope: "questions:write",
+        };
+        let body = self
+            .send(
+                Method::POST,
+                self.url(&["events", event, "questions", id, "vote"]),
+                Some(json!({ "identifier": self.identifier })),
+                &ctx,
+            )
+            .await
+            .map_err(|f| f.err)?;
+        // An answer that is not JSON at all was cut or garbled on the way:
+        // retry (the op converges: the retry checks `voted` and toggles
+        // back if needed). Valid JSON without `voted` stays a protocol error.
+        let v = wire::json(&body).ok_or_else(garbled)?;
+        Ok(wire::vote_answer(&v))
+    }
+
+    pub(super) async fn vote(
+        &self,
+        event: &str,
+        id: &str,
+        want: MyVote,
+    ) -> ProviderResult<Outcome> {
+        let want_voted = match want {
+            MyVote::Up => true,
+            MyVote::None => false,
+            MyVote::Down => {
+                return Err(ProviderError::Unsupported(
+                    "down votes (PostoBox votes are an up-vote toggle)".into(),
+                ));
+            }
+        };
+        let mut answer = self.toggle_vote(event, id).await?;
+        if answer.voted == Some(!want_voted) {
+            // The toggle went the other way (a retry of a vote that had
+            // landed, or someone voted with our identifier): once more.
+            answer = self.toggle_vote(event, id).await?;
+        }
+        let Some(voted) = answer.voted else {
+            return Err(ProviderError::Protocol(
+                "the vote answer does not say whether the vote is set".into(),
+            ));
+        };
+        let my_vote = if voted { MyVote::Up } else { MyVote::None };
+        let mut st = self.state();
+        st.my_votes.insert(id.to_string(), my_vote);
+        let known = st.known.get_mut(id);
+        let votes = answer
+            .vote_count
+            .or(known.as_ref().map(|q| q.votes))
+            .unwrap_or(0);
+        if let Some(q) = known {
+            q.my_vote = my_vote;
+            q.votes = votes;
+        }
+        st.touched.insert(id.to_string(), Instant::now());
+        Ok(Outcome::Voted {
+            id: id.to_string(),
+            my_vote,
+            votes,
+        })
+    }
+}
+
+/// A 2xx answer whose body is not JSON: cut short or garbled on the way
+/// (a proxy, a broken connection). Transient: a read is simply repeated, and
+/// every write qadeck sends converges when repeated.
+pub(super) fn garbled() -> ProviderError {
+    ProviderError::Server("the answer was not JSON (cut short or garbled)".into())
+}
+
+/// Pages of a listing.
+pub(super) struct Listing {
+    pub(super) items: Vec<Value>,
+    pub(super) consistent: bool,
+    pub(super) pages: u64,
+}

@@ -1,0 +1,43 @@
+use super::client::segments;
+use super::settings::parse_base;
+use super::*;
+use std::time::Duration;
+use tokio::time::Instant;
+
+#[test]
+fn settings_reject_unknown_keys_and_hide_secret() {
+    let s: Settings =
+        toml::from_str("tenant = \"t1\"\nclient_id = \"c\"\nclient_secret = \"shh-very-secret\"\n")
+            .unwrap();
+    assert_eq!(s.base_url, DEFAULT_BASE_URL);
+    assert_eq!(s.calls_per_sec, 300);
+    assert!(!format!("{s:?}").contains("shh-very-secret"));
+    assert!(toml::from_str::<Settings>("tenant = \"t\"\nclient_id = \"c\"\nbogus = 1\n").is_err());
+}
+
+#[test]
+fn urls_escape_segments() {
+    let base = parse_base("http://127.0.0.1:9/").unwrap();
+    let u = segments(&base, &["tenant", "a b/c", "Session"]);
+    assert_eq!(u.as_str(), "http://127.0.0.1:9/tenant/a%20b%2Fc/Session");
+    let base = parse_base("https://api.example/prefix").unwrap();
+    assert_eq!(
+        segments(&base, &["x"]).as_str(),
+        "https://api.example/prefix/x"
+    );
+}
+
+#[tokio::test]
+async fn pacer_spaces_calls_and_holds() {
+    let p = Pacer::new(100);
+    let t0 = Instant::now();
+    for _ in 0..11 {
+        p.wait().await;
+    }
+    // Ten intervals of 10.5 ms.
+    assert!(t0.elapsed() >= Duration::from_millis(105));
+    p.hold(Duration::from_millis(200));
+    let t1 = Instant::now();
+    p.wait().await;
+    assert!(t1.elapsed() >= Duration::from_millis(200));
+}
