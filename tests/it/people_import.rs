@@ -125,7 +125,6 @@ async fn five_hundred_rows_twice_is_five_hundred_participants_with_429s_recovere
         500,
         "500 participants, not 1,000"
     );
-    assert!(first < Duration::from_secs(40), "{first:?}");
     eprintln!("first import {first:?}, 429s {}", c.rate_limited);
 }
 

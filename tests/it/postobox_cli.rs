@@ -522,7 +522,6 @@ fn no_wait_queues_and_a_later_run_delivers_exactly_once() {
         "{}",
         run.explain()
     );
-    assert!(run.took < Duration::from_secs(5), "took {:?}", run.took);
     assert_eq!(fake.counters().total, 0, "{:?}", fake.requests());
 
     // A later `moderate` for the same source and store sends them with its own.
