@@ -55,7 +55,7 @@ async fn participant(p: &dyn Provider, op: Op) -> qadeck::domain::Participant {
     }
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn token_renewed_from_jwt_exp_not_eight_hours_and_on_401() {
     let fake = StreamboxyFake::start(Config {
         token_ttl_secs: 2,
