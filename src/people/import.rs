@@ -6,8 +6,10 @@
 //! time with `Op::AddParticipant`; a 429 waits the platform's `Retry-After`
 //! and retries the same row; a server or network error first checks whether
 //! the participant arrived anyway (the add may have happened before the
-//! answer was lost) and only then retries, so no retry ever duplicates: the
-//! retry is `Provider::perform_again`, the same check the outbox uses.
+//! answer was lost) and only then retries, so no retry ever duplicates; the
+//! retry itself is `Provider::perform_again`, which STREAMBOXY and
+//! Boomstream answer with the same look-up (e-mail or external key) the
+//! outbox relies on.
 //! Authentication, permission and "not found" errors stop the import: the
 //! rows not attempted are reported as such.
 
@@ -271,9 +273,14 @@ async fn add_one(
                 tracing::info!(error = %err, wait_ms = wait.as_millis() as u64, "import: retrying row");
                 tokio::time::sleep(wait).await;
                 retries += 1;
-                // A lost answer may hide a done add: the next attempt looks
-                // before adding again.
-                earlier |= !matches!(err, ProviderError::RateLimited { .. });
+                // A lost answer may hide a done add: look before adding
+                // again, and tell the provider so it looks too.
+                if !matches!(err, ProviderError::RateLimited { .. }) {
+                    earlier = true;
+                    if let Some(id) = find_existing(provider, d).await {
+                        return (RowStatus::Added { id }, retries, false);
+                    }
+                }
             }
             (
                 ProviderError::Auth(_)
@@ -301,4 +308,11 @@ async fn add_one(
             }
         }
     }
+}
+
+/// The participant a lost add created, by the same rule as the platforms'
+/// own look-up ([`crate::provider::poll::find_invited`]).
+async fn find_existing(provider: &dyn Provider, d: &ParticipantDraft) -> Option<String> {
+    let list = provider.list_participants().await.ok()?;
+    crate::provider::poll::find_invited(list, d).map(|p| p.id)
 }

@@ -75,7 +75,7 @@ impl App {
             id: p.id.clone(),
             role: None,
             name: Some(name),
-            version: p.version.clone(),
+            version: p.version,
         };
         let text = self.people_op_text(source, &op);
         self.send(source, op, None, Patch::default(), cmds);
