@@ -3,7 +3,7 @@
 //! tests read it; field names are stable. Text fields are sanitized.
 
 use crate::app::App;
-use crate::domain::{Connection, Message, MyVote, Participant, Question, Role, Status};
+use crate::domain::{Connection, Message, MyVote, Participant, Question, Status};
 use serde_json::{Value, json};
 
 fn iso(ms: i64) -> Value {
@@ -67,7 +67,7 @@ pub fn participant(source: &str, p: &Participant) -> Value {
         "id": p.id,
         "name": p.name,
         "email": p.email,
-        "role": match p.role { Role::Moderator => "moderator", Role::Participant => "participant" },
+        "role": p.role.name(),
         "link": p.link,
         "external_key": p.external_key,
     })

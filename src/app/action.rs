@@ -99,6 +99,9 @@ actions! {
     /// People pane: promote a participant to moderator, or demote one.
     ToggleModerator "toggle_moderator" Main ["m"] "people: promote / demote moderator",
         people "promote/demote";
+    /// People pane: rename the participant (only the name is sent).
+    Rename "rename" Main ["e"] "people: rename the participant",
+        people "rename";
     /// People pane: renew the participant's invitation link.
     RenewLink "renew_link" Main ["L"] "people: renew the invitation link",
         people "renew link";

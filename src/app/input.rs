@@ -79,6 +79,9 @@ impl App {
                 self.toast("question submitted");
                 Ok(())
             }
+            InputPurpose::RenameParticipant { source, id } => {
+                self.submit_rename(source, &id, &text, cmds)
+            }
             InputPurpose::Chat { source, reply_to } => {
                 let text = self.check_message(source, &text)?;
                 self.send(

@@ -28,7 +28,7 @@ pub use queue::{Queue, SortBy};
 
 use crate::domain::{
     Capabilities, Connection, EventInfo, LocalState, Message, Millis, MyVote, Op, OpReport,
-    Participant, QKey, RateBudget, SourceFeed, SourceId, Status,
+    Participant, QKey, RateBudget, Role, SourceFeed, SourceId, Status,
 };
 use ratatui_textarea::{Input, TextArea};
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -231,6 +231,11 @@ pub enum InputPurpose {
     },
     /// Search in the people pane (name, e-mail).
     PeopleSearch,
+    /// A participant's new name.
+    RenameParticipant {
+        source: SourceId,
+        id: String,
+    },
 }
 
 /// A modal text input.
@@ -312,6 +317,9 @@ pub struct App {
     pub form: Option<InviteForm>,
     /// The last stale-version refusal, until retried or resolved.
     pub people_conflict: Option<PeopleConflict>,
+    /// The role a participant had before qadeck made it moderator (a
+    /// STREAMBOXY Speaker), so demoting gives that role back.
+    pub earlier_roles: HashMap<(SourceId, String), Role>,
     pub now: Millis,
     pub size: (u16, u16),
     /// Session-unique prefix of action ids.
@@ -356,6 +364,7 @@ impl App {
             people_filter: None,
             form: None,
             people_conflict: None,
+            earlier_roles: HashMap::new(),
             now,
             size: (80, 24),
             session,

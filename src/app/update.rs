@@ -327,10 +327,12 @@ impl App {
                 }
             }
             Action::Promote => self.promote_message(cmds),
-            Action::ToggleModerator | Action::RenewLink | Action::ShowLink => self.toast(format!(
-                "{} works on a participant (Tab to the people pane)",
-                self.keymap.key_for(action)
-            )),
+            Action::ToggleModerator | Action::Rename | Action::RenewLink | Action::ShowLink => {
+                self.toast(format!(
+                    "{} works on a participant (Tab to the people pane)",
+                    self.keymap.key_for(action)
+                ));
+            }
             Action::ToggleOpen => self.toggle_open(cmds),
             Action::Info => {
                 self.overlay = Some(Overlay::Info {

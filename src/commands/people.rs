@@ -40,7 +40,7 @@ pub async fn list(ctx: Context, source: &str, json: bool) -> anyhow::Result<()> 
                 out,
                 "{:<16} {:<11} {:<28} {:<32} {}",
                 crate::text::one_line(&p.id, 16),
-                crate::app::people::role_name(p.role),
+                p.role.name(),
                 crate::text::one_line(&p.name, 28),
                 crate::text::one_line(p.email.as_deref().unwrap_or("-"), 32),
                 p.link.as_deref().unwrap_or("")

@@ -49,6 +49,8 @@ pub struct Capabilities {
     pub renew_link: bool,
     /// An invitation needs an e-mail address.
     pub invite_needs_email: bool,
+    /// A participant can be renamed.
+    pub rename: bool,
 }
 
 impl Capabilities {
@@ -69,6 +71,7 @@ impl Capabilities {
             link_lifetime: false,
             renew_link: false,
             invite_needs_email: false,
+            rename: false,
         }
     }
 

@@ -40,10 +40,14 @@ pub enum Op {
         draft: ParticipantDraft,
     },
     /// Update with the version the moderator last saw; stale → `Conflict`.
+    /// Only what changes is set (a rename carries no role), so the platform
+    /// keeps every field the moderator did not touch.
     UpdateParticipant {
         id: String,
-        role: Role,
-        name: String,
+        #[serde(default)]
+        role: Option<Role>,
+        #[serde(default)]
+        name: Option<String>,
         version: Option<String>,
     },
     RemoveParticipant {
@@ -79,6 +83,11 @@ impl Op {
             Op::PostMessage { .. } => "post message".into(),
             Op::DeleteMessage { .. } => "delete message".into(),
             Op::AddParticipant { .. } => "invite participant".into(),
+            Op::UpdateParticipant {
+                role: None,
+                name: Some(_),
+                ..
+            } => "rename participant".into(),
             Op::UpdateParticipant { .. } => "update participant".into(),
             Op::RemoveParticipant { .. } => "remove participant".into(),
             Op::RenewLink { .. } => "renew link".into(),

@@ -4,12 +4,65 @@
 use super::SourceId;
 use serde::{Deserialize, Serialize};
 
-/// Role of a participant on a conference/session platform.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
+/// Role of a participant as the platform has it. Roles qadeck knows have a
+/// variant; any other the platform reports is kept verbatim in
+/// [`Role::Other`], shown and sent back unchanged, never rewritten.
+/// Stored as its name (`participant`, `moderator`, `speaker`, or the
+/// platform's own word), so outbox rows written before stay readable.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(from = "String", into = "String")]
 pub enum Role {
     Participant,
     Moderator,
+    /// STREAMBOXY's `Speaker`.
+    Speaker,
+    /// A role qadeck has no name for, as the platform spells it.
+    Other(String),
+}
+
+impl Role {
+    /// The role in words (lower case for the known ones).
+    pub fn name(&self) -> &str {
+        match self {
+            Role::Participant => "participant",
+            Role::Moderator => "moderator",
+            Role::Speaker => "speaker",
+            Role::Other(s) => s,
+        }
+    }
+
+    /// Reads a role without regard to case; unknown words are kept.
+    pub fn parse(s: &str) -> Role {
+        let t = s.trim();
+        match t.to_ascii_lowercase().as_str() {
+            "" | "participant" => Role::Participant,
+            "moderator" => Role::Moderator,
+            "speaker" => Role::Speaker,
+            _ => Role::Other(t.to_string()),
+        }
+    }
+
+    pub fn is_moderator(&self) -> bool {
+        *self == Role::Moderator
+    }
+}
+
+impl From<String> for Role {
+    fn from(s: String) -> Role {
+        Role::parse(&s)
+    }
+}
+
+impl From<Role> for String {
+    fn from(r: Role) -> String {
+        r.name().to_string()
+    }
+}
+
+impl std::fmt::Display for Role {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
 }
 
 /// One attendee of an event.
@@ -40,6 +93,9 @@ impl Participant {
         self.link = self.link.as_deref().map(sanitize);
         self.version = self.version.as_deref().map(sanitize);
         self.external_key = self.external_key.as_deref().map(sanitize);
+        if let Role::Other(r) = &self.role {
+            self.role = Role::Other(sanitize(r));
+        }
         self
     }
 }
@@ -72,4 +128,24 @@ pub fn valid_email(e: &str) -> bool {
         && !domain.contains('@')
         && e.len() <= 254
         && !e.chars().any(|c| c.is_whitespace() || c.is_control())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Role;
+
+    #[test]
+    fn roles_keep_what_the_platform_says() {
+        assert_eq!(Role::parse("Speaker"), Role::Speaker);
+        assert_eq!(Role::parse(" MODERATOR "), Role::Moderator);
+        assert_eq!(Role::parse("Backstage"), Role::Other("Backstage".into()));
+        let json = serde_json::to_string(&Role::Other("Backstage".into())).unwrap();
+        assert_eq!(json, "\"Backstage\"");
+        let old: Role = serde_json::from_str("\"participant\"").unwrap();
+        assert_eq!(old, Role::Participant);
+        assert_eq!(
+            serde_json::to_string(&Role::Speaker).unwrap(),
+            "\"speaker\""
+        );
+    }
 }

@@ -147,6 +147,7 @@ impl Columns {
         let role = match get(self.role).to_ascii_lowercase().as_str() {
             "" | "participant" => Role::Participant,
             "moderator" => Role::Moderator,
+            "speaker" => Role::Speaker,
             other => return Err(RowError::BadRole(sanitize(other))),
         };
         let flag = |i: Option<usize>, what: &'static str| {
@@ -268,7 +269,7 @@ mod tests {
         assert_eq!(lines, vec![2, 4, 5, 6, 7, 9, 11]);
         let ada = rows[0].draft.as_ref().unwrap();
         assert_eq!(
-            (ada.role, ada.external_key.as_deref()),
+            (ada.role.clone(), ada.external_key.as_deref()),
             (Role::Moderator, Some("crm-1"))
         );
         assert!(!ada.notify);

@@ -6,7 +6,10 @@
 //! time with `Op::AddParticipant`; a 429 waits the platform's `Retry-After`
 //! and retries the same row; a server or network error first checks whether
 //! the participant arrived anyway (the add may have happened before the
-//! answer was lost) and only then retries, so no retry ever duplicates.
+//! answer was lost) and only then retries, so no retry ever duplicates; the
+//! retry itself is `Provider::perform_again`, which STREAMBOXY and
+//! Boomstream answer with the same look-up (e-mail or external key) the
+//! outbox relies on.
 //! Authentication, permission and "not found" errors stop the import: the
 //! rows not attempted are reported as such.
 
@@ -240,10 +243,18 @@ async fn add_one(
     pace: &Pace,
 ) -> (RowStatus, u32, bool) {
     let op = Op::AddParticipant { draft: d.clone() };
+    let queued_at = crate::provider::now_ms();
     let mut backoff = Backoff::new(Duration::from_millis(500), Duration::from_secs(10));
     let mut retries = 0;
+    // Whether an attempt may have added the participant without an answer.
+    let mut earlier = false;
     loop {
-        let err = match provider.perform(&op).await {
+        let answer = if earlier {
+            provider.perform_again(&op, queued_at).await
+        } else {
+            provider.perform(&op).await
+        };
+        let err = match answer {
             Ok(Outcome::Participant(p)) => return (RowStatus::Added { id: p.id }, retries, false),
             Ok(other) => {
                 return (
@@ -262,11 +273,13 @@ async fn add_one(
                 tracing::info!(error = %err, wait_ms = wait.as_millis() as u64, "import: retrying row");
                 tokio::time::sleep(wait).await;
                 retries += 1;
-                // A lost answer may hide a done add: look before adding again.
-                if !matches!(err, ProviderError::RateLimited { .. })
-                    && let Some(id) = find_existing(provider, d).await
-                {
-                    return (RowStatus::Added { id }, retries, false);
+                // A lost answer may hide a done add: look before adding
+                // again, and tell the provider so it looks too.
+                if !matches!(err, ProviderError::RateLimited { .. }) {
+                    earlier = true;
+                    if let Some(id) = find_existing(provider, d).await {
+                        return (RowStatus::Added { id }, retries, false);
+                    }
                 }
             }
             (
@@ -297,14 +310,9 @@ async fn add_one(
     }
 }
 
+/// The participant a lost add created, by the same rule as the platforms'
+/// own look-up ([`crate::provider::poll::find_invited`]).
 async fn find_existing(provider: &dyn Provider, d: &ParticipantDraft) -> Option<String> {
     let list = provider.list_participants().await.ok()?;
-    let email = d.email.as_deref().map(norm_email);
-    let key = d.external_key.as_deref().map(str::trim);
-    list.into_iter()
-        .find(|p| {
-            (email.is_some() && p.email.as_deref().map(norm_email) == email)
-                || (key.is_some() && p.external_key.as_deref().map(str::trim) == key)
-        })
-        .map(|p| p.id)
+    crate::provider::poll::find_invited(list, d).map(|p| p.id)
 }

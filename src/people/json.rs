@@ -1,6 +1,6 @@
 //! The NDJSON shape of `people list --json`.
 
-use crate::domain::{Participant, Role};
+use crate::domain::Participant;
 use serde_json::{Value, json};
 
 /// One participant as a `people list --json` line.
@@ -11,10 +11,7 @@ pub fn participant_json(p: &Participant, source_name: &str) -> Value {
         "id": p.id,
         "name": p.name,
         "email": p.email,
-        "role": match p.role {
-            Role::Participant => "participant",
-            Role::Moderator => "moderator",
-        },
+        "role": p.role.name(),
         "link": p.link,
         "version": p.version,
         "external_key": p.external_key,
@@ -24,6 +21,7 @@ pub fn participant_json(p: &Participant, source_name: &str) -> Value {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::Role;
 
     #[test]
     fn participant_json_shape() {

@@ -2,7 +2,7 @@
 
 use super::{Theme, age, panes::status_style};
 use crate::app::{Action, App, PaneKind};
-use crate::domain::{MyVote, Role};
+use crate::domain::MyVote;
 use crate::text::wrap;
 use ratatui::Frame;
 use ratatui::layout::Rect;
@@ -64,15 +64,7 @@ pub fn detail(frame: &mut Frame, rect: Rect, app: &App, theme: &Theme) {
                 let mut l = vec![Line::from(vec![
                     Span::styled(p.name.clone(), theme.accent),
                     Span::styled(
-                        format!(
-                            " · {} · {}",
-                            if p.role == Role::Moderator {
-                                "moderator"
-                            } else {
-                                "participant"
-                            },
-                            app.source_name(p.source)
-                        ),
+                        format!(" · {} · {}", p.role, app.source_name(p.source)),
                         theme.dim,
                     ),
                 ])];
@@ -91,12 +83,19 @@ pub fn detail(frame: &mut Frame, rect: Rect, app: &App, theme: &Theme) {
                     .as_ref()
                     .filter(|c| c.source == p.source && c.id == p.id)
                 {
-                    l.push(Line::from(Span::styled(
-                        format!(
-                            "! changed meanwhile — {} retries: make {} (on the fresh version)",
-                            app.keymap.key_for(Action::ToggleModerator),
-                            crate::app::people::role_name(c.role)
+                    let retry = match (&c.role, &c.wanted_name) {
+                        (Some(r), _) => format!(
+                            "{} retries: make {r}",
+                            app.keymap.key_for(Action::ToggleModerator)
                         ),
+                        (None, Some(n)) => format!(
+                            "{} renames to “{n}” again",
+                            app.keymap.key_for(Action::Rename)
+                        ),
+                        (None, None) => String::new(),
+                    };
+                    l.push(Line::from(Span::styled(
+                        format!("! changed meanwhile — {retry} (on the fresh version)"),
                         theme.error,
                     )));
                     body.push_str(&format!("{}\n\n", c.message));

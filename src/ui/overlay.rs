@@ -2,7 +2,6 @@
 //! event picker and the text input.
 
 use super::Theme;
-use crate::app::people::role_name;
 use crate::app::{
     Action, App, FormField, InputBox, InputPurpose, InviteForm, Overlay, Scope, in_scope,
 };
@@ -215,6 +214,11 @@ pub fn input(frame: &mut Frame, area: Rect, ib: &InputBox, app: &App, theme: &Th
         InputPurpose::PeopleSearch => {
             format!("search people by name or e-mail ({send} keeps it, {cancel} clears)")
         }
+        InputPurpose::RenameParticipant { source, id } => format!(
+            "new name for {} on {} ({send} renames, {cancel} cancels)",
+            one_line(&app.name_of(*source, id), 30),
+            app.source_name(*source)
+        ),
         InputPurpose::Question { source } => format!(
             "new question for {} ({send} sends, {cancel} cancels)",
             app.source_name(*source)
@@ -365,7 +369,7 @@ pub fn form(frame: &mut Frame, area: Rect, form: &InviteForm, app: &App, theme: 
     }
     let hint = format!(
         "Tab/↑↓ next field · Space switches · {send} invites as {}",
-        role_name(form.role)
+        form.role
     );
     if y < inner.y + inner.height {
         frame.render_widget(

@@ -3,7 +3,7 @@
 use super::Theme;
 use crate::app::layout::inner_rows;
 use crate::app::{App, PaneKind};
-use crate::domain::{MyVote, Question, Status};
+use crate::domain::{MyVote, Question, Role, Status};
 use crate::text::{one_line, one_line_cut, width};
 use ratatui::Frame;
 use ratatui::layout::Rect;
@@ -227,6 +227,14 @@ fn people(frame: &mut Frame, rect: Rect, app: &App, theme: &Theme, focused: bool
     let st = app.pane(PaneKind::People);
     let w = inner.width as usize;
     let multi = app.people_sources().len() > 1;
+    // The role column: "mod" alone takes 4 cells; a platform's own roles
+    // (a STREAMBOXY Speaker) on the rows shown widen it to show the word.
+    let wide = app
+        .visible_people()
+        .skip(st.top_row)
+        .take(inner_rows(rect))
+        .any(|p| !matches!(p.role, Role::Participant | Role::Moderator));
+    let role_w = if wide { 9.min(w / 4).max(4) } else { 4 };
     let lines: Vec<Line> = app
         .visible_people()
         .enumerate()
@@ -249,16 +257,13 @@ fn people(frame: &mut Frame, rect: Rect, app: &App, theme: &Theme, focused: bool
             } else {
                 ("  ", Style::default())
             };
-            let role = match p.role {
-                crate::domain::Role::Moderator => "mod ",
-                crate::domain::Role::Participant => "    ",
-            };
+            let role = role_tag(&p.role, role_w);
             let src = if multi {
                 format!(" [{}]", one_line(app.source_name(p.source), 12))
             } else {
                 String::new()
             };
-            let fixed = width(flag) + width(role) + width(&src);
+            let fixed = width(flag) + width(&role) + width(&src);
             let room = w.saturating_sub(fixed);
             // Names in a column, e-mails aligned after them.
             let name_w = (room * 45 / 100).clamp(1, 26);
@@ -293,4 +298,16 @@ fn people(frame: &mut Frame, rect: Rect, app: &App, theme: &Theme, focused: bool
         return;
     }
     frame.render_widget(Paragraph::new(lines), inner);
+}
+
+/// A role in the people list, padded to `w` cells: blank for a
+/// participant, `mod` for a moderator, the platform's word otherwise.
+fn role_tag(role: &Role, w: usize) -> String {
+    let word = match role {
+        Role::Participant => "",
+        Role::Moderator => "mod",
+        other => other.name(),
+    };
+    let word = one_line(word, w.saturating_sub(1));
+    format!("{word}{}", " ".repeat(w.saturating_sub(width(&word))))
 }

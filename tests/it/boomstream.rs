@@ -133,12 +133,17 @@ async fn conferences_listed_created_updated_deleted_json_and_xml() {
     keep(p.delete_event(&created.id).await).unwrap();
     assert_eq!(fake.conferences().len(), 1);
     let e = keep(p.delete_event(&created.id).await).unwrap_err();
+    // HTTP 200 with `Failed` and no code: refused, with the platform's words.
     assert!(
-        matches!(&e, ProviderError::NotFound(m) if m.contains("Conference not found")),
+        matches!(&e, ProviderError::Invalid(m) if m.contains("Conference not found")),
         "{e:?}"
     );
-    // The version asked for is the newest documented one.
-    assert!(fake.counters().versions.iter().all(|v| v == "1.2"));
+    // Version 1.0 "loads by default": no `ver` is sent for it.
+    assert!(
+        fake.counters().versions.is_empty(),
+        "{:?}",
+        fake.counters().versions
+    );
 }
 
 #[tokio::test]
@@ -194,8 +199,8 @@ async fn clients_invited_listed_promoted_demoted_removed() {
 
     let promote = Op::UpdateParticipant {
         id: nik.id.clone(),
-        role: Role::Moderator,
-        name: "Nikita".into(),
+        role: Some(Role::Moderator),
+        name: Some("Nikita".into()),
         version: None,
     };
     let promoted = participant(&*p, promote).await;
@@ -206,8 +211,8 @@ async fn clients_invited_listed_promoted_demoted_removed() {
     assert!(fake.client(&nik.id).unwrap().moderator);
     let demote = Op::UpdateParticipant {
         id: nik.id.clone(),
-        role: Role::Participant,
-        name: "Nikita".into(),
+        role: Some(Role::Participant),
+        name: None,
         version: None,
     };
     assert_eq!(participant(&*p, demote).await.role, Role::Participant);
@@ -225,12 +230,52 @@ async fn clients_invited_listed_promoted_demoted_removed() {
     assert!(fake.client(&nik.id).unwrap().is_deleted);
     let listed = keep(p.list_participants().await).unwrap();
     assert_eq!(listed.len(), 1, "removed clients are left out");
-    let e = keep(
+    // A repeat delete ("Client is already deleted") is success.
+    let again = keep(
         p.perform(&Op::RemoveParticipant { id: nik.id.clone() })
             .await,
     )
+    .unwrap();
+    assert_eq!(again, Outcome::ParticipantGone(nik.id.clone()));
+    // Removing someone who never was is still an error.
+    let e = keep(
+        p.perform(&Op::RemoveParticipant {
+            id: "nobody".into(),
+        })
+        .await,
+    )
     .unwrap_err();
-    assert!(matches!(e, ProviderError::NotFound(_)), "{e:?}");
+    assert!(e.to_string().contains("Client not found"), "{e:?}");
+    // A rename sends the name only.
+    let tan_before = fake.client(&tan.id).unwrap();
+    let rename = Op::UpdateParticipant {
+        id: tan.id.clone(),
+        role: None,
+        name: Some("Tatiana".into()),
+        version: None,
+    };
+    let renamed = participant(&*p, rename).await;
+    assert_eq!(
+        (renamed.name.as_str(), &renamed.role),
+        ("Tatiana", &Role::Moderator)
+    );
+    assert!(fake.client(&tan.id).unwrap().moderator && tan_before.moderator);
+    assert!(
+        fake.requests().iter().any(|l| l.contains("client/update")
+            && l.contains("Tatiana")
+            && !l.contains("moderator=")),
+        "{:?}",
+        fake.requests()
+    );
+    // Boomstream has no Speaker: refused before sending.
+    let e = keep(
+        p.perform(&Op::AddParticipant {
+            draft: draft("S", "s@example.com", Role::Speaker),
+        })
+        .await,
+    )
+    .unwrap_err();
+    assert!(matches!(e, ProviderError::Invalid(_)), "{e:?}");
     // Boomstream needs an e-mail to invite.
     let mut no_mail = draft("X", "", Role::Participant);
     no_mail.email = None;
@@ -249,11 +294,16 @@ async fn wrong_key_case(status: u16) {
     let mut s = settings(&fake, Some(&conf));
     s.api_key = Some(WRONG_KEY.into());
     let p = build(&s);
+    // By the status (403), or refused (HTTP 200 `Failed`): never by words.
+    let expected = |e: &ProviderError| match status {
+        403 => matches!(e, ProviderError::Auth(_)),
+        _ => matches!(e, ProviderError::Invalid(_)),
+    };
     let e = keep(p.list_events().await).unwrap_err();
-    assert!(matches!(e, ProviderError::Auth(_)), "{e:?}");
+    assert!(expected(&e), "{e:?}");
     assert!(e.to_string().contains("Invalid apikey"), "{e}");
     let e = keep(p.list_participants().await).unwrap_err();
-    assert!(matches!(e, ProviderError::Auth(_)), "{e:?}");
+    assert!(expected(&e), "{e:?}");
     // The fake echoed the key back (RequestURI); qadeck's message has none of it.
     assert!(
         fake.requests()
@@ -280,7 +330,7 @@ async fn wrong_key_case(status: u16) {
 }
 
 #[tokio::test]
-async fn wrong_api_key_is_an_auth_error_http_200_failed() {
+async fn wrong_api_key_http_200_failed_is_refused_with_its_message() {
     wrong_key_case(200).await;
 }
 
@@ -374,4 +424,51 @@ async fn api_key_never_in_logs_errors_or_debug() {
         }
     }
     assert!(errors().lock().unwrap().len() >= 5);
+}
+
+#[tokio::test]
+async fn an_invite_whose_answer_was_lost_lands_once() {
+    let fake = BoomstreamFake::start(Config {
+        api_key: KEY.into(),
+        lose_invite_answers: 1,
+        ..Config::default()
+    })
+    .await;
+    let conf = fake.add_conference("Board");
+    let p = build(&settings(&fake, Some(&conf)));
+    let op = Op::AddParticipant {
+        draft: draft("Nik", "Nik@Example.com", Role::Participant),
+    };
+    let e = keep(p.perform(&op).await).unwrap_err();
+    assert!(matches!(e, ProviderError::Server(_)), "{e:?}");
+    assert_eq!(fake.counters().lost_answers, 1);
+    // The outbox's next attempt: the client is found by e-mail, no second
+    // invite (and no second token).
+    let Outcome::Participant(nik) = keep(p.perform_again(&op, 0).await).unwrap() else {
+        panic!()
+    };
+    assert_eq!(fake.counters().invites, 1);
+    let live = fake.live_clients(&conf);
+    assert_eq!(live.len(), 1);
+    assert_eq!(nik.id, live[0].code);
+    // An invitation that never landed is sent on the next attempt.
+    let other = Op::AddParticipant {
+        draft: draft("Tany", "tany@example.com", Role::Moderator),
+    };
+    keep(p.perform_again(&other, 0).await).unwrap();
+    assert_eq!(fake.live_clients(&conf).len(), 2);
+}
+
+#[tokio::test]
+async fn another_api_version_is_asked_for_with_ver() {
+    let fake = fake().await;
+    let conf = fake.add_conference("C");
+    let mut s = settings(&fake, Some(&conf));
+    s.ver = "1.2".into();
+    let p = build(&s);
+    keep(p.list_participants().await).unwrap();
+    assert_eq!(fake.counters().versions, ["1.2"]);
+    s.ver = "9.9".into();
+    let e = keep(build(&s).list_participants().await).unwrap_err();
+    assert!(e.to_string().contains("Unknown API version"), "{e}");
 }

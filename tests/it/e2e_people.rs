@@ -180,8 +180,10 @@ fn boomstream_api_key_never_on_screen_in_terminal_output_or_log() {
     const KEY: &str = "bk9e2e7f3a9c2d51e04b6a0c7d";
     const WRONG: &str = "bkWRONG44c1f0a9b8e7d6c5b4a";
     let rt = background();
+    // The wrong key is answered 403: qadeck classifies by status, not words.
     let fake = rt.block_on(BoomstreamFake::start(boomstream_fake::Config {
         api_key: KEY.into(),
+        wrong_key_status: 403,
         ..Default::default()
     }));
     let conf = fake.add_conference("Town hall");

@@ -288,7 +288,7 @@ impl Provider for Scripted {
             id: format!("p{}", people.len() + 1),
             name: draft.name.clone(),
             email: draft.email.clone(),
-            role: draft.role,
+            role: draft.role.clone(),
             link: None,
             version: None,
             external_key: draft.external_key.clone(),

@@ -140,13 +140,13 @@ async fn participants_add_list_update_renew_remove() {
     // Demote with the latest version.
     let op = Op::UpdateParticipant {
         id: added.id.clone(),
-        role: Role::Participant,
-        name: "Ada L.".into(),
+        role: Some(Role::Participant),
+        name: Some("Ada L.".into()),
         version: Some(v0.clone()),
     };
     let updated = participant(&*p, op).await;
     assert_eq!(
-        (updated.role, updated.name.as_str()),
+        (updated.role.clone(), updated.name.as_str()),
         (Role::Participant, "Ada L.")
     );
     assert_ne!(
@@ -159,8 +159,8 @@ async fn participants_add_list_update_renew_remove() {
     // Promote without a version (command line): the current one is read first.
     let op = Op::UpdateParticipant {
         id: added.id.clone(),
-        role: Role::Moderator,
-        name: "Ada L.".into(),
+        role: Some(Role::Moderator),
+        name: None,
         version: None,
     };
     assert_eq!(participant(&*p, op).await.role, Role::Moderator);
@@ -216,15 +216,15 @@ async fn conflict_case(conflict_status: u16) {
 
     let op_a = Op::UpdateParticipant {
         id: u.id.clone(),
-        role: Role::Moderator,
-        name: "Grace".into(),
+        role: Some(Role::Moderator),
+        name: None,
         version: seen_a.version.clone(),
     };
     participant(&*a, op_a).await;
     let op_b = Op::UpdateParticipant {
         id: u.id.clone(),
-        role: Role::Participant,
-        name: "Grace Hopper".into(),
+        role: Some(Role::Participant),
+        name: Some("Grace Hopper".into()),
         version: seen_b.version.clone(),
     };
     let e = b.perform(&op_b).await.unwrap_err();
@@ -253,8 +253,8 @@ async fn conflict_case(conflict_status: u16) {
     let fresh = b.list_participants().await.unwrap()[0].clone();
     let retry = Op::UpdateParticipant {
         id: u.id.clone(),
-        role: Role::Participant,
-        name: "Grace Hopper".into(),
+        role: Some(Role::Participant),
+        name: Some("Grace Hopper".into()),
         version: fresh.version,
     };
     assert_eq!(participant(&*b, retry).await.name, "Grace Hopper");
@@ -289,6 +289,21 @@ async fn sessions_created_after_validation_and_listed() {
     assert!(matches!(e, ProviderError::Invalid(_)), "{e:?}");
     d.description = Some("é".repeat(501));
     assert!(p.create_event(&d).await.is_err());
+    // Start, end and (for a Lobby) the content URL are required.
+    d.description = Some("é".repeat(500));
+    for missing in ["start", "end", "content"] {
+        let mut partial = d.clone();
+        match missing {
+            "start" => partial.start = None,
+            "end" => partial.end = None,
+            _ => partial.content_url = None,
+        }
+        let e = p.create_event(&partial).await.unwrap_err();
+        assert!(
+            matches!(&e, ProviderError::Invalid(m) if m.contains(missing)),
+            "{missing}: {e:?}"
+        );
+    }
     assert_eq!(fake.counters().requests, before, "nothing sent");
     d.description = Some("é".repeat(500));
     let ev = p.create_event(&d).await.unwrap();
@@ -316,8 +331,8 @@ async fn errors_show_message_and_log_operation_id() {
     let p = build(&settings(&fake, Some(&s)));
     let op = Op::UpdateParticipant {
         id: "su-missing".into(),
-        role: Role::Moderator,
-        name: "X".into(),
+        role: Some(Role::Moderator),
+        name: None,
         version: Some("AAAAAAAAB9E=".into()),
     };
     let e = p.perform(&op).await.unwrap_err();
@@ -358,9 +373,33 @@ async fn pacer_keeps_under_the_limit_and_429_is_reported_with_retry_after() {
         t0.elapsed()
     );
 
-    // A client that believes in a higher limit gets 429s, waits, recovers.
+    // A second source of the same tenant that believes in a higher limit
+    // shares the pacer at the stricter value: still never a 429.
     st.calls_per_sec = 1000;
     let eager = build(&st);
+    let t1 = Instant::now();
+    for i in 0..30 {
+        let p = if i % 2 == 0 { &eager } else { &paced };
+        p.list_participants().await.unwrap();
+    }
+    assert_eq!(fake.counters().rate_limited, 0, "one pacer for the tenant");
+    assert!(
+        t1.elapsed() >= Duration::from_millis(1400),
+        "{:?}",
+        t1.elapsed()
+    );
+}
+
+#[tokio::test]
+async fn a_429_is_reported_with_retry_after_and_holds_the_pacer() {
+    // The platform allows fewer calls than even the documented limit.
+    let fake = StreamboxyFake::start(Config {
+        rate_per_sec: Some(10),
+        ..Config::default()
+    })
+    .await;
+    let s = fake.add_session("S");
+    let eager = build(&settings(&fake, Some(&s)));
     let t1 = Instant::now();
     let (mut ok, mut limited) = (0, 0);
     while ok < 30 && t1.elapsed() < Duration::from_secs(20) {
@@ -486,4 +525,93 @@ async fn config_file_builds_the_source_and_secret_stays_out_of_logs() {
         "client secret never logged"
     );
     assert!(!log.contains("Bearer ey"), "token never logged");
+}
+
+#[tokio::test]
+async fn a_speaker_stays_speaker_through_a_rename_and_a_moderator_round_trip() {
+    let fake = StreamboxyFake::start(Config::default()).await;
+    let s = fake.add_session("Panel");
+    let u = fake.add_user(&s, "Grace", "grace@example.com", "Speaker");
+    let p = build(&settings(&fake, Some(&s)));
+    let seen = p.list_participants().await.unwrap()[0].clone();
+    assert_eq!(seen.role, Role::Speaker);
+    let rename = Op::UpdateParticipant {
+        id: u.id.clone(),
+        role: None,
+        name: Some("Grace Hopper".into()),
+        version: seen.version.clone(),
+    };
+    let renamed = participant(&*p, rename).await;
+    assert_eq!(
+        (renamed.name.as_str(), &renamed.role),
+        ("Grace Hopper", &Role::Speaker)
+    );
+    assert_eq!(fake.user(&u.id).unwrap().role, "Speaker", "no role sent");
+    let promote = Op::UpdateParticipant {
+        id: u.id.clone(),
+        role: Some(Role::Moderator),
+        name: None,
+        version: renamed.version.clone(),
+    };
+    let promoted = participant(&*p, promote).await;
+    assert_eq!(promoted.role, Role::Moderator);
+    let back = Op::UpdateParticipant {
+        id: u.id.clone(),
+        role: Some(Role::Speaker),
+        name: None,
+        version: promoted.version.clone(),
+    };
+    assert_eq!(participant(&*p, back).await.role, Role::Speaker);
+    let on_fake = fake.user(&u.id).unwrap();
+    assert_eq!(
+        (on_fake.name.as_str(), on_fake.role.as_str()),
+        ("Grace Hopper", "Speaker")
+    );
+}
+
+#[tokio::test]
+async fn an_add_whose_answer_was_lost_lands_once_and_needs_an_email() {
+    let fake = StreamboxyFake::start(Config {
+        lose_create_answers: 1,
+        ..Config::default()
+    })
+    .await;
+    let s = fake.add_session("Panel");
+    let p = build(&settings(&fake, Some(&s)));
+    // No e-mail: refused before sending (the documented body has one).
+    let mut no_mail = draft("X", "", Role::Participant);
+    no_mail.email = None;
+    let before = fake.counters().requests;
+    let e = p
+        .perform(&Op::AddParticipant { draft: no_mail })
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&e, ProviderError::Invalid(m) if m.contains("e-mail")),
+        "{e:?}"
+    );
+    assert_eq!(fake.counters().requests, before);
+
+    let mut d = draft("Ada", "ada@example.com", Role::Speaker);
+    d.external_key = Some("crm-7".into());
+    let op = Op::AddParticipant { draft: d };
+    let e = p.perform(&op).await.unwrap_err();
+    assert!(matches!(e, ProviderError::Server(_)), "{e:?}");
+    let Outcome::Participant(ada) = p.perform_again(&op, 0).await.unwrap() else {
+        panic!()
+    };
+    let users = fake.users(&s);
+    assert_eq!(users.len(), 1, "exactly one on the platform");
+    assert_eq!(
+        (ada.id.as_str(), &ada.role),
+        (users[0].id.as_str(), &Role::Speaker)
+    );
+    assert_eq!(fake.counters().user_creates, 1);
+    // A repeat delete after a lost answer is success.
+    let rm = Op::RemoveParticipant { id: ada.id.clone() };
+    p.perform(&rm).await.unwrap();
+    assert_eq!(
+        p.perform_again(&rm, 0).await.unwrap(),
+        Outcome::ParticipantGone(ada.id)
+    );
 }

@@ -214,7 +214,7 @@ impl App {
     fn switch(&self, form: &mut InviteForm, field: FormField, set: Option<bool>, back: bool) {
         form.error = None;
         match field {
-            FormField::Role if set.is_none() => form.role = flip(form.role),
+            FormField::Role if set.is_none() => form.role = flip(&form.role),
             FormField::Notify => form.notify = set.unwrap_or(!form.notify),
             FormField::OneTime => form.one_time = set.unwrap_or(!form.one_time),
             FormField::Source if set.is_none() => {
@@ -313,7 +313,7 @@ impl App {
         Ok(ParticipantDraft {
             name,
             email: (!email.is_empty()).then_some(email),
-            role: form.role,
+            role: form.role.clone(),
             notify: form.notify,
             one_time_link: fields.contains(&FormField::OneTime) && form.one_time,
             link_lifetime_min: lifetime,

@@ -5,8 +5,11 @@
 //! refusal says what changed, and the same key retries the moderator's
 //! change on the fresh version. Nothing is retried behind the moderator's
 //! back, so another moderator's edit is never silently overwritten.
+//!
+//! Roles are the platform's: promoting a Speaker sends only the role, and
+//! the Speaker role is remembered ([`App::earlier_roles`]) so demoting gives
+//! it back. Renaming (`e`) lives in [`super::rename`].
 
-use super::{flip, role_name};
 use crate::app::layout::PaneKind;
 use crate::app::queue::Patch;
 use crate::app::{Action, App, Command, Failed, InputPurpose, Overlay, QueuedOp, contains_ci};
@@ -19,8 +22,10 @@ pub struct PeopleConflict {
     pub id: String,
     /// The participant's name when the change was made.
     pub name: String,
-    /// The role the moderator wanted.
-    pub role: Role,
+    /// The role the moderator wanted, when the change was one.
+    pub role: Option<Role>,
+    /// The name the moderator wanted, when the change was a rename.
+    pub wanted_name: Option<String>,
     /// The version the refused change carried.
     pub stale_version: Option<String>,
     /// The platform's words, with what changed.
@@ -91,6 +96,7 @@ impl App {
         }
         self.people.retain(|p| p.source != source);
         self.people.extend(list);
+        self.prune_earlier_roles(source);
         // A conflict about someone removed meanwhile has nothing to retry.
         if let Some(c) = &self.people_conflict
             && c.source == source
@@ -117,6 +123,27 @@ impl App {
         self.people_changed(keep);
     }
 
+    /// Forgets a remembered earlier role once the platform shows the
+    /// participant as no moderator (demoted elsewhere, or removed) while
+    /// nothing of qadeck's is on its way.
+    fn prune_earlier_roles(&mut self, source: SourceId) {
+        let stale: Vec<(SourceId, String)> = self
+            .earlier_roles
+            .keys()
+            .filter(|(s, id)| {
+                *s == source
+                    && !self
+                        .participant(*s, id)
+                        .is_some_and(|p| p.role.is_moderator())
+                    && self.participant_inflight(*s, id).is_none()
+            })
+            .cloned()
+            .collect();
+        for k in stale {
+            self.earlier_roles.remove(&k);
+        }
+    }
+
     pub(in crate::app) fn forget_participant(&mut self, source: SourceId, id: &str) {
         let keep = self
             .cursor_identity()
@@ -132,13 +159,14 @@ impl App {
         self.people_changed(keep);
     }
 
-    fn participant(&self, source: SourceId, id: &str) -> Option<&Participant> {
+    pub(in crate::app) fn participant(&self, source: SourceId, id: &str) -> Option<&Participant> {
         self.people
             .iter()
             .find(|p| p.source == source && p.id == id)
     }
 
-    fn name_of(&self, source: SourceId, id: &str) -> String {
+    /// A participant's name, or the id when it is not listed.
+    pub fn name_of(&self, source: SourceId, id: &str) -> String {
         self.participant(source, id)
             .map_or_else(|| id.to_string(), |p| p.name.clone())
     }
@@ -167,10 +195,12 @@ impl App {
             .values()
             .filter(|f| f.queued.source == source && f.queued.op.target() == Some(id))
             .find_map(|f| match &f.queued.op {
-                Op::UpdateParticipant { role, .. } => Some(match role {
+                Op::UpdateParticipant { role: Some(r), .. } => Some(match r {
                     Role::Moderator => "promoting to moderator".to_string(),
                     Role::Participant => "demoting to participant".to_string(),
+                    other => format!("making {other}"),
                 }),
+                Op::UpdateParticipant { name: Some(n), .. } => Some(format!("renaming to “{n}”")),
                 Op::RemoveParticipant { .. } => Some("removing".into()),
                 Op::RenewLink { .. } => Some("renewing the link".into()),
                 _ => None,
@@ -189,17 +219,19 @@ impl App {
     }
 
     /// The change under way or refused for a participant, in words.
-    fn people_op_text(&self, source: SourceId, op: &Op) -> String {
+    pub(in crate::app) fn people_op_text(&self, source: SourceId, op: &Op) -> String {
         match op {
             Op::AddParticipant { draft } => format!("invite {}", draft.name),
-            Op::UpdateParticipant { id, role, .. } => format!(
-                "{} {}",
-                match role {
-                    Role::Moderator => "promote",
-                    Role::Participant => "demote",
-                },
-                self.name_of(source, id)
-            ),
+            Op::UpdateParticipant {
+                id, role: Some(r), ..
+            } => match r {
+                Role::Moderator => format!("promote {}", self.name_of(source, id)),
+                Role::Participant => format!("demote {}", self.name_of(source, id)),
+                other => format!("make {} {other}", self.name_of(source, id)),
+            },
+            Op::UpdateParticipant {
+                id, name: Some(n), ..
+            } => format!("rename {} to “{n}”", self.name_of(source, id)),
             Op::RemoveParticipant { id } => format!("remove {}", self.name_of(source, id)),
             Op::RenewLink { id } => format!("renew the link of {}", self.name_of(source, id)),
             other => other.label(),
@@ -223,6 +255,7 @@ impl App {
             Action::Compose => self.open_invite_form(),
             Action::Delete => self.ask_remove(),
             Action::ToggleModerator => self.toggle_moderator(cmds),
+            Action::Rename => self.ask_rename(),
             Action::RenewLink => self.renew_link(cmds),
             Action::ShowLink => self.show_link(),
             _ => return false,
@@ -230,7 +263,7 @@ impl App {
         true
     }
 
-    fn busy_toast(&mut self, p: &Participant) -> bool {
+    pub(in crate::app) fn busy_toast(&mut self, p: &Participant) -> bool {
         match self.participant_inflight(p.source, &p.id) {
             Some(what) => {
                 self.toast(format!("⋯ still {what} {} — wait for the platform", p.name));
@@ -253,9 +286,9 @@ impl App {
         }
         let conflict = self
             .people_conflict
-            .take_if(|c| c.source == p.source && c.id == p.id);
-        let want = match conflict {
-            Some(c) => {
+            .take_if(|c| c.source == p.source && c.id == p.id && c.role.is_some());
+        let want = match conflict.and_then(|c| c.role.clone().map(|r| (c, r))) {
+            Some((c, wanted)) => {
                 if p.version.is_some() && p.version == c.stale_version {
                     self.toast(format!(
                         "still reloading {} after the conflict — try again in a moment",
@@ -266,27 +299,45 @@ impl App {
                     return;
                 }
                 self.last_error = None;
-                if p.role == c.role {
+                if p.role == wanted {
                     self.toast(format!(
                         "{} is already {} — nothing to retry",
-                        p.name,
-                        role_name(p.role)
+                        p.name, p.role
                     ));
                     return;
                 }
-                c.role
+                wanted
             }
-            None => flip(p.role),
+            None => self.toggled_role(&p),
         };
+        let key = (p.source, p.id.clone());
+        if want.is_moderator() && p.role != Role::Participant {
+            self.earlier_roles.insert(key, p.role.clone());
+        } else if want.is_moderator() {
+            self.earlier_roles.remove(&key);
+        }
         let op = Op::UpdateParticipant {
             id: p.id.clone(),
-            role: want,
-            name: p.name.clone(),
+            role: Some(want),
+            name: None,
             version: p.version.clone(),
         };
         let text = self.people_op_text(p.source, &op);
         self.send(p.source, op, None, Patch::default(), cmds);
         self.toast(format!("{text} — waiting for the platform"));
+    }
+
+    /// The role `m` gives: moderator, or for a moderator the role it had
+    /// before qadeck promoted it (participant when qadeck never did).
+    fn toggled_role(&self, p: &Participant) -> Role {
+        if p.role.is_moderator() {
+            self.earlier_roles
+                .get(&(p.source, p.id.clone()))
+                .cloned()
+                .unwrap_or(Role::Participant)
+        } else {
+            Role::Moderator
+        }
     }
 
     /// `D`: asks before removing.
@@ -380,7 +431,7 @@ impl App {
                 self.select_participant(source, &id);
                 format!("invited {} — the link is in the detail pane", draft.name)
             }
-            (Op::UpdateParticipant { id, role, .. }, _) => {
+            (Op::UpdateParticipant { id, role, name, .. }, _) => {
                 if self
                     .people_conflict
                     .as_ref()
@@ -388,7 +439,19 @@ impl App {
                 {
                     self.people_conflict = None;
                 }
-                format!("{} is now {}", self.name_of(source, id), role_name(*role))
+                match (role, name) {
+                    (Some(r), _) => {
+                        if !r.is_moderator() {
+                            self.earlier_roles.remove(&(source, id.clone()));
+                        }
+                        format!("{} is now {r}", self.name_of(source, id))
+                    }
+                    (None, _) => format!(
+                        "renamed {} to {}",
+                        before.unwrap_or_else(|| id.clone()),
+                        self.name_of(source, id)
+                    ),
+                }
             }
             (Op::RenewLink { id }, _) => format!(
                 "new link for {} — in the detail pane",
@@ -420,11 +483,19 @@ impl App {
         if let (
             ProviderError::Conflict(message),
             Op::UpdateParticipant {
-                id, role, version, ..
+                id,
+                role,
+                name: wanted_name,
+                version,
             },
         ) = (error, &queued.op)
         {
             let name = self.name_of(source, id);
+            let retry_key = if role.is_some() {
+                Action::ToggleModerator
+            } else {
+                Action::Rename
+            };
             cmds.push(Command::DropOp {
                 op_id: queued.op_id.clone(),
             });
@@ -433,13 +504,14 @@ impl App {
                 source,
                 id: id.clone(),
                 name: name.clone(),
-                role: *role,
+                role: role.clone(),
+                wanted_name: wanted_name.clone(),
                 stale_version: version.clone(),
                 message: message.clone(),
             });
             self.last_error = Some(format!(
                 "{text} refused: {name} was changed meanwhile — {message} — reloaded; {} retries on the fresh version",
-                self.keymap.key_for(Action::ToggleModerator)
+                self.keymap.key_for(retry_key)
             ));
             self.select_participant(source, id);
             return true;

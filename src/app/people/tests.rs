@@ -6,13 +6,15 @@ use crate::app::*;
 use crate::domain::{Delivery, Feed, Outcome, ProviderError, Role};
 use ratatui_textarea::Key;
 
-/// STREAMBOXY-like: one-time links and renewal, e-mail optional.
-fn caps_sbx() -> Capabilities {
+/// STREAMBOXY-like: one-time links and renewal, e-mail required, rename.
+pub(super) fn caps_sbx() -> Capabilities {
     Capabilities {
         participants: true,
         delivery: Delivery::Polling,
         one_time_link: true,
         renew_link: true,
+        invite_needs_email: true,
+        rename: true,
         ..Capabilities::none()
     }
 }
@@ -28,7 +30,7 @@ fn caps_boom() -> Capabilities {
     }
 }
 
-fn person(id: &str, name: &str, email: &str, role: Role, version: &str) -> Participant {
+pub(super) fn person(id: &str, name: &str, email: &str, role: Role, version: &str) -> Participant {
     Participant {
         source: SourceId(0),
         id: id.into(),
@@ -41,7 +43,7 @@ fn person(id: &str, name: &str, email: &str, role: Role, version: &str) -> Parti
     }
 }
 
-fn people_app(caps: Capabilities, people: Vec<Participant>) -> App {
+pub(super) fn people_app(caps: Capabilities, people: Vec<Participant>) -> App {
     let mut app = one_source("sbx", caps);
     app.update(feed(Feed::Participants(people)));
     app
@@ -73,13 +75,13 @@ fn three() -> Vec<Participant> {
     ]
 }
 
-fn typed(app: &mut App, text: &str) {
+pub(super) fn typed(app: &mut App, text: &str) {
     for c in text.chars() {
         app.update(key(c));
     }
 }
 
-fn sent(cmds: &[Command]) -> Vec<QueuedOp> {
+pub(super) fn sent(cmds: &[Command]) -> Vec<QueuedOp> {
     cmds.iter()
         .filter_map(|c| match c {
             Command::Send(q) => Some(q.clone()),
@@ -92,20 +94,20 @@ fn names(app: &App) -> Vec<String> {
     app.visible_people().map(|p| p.name.clone()).collect()
 }
 
-fn current(app: &App) -> String {
+pub(super) fn current(app: &App) -> String {
     app.current_participant()
         .map(|p| p.name.clone())
         .unwrap_or_default()
 }
 
-fn toast(app: &App) -> String {
+pub(super) fn toast(app: &App) -> String {
     app.toast
         .as_ref()
         .map(|t| t.text.clone())
         .unwrap_or_default()
 }
 
-fn confirm(app: &mut App, op_id: &str, outcome: Outcome) {
+pub(super) fn confirm(app: &mut App, op_id: &str, outcome: Outcome) {
     app.update(Event::Op(OpReport::Confirmed {
         op_id: op_id.into(),
         outcome,
@@ -113,7 +115,7 @@ fn confirm(app: &mut App, op_id: &str, outcome: Outcome) {
 }
 
 /// Moves the cursor onto a participant by name.
-fn go_to(app: &mut App, name: &str) {
+pub(super) fn go_to(app: &mut App, name: &str) {
     app.update(special(Key::Home));
     for _ in 0..app.people.len() {
         if current(app) == name {
@@ -341,8 +343,8 @@ fn promote_and_demote_send_the_version_seen_and_wait_for_the_platform() {
         ops[0].op,
         Op::UpdateParticipant {
             id: "u1".into(),
-            role: Role::Moderator,
-            name: "Grace Hopper".into(),
+            role: Some(Role::Moderator),
+            name: None,
             version: Some("v1".into()),
         }
     );
@@ -375,7 +377,10 @@ fn promote_and_demote_send_the_version_seen_and_wait_for_the_platform() {
     let Op::UpdateParticipant { role, version, .. } = &ops[0].op else {
         panic!()
     };
-    assert_eq!((*role, version.as_deref()), (Role::Participant, Some("v2")));
+    assert_eq!(
+        (role.clone(), version.as_deref()),
+        (Some(Role::Participant), Some("v2"))
+    );
 }
 
 #[test]
@@ -526,7 +531,7 @@ fn a_stale_version_reloads_shows_what_changed_and_the_key_retries() {
         "{e}"
     );
     let c = app.people_conflict.clone().unwrap();
-    assert_eq!((c.id.as_str(), c.role), ("u3", Role::Moderator));
+    assert_eq!((c.id.as_str(), c.role), ("u3", Some(Role::Moderator)));
     // m before the reload arrives: nothing sent with the stale version.
     let cmds = app.update(key('m'));
     assert!(sent(&cmds).is_empty());
@@ -550,8 +555,8 @@ fn a_stale_version_reloads_shows_what_changed_and_the_key_retries() {
         ops[0].op,
         Op::UpdateParticipant {
             id: "u3".into(),
-            role: Role::Moderator,
-            name: "Linus T.".into(),
+            role: Some(Role::Moderator),
+            name: None,
             version: Some("v2".into()),
         }
     );
@@ -583,7 +588,7 @@ fn after_a_conflict_nothing_is_retried_when_the_other_change_already_did_it() {
     let Op::UpdateParticipant { role, .. } = &ops[0].op else {
         panic!()
     };
-    assert_eq!(*role, Role::Participant);
+    assert_eq!(*role, Some(Role::Participant));
 }
 
 #[test]

@@ -1,7 +1,7 @@
 //! The Boomstream HTTP client: building the provider, the one call shape
 //! (`GET` with the key as a query parameter), clients and conferences.
 
-use super::settings::api_base;
+use super::settings::{DEFAULT_VER, api_base};
 use super::{Settings, wire};
 use crate::domain::{
     EventDraft, EventInfo, Participant, ParticipantDraft, ProviderError, ProviderResult, Role,
@@ -102,7 +102,10 @@ impl Boomstream {
         let mut query: Vec<(&str, &str)> = vec![("apikey", self.key.expose())];
         query.extend_from_slice(params);
         query.push(("format", "json"));
-        query.push(("ver", &self.ver));
+        // 1.0 "loads by default": only another version is asked for.
+        if self.ver != DEFAULT_VER {
+            query.push(("ver", &self.ver));
+        }
         let started = std::time::Instant::now();
         let resp = self
             .http
@@ -140,24 +143,19 @@ impl Boomstream {
             None => format!("HTTP {status}"),
         };
         let message = sanitize(&redact(&failure));
-        tracing::warn!(method, status, message = %message, "boomstream call failed");
-        let lower = message.to_ascii_lowercase();
+        // An error code in the answer counts like the HTTP status it names.
+        let code = answer.as_ref().and_then(wire::error_code).unwrap_or(status);
+        tracing::warn!(method, status, code, message = %message, "boomstream call failed");
         let text = format!("Boomstream {method}: {message}");
-        Err(
-            if matches!(status, 401 | 403)
-                || lower.contains("key")
-                || lower.contains("auth")
-                || lower.contains("access denied")
-            {
-                ProviderError::Auth(text)
-            } else if status == 404 || lower.contains("not found") || lower.contains("not exist") {
-                ProviderError::NotFound(text)
-            } else if status >= 500 {
-                ProviderError::Server(text)
-            } else {
-                ProviderError::Invalid(text)
+        Err(match code {
+            401 | 403 => ProviderError::Auth(text),
+            404 | 410 => ProviderError::NotFound(text),
+            429 => ProviderError::RateLimited {
+                retry_after_ms: 1000,
             },
-        )
+            c if c >= 500 => ProviderError::Server(text),
+            _ => ProviderError::Invalid(text),
+        })
     }
 
     pub(super) fn remember_link(&self, p: &mut Participant) {
@@ -236,7 +234,7 @@ impl Boomstream {
             params.push(("timeout", t));
         }
         params.push(("notifyEmail", wire::yes_no(d.notify)));
-        params.push(("moderator", wire::yes_no(d.role == Role::Moderator)));
+        params.push(("moderator", moderator_flag(&d.role)?));
         if let Some(a) = avatar_url.filter(|a| !a.trim().is_empty()) {
             params.push(("avatarUrl", a));
         }
@@ -272,7 +270,7 @@ impl Boomstream {
             role: match wire::flag(&v, &["isModerator", "moderator"]) {
                 Some(true) => Role::Moderator,
                 Some(false) => Role::Participant,
-                None => d.role,
+                None => d.role.clone(),
             },
             link,
             version: None,
@@ -282,36 +280,90 @@ impl Boomstream {
         Ok(p)
     }
 
+    /// `client/update` with only what changes ("specify only what you want
+    /// to change"), then the client as the platform now has it.
     pub(super) async fn update_client(
         &self,
         id: &str,
-        role: Role,
-        name: &str,
+        role: Option<&Role>,
+        name: Option<&str>,
     ) -> ProviderResult<Participant> {
-        let mut params: Vec<(&str, &str)> = vec![("code", id)];
-        if !name.trim().is_empty() {
-            params.push(("name", name.trim()));
+        let name = name.map(str::trim);
+        if name.is_some_and(str::is_empty) {
+            return Err(ProviderError::Invalid("a client needs a name".into()));
         }
-        params.push(("moderator", wire::yes_no(role == Role::Moderator)));
+        let mut params: Vec<(&str, &str)> = vec![("code", id)];
+        if let Some(n) = name {
+            params.push(("name", n));
+        }
+        if let Some(r) = role {
+            params.push(("moderator", moderator_flag(r)?));
+        }
+        if params.len() == 1 {
+            return Err(ProviderError::Invalid("nothing to change".into()));
+        }
         self.call("client/update", &params).await?;
         match self.client_info(id).await {
             Ok(p) => Ok(p),
             Err(e) => {
                 tracing::debug!(error = %e, "boomstream client/info after update failed");
-                let mut p = Participant {
-                    source: self.source,
-                    id: id.to_string(),
-                    name: sanitize(name.trim()),
-                    email: None,
-                    role,
-                    link: None,
-                    version: None,
-                    external_key: None,
+                let known = self
+                    .clients()
+                    .await
+                    .ok()
+                    .and_then(|all| all.into_iter().find(|(p, _)| p.id == id));
+                let mut p = match known {
+                    Some((p, _)) => p,
+                    None => Participant {
+                        source: self.source,
+                        id: id.to_string(),
+                        name: name.map(sanitize).unwrap_or_default(),
+                        email: None,
+                        role: role.cloned().unwrap_or(Role::Participant),
+                        link: None,
+                        version: None,
+                        external_key: None,
+                    },
                 };
                 self.remember_link(&mut p);
                 Ok(p)
             }
         }
+    }
+
+    /// `client/delete`; a client already removed (an earlier attempt whose
+    /// answer was lost) counts as removed.
+    pub(super) async fn delete_client(&self, id: &str) -> ProviderResult<()> {
+        match self.call("client/delete", &[("code", id)]).await {
+            Ok(_) | Err(ProviderError::NotFound(_)) => {}
+            Err(ProviderError::Invalid(msg)) => {
+                // The documented repeat answer "Client is already deleted"
+                // has no status of its own: confirmed by id, or taken at
+                // its word when `client/info` cannot tell.
+                match self.client_info(id).await {
+                    Err(ProviderError::NotFound(_)) => {}
+                    _ if msg.to_ascii_lowercase().contains("already deleted") => {}
+                    _ => return Err(ProviderError::Invalid(msg)),
+                }
+            }
+            Err(e) => return Err(e),
+        }
+        self.links
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(id);
+        Ok(())
+    }
+}
+
+/// `moderator=yes|no`; Boomstream knows no other role.
+fn moderator_flag(role: &Role) -> ProviderResult<&'static str> {
+    match role {
+        Role::Moderator => Ok("yes"),
+        Role::Participant => Ok("no"),
+        other => Err(ProviderError::Invalid(format!(
+            "Boomstream clients are participants or moderators, not {other}"
+        ))),
     }
 }
 

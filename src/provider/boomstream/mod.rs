@@ -17,8 +17,24 @@
 //! Choices where the platform's documentation is silent or ambiguous (easy to change here):
 //! - Any answer may be JSON or XML (see [`wire`]); an answer whose `Status`
 //!   is not `Success` — including one without `Status` — is an error with its
-//!   message. HTTP 401/403 or a message about the key is an authentication
-//!   error; "not found" messages are `NotFound`; the rest `Invalid`.
+//!   message. Errors are classified by the HTTP status, or by a numeric
+//!   error code in the answer where there is one ([`wire::error_code`]):
+//!   401/403 authentication, 404/410 not found, 429 rate limit, 5xx server,
+//!   anything else invalid. The words of a message decide nothing (a name
+//!   or e-mail may well contain "key").
+//! - `ver` defaults to 1.0, the version that "loads by default", and is then
+//!   not sent; another configured version is sent as `ver=`.
+//! - `client/delete` of a client already removed ("Client is already
+//!   deleted", or `client/info` finding it gone or `is_deleted`) is success,
+//!   so a delete retried after a lost answer succeeds.
+//! - Invitations land once: after an attempt whose answer was lost
+//!   ([`Provider::perform_again`]), `client/list` is read and a client with
+//!   the draft's e-mail that is not deleted is taken as the invitation (its
+//!   link is what the platform lists, if anything); only when there is none
+//!   is `invite` sent again (a second invite would issue a second token).
+//! - Roles: a client is a participant or a moderator (`moderator` yes/no);
+//!   an update sends only what changes (a rename sends `name`, a promotion
+//!   `moderator`), and any other role is refused before sending.
 //! - `timeout` ("lifetime of the conference link", example `3600`) is taken
 //!   in seconds: a draft's `link_lifetime_min` is sent times 60.
 //! - `invite` answers with the *conference* code, not the client's. The new
@@ -52,7 +68,7 @@ pub use settings::{DEFAULT_BASE_URL, DEFAULT_POLL_MS, DEFAULT_VER, Settings};
 
 use super::{FeedTx, Provider};
 use crate::domain::{
-    Capabilities, Delivery, EventDraft, EventInfo, Op, Outcome, Participant, ProviderError,
+    Capabilities, Delivery, EventDraft, EventInfo, Millis, Op, Outcome, Participant, ProviderError,
     ProviderResult, Question,
 };
 use crate::text::sanitize;
@@ -67,6 +83,7 @@ impl Provider for Boomstream {
             delivery: Delivery::Polling,
             link_lifetime: true,
             invite_needs_email: true,
+            rename: true,
             ..Capabilities::none()
         }
     }
@@ -152,14 +169,11 @@ impl Provider for Boomstream {
                 Ok(Outcome::Participant(self.invite(draft, None).await?))
             }
             Op::UpdateParticipant { id, role, name, .. } => Ok(Outcome::Participant(
-                self.update_client(id, *role, name).await?,
+                self.update_client(id, role.as_ref(), name.as_deref())
+                    .await?,
             )),
             Op::RemoveParticipant { id } => {
-                self.call("client/delete", &[("code", id)]).await?;
-                self.links
-                    .lock()
-                    .unwrap_or_else(|e| e.into_inner())
-                    .remove(id);
+                self.delete_client(id).await?;
                 Ok(Outcome::ParticipantGone(id.clone()))
             }
             Op::RenewLink { .. } => Err(ProviderError::Unsupported(
@@ -170,6 +184,22 @@ impl Provider for Boomstream {
                 other.label()
             ))),
         }
+    }
+
+    async fn perform_again(&self, op: &Op, _queued_at: Millis) -> ProviderResult<Outcome> {
+        if let Op::AddParticipant { draft } = op {
+            // Clients have no external key: the e-mail identifies them.
+            let by_email = crate::domain::ParticipantDraft {
+                external_key: None,
+                ..draft.clone()
+            };
+            let all = self.list_participants().await?;
+            if let Some(p) = super::poll::find_invited(all, &by_email) {
+                tracing::info!(id = %p.id, "boomstream: the invitation had landed");
+                return Ok(Outcome::Participant(p));
+            }
+        }
+        self.perform(op).await
     }
 
     async fn fetch_question(&self, _id: &str) -> ProviderResult<Question> {

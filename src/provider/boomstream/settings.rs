@@ -9,8 +9,9 @@ use serde::Deserialize;
 use std::sync::Arc;
 
 pub const DEFAULT_BASE_URL: &str = "https://boomstream.com/api/conference";
-/// The newest API version the document describes.
-pub const DEFAULT_VER: &str = "1.2";
+/// The version that "loads by default" and that every documented example
+/// answers with (`"Version": "1.0"`).
+pub const DEFAULT_VER: &str = "1.0";
 pub const DEFAULT_POLL_MS: u64 = 10_000;
 
 /// `[[source]] provider = "boomstream"` settings.
@@ -27,7 +28,7 @@ pub struct Settings {
     pub api_key_cmd: Option<String>,
     #[serde(default = "default_base_url")]
     pub base_url: String,
-    /// API version sent as `ver=` (1.0, 1.1, 1.2 documented).
+    /// API version (1.0, 1.1, 1.2 documented); anything but 1.0 is sent as `ver=`.
     #[serde(default = "default_ver")]
     pub ver: String,
     /// Folder for conferences qadeck creates (`folderCode`).

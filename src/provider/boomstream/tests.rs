@@ -23,7 +23,7 @@ fn base_url_readings() {
 #[test]
 fn settings_hide_key_and_reject_unknown() {
     let s: Settings = toml::from_str("api_key = \"bk-secret-123\"\nevent = \"c1\"\n").unwrap();
-    assert_eq!(s.ver, "1.2");
+    assert_eq!(s.ver, "1.0");
     assert!(!format!("{s:?}").contains("bk-secret-123"));
     assert!(toml::from_str::<Settings>("apikey = \"x\"\n").is_err());
 }

@@ -200,6 +200,27 @@ pub fn check_status(v: &Value) -> Result<(), String> {
     })
 }
 
+/// A numeric error code an error answer carries (`Code`, `ErrorCode`,
+/// `status_code`), when it is an HTTP-like status. A conference or client
+/// code (letters, a UUID) is not one.
+pub fn error_code(v: &Value) -> Option<u16> {
+    let n = match field(
+        v,
+        &[
+            "ErrorCode",
+            "errorCode",
+            "status_code",
+            "statusCode",
+            "Code",
+        ],
+    )? {
+        Value::Number(n) => n.as_u64()?,
+        Value::String(s) => s.trim().parse::<u64>().ok()?,
+        _ => return None,
+    };
+    u16::try_from(n).ok().filter(|c| (400..600).contains(c))
+}
+
 /// The list of an answer (`conferences`, `Clients`), empty when absent.
 pub fn list<'a>(v: &'a Value, names: &[&str]) -> Vec<&'a Value> {
     match field(v, names) {
@@ -307,6 +328,18 @@ mod tests {
         let xml = "<Response><Clients><Client><code>a</code></Client><Client><code>b</code></Client></Clients><Status>Success</Status></Response>";
         let v = parse_answer(xml.as_bytes()).unwrap();
         assert_eq!(list(&v, &["Clients"]).len(), 2);
+    }
+
+    #[test]
+    fn error_codes_are_statuses_not_words() {
+        assert_eq!(
+            error_code(&json!({"Code": 403, "Status": "Failed"})),
+            Some(403)
+        );
+        assert_eq!(error_code(&json!({"ErrorCode": "404"})), Some(404));
+        assert_eq!(error_code(&json!({"code": "0c5db8c0-c2ab"})), None);
+        assert_eq!(error_code(&json!({"Code": 198})), None);
+        assert_eq!(error_code(&json!({"Message": "Invalid key format"})), None);
     }
 
     #[test]

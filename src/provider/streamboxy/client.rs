@@ -255,14 +255,12 @@ impl Streamboxy {
         &self,
         d: &crate::domain::ParticipantDraft,
     ) -> ProviderResult<Participant> {
-        if d.name.trim().is_empty() {
-            return Err(ProviderError::Invalid("a participant needs a name".into()));
-        }
+        let body = wire::add_body(d).map_err(ProviderError::Invalid)?;
         if d.link_lifetime_min.is_some() {
             tracing::debug!("streamboxy has no link lifetime; ignored");
         }
         let reply = self
-            .call(Method::POST, self.users_url(&[])?, Some(&wire::add_body(d)))
+            .call(Method::POST, self.users_url(&[])?, Some(&body))
             .await?;
         let v = Self::json(&reply)?;
         let mut p = self.to_participant(&v).ok_or_else(|| {
@@ -279,18 +277,26 @@ impl Streamboxy {
             p.external_key = d.external_key.as_deref().map(crate::text::sanitize);
         }
         if wire::field(&v, &["role"]).is_none() {
-            p.role = d.role;
+            p.role = d.role.clone();
         }
         Ok(p)
     }
 
+    /// PATCHes only what changes, with the version the moderator saw.
     pub(super) async fn update(
         &self,
         id: &str,
-        role: crate::domain::Role,
-        name: &str,
+        role: Option<&crate::domain::Role>,
+        name: Option<&str>,
         version: Option<&str>,
     ) -> ProviderResult<Participant> {
+        let name = name.map(str::trim);
+        if name.is_some_and(str::is_empty) {
+            return Err(ProviderError::Invalid("a participant needs a name".into()));
+        }
+        if role.is_none() && name.is_none() {
+            return Err(ProviderError::Invalid("nothing to change".into()));
+        }
         let version = match version {
             Some(v) => v.to_string(),
             None => self.fetch_participant(id).await?.version.ok_or_else(|| {
@@ -318,11 +324,7 @@ impl Streamboxy {
                 let now = match self.fetch_participant(id).await {
                     Ok(p) => format!(
                         "; changed meanwhile on STREAMBOXY, now: name “{}”, role {}",
-                        p.name,
-                        match p.role {
-                            crate::domain::Role::Moderator => "moderator",
-                            crate::domain::Role::Participant => "participant",
-                        }
+                        p.name, p.role
                     ),
                     Err(ProviderError::NotFound(_)) => {
                         "; the participant was removed meanwhile".into()

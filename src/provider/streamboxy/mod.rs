@@ -14,7 +14,8 @@
 //! - List answers may be a bare array or wrapped (`items`, `value`, ...);
 //!   a `nextLink` / `@odata.nextLink` on the same host is followed (100 pages
 //!   at most). Field names are matched without case ([`wire`]).
-//! - `UpdateParticipant` PATCHes `{name, role, rowVersion}` with the version
+//! - `UpdateParticipant` PATCHes `rowVersion` and only the fields that
+//!   change (a rename sends `name`, a promotion `role`) with the version
 //!   the moderator saw. A stale one is refused by the platform: HTTP 409 or
 //!   412, or a 400 whose error mentions the row version or concurrency, all
 //!   become [`ProviderError::Conflict`]; its message is the platform's
@@ -22,20 +23,29 @@
 //!   after the refusal. Nothing is retried with the newer version: the
 //!   moderator decides. An update without any version (a command-line
 //!   promote) reads the current version first.
-//! - `DELETE` of a session user that is already gone (404) counts as done.
+//! - `DELETE` of a session user that is already gone (404) counts as done,
+//!   so a delete retried after a lost answer succeeds.
+//! - Invitations land once: after an attempt whose answer was lost
+//!   ([`Provider::perform_again`]), the session users are listed and one with
+//!   the draft's external key (else its e-mail) is taken as the invitation;
+//!   only when there is none is it sent again.
+//! - An invitation needs a name and an e-mail (the documented body has
+//!   both); a session needs a title, a description, start and end, and a
+//!   `Lobby` one a `contentUrl`: checked before sending.
 //! - Description: 1–500 characters counted as UTF-16 units (as .NET
 //!   counts; never fewer than characters), checked before sending. Times are
 //!   sent as UTC `yyyy-MM-ddTHH:mm:ssZ`; input may carry any offset or none
 //!   (then UTC). `sessionType` defaults to `Lobby`; a content URL must start
 //!   with `https://`.
-//! - Role strings are `Participant` / `Moderator`; any other role the
-//!   platform reports shows as participant. `link_lifetime_min` of a draft is
+//! - Roles are kept as the platform has them: `Participant`, `Moderator`,
+//!   `Speaker`, and any other word verbatim ([`Role::Other`](crate::domain::Role)),
+//!   sent back unchanged. `link_lifetime_min` of a draft is
 //!   not a STREAMBOXY feature and is ignored; `one_time_link` maps to
 //!   `isOneTimeAccessKey`, `notify` to `sendMailNotification`.
 //! - Rate limit: 300 calls a second per tenant. One pacer per
 //!   (base URL, tenant) is shared by every call of every provider in the
 //!   process, token calls included, and spaces calls evenly at 5 % under the
-//!   limit. A 429 holds the pacer for `Retry-After` (1 s when absent) and the
+//!   strictest `calls_per_sec` of the tenant's sources (never above 300). A 429 holds the pacer for `Retry-After` (1 s when absent) and the
 //!   call returns [`ProviderError::RateLimited`]; callers (the outbox, the
 //!   feed, the bulk import) retry after that wait.
 //! - Errors: the moderator sees `Message`; `ErrorCode`, `OperationId` and
@@ -56,7 +66,7 @@ pub use settings::{DEFAULT_BASE_URL, DEFAULT_CALLS_PER_SEC, DEFAULT_POLL_MS, Set
 
 use super::{FeedTx, Provider};
 use crate::domain::{
-    Capabilities, Delivery, EventDraft, EventInfo, Op, Outcome, Participant, ProviderError,
+    Capabilities, Delivery, EventDraft, EventInfo, Millis, Op, Outcome, Participant, ProviderError,
     ProviderResult, Question,
 };
 use async_trait::async_trait;
@@ -70,6 +80,8 @@ impl Provider for Streamboxy {
             delivery: Delivery::Polling,
             one_time_link: true,
             renew_link: true,
+            invite_needs_email: true,
+            rename: true,
             ..Capabilities::none()
         }
     }
@@ -110,7 +122,8 @@ impl Provider for Streamboxy {
                 name,
                 version,
             } => Ok(Outcome::Participant(
-                self.update(id, *role, name, version.as_deref()).await?,
+                self.update(id, role.as_ref(), name.as_deref(), version.as_deref())
+                    .await?,
             )),
             Op::RemoveParticipant { id } => {
                 match self
@@ -129,6 +142,17 @@ impl Provider for Streamboxy {
                 other.label()
             ))),
         }
+    }
+
+    async fn perform_again(&self, op: &Op, _queued_at: Millis) -> ProviderResult<Outcome> {
+        if let Op::AddParticipant { draft } = op {
+            let all = self.list_participants().await?;
+            if let Some(p) = super::poll::find_invited(all, draft) {
+                tracing::info!(id = %p.id, "streamboxy: the invitation had landed");
+                return Ok(Outcome::Participant(p));
+            }
+        }
+        self.perform(op).await
     }
 
     async fn fetch_question(&self, _id: &str) -> ProviderResult<Question> {

@@ -1,6 +1,9 @@
 //! The process-wide call pacer: one per (base URL, tenant), shared by every
-//! call so the tenant's calls-a-second limit holds.
+//! call of every source of that tenant so the tenant's calls-a-second limit
+//! holds. Sources that configure different `calls_per_sec` share it at the
+//! strictest of their values, never above the documented tenant limit.
 
+use super::DEFAULT_CALLS_PER_SEC;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, OnceLock, Weak};
 use std::time::Duration;
@@ -8,11 +11,11 @@ use tokio::time::Instant;
 
 /// Spaces calls to stay under a calls-a-second limit; a 429 holds it.
 pub struct Pacer {
-    pub(super) interval: Duration,
     pub(super) state: Mutex<PacerState>,
 }
 
 pub(super) struct PacerState {
+    pub(super) interval: Duration,
     pub(super) next: Option<Instant>,
     pub(super) held_until: Option<Instant>,
 }
@@ -20,18 +23,19 @@ pub(super) struct PacerState {
 impl Pacer {
     /// Evenly spaced at 5 % under `per_sec`, so no one-second window (fixed
     /// or sliding) on the platform's side ever sees more than `per_sec`.
+    /// `per_sec` above the documented tenant limit is taken as the limit.
     pub fn new(per_sec: u32) -> Pacer {
-        let per_sec = per_sec.max(1);
         Pacer {
-            interval: Duration::from_secs_f64(1.05 / per_sec as f64),
             state: Mutex::new(PacerState {
+                interval: interval(per_sec),
                 next: None,
                 held_until: None,
             }),
         }
     }
 
-    /// The pacer shared by every provider of one tenant on one host.
+    /// The pacer shared by every provider of one tenant on one host; a
+    /// stricter `per_sec` than the pacer has slows it down for all.
     pub fn shared(key: &str, per_sec: u32) -> Arc<Pacer> {
         static ALL: OnceLock<Mutex<HashMap<String, Weak<Pacer>>>> = OnceLock::new();
         let mut all = ALL
@@ -39,13 +43,27 @@ impl Pacer {
             .lock()
             .unwrap_or_else(|e| e.into_inner());
         all.retain(|_, p| p.strong_count() > 0);
-        let key = format!("{key}#{per_sec}");
-        if let Some(p) = all.get(&key).and_then(Weak::upgrade) {
+        if let Some(p) = all.get(key).and_then(Weak::upgrade) {
+            p.at_most(per_sec);
             return p;
         }
         let p = Arc::new(Pacer::new(per_sec));
-        all.insert(key, Arc::downgrade(&p));
+        all.insert(key.to_string(), Arc::downgrade(&p));
         p
+    }
+
+    /// Lowers the rate to `per_sec` when that is stricter.
+    fn at_most(&self, per_sec: u32) {
+        let mut st = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        st.interval = st.interval.max(interval(per_sec));
+    }
+
+    /// The space between two calls.
+    pub fn interval(&self) -> Duration {
+        self.state
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .interval
     }
 
     /// Waits for this call's slot.
@@ -57,7 +75,7 @@ impl Pacer {
             if let Some(h) = st.held_until {
                 at = at.max(h);
             }
-            st.next = Some(at + self.interval);
+            st.next = Some(at + st.interval);
             at
         };
         tokio::time::sleep_until(slot).await;
@@ -69,4 +87,10 @@ impl Pacer {
         let until = Instant::now() + d;
         st.held_until = Some(st.held_until.map_or(until, |h| h.max(until)));
     }
+}
+
+/// Evenly spaced at 5 % under `per_sec` (1 to the documented limit).
+fn interval(per_sec: u32) -> Duration {
+    let per_sec = per_sec.clamp(1, DEFAULT_CALLS_PER_SEC);
+    Duration::from_secs_f64(1.05 / f64::from(per_sec))
 }

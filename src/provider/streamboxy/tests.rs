@@ -41,3 +41,17 @@ async fn pacer_spaces_calls_and_holds() {
     p.wait().await;
     assert!(t1.elapsed() >= Duration::from_millis(200));
 }
+
+#[test]
+fn one_pacer_per_tenant_at_the_strictest_rate() {
+    let a = Pacer::shared("http://x/|tenant-pace", 200);
+    let b = Pacer::shared("http://x/|tenant-pace", 50);
+    assert!(std::sync::Arc::ptr_eq(&a, &b));
+    assert_eq!(a.interval(), Duration::from_secs_f64(1.05 / 50.0));
+    // A laxer source later does not speed it up.
+    let c = Pacer::shared("http://x/|tenant-pace", 1000);
+    assert_eq!(c.interval(), Duration::from_secs_f64(1.05 / 50.0));
+    // Above the documented 300 a second, the document wins.
+    let d = Pacer::shared("http://x/|tenant-other", 5000);
+    assert_eq!(d.interval(), Duration::from_secs_f64(1.05 / 300.0));
+}

@@ -134,20 +134,14 @@ impl ApiError {
     }
 }
 
-/// `Participant` / `Moderator` as STREAMBOXY spells them.
-pub fn role_str(role: Role) -> &'static str {
+/// A role as STREAMBOXY spells it; a role qadeck has no name for goes back
+/// exactly as the platform sent it.
+pub fn role_str(role: &Role) -> &str {
     match role {
         Role::Participant => "Participant",
         Role::Moderator => "Moderator",
-    }
-}
-
-/// Any role other than moderator is shown as participant.
-pub fn parse_role(s: &str) -> Role {
-    if s.trim().eq_ignore_ascii_case("moderator") {
-        Role::Moderator
-    } else {
-        Role::Participant
+        Role::Speaker => "Speaker",
+        Role::Other(s) => s,
     }
 }
 
@@ -195,7 +189,7 @@ pub fn participant(v: &Value, source: SourceId) -> Option<(Participant, bool)> {
         name: name.unwrap_or_default(),
         email: pick(&["email", "emailAddress", "mail"]),
         role: pick(&["role", "sessionRole", "userRole"])
-            .map(|r| parse_role(&r))
+            .map(|r| Role::parse(&r))
             .unwrap_or(Role::Participant),
         link: pick(&[
             "participantLink",
@@ -241,13 +235,21 @@ pub fn session(v: &Value) -> Option<EventInfo> {
     })
 }
 
-/// Body of `POST .../SessionUser`.
-pub fn add_body(d: &ParticipantDraft) -> Value {
-    let mut m = Map::new();
-    m.insert("role".into(), json!(role_str(d.role)));
-    if let Some(email) = &d.email {
-        m.insert("email".into(), json!(email));
+/// Body of `POST .../SessionUser`, checked before sending: the documented
+/// body names the participant and gives an e-mail address.
+pub fn add_body(d: &ParticipantDraft) -> Result<Value, String> {
+    if d.name.trim().is_empty() {
+        return Err("a participant needs a name".into());
     }
+    let email = d
+        .email
+        .as_deref()
+        .map(str::trim)
+        .filter(|e| !e.is_empty())
+        .ok_or("STREAMBOXY invites by e-mail: an address is required")?;
+    let mut m = Map::new();
+    m.insert("role".into(), json!(role_str(&d.role)));
+    m.insert("email".into(), json!(email));
     m.insert("sendMailNotification".into(), json!(d.notify));
     m.insert("name".into(), json!(d.name));
     m.insert("authProvider".into(), json!("AccessKey"));
@@ -255,12 +257,21 @@ pub fn add_body(d: &ParticipantDraft) -> Value {
     if let Some(key) = &d.external_key {
         m.insert("externalKey".into(), json!(key));
     }
-    Value::Object(m)
+    Ok(Value::Object(m))
 }
 
-/// Body of `PATCH .../SessionUser/{id}`.
-pub fn patch_body(name: &str, role: Role, version: Value) -> Value {
-    json!({ "name": name, "role": role_str(role), "rowVersion": version })
+/// Body of `PATCH .../SessionUser/{id}`: the row version and only the
+/// fields that change ("PATCH … specific properties").
+pub fn patch_body(name: Option<&str>, role: Option<&Role>, version: Value) -> Value {
+    let mut m = Map::new();
+    if let Some(n) = name {
+        m.insert("name".into(), json!(n));
+    }
+    if let Some(r) = role {
+        m.insert("role".into(), json!(role_str(r)));
+    }
+    m.insert("rowVersion".into(), version);
+    Value::Object(m)
 }
 
 /// Length as the platform (.NET) counts it: UTF-16 code units, which is never
@@ -308,33 +319,31 @@ pub fn session_body(d: &EventDraft) -> Result<Value, String> {
     let mut m = Map::new();
     m.insert("title".into(), json!(title));
     m.insert("description".into(), json!(description));
-    let start = d.start.as_deref().map(utc).transpose()?;
-    let end = d.end.as_deref().map(utc).transpose()?;
-    if let (Some(s), Some(e)) = (&start, &end)
-        && e < s
-    {
+    fn given(v: &Option<String>) -> Option<&str> {
+        v.as_deref().map(str::trim).filter(|t| !t.is_empty())
+    }
+    let start = utc(given(&d.start).ok_or("a session needs a start time (--start)")?)?;
+    let end = utc(given(&d.end).ok_or("a session needs an end time (--end)")?)?;
+    if end < start {
         return Err("the session ends before it starts".into());
     }
-    if let Some(s) = start {
-        m.insert("startDateTimeUtc".into(), json!(s));
-    }
-    if let Some(e) = end {
-        m.insert("endDateTimeUtc".into(), json!(e));
-    }
-    m.insert(
-        "sessionType".into(),
-        json!(
-            d.kind
-                .as_deref()
-                .filter(|k| !k.trim().is_empty())
-                .unwrap_or("Lobby")
-        ),
-    );
-    if let Some(url) = d.content_url.as_deref().filter(|u| !u.trim().is_empty()) {
-        if !url.starts_with("https://") {
+    m.insert("startDateTimeUtc".into(), json!(start));
+    m.insert("endDateTimeUtc".into(), json!(end));
+    let kind = given(&d.kind).unwrap_or("Lobby");
+    m.insert("sessionType".into(), json!(kind));
+    match given(&d.content_url) {
+        Some(url) if !url.starts_with("https://") => {
             return Err("the content URL must start with https://".into());
         }
-        m.insert("contentUrl".into(), json!(url));
+        Some(url) => {
+            m.insert("contentUrl".into(), json!(url));
+        }
+        None if kind.eq_ignore_ascii_case("lobby") => {
+            return Err(
+                "a Lobby session needs a content URL starting with https:// (--content-url)".into(),
+            );
+        }
+        None => {}
     }
     Ok(Value::Object(m))
 }
@@ -401,6 +410,8 @@ mod tests {
         d.description = Some("x".repeat(501));
         assert!(session_body(&d).is_err());
         d.description = Some("x".repeat(500));
+        assert!(session_body(&d).unwrap_err().contains("content URL"));
+        d.content_url = Some("https://stage.example/live".into());
         let b = session_body(&d).unwrap();
         assert_eq!(b["startDateTimeUtc"], "2025-03-01T14:00:00Z");
         assert_eq!(b["endDateTimeUtc"], "2025-03-01T16:00:00Z");
@@ -408,8 +419,39 @@ mod tests {
         d.content_url = Some("http://insecure".into());
         assert!(session_body(&d).is_err());
         d.content_url = None;
+        d.kind = Some("Stage".into());
+        assert!(session_body(&d).is_ok(), "only a Lobby needs a content URL");
         d.end = Some("2025-03-01T13:00:00Z".into());
         assert!(session_body(&d).unwrap_err().contains("ends before"));
+        d.end = None;
+        assert!(session_body(&d).unwrap_err().contains("end time"));
+        d.start = Some(" ".into());
+        assert!(session_body(&d).unwrap_err().contains("start time"));
+    }
+
+    #[test]
+    fn bodies_carry_what_the_document_asks() {
+        let mut d = ParticipantDraft {
+            name: "Ada".into(),
+            email: None,
+            role: Role::Speaker,
+            notify: false,
+            one_time_link: false,
+            link_lifetime_min: None,
+            external_key: None,
+        };
+        assert!(add_body(&d).unwrap_err().contains("e-mail"));
+        d.email = Some("ada@example.com".into());
+        let b = add_body(&d).unwrap();
+        assert_eq!(
+            (b["role"].as_str(), b["email"].as_str()),
+            (Some("Speaker"), Some("ada@example.com"))
+        );
+        let rename = patch_body(Some("Ada L."), None, json!("AAA="));
+        assert_eq!(rename, json!({"name": "Ada L.", "rowVersion": "AAA="}));
+        let other = Role::Other("Backstage".into());
+        let promote = patch_body(None, Some(&other), json!(7));
+        assert_eq!(promote, json!({"role": "Backstage", "rowVersion": 7}));
     }
 
     #[test]

@@ -13,6 +13,12 @@
 //! - `invite` answers with the conference code (not the client's), like the
 //!   example; removed clients stay in `client/list` with `is_deleted: yes`.
 //! - Optional per-second limit → 429 with `Retry-After`.
+//! - `ver`: absent means 1.0 ("loads by default"); 1.0, 1.1 and 1.2 are
+//!   accepted and answered as `"Version"`; any other is refused.
+//! - `client/delete` of a client already removed answers `Failed` with
+//!   "Client is already deleted" (a repeat delete).
+//! - [`Config::lose_invite_answers`]: that many invites are committed and
+//!   then answered with a 500, as when the answer is lost on its way back.
 //! - Counters and a log of every request line (which holds the key: that is
 //!   the fake's side, not qadeck's).
 
@@ -33,6 +39,8 @@ pub struct Config {
     pub retry_after_secs: u64,
     /// HTTP status of the wrong-key answer (the body says `Failed` anyway).
     pub wrong_key_status: u16,
+    /// Invites committed whose answer is then lost (a 500 instead).
+    pub lose_invite_answers: u32,
 }
 
 impl Default for Config {
@@ -42,6 +50,7 @@ impl Default for Config {
             rate_per_sec: None,
             retry_after_secs: 1,
             wrong_key_status: 200,
+            lose_invite_answers: 0,
         }
     }
 }
@@ -79,6 +88,7 @@ pub struct Counters {
     pub client_deletes: u64,
     /// `ver` values seen.
     pub versions: Vec<String>,
+    pub lost_answers: u64,
 }
 
 struct State {
@@ -251,8 +261,16 @@ async fn handle(
         .map(|axum::extract::Query(q)| q)
         .unwrap_or_default();
     let xml_default = q.get("format").map(String::as_str) != Some("json");
+    let ver = q.get("ver").cloned().unwrap_or_else(|| "1.0".into());
     if let Some(v) = q.get("ver") {
         st.counters.versions.push(v.clone());
+    }
+    if !["1.0", "1.1", "1.2"].contains(&ver.as_str()) {
+        return answer(
+            200,
+            json!({"Status": "Failed", "Message": format!("Unknown API version {ver}")}),
+            xml_default,
+        );
     }
     if let Some(limit) = st.cfg.rate_per_sec {
         let elapsed = st.window_start.elapsed();
@@ -394,9 +412,14 @@ async fn handle(
             let v = json!({
                 "name": c.name, "email": c.email, "codeConference": 198, "code": conf,
                 "isModerator": c.moderator, "token": "eyJ0eXAiOiJKV1QiLCJhbGciOiJIUzI1NiJ9.x.y",
-                "inviteLink": c.invite_link, "Status": "Success",
+                "inviteLink": c.invite_link, "Status": "Success", "Version": ver,
             });
             st.clients.push(c);
+            if st.cfg.lose_invite_answers > 0 {
+                st.cfg.lose_invite_answers -= 1;
+                st.counters.lost_answers += 1;
+                return answer(500, failed("Internal error"), xml_default);
+            }
             answer(200, v, xml_default)
         }
         "client/list" => {
@@ -464,10 +487,13 @@ async fn handle(
             let Some(c) = st
                 .clients
                 .iter_mut()
-                .find(|c| Some(&c.code) == code.as_ref() && !c.is_deleted)
+                .find(|c| Some(&c.code) == code.as_ref())
             else {
                 return answer(200, failed("Client not found"), xml_default);
             };
+            if c.is_deleted {
+                return answer(200, failed("Client is already deleted"), xml_default);
+            }
             c.is_deleted = true;
             let cc = c.code.clone();
             st.counters.client_deletes += 1;

@@ -12,7 +12,15 @@
 //! - Every change of a session user bumps its `rowVersion` (a base64 SQL
 //!   rowversion); a PATCH without it or with a stale one is refused with the
 //!   documented error shape and status [`Config::conflict_status`].
-//! - Session descriptions outside 1–500 characters → 400 `VLD0025`.
+//! - Session descriptions outside 1–500 characters → 400 `VLD0025`; a
+//!   session without `startDateTimeUtc`, `endDateTimeUtc` or (for `Lobby`)
+//!   a `contentUrl` → 400, as the documented body has them all.
+//! - A session user without `email` or `name` → 400 (the documented body
+//!   has both). Roles are `Participant`, `Moderator` and `Speaker`.
+//! - [`Config::lose_create_answers`]: that many creates (session users and
+//!   sessions) are committed and then answered with a 500, as when the
+//!   answer is lost on its way back.
+//! - Deleting a session user that is gone → 404 (a repeat delete).
 //! - A per-second limit for the whole tenant (token calls included) → 429
 //!   with `Retry-After`.
 //! - Counters and a log of every request line.
@@ -43,6 +51,8 @@ pub struct Config {
     pub retry_after_secs: u64,
     /// HTTP status of a stale-rowVersion refusal (409 by default).
     pub conflict_status: u16,
+    /// Creates committed whose answer is then lost (a 500 instead).
+    pub lose_create_answers: u32,
 }
 
 impl Default for Config {
@@ -56,6 +66,7 @@ impl Default for Config {
             rate_per_sec: None,
             retry_after_secs: 1,
             conflict_status: 409,
+            lose_create_answers: 0,
         }
     }
 }
@@ -95,6 +106,8 @@ pub struct Counters {
     pub patches: u64,
     pub conflicts: u64,
     pub session_creates: u64,
+    pub user_deletes: u64,
+    pub lost_answers: u64,
 }
 
 struct State {
@@ -280,6 +293,22 @@ impl State {
         self.row_version += 1;
         self.row_version
     }
+    /// After a create is committed: its answer, or a 500 while answers
+    /// are to be lost.
+    fn created(&mut self, op: u64, answer: Response) -> Response {
+        if self.cfg.lose_create_answers == 0 {
+            return answer;
+        }
+        self.cfg.lose_create_answers -= 1;
+        self.counters.lost_answers += 1;
+        error(
+            500,
+            op,
+            "An internal server error occurred.",
+            "INT0001",
+            "answer lost after commit",
+        )
+    }
     fn op(&mut self) -> u64 {
         self.next_id += 1;
         self.next_id
@@ -449,6 +478,24 @@ async fn handle(
             if title.is_empty() {
                 return error(400, op, "Title is required.", "VLD0001", "title missing");
             }
+            let given = |k: &str| body[k].as_str().is_some_and(|v| !v.trim().is_empty());
+            for (k, what) in [("startDateTimeUtc", "Start"), ("endDateTimeUtc", "End")] {
+                if !given(k) {
+                    return error(400, op, &format!("{what} date is required."), "VLD0040", k);
+                }
+            }
+            let lobby = body["sessionType"]
+                .as_str()
+                .is_none_or(|t| t.eq_ignore_ascii_case("lobby"));
+            if lobby && !given("contentUrl") {
+                return error(
+                    400,
+                    op,
+                    "A Lobby session needs a content URL.",
+                    "VLD0041",
+                    "contentUrl missing",
+                );
+            }
             st.counters.session_creates += 1;
             let id = st.new_id("s");
             st.sessions.push(Session {
@@ -460,7 +507,8 @@ async fn handle(
                 session_type: body["sessionType"].as_str().map(str::to_string),
                 content_url: body["contentUrl"].as_str().map(str::to_string),
             });
-            (StatusCode::CREATED, axum::Json(json!({"id": id}))).into_response()
+            let answer = (StatusCode::CREATED, axum::Json(json!({"id": id}))).into_response();
+            st.created(op, answer)
         }
         (m, ["Session", sid, rest @ ..]) => {
             let sid = sid.to_string();
@@ -481,7 +529,7 @@ async fn handle(
 
 fn users(st: &mut State, m: Method, sid: &str, rest: &[&str], body: &Value, op: u64) -> Response {
     let valid_role = |r: &str| {
-        ["Participant", "Moderator"]
+        ["Participant", "Moderator", "Speaker"]
             .iter()
             .any(|x| x.eq_ignore_ascii_case(r))
     };
@@ -501,18 +549,26 @@ fn users(st: &mut State, m: Method, sid: &str, rest: &[&str], body: &Value, op: 
                 return error(400, op, "Invalid role.", "VLD0031", &format!("role {role}"));
             }
             let name = body["name"].as_str().unwrap_or("").to_string();
+            let Some(email) = body["email"].as_str().filter(|e| e.contains('@')) else {
+                return error(400, op, "Email is required.", "VLD0032", "email missing");
+            };
+            if name.trim().is_empty() {
+                return error(400, op, "Name is required.", "VLD0033", "name missing");
+            }
+            let email = email.to_string();
             st.counters.user_creates += 1;
             let u = st.new_user(
                 sid,
                 &name,
-                body["email"].as_str().map(str::to_string),
+                Some(email),
                 &role,
                 body["externalKey"].as_str().map(str::to_string),
                 body["isOneTimeAccessKey"].as_bool().unwrap_or(false),
                 body["sendMailNotification"].as_bool().unwrap_or(false),
             );
             st.users.push(u.clone());
-            (StatusCode::CREATED, axum::Json(user_json(&u))).into_response()
+            let answer = (StatusCode::CREATED, axum::Json(user_json(&u))).into_response();
+            st.created(op, answer)
         }
         (m, ["SessionUser", uid, tail @ ..]) => {
             let Some(idx) = st
@@ -531,6 +587,7 @@ fn users(st: &mut State, m: Method, sid: &str, rest: &[&str], body: &Value, op: 
             match (m, tail) {
                 (Method::GET, []) => axum::Json(user_json(&st.users[idx])).into_response(),
                 (Method::DELETE, []) => {
+                    st.counters.user_deletes += 1;
                     st.users.remove(idx);
                     StatusCode::NO_CONTENT.into_response()
                 }
