@@ -13,6 +13,7 @@ pub mod people;
 pub mod queue;
 mod session;
 mod update;
+mod waiting;
 
 #[cfg(test)]
 mod key_tests;
@@ -89,6 +90,12 @@ pub enum SessionEvent {
     },
     /// Building the provider for a picked event failed.
     PickFailed { source: SourceId, reason: String },
+    /// Actions queued for this source's other events (event id, count):
+    /// they wait until that event is open again, or are dropped.
+    Waiting {
+        source: SourceId,
+        waiting: Vec<(String, usize)>,
+    },
 }
 
 /// An action waiting in the outbox.
@@ -143,6 +150,9 @@ pub struct SourceView {
     /// When a `Retrying` connection tries again (from `App::now`), for a
     /// live countdown.
     pub retry_at: Option<Millis>,
+    /// Actions queued for the source's other events (event id, count),
+    /// delivered only when that event is open.
+    pub waiting: Vec<(String, usize)>,
 }
 
 impl SourceView {
@@ -157,6 +167,7 @@ impl SourceView {
             chat_open: None,
             has_event,
             retry_at: None,
+            waiting: Vec::new(),
         }
     }
 
@@ -474,30 +485,50 @@ impl App {
             .map(|i| SourceId(i as u16))
     }
 
-    /// The action waiting longest for a retry, as one status-bar phrase
-    /// with a countdown: "approve: rate limited (HTTP 429) — retry in 12s,
-    /// kept queued". `None` when nothing waits for a retry.
-    pub fn retry_note(&self) -> Option<String> {
-        let waiting: Vec<&Inflight> = self
-            .inflight
+    /// Actions queued for events that are not open now, as one status-bar
+    /// phrase: "2 actions waiting for event B (+1 more event)".
+    pub fn waiting_note(&self) -> Option<String> {
+        let mut all = self.sources.iter().flat_map(|s| s.waiting.iter());
+        let (event, n) = all.next()?;
+        let more = match all.count() {
+            0 => String::new(),
+            1 => " (+1 more event)".to_string(),
+            m => format!(" (+{m} more events)"),
+        };
+        let noun = if *n == 1 { "action" } else { "actions" };
+        Some(format!("{n} {noun} waiting for event {event}{more}"))
+    }
+
+    /// The action waiting longest for a retry: the one the status bar
+    /// shows, and the one retry and drop act on when nothing has failed.
+    pub fn longest_retry(&self) -> Option<&Inflight> {
+        self.inflight
             .values()
             .filter(|f| f.retry.is_some())
-            .collect();
-        let f = waiting
-            .iter()
-            .max_by_key(|f| f.retry_at.unwrap_or(Millis::MIN))?;
+            .max_by_key(|f| (f.retry_at.unwrap_or(Millis::MIN), f.queued.op_id.as_str()))
+    }
+
+    /// The action waiting longest for a retry, as one status-bar phrase
+    /// with a countdown: "approve: rate limited (HTTP 429) — retry in 12s,
+    /// kept queued (ctrl-r now · X drop)". `None` when nothing waits for a
+    /// retry.
+    pub fn retry_note(&self) -> Option<String> {
+        let waiting = self.inflight.values().filter(|f| f.retry.is_some()).count();
+        let f = self.longest_retry()?;
         let (_, reason) = f.retry.as_ref()?;
         let when = match f.retry_at {
             Some(at) if at > self.now => format!("retry in {}", countdown(at, self.now)),
             _ => "retrying now".to_string(),
         };
-        let more = match waiting.len() - 1 {
+        let more = match waiting - 1 {
             0 => String::new(),
             n => format!(" (+{n} more)"),
         };
         Some(format!(
-            "{}: {reason} — {when}, kept queued{more}",
-            f.queued.op.label()
+            "{}: {reason} — {when}, kept queued{more} ({} now · {} drop)",
+            f.queued.op.label(),
+            self.keymap.key_for(Action::Retry),
+            self.keymap.key_for(Action::Drop)
         ))
     }
 

@@ -280,7 +280,7 @@ pub async fn moderate(ctx: Context, opts: ModerateOptions) -> anyhow::Result<boo
         .provider(SourceId(0))
         .ok_or_else(|| anyhow!("source has no provider"))?;
     // Decide with what this machine keeps (selected, on air, …) in view.
-    session.restore_local();
+    session.restore_local().await;
     let name = opts.source.clone();
     let mut mine = Vec::new();
     let mut local_only = Vec::new();
@@ -316,10 +316,13 @@ pub async fn moderate(ctx: Context, opts: ModerateOptions) -> anyhow::Result<boo
         }
         mine.extend(sends.into_iter().map(|op| (op, key.clone())));
         session.execute(cmds);
+        // Durably queued before the next action is looked at.
+        session.flush().await;
     }
+    let event = session.event(SourceId(0)).unwrap_or_default().to_string();
     if opts.no_wait {
         eprintln!(
-            "{} action(s) queued for `{name}`; the next qadeck run for this source delivers them",
+            "{} action(s) queued for `{name}` on event {event}; the next qadeck run for this source on that event delivers them",
             mine.len()
         );
         return Ok(true);
@@ -388,7 +391,7 @@ pub async fn moderate(ctx: Context, opts: ModerateOptions) -> anyhow::Result<boo
     if !pending.is_empty() {
         ok = false;
         eprintln!(
-            "{} action(s) not confirmed within {}s; they stay queued and the next qadeck run for `{name}` delivers them",
+            "{} action(s) not confirmed within {}s; they stay queued and the next qadeck run for `{name}` on event {event} delivers them",
             pending.len(),
             opts.timeout.as_secs()
         );

@@ -108,6 +108,7 @@ fn worker(
     let worker = Worker::new(
         store.clone(),
         source,
+        "ev",
         fake.clone(),
         Arc::new(Notify::new()),
         tx,
@@ -359,7 +360,7 @@ async fn kill_9_child() {
     // Nobody reads reports here: drop the receiver so sends never block.
     let (tx, _) = mpsc::channel(1);
     let worker =
-        Worker::new(store.clone(), "s", fake.clone(), wake.clone(), tx).with_timing(fast());
+        Worker::new(store.clone(), "s", "ev", fake.clone(), wake.clone(), tx).with_timing(fast());
     tokio::spawn(worker.run());
     for n in 0..1000 {
         store.enqueue(&action(n, "s")).unwrap();
