@@ -188,7 +188,13 @@ pub fn countdown(at: Millis, now: Millis) -> String {
     if left <= 0 {
         "now".into()
     } else {
-        format!("{}s", (left as u64).div_ceil(1000))
+        // Seconds up to two minutes; past that minutes and seconds, so a
+        // long `Retry-After` reads as "59m40s", not "3580s".
+        let secs = (left as u64).div_ceil(1000);
+        match secs {
+            0..=120 => format!("{secs}s"),
+            _ => format!("{}m{:02}s", secs / 60, secs % 60),
+        }
     }
 }
 
@@ -469,13 +475,31 @@ impl App {
         Status::ALL.map(|s| (s, self.queue.count(s)))
     }
 
-    /// The first source with chat: the chat pane posts to it and shows
-    /// whether its chat is open.
+    /// Where a message composed in the chat pane goes: the source of the
+    /// selected message, or the first source with chat when none is
+    /// selected (or its source has no chat).
     pub fn chat_source(&self) -> Option<SourceId> {
+        let row = self.pane(PaneKind::Chat).row;
+        self.chat
+            .get(row)
+            .map(|m| m.source)
+            .filter(|s| self.source(*s).is_some_and(|v| v.caps.chat))
+            .or_else(|| {
+                self.sources
+                    .iter()
+                    .position(|s| s.caps.chat)
+                    .map(|i| SourceId(i as u16))
+            })
+    }
+
+    /// Every source with chat and whether its chat is open (`None` while
+    /// unknown), for the chat pane's title.
+    pub fn chat_states(&self) -> Vec<(&str, Option<bool>)> {
         self.sources
             .iter()
-            .position(|s| s.caps.chat)
-            .map(|i| SourceId(i as u16))
+            .filter(|s| s.caps.chat)
+            .map(|s| (s.name.as_str(), s.chat_open))
+            .collect()
     }
 
     pub fn people_source(&self) -> Option<SourceId> {
