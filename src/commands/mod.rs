@@ -215,7 +215,9 @@ pub async fn events(ctx: Context, source: &str, json: bool) -> anyhow::Result<()
     Ok(())
 }
 
-/// `qadeck journal`.
+/// `qadeck journal`: the journal, then what still waits for delivery per
+/// source and event (an action is only ever sent to the event it was taken
+/// on, so actions for an event nobody opens wait until one does).
 pub fn journal(ctx: Context, json: bool, limit: usize) -> anyhow::Result<()> {
     let store = ctx.store()?;
     let mut out = std::io::stdout().lock();
@@ -228,6 +230,29 @@ pub fn journal(ctx: Context, json: bool, limit: usize) -> anyhow::Result<()> {
             writeln!(out, "{e}")?;
         }
     }
+    for w in store.waiting()? {
+        if json {
+            writeln!(out, "{}", ndjson::waiting(&w.source, &w.event, w.count))?;
+        } else {
+            let noun = if w.count == 1 { "action" } else { "actions" };
+            writeln!(
+                out,
+                "{} {noun} waiting for event {} of `{}` (delivered when qadeck runs on it; drop with `qadeck journal --drop-waiting {}`)",
+                w.count, w.event, w.source, w.event
+            )?;
+        }
+    }
+    Ok(())
+}
+
+/// `qadeck journal --drop-waiting EVENT`: the moderator gives up what is
+/// queued for an event; each action stays in the journal as dropped.
+pub fn drop_waiting(ctx: Context, source: Option<&str>, event: &str) -> anyhow::Result<()> {
+    let store = ctx.store()?;
+    let actor = ctx.config.moderator.name.clone();
+    let n = store.discard_waiting(source, event, &actor, crate::provider::now_ms())?;
+    let noun = if n == 1 { "action" } else { "actions" };
+    eprintln!("dropped {n} {noun} waiting for event {event}");
     Ok(())
 }
 

@@ -24,6 +24,7 @@ mod hostile;
 mod outbox;
 mod people_conflict;
 mod people_import;
+mod per_event;
 mod postobox;
 mod postobox_cli;
 mod postobox_session;
