@@ -30,6 +30,7 @@ mod postobox_cli;
 mod postobox_session;
 mod render;
 mod secrets;
+mod store_lock;
 mod streamboxy;
 mod streamslive;
 mod streamslive_cli;
