@@ -25,6 +25,7 @@ mod outbox;
 mod people_conflict;
 mod people_import;
 mod per_event;
+mod pick_event;
 mod postobox;
 mod postobox_cli;
 mod postobox_session;
