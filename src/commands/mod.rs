@@ -249,8 +249,8 @@ pub fn journal(ctx: Context, json: bool, limit: usize) -> anyhow::Result<()> {
 /// queued for an event; each action stays in the journal as dropped.
 pub fn drop_waiting(ctx: Context, source: Option<&str>, event: &str) -> anyhow::Result<()> {
     let store = ctx.store()?;
-    let actor = ctx.config.moderator.name.clone();
-    let n = store.discard_waiting(source, event, &actor, crate::provider::now_ms())?;
+    let actor = &ctx.config.moderator.name;
+    let n = store.discard_waiting(source, event, actor, crate::provider::now_ms())?;
     let noun = if n == 1 { "action" } else { "actions" };
     eprintln!("dropped {n} {noun} waiting for event {event}");
     Ok(())

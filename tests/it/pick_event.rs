@@ -47,7 +47,7 @@ async fn a_picked_event_replaces_the_provider_without_rerunning_secrets() {
         s.execute(vec![Command::PickEvent {
             source: SourceId(0),
             event: EVENT_SLUG.into(),
-        }])
+        }]);
     };
     // The first provider (it listed the events for the picker) is replaced
     // and logs out.
