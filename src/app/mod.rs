@@ -317,6 +317,9 @@ pub struct App {
     pub frozen_new: HashSet<QKey>,
     pub inflight: BTreeMap<String, Inflight>,
     pub failed: Vec<Failed>,
+    /// Questions whose local state this session decided: a restore from
+    /// the store (answered later, off the loop) never takes them back.
+    saved_local: std::collections::HashSet<QKey>,
     pub undo: Vec<UndoEntry>,
     pub toast: Option<Toast>,
     pub last_error: Option<String>,
@@ -364,6 +367,7 @@ impl App {
             frozen_new: HashSet::new(),
             inflight: BTreeMap::new(),
             failed: Vec::new(),
+            saved_local: Default::default(),
             undo: Vec::new(),
             toast: None,
             last_error: None,

@@ -64,8 +64,10 @@ impl App {
             }
             Event::Restored { ops, local } => {
                 for (key, l) in local {
-                    let m = self.queue.set_local(&key, l);
-                    self.moved(m);
+                    if !self.saved_local.contains(&key) {
+                        let m = self.queue.set_local(&key, l);
+                        self.moved(m);
+                    }
                 }
                 // An action this session queued itself is tracked already.
                 for q in ops {
