@@ -319,7 +319,7 @@ pub struct App {
     pub failed: Vec<Failed>,
     /// Questions whose local state this session decided: a restore from
     /// the store (answered later, off the loop) never takes them back.
-    saved_local: std::collections::HashSet<QKey>,
+    saved_local: HashSet<QKey>,
     pub undo: Vec<UndoEntry>,
     pub toast: Option<Toast>,
     pub last_error: Option<String>,

@@ -216,6 +216,14 @@ impl Session {
         for i in 0..self.slots.len() {
             if self.slots[i].event.is_some() {
                 self.start_source(SourceId(i as u16), with_feeds);
+            } else {
+                // Nothing to deliver before an event is picked; say what
+                // waits for one.
+                self.actor.send(Request::Restore {
+                    id: SourceId(i as u16),
+                    source: self.slots[i].name.clone(),
+                    event: None,
+                });
             }
         }
         if self.app.overlay.is_none() {
@@ -238,7 +246,7 @@ impl Session {
         self.actor.send(Request::Restore {
             id,
             source: name.clone(),
-            event: event.clone(),
+            event: Some(event.clone()),
         });
         let slot = &mut self.slots[idx];
         if with_feed {

@@ -41,11 +41,12 @@ pub(super) enum Request {
         actor: String,
     },
     /// What the store holds for a source's event (local states, actions
-    /// still queued) and what waits for its other events.
+    /// still queued) and what waits for its other events; with no event
+    /// (not picked yet), only what waits.
     Restore {
         id: SourceId,
         source: String,
-        event: String,
+        event: Option<String>,
     },
     /// Answers once every earlier request is done.
     Flush(oneshot::Sender<()>),
@@ -131,7 +132,9 @@ fn serve(store: &Store, answers: &mpsc::UnboundedSender<Event>, req: Request) {
                 store_failed(answers, format!("store: {e}"));
             }
         }
-        Request::Restore { id, source, event } => restore(store, answers, id, &source, &event),
+        Request::Restore { id, source, event } => {
+            restore(store, answers, id, &source, event.as_deref());
+        }
         Request::Flush(done) => {
             let _ = done.send(());
         }
@@ -143,10 +146,11 @@ fn restore(
     answers: &mpsc::UnboundedSender<Event>,
     id: SourceId,
     source: &str,
-    event: &str,
+    event: Option<&str>,
 ) {
-    let local = match store.local_states(source, event) {
-        Ok(map) => map
+    let local = match event.map(|e| store.local_states(source, e)) {
+        None => Vec::new(),
+        Some(Ok(map)) => map
             .into_iter()
             .map(|(qid, l)| {
                 (
@@ -158,7 +162,7 @@ fn restore(
                 )
             })
             .collect(),
-        Err(e) => {
+        Some(Err(e)) => {
             store_failed(answers, format!("store: {e}"));
             Vec::new()
         }
@@ -167,7 +171,7 @@ fn restore(
     match store.pending(Some(source)) {
         Ok(rows) => {
             for r in rows {
-                if r.event == event {
+                if Some(r.event.as_str()) == event {
                     ops.push(QueuedOp {
                         op_id: r.op_id,
                         source: id,
@@ -183,7 +187,9 @@ fn restore(
         }
         Err(e) => store_failed(answers, format!("store: {e}")),
     }
-    let _ = answers.send(Event::Restored { ops, local });
+    if event.is_some() {
+        let _ = answers.send(Event::Restored { ops, local });
+    }
     let _ = answers.send(Event::Session(SessionEvent::Waiting {
         source: id,
         waiting,

@@ -6,9 +6,9 @@ use crate::support::streamslive_fake::{EVENT_SLUG, FakeConfig, FakeStreamsLive};
 use crate::support::wait::wait_until_async as wait_until;
 use qadeck::app::{Command, KeyMap};
 use qadeck::config::SourceSettings;
-use qadeck::domain::{Moderator, SourceId};
+use qadeck::domain::{Moderator, Op, SourceId, Status};
 use qadeck::runtime::{Inbox, Session, SourceInput};
-use qadeck::store::Store;
+use qadeck::store::{NewOp, Store};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -33,6 +33,20 @@ async fn a_picked_event_replaces_the_provider_without_rerunning_secrets() {
     ));
     let input = SourceInput::Settings(SourceSettings::Streamslive(settings));
     let store = Arc::new(Store::open_in_memory().unwrap());
+    // Left by an earlier run on another channel.
+    store
+        .enqueue(&NewOp {
+            op_id: "earlier-1".into(),
+            source: "streamslive".into(),
+            event: "other-channel".into(),
+            op: Op::SetStatus {
+                id: "q1".into(),
+                status: Status::Selected,
+            },
+            actor: "tess".into(),
+            created: 1,
+        })
+        .unwrap();
     let moderator = Moderator {
         identifier: "qadeck-pick-test".into(),
         name: "tess".into(),
@@ -41,6 +55,13 @@ async fn a_picked_event_replaces_the_provider_without_rerunning_secrets() {
         Session::new(vec![input], store, KeyMap::default(), moderator).unwrap();
     s.start(true);
     assert!(!s.app.sources[0].has_event);
+    let waits = vec![("other-channel".to_string(), 1)];
+    let shown = wait_until(Duration::from_secs(10), || {
+        drain(&mut s, &mut inbox);
+        s.app.sources[0].waiting == waits
+    })
+    .await;
+    assert!(shown, "{:?}", s.app.sources[0].waiting);
     let logged_in = || fake.counters().get("POST auth/login");
 
     let pick = |s: &mut Session| {
@@ -65,6 +86,7 @@ async fn a_picked_event_replaces_the_provider_without_rerunning_secrets() {
         fake.counters()
     );
     assert_eq!(s.event(SourceId(0)), Some(EVENT_SLUG));
+    assert_eq!(s.app.sources[0].waiting, waits);
 
     // Picked again: the old provider logs out, the new one logs in, and the
     // password command ran once in all.
