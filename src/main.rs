@@ -171,6 +171,13 @@ enum Cmd {
         json: bool,
         #[arg(long, default_value_t = 200)]
         limit: usize,
+        /// Drop every action still queued for this event (it is never sent),
+        /// instead of printing the journal.
+        #[arg(long, value_name = "EVENT")]
+        drop_waiting: Option<String>,
+        /// With --drop-waiting: only this source's actions.
+        #[arg(long, requires = "drop_waiting")]
+        source: Option<String>,
     },
     /// Config file helpers.
     Config {
@@ -424,7 +431,12 @@ async fn run(cli: Cli) -> anyhow::Result<bool> {
             )
             .await;
         }
-        Some(Cmd::Journal { json, limit }) => commands::journal(ctx, json, limit)?,
+        Some(Cmd::Journal {
+            drop_waiting: Some(event),
+            source,
+            ..
+        }) => commands::drop_waiting(ctx, source.as_deref(), &event)?,
+        Some(Cmd::Journal { json, limit, .. }) => commands::journal(ctx, json, limit)?,
         Some(Cmd::Config { .. }) => {}
     }
     Ok(true)

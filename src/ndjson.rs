@@ -1,5 +1,5 @@
 //! qadeck's one machine format: NDJSON lines with a `type` field
-//! (`question`, `message`, `participant`, `status`, `summary`). Scripts and
+//! (`question`, `message`, `participant`, `status`, `summary`, `waiting`). Scripts and
 //! tests read it; field names are stable. Text fields are sanitized.
 
 use crate::app::App;
@@ -18,6 +18,17 @@ fn vote(v: MyVote) -> Value {
         MyVote::Up => "up".into(),
         MyVote::Down => "down".into(),
     }
+}
+
+/// `{"type":"waiting",…}`: actions queued for a source's event, delivered
+/// the next time qadeck runs on that event (`qadeck journal`).
+pub fn waiting(source: &str, event: &str, count: usize) -> Value {
+    json!({
+        "type": "waiting",
+        "source": source,
+        "event": event,
+        "count": count,
+    })
 }
 
 /// `{"type":"question",…}` for the effective state of a question.

@@ -1,8 +1,10 @@
 //! Delivery of queued actions from the durable store to providers.
 //!
-//! One [`Worker`] per source takes the head of that source's queue (a lease in
-//! the [`Store`]), performs it, and records the result before it looks at the
-//! next one. The same [`Op`](crate::domain::Op) value is sent on every attempt, so a retry can
+//! One [`Worker`] per source and event takes the head of that queue (a lease
+//! in the [`Store`]), performs it, and records the result before it looks at
+//! the next one. A worker is bound to the event its provider was built for,
+//! so an action taken on event A is never sent to event B: it waits until a
+//! worker for A runs. The same [`Op`](crate::domain::Op) value is sent on every attempt, so a retry can
 //! never turn into a different intent; providers make each op converge (a
 //! vote toggle checks the current vote first). Any number of workers, in any
 //! number of processes, may run for one source: leases make sure one action
@@ -53,10 +55,11 @@ enum Next {
     Empty,
 }
 
-/// Delivers one source's outbox to its provider.
+/// Delivers one source's outbox for one event to its provider.
 pub struct Worker {
     store: Arc<Store>,
     source: String,
+    event: String,
     provider: Arc<dyn Provider>,
     /// Unique per worker (pid + random), so a lease names exactly one sender.
     owner: String,
@@ -66,12 +69,14 @@ pub struct Worker {
 }
 
 impl Worker {
-    /// A worker for `source`. Call `wake.notify_one()` after each enqueue.
-    /// Read `reports` or drop its receiver: a full channel pauses delivery
-    /// (backpressure), a closed one is ignored.
+    /// A worker for `source`'s actions on `event`, delivered through
+    /// `provider` (built for that event). Call `wake.notify_one()` after each
+    /// enqueue. Read `reports` or drop its receiver: a full channel pauses
+    /// delivery (backpressure), a closed one is ignored.
     pub fn new(
         store: Arc<Store>,
         source: impl Into<String>,
+        event: impl Into<String>,
         provider: Arc<dyn Provider>,
         wake: Arc<Notify>,
         reports: mpsc::Sender<OpReport>,
@@ -79,6 +84,7 @@ impl Worker {
         Worker {
             store,
             source: source.into(),
+            event: event.into(),
             provider,
             owner: format!("{}-{:016x}", std::process::id(), rand::random::<u64>()),
             wake,
@@ -106,7 +112,7 @@ impl Worker {
         }
     }
 
-    /// Delivers until nothing is queued for the source (every action
+    /// Delivers until nothing is queued for the source's event (every action
     /// confirmed or failed), including actions other processes are
     /// sending. For `qadeck moderate` without `--no-wait`; read each
     /// action's final state with [`Store::get`] afterwards.
@@ -137,10 +143,11 @@ impl Worker {
     /// it grows while the platform is unreachable and resets once the
     /// platform answers at all.
     async fn step(&self, backoff: &mut Backoff) -> Next {
-        let (source, owner) = (self.source.clone(), self.owner.clone());
+        let (source, event) = (self.source.clone(), self.event.clone());
+        let owner = self.owner.clone();
         let lease_ms = millis(self.timing.lease);
         let claim = self
-            .db(move |s| s.claim_next(&source, &owner, now_ms(), lease_ms))
+            .db(move |s| s.claim_next(&source, &event, &owner, now_ms(), lease_ms))
             .await;
         let row = match claim {
             Ok(Claim::Ready(row)) => row,
@@ -207,11 +214,14 @@ impl Worker {
         Next::Now
     }
 
-    /// Performs the op while keeping its lease alive. A panicking provider
-    /// becomes a permanent failure: the action is kept for the moderator and
-    /// the worker goes on.
+    /// Performs the op while keeping its lease alive. An action handed out
+    /// before (a failed attempt, but also a lease that expired mid-send or a
+    /// process that died before recording the answer) may already have
+    /// reached the platform, so it goes through `perform_again`, which looks
+    /// before it sends. A panicking provider becomes a permanent failure: the
+    /// action is kept for the moderator and the worker goes on.
     async fn perform(&self, row: &OutboxRow) -> ProviderResult<Outcome> {
-        let call = if row.attempts > 0 {
+        let call = if row.claims > 0 || row.attempts > 0 {
             self.provider.perform_again(&row.op, row.created)
         } else {
             self.provider.perform(&row.op)

@@ -1,7 +1,11 @@
 //! Secrets (API keys, tokens, passwords) from the config, the environment or
 //! a command. Every resolved secret is registered so that [`redact`] can scrub
-//! it from log lines, error messages, panics and the journal.
+//! it from log lines, error messages, panics and the journal. A command's
+//! answer is kept for the life of the process: building a source again (an
+//! event picked in the TUI) must not run `pass`, a hardware token or a
+//! password prompt a second time.
 
+use std::collections::HashMap;
 use std::sync::{Mutex, OnceLock};
 
 const MASK: &str = "[redacted]";
@@ -9,6 +13,13 @@ const MASK: &str = "[redacted]";
 fn registry() -> &'static Mutex<Vec<String>> {
     static REG: OnceLock<Mutex<Vec<String>>> = OnceLock::new();
     REG.get_or_init(|| Mutex::new(Vec::new()))
+}
+
+/// What each `*_cmd` printed, by command line; only successes are kept,
+/// so a command fixed after a failure is run again.
+fn resolved_commands() -> &'static Mutex<HashMap<String, Secret>> {
+    static CACHE: OnceLock<Mutex<HashMap<String, Secret>>> = OnceLock::new();
+    CACHE.get_or_init(|| Mutex::new(HashMap::new()))
 }
 
 /// A secret value. `Debug` and `Display` never show it.
@@ -135,8 +146,25 @@ impl SecretSource {
         }
     }
 
-    /// Resolves the value (runs the command through `sh -c`).
+    /// Resolves the value. A command runs through `sh -c` once per process;
+    /// later calls reuse its answer.
     pub fn resolve(&self) -> Result<Secret, SecretError> {
+        let SecretSource::Command(cmd) = self else {
+            return self.resolve_now();
+        };
+        let cache = resolved_commands();
+        if let Some(s) = cache.lock().unwrap_or_else(|e| e.into_inner()).get(cmd) {
+            return Ok(s.clone());
+        }
+        let secret = self.resolve_now()?;
+        cache
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(cmd.clone(), secret.clone());
+        Ok(secret)
+    }
+
+    fn resolve_now(&self) -> Result<Secret, SecretError> {
         match self {
             SecretSource::Literal(v) => Ok(Secret::new(v.clone())),
             SecretSource::Env(var) => match std::env::var(var) {
@@ -194,6 +222,17 @@ mod tests {
         assert_eq!(s.resolve().unwrap().expose(), "hunter2-secret");
         let empty = SecretSource::Command("printf '\\nsecond'".into());
         assert!(empty.resolve().is_err());
+    }
+
+    #[test]
+    fn a_command_runs_once_per_process() {
+        let dir = tempfile::tempdir().unwrap();
+        let log = dir.path().join("runs");
+        let cmd = format!("echo run >> '{}'; echo once-only-secret", log.display());
+        let s = SecretSource::Command(cmd);
+        assert_eq!(s.resolve().unwrap().expose(), "once-only-secret");
+        assert_eq!(s.resolve().unwrap().expose(), "once-only-secret");
+        assert_eq!(std::fs::read_to_string(&log).unwrap(), "run\n");
     }
 
     #[test]

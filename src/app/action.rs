@@ -111,8 +111,8 @@ actions! {
     ToggleOpen "toggle_open" Main ["O"] "open / close the event for questions";
     Info "info" Main ["i"] "source and account info";
     PickEvent "pick_event" Main ["E"] "pick the event of a source that names none";
-    Retry "retry" Main ["ctrl-r"] "retry a failed action";
-    Drop "drop" Main ["X"] "drop a failed action";
+    Retry "retry" Main ["ctrl-r"] "retry a stuck action now";
+    Drop "drop" Main ["X"] "drop a stuck action";
     DetailDown "detail_down" Main ["J", "ctrl-e"] "scroll detail down";
     DetailUp "detail_up" Main ["K", "ctrl-y"] "scroll detail up";
     Help "help" Main ["?", "f1"] "this help", short "help";

@@ -1,6 +1,6 @@
 //! What arrives: provider feeds and the outbox's reports.
 
-use super::{Action, App, Command, Failed, InputPurpose, QueuedOp, trim_chat};
+use super::{Action, App, Command, Failed, Inflight, InputPurpose, QueuedOp, trim_chat};
 use crate::domain::{
     Connection, Feed, Op, OpReport, Outcome, ProviderError, QKey, Question, SourceFeed, SourceId,
     Status,
@@ -45,24 +45,7 @@ impl App {
                 {
                     return;
                 }
-                if let Some(k) = &failed.key {
-                    let m = self.queue.drop_patch(k, &op_id);
-                    self.moved(m);
-                    // An approval that failed takes its on-air flag with it.
-                    if matches!(
-                        failed.queued.op,
-                        Op::SetStatus {
-                            status: Status::Selected,
-                            ..
-                        }
-                    ) && self.queue.local(k).on_air
-                    {
-                        let mut l = self.queue.local(k);
-                        l.on_air = false;
-                        let m = self.queue.set_local(k, l);
-                        self.moved(m);
-                    }
-                }
+                self.roll_back(&failed);
                 if self.participant_op_failed(&failed.queued, &error, cmds) {
                     return;
                 }
@@ -82,6 +65,28 @@ impl App {
                     reason: error.to_string(),
                 });
             }
+        }
+    }
+
+    /// Takes back an action's optimistic change (it failed, or the
+    /// moderator dropped it).
+    pub(super) fn roll_back(&mut self, gone: &Inflight) {
+        let Some(k) = &gone.key else { return };
+        let m = self.queue.drop_patch(k, &gone.queued.op_id);
+        self.moved(m);
+        // An approval that failed takes its on-air flag with it.
+        if matches!(
+            gone.queued.op,
+            Op::SetStatus {
+                status: Status::Selected,
+                ..
+            }
+        ) && self.queue.local(k).on_air
+        {
+            let mut l = self.queue.local(k);
+            l.on_air = false;
+            let m = self.queue.set_local(k, l);
+            self.moved(m);
         }
     }
 

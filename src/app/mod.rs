@@ -13,6 +13,7 @@ pub mod people;
 pub mod queue;
 mod session;
 mod update;
+mod waiting;
 
 #[cfg(test)]
 mod key_tests;
@@ -89,6 +90,12 @@ pub enum SessionEvent {
     },
     /// Building the provider for a picked event failed.
     PickFailed { source: SourceId, reason: String },
+    /// Actions queued for this source's other events (event id, count):
+    /// they wait until that event is open again, or are dropped.
+    Waiting {
+        source: SourceId,
+        waiting: Vec<(String, usize)>,
+    },
 }
 
 /// An action waiting in the outbox.
@@ -143,6 +150,9 @@ pub struct SourceView {
     /// When a `Retrying` connection tries again (from `App::now`), for a
     /// live countdown.
     pub retry_at: Option<Millis>,
+    /// Actions queued for the source's other events (event id, count),
+    /// delivered only when that event is open.
+    pub waiting: Vec<(String, usize)>,
 }
 
 impl SourceView {
@@ -157,6 +167,7 @@ impl SourceView {
             chat_open: None,
             has_event,
             retry_at: None,
+            waiting: Vec::new(),
         }
     }
 
@@ -177,7 +188,13 @@ pub fn countdown(at: Millis, now: Millis) -> String {
     if left <= 0 {
         "now".into()
     } else {
-        format!("{}s", (left as u64).div_ceil(1000))
+        // Seconds up to two minutes; past that minutes and seconds, so a
+        // long `Retry-After` reads as "59m40s", not "3580s".
+        let secs = (left as u64).div_ceil(1000);
+        match secs {
+            0..=120 => format!("{secs}s"),
+            _ => format!("{}m{:02}s", secs / 60, secs % 60),
+        }
     }
 }
 
@@ -305,6 +322,9 @@ pub struct App {
     pub frozen_new: HashSet<QKey>,
     pub inflight: BTreeMap<String, Inflight>,
     pub failed: Vec<Failed>,
+    /// Questions whose local state this session decided: a restore from
+    /// the store (answered later, off the loop) never takes them back.
+    saved_local: HashSet<QKey>,
     pub undo: Vec<UndoEntry>,
     pub toast: Option<Toast>,
     pub last_error: Option<String>,
@@ -355,6 +375,7 @@ impl App {
             frozen_new: HashSet::new(),
             inflight: BTreeMap::new(),
             failed: Vec::new(),
+            saved_local: Default::default(),
             undo: Vec::new(),
             toast: None,
             last_error: None,
@@ -467,13 +488,31 @@ impl App {
         Status::ALL.map(|s| (s, self.queue.count(s)))
     }
 
-    /// The first source with chat: the chat pane posts to it and shows
-    /// whether its chat is open.
+    /// Where a message composed in the chat pane goes: the source of the
+    /// selected message, or the first source with chat when none is
+    /// selected (or its source has no chat).
     pub fn chat_source(&self) -> Option<SourceId> {
+        let row = self.pane(PaneKind::Chat).row;
+        self.chat
+            .get(row)
+            .map(|m| m.source)
+            .filter(|s| self.source(*s).is_some_and(|v| v.caps.chat))
+            .or_else(|| {
+                self.sources
+                    .iter()
+                    .position(|s| s.caps.chat)
+                    .map(|i| SourceId(i as u16))
+            })
+    }
+
+    /// Every source with chat and whether its chat is open (`None` while
+    /// unknown), for the chat pane's title.
+    pub fn chat_states(&self) -> Vec<(&str, Option<bool>)> {
         self.sources
             .iter()
-            .position(|s| s.caps.chat)
-            .map(|i| SourceId(i as u16))
+            .filter(|s| s.caps.chat)
+            .map(|s| (s.name.as_str(), s.chat_open))
+            .collect()
     }
 
     pub fn people_source(&self) -> Option<SourceId> {
@@ -483,30 +522,50 @@ impl App {
             .map(|i| SourceId(i as u16))
     }
 
-    /// The action waiting longest for a retry, as one status-bar phrase
-    /// with a countdown: "approve: rate limited (HTTP 429) — retry in 12s,
-    /// kept queued". `None` when nothing waits for a retry.
-    pub fn retry_note(&self) -> Option<String> {
-        let waiting: Vec<&Inflight> = self
-            .inflight
+    /// Actions queued for events that are not open now, as one status-bar
+    /// phrase: "2 actions waiting for event B (+1 more event)".
+    pub fn waiting_note(&self) -> Option<String> {
+        let mut all = self.sources.iter().flat_map(|s| s.waiting.iter());
+        let (event, n) = all.next()?;
+        let more = match all.count() {
+            0 => String::new(),
+            1 => " (+1 more event)".to_string(),
+            m => format!(" (+{m} more events)"),
+        };
+        let noun = if *n == 1 { "action" } else { "actions" };
+        Some(format!("{n} {noun} waiting for event {event}{more}"))
+    }
+
+    /// The action waiting longest for a retry: the one the status bar
+    /// shows, and the one retry and drop act on when nothing has failed.
+    pub fn longest_retry(&self) -> Option<&Inflight> {
+        self.inflight
             .values()
             .filter(|f| f.retry.is_some())
-            .collect();
-        let f = waiting
-            .iter()
-            .max_by_key(|f| f.retry_at.unwrap_or(Millis::MIN))?;
+            .max_by_key(|f| (f.retry_at.unwrap_or(Millis::MIN), f.queued.op_id.as_str()))
+    }
+
+    /// The action waiting longest for a retry, as one status-bar phrase
+    /// with a countdown: "approve: rate limited (HTTP 429) — retry in 12s,
+    /// kept queued (ctrl-r now · X drop)". `None` when nothing waits for a
+    /// retry.
+    pub fn retry_note(&self) -> Option<String> {
+        let waiting = self.inflight.values().filter(|f| f.retry.is_some()).count();
+        let f = self.longest_retry()?;
         let (_, reason) = f.retry.as_ref()?;
         let when = match f.retry_at {
             Some(at) if at > self.now => format!("retry in {}", countdown(at, self.now)),
             _ => "retrying now".to_string(),
         };
-        let more = match waiting.len() - 1 {
+        let more = match waiting - 1 {
             0 => String::new(),
             n => format!(" (+{n} more)"),
         };
         Some(format!(
-            "{}: {reason} — {when}, kept queued{more}",
-            f.queued.op.label()
+            "{}: {reason} — {when}, kept queued{more} ({} now · {} drop)",
+            f.queued.op.label(),
+            self.keymap.key_for(Action::Retry),
+            self.keymap.key_for(Action::Drop)
         ))
     }
 

@@ -185,6 +185,7 @@ impl App {
         if self.queue.local(key) != local {
             let m = self.queue.set_local(key, local);
             self.moved(m);
+            self.saved_local.insert(key.clone());
             cmds.push(Command::SaveLocal {
                 key: key.clone(),
                 local,

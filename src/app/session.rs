@@ -17,6 +17,11 @@ impl App {
                 let name = self.source_name(source).to_string();
                 self.last_error = Some(format!("{name}: {reason}"));
             }
+            SessionEvent::Waiting { source, waiting } => {
+                if let Some(s) = self.sources.get_mut(source.0 as usize) {
+                    s.waiting = waiting;
+                }
+            }
         }
     }
 }

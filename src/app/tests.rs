@@ -900,3 +900,17 @@ fn platform_ids_and_titles_never_reach_the_screen_raw() {
         assert!(crate::text::is_terminal_safe(s), "{s:?}");
     }
 }
+
+#[test]
+fn a_late_restore_never_takes_back_what_the_moderator_just_did() {
+    let mut app = app();
+    let k = app.current().unwrap().view.key();
+    app.update(key('o'));
+    assert!(app.queue.local(&k).on_air);
+    // The store's answer (read before the key press) arrives afterwards.
+    app.update(Event::Restored {
+        ops: Vec::new(),
+        local: vec![(k.clone(), LocalState::default())],
+    });
+    assert!(app.queue.local(&k).on_air);
+}

@@ -64,11 +64,16 @@ impl App {
             }
             Event::Restored { ops, local } => {
                 for (key, l) in local {
-                    let m = self.queue.set_local(&key, l);
-                    self.moved(m);
+                    if !self.saved_local.contains(&key) {
+                        let m = self.queue.set_local(&key, l);
+                        self.moved(m);
+                    }
                 }
+                // An action this session queued itself is tracked already.
                 for q in ops {
-                    self.track(q, None);
+                    if !self.inflight.contains_key(&q.op_id) {
+                        self.track(q, None);
+                    }
                 }
             }
             Event::AccountInfo { source, rows } => {
@@ -344,31 +349,8 @@ impl App {
                     }
                 }
             }
-            Action::Retry => match self.failed.pop() {
-                Some(f) => {
-                    if self.failed.is_empty() {
-                        self.last_error = None;
-                    }
-                    self.toast(format!("retrying: {}", f.queued.op.label()));
-                    cmds.push(Command::RetryOp {
-                        op_id: f.queued.op_id.clone(),
-                    });
-                    self.track(f.queued, None);
-                }
-                None => self.toast("no failed action to retry"),
-            },
-            Action::Drop => match self.failed.pop() {
-                Some(f) => {
-                    if self.failed.is_empty() {
-                        self.last_error = None;
-                    }
-                    self.toast(format!("dropped: {}", f.queued.op.label()));
-                    cmds.push(Command::DropOp {
-                        op_id: f.queued.op_id,
-                    });
-                }
-                None => self.toast("no failed action to drop"),
-            },
+            Action::Retry => self.retry_now(cmds),
+            Action::Drop => self.drop_waiting_action(cmds),
             Action::DetailDown => self.detail_scroll = self.detail_scroll.saturating_add(3),
             Action::DetailUp => self.detail_scroll = self.detail_scroll.saturating_sub(3),
             Action::PickEvent => {

@@ -215,7 +215,9 @@ pub async fn events(ctx: Context, source: &str, json: bool) -> anyhow::Result<()
     Ok(())
 }
 
-/// `qadeck journal`.
+/// `qadeck journal`: the journal, then what still waits for delivery per
+/// source and event (an action is only ever sent to the event it was taken
+/// on, so actions for an event nobody opens wait until one does).
 pub fn journal(ctx: Context, json: bool, limit: usize) -> anyhow::Result<()> {
     let store = ctx.store()?;
     let mut out = std::io::stdout().lock();
@@ -228,6 +230,29 @@ pub fn journal(ctx: Context, json: bool, limit: usize) -> anyhow::Result<()> {
             writeln!(out, "{e}")?;
         }
     }
+    for w in store.waiting()? {
+        if json {
+            writeln!(out, "{}", ndjson::waiting(&w.source, &w.event, w.count))?;
+        } else {
+            let noun = if w.count == 1 { "action" } else { "actions" };
+            writeln!(
+                out,
+                "{} {noun} waiting for event {} of `{}` (delivered when qadeck runs on it; drop with `qadeck journal --drop-waiting {}`)",
+                w.count, w.event, w.source, w.event
+            )?;
+        }
+    }
+    Ok(())
+}
+
+/// `qadeck journal --drop-waiting EVENT`: the moderator gives up what is
+/// queued for an event; each action stays in the journal as dropped.
+pub fn drop_waiting(ctx: Context, source: Option<&str>, event: &str) -> anyhow::Result<()> {
+    let store = ctx.store()?;
+    let actor = &ctx.config.moderator.name;
+    let n = store.discard_waiting(source, event, actor, crate::provider::now_ms())?;
+    let noun = if n == 1 { "action" } else { "actions" };
+    eprintln!("dropped {n} {noun} waiting for event {event}");
     Ok(())
 }
 
@@ -280,7 +305,7 @@ pub async fn moderate(ctx: Context, opts: ModerateOptions) -> anyhow::Result<boo
         .provider(SourceId(0))
         .ok_or_else(|| anyhow!("source has no provider"))?;
     // Decide with what this machine keeps (selected, on air, …) in view.
-    session.restore_local();
+    session.restore_local().await;
     let name = opts.source.clone();
     let mut mine = Vec::new();
     let mut local_only = Vec::new();
@@ -316,10 +341,13 @@ pub async fn moderate(ctx: Context, opts: ModerateOptions) -> anyhow::Result<boo
         }
         mine.extend(sends.into_iter().map(|op| (op, key.clone())));
         session.execute(cmds);
+        // Durably queued before the next action is looked at.
+        session.flush().await;
     }
+    let event = session.event(SourceId(0)).unwrap_or_default().to_string();
     if opts.no_wait {
         eprintln!(
-            "{} action(s) queued for `{name}`; the next qadeck run for this source delivers them",
+            "{} action(s) queued for `{name}` on event {event}; the next qadeck run for this source on that event delivers them",
             mine.len()
         );
         return Ok(true);
@@ -388,7 +416,7 @@ pub async fn moderate(ctx: Context, opts: ModerateOptions) -> anyhow::Result<boo
     if !pending.is_empty() {
         ok = false;
         eprintln!(
-            "{} action(s) not confirmed within {}s; they stay queued and the next qadeck run for `{name}` delivers them",
+            "{} action(s) not confirmed within {}s; they stay queued and the next qadeck run for `{name}` on event {event} delivers them",
             pending.len(),
             opts.timeout.as_secs()
         );

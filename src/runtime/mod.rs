@@ -1,23 +1,42 @@
 //! The one event loop: it owns the [`App`], feeds it terminal input,
 //! provider feeds, outbox reports and timer ticks, and carries out the
-//! commands `update` returns. Network work always runs in spawned tasks, so
-//! the loop never waits on the network; the store is local SQLite.
+//! commands `update` returns. Network work always runs in spawned tasks and
+//! store work on the store's own thread (`store_actor`), so the loop never
+//! waits on the network or on SQLite.
 
 pub mod headless;
+mod store_actor;
 pub mod terminal;
 pub mod tui;
 
 use crate::app::{App, Command, Event, KeyMap, QueuedOp, SessionEvent, SourceView};
 use crate::config::SourceSettings;
-use crate::domain::{
-    Feed, LocalState, Moderator, OpReport, ProviderError, QKey, SourceFeed, SourceId,
-};
+use crate::domain::{Feed, Moderator, OpReport, SourceFeed, SourceId};
 use crate::outbox::{Timing, Worker};
-use crate::provider::{BuildCtx, Provider, now_ms};
+use crate::provider::{BuildCtx, BuildError, Provider, now_ms};
 use crate::store::{NewOp, Store};
 use std::sync::Arc;
+use store_actor::{Request, StoreActor};
 use tokio::sync::{Notify, mpsc};
 use tokio::task::JoinHandle;
+
+/// Why a session could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum SessionError {
+    /// A source's provider could not be built (bad settings, a secret).
+    #[error("source `{name}`: {error}")]
+    Build { name: String, error: BuildError },
+    #[error("cannot start the store thread: {0}")]
+    StoreThread(std::io::Error),
+}
+
+/// A provider built off the loop for a picked event, waiting for the loop
+/// to install it.
+struct Built {
+    source: SourceId,
+    event: String,
+    provider: Result<Arc<dyn Provider>, BuildError>,
+}
 
 /// How a source enters a session.
 pub enum SourceInput {
@@ -45,7 +64,10 @@ struct Slot {
 pub struct Inbox {
     pub feed: mpsc::Receiver<SourceFeed>,
     pub reports: mpsc::Receiver<OpReport>,
-    pub misc: mpsc::Receiver<Event>,
+    /// Everything else: the store's answers, loaded lists, a picked
+    /// event's provider being ready (unbounded: each is the answer to one
+    /// request of the loop).
+    pub misc: mpsc::UnboundedReceiver<Event>,
 }
 
 /// A running session: the core plus everything it talks to.
@@ -53,10 +75,15 @@ pub struct Session {
     pub app: App,
     slots: Vec<Slot>,
     store: Arc<Store>,
+    actor: StoreActor,
     moderator: Moderator,
     feed_tx: mpsc::Sender<SourceFeed>,
     report_tx: mpsc::Sender<OpReport>,
-    misc_tx: mpsc::Sender<Event>,
+    misc_tx: mpsc::UnboundedSender<Event>,
+    built_tx: std::sync::mpsc::Sender<Built>,
+    built_rx: std::sync::mpsc::Receiver<Built>,
+    /// Replaced providers logging out and their tasks ending.
+    retiring: Vec<JoinHandle<()>>,
     outbox_timing: Timing,
 }
 
@@ -71,10 +98,10 @@ impl Session {
         store: Arc<Store>,
         keymap: KeyMap,
         moderator: Moderator,
-    ) -> Result<(Session, Inbox), String> {
+    ) -> Result<(Session, Inbox), SessionError> {
         let (feed_tx, feed) = mpsc::channel(FEED_QUEUE);
         let (report_tx, reports) = mpsc::channel(256);
-        let (misc_tx, misc) = mpsc::channel(64);
+        let (misc_tx, misc) = mpsc::unbounded_channel();
         let mut slots = Vec::new();
         let mut views = Vec::new();
         for (i, input) in inputs.into_iter().enumerate() {
@@ -98,9 +125,10 @@ impl Session {
                         moderator: moderator.clone(),
                         event: None,
                     };
-                    let provider = settings
-                        .build(&ctx)
-                        .map_err(|e| format!("source `{}`: {e}", settings.name()))?;
+                    let provider = settings.build(&ctx).map_err(|error| SessionError::Build {
+                        name: settings.name().to_string(),
+                        error,
+                    })?;
                     Slot {
                         name: settings.name().to_string(),
                         event: settings.event().map(str::to_string),
@@ -125,14 +153,21 @@ impl Session {
         }
         let session_id = format!("{:x}{:04x}", now_ms(), rand::random::<u16>());
         let app = App::new(views, keymap, session_id, now_ms());
+        let actor =
+            StoreActor::spawn(store.clone(), misc_tx.clone()).map_err(SessionError::StoreThread)?;
+        let (built_tx, built_rx) = std::sync::mpsc::channel();
         let session = Session {
             app,
             slots,
             store,
+            actor,
             moderator,
             feed_tx,
             report_tx,
             misc_tx,
+            built_tx,
+            built_rx,
+            retiring: Vec::new(),
             outbox_timing: Timing::default(),
         };
         Ok((
@@ -149,6 +184,13 @@ impl Session {
         self.slots
             .get(id.0 as usize)
             .map_or("?", |s| s.name.as_str())
+    }
+
+    /// The event a source is bound to, if any.
+    pub fn event(&self, id: SourceId) -> Option<&str> {
+        self.slots
+            .get(id.0 as usize)
+            .and_then(|s| s.event.as_deref())
     }
 
     pub fn provider(&self, id: SourceId) -> Option<Arc<dyn Provider>> {
@@ -174,6 +216,14 @@ impl Session {
         for i in 0..self.slots.len() {
             if self.slots[i].event.is_some() {
                 self.start_source(SourceId(i as u16), with_feeds);
+            } else {
+                // Nothing to deliver before an event is picked; say what
+                // waits for one.
+                self.actor.send(Request::Restore {
+                    id: SourceId(i as u16),
+                    source: self.slots[i].name.clone(),
+                    event: None,
+                });
             }
         }
         if self.app.overlay.is_none() {
@@ -191,27 +241,13 @@ impl Session {
         let Some(provider) = self.slots[idx].provider.clone() else {
             return;
         };
-        // What this machine remembers: local states and undelivered actions.
-        let local = self.local_states(id);
-        let ops = match self.store.pending(Some(&name)) {
-            Ok(rows) => rows
-                .into_iter()
-                .filter(|r| r.event == event)
-                .map(|r| QueuedOp {
-                    op_id: r.op_id,
-                    source: id,
-                    op: r.op,
-                })
-                .collect(),
-            Err(e) => {
-                self.app
-                    .update(Event::Session(SessionEvent::StoreFailed(format!(
-                        "store: {e}"
-                    ))));
-                Vec::new()
-            }
-        };
-        self.app.update(Event::Restored { ops, local });
+        // What this machine remembers (local states, undelivered actions),
+        // answered by the store thread as `Event::Restored`.
+        self.actor.send(Request::Restore {
+            id,
+            source: name.clone(),
+            event: Some(event.clone()),
+        });
         let slot = &mut self.slots[idx];
         if with_feed {
             let tx = crate::provider::FeedTx::new(id, self.feed_tx.clone());
@@ -221,6 +257,7 @@ impl Session {
         let worker = Worker::new(
             self.store.clone(),
             name,
+            event,
             provider,
             slot.wake.clone(),
             self.report_tx.clone(),
@@ -229,50 +266,51 @@ impl Session {
         slot.tasks.push(tokio::spawn(worker.run()));
     }
 
-    /// This machine's states (selected, answered, on air where the platform
-    /// has none) of one source's questions, from the store.
-    fn local_states(&mut self, id: SourceId) -> Vec<(QKey, LocalState)> {
-        let Some(slot) = self.slots.get(id.0 as usize) else {
-            return Vec::new();
-        };
-        let event = slot.event.clone().unwrap_or_default();
-        match self.store.local_states(&slot.name, &event) {
-            Ok(map) => map
-                .into_iter()
-                .map(|(qid, l)| {
-                    (
-                        QKey {
-                            source: id,
-                            id: qid,
-                        },
-                        l,
-                    )
-                })
-                .collect(),
-            Err(e) => {
-                self.app
-                    .update(Event::Session(SessionEvent::StoreFailed(format!(
-                        "store: {e}"
-                    ))));
-                Vec::new()
+    /// Gives the core this machine's local states without starting
+    /// anything, so decisions made before [`Session::start`] (headless
+    /// `moderate`) see them. `start` restores them again, harmlessly.
+    pub async fn restore_local(&mut self) {
+        for i in 0..self.slots.len() {
+            let id = SourceId(i as u16);
+            let Some(event) = self.slots[i].event.clone() else {
+                continue;
+            };
+            let (store, name) = (self.store.clone(), self.slots[i].name.clone());
+            let read = tokio::task::spawn_blocking(move || store.local_states(&name, &event)).await;
+            match read {
+                Ok(Ok(map)) => {
+                    let local = map
+                        .into_iter()
+                        .map(|(qid, l)| {
+                            (
+                                crate::domain::QKey {
+                                    source: id,
+                                    id: qid,
+                                },
+                                l,
+                            )
+                        })
+                        .collect();
+                    self.app.update(Event::Restored {
+                        ops: Vec::new(),
+                        local,
+                    });
+                }
+                Ok(Err(e)) => self.store_failed(format!("store: {e}")),
+                Err(e) => self.store_failed(format!("store: {e}")),
             }
         }
     }
 
-    /// Gives the core this machine's local states without starting
-    /// anything, so decisions made before [`Session::start`] (headless
-    /// `moderate`) see them. `start` restores them again, harmlessly.
-    pub fn restore_local(&mut self) {
-        for i in 0..self.slots.len() {
-            let id = SourceId(i as u16);
-            if self.slots[i].event.is_some() {
-                let local = self.local_states(id);
-                self.app.update(Event::Restored {
-                    ops: Vec::new(),
-                    local,
-                });
-            }
-        }
+    fn store_failed(&mut self, message: String) {
+        self.app
+            .update(Event::Session(SessionEvent::StoreFailed(message)));
+    }
+
+    /// Waits until every store write asked for so far is done (headless
+    /// commands, before they report an action as queued).
+    pub async fn flush(&self) {
+        self.actor.flush().await;
     }
 
     /// Feeds one event to the core and carries out its commands.
@@ -282,6 +320,7 @@ impl Session {
     /// provider that learns what it can do on the way (PostoBox: no stream
     /// on this plan → polling) says so with `Feed::Capabilities`.
     pub fn handle(&mut self, event: Event) {
+        self.install_built();
         if let Event::Key(k) = &event {
             tracing::debug!(key = ?k.key, ctrl = k.ctrl, alt = k.alt, "key");
         }
@@ -305,39 +344,29 @@ impl Session {
                     let Some(slot) = self.slots.get(key.source.0 as usize) else {
                         continue;
                     };
-                    let event = slot.event.clone().unwrap_or_default();
-                    if let Err(e) = self.store.set_local(&slot.name, &event, &key.id, &local) {
-                        tracing::error!("store: {e}");
-                        self.app
-                            .update(Event::Session(SessionEvent::StoreFailed(format!(
-                                "could not save on-air/local state: {e}"
-                            ))));
-                    }
+                    self.actor.send(Request::SaveLocal {
+                        source: slot.name.clone(),
+                        event: slot.event.clone().unwrap_or_default(),
+                        id: key.id,
+                        local,
+                    });
                 }
-                Command::RetryOp { op_id } => {
-                    if let Err(e) = self.store.requeue(&op_id, &self.moderator.name, now_ms()) {
-                        self.app
-                            .update(Event::Session(SessionEvent::StoreFailed(format!(
-                                "store: {e}"
-                            ))));
-                    }
-                    self.wake_all();
-                }
-                Command::DropOp { op_id } => {
-                    if let Err(e) = self.store.discard(&op_id, &self.moderator.name, now_ms()) {
-                        self.app
-                            .update(Event::Session(SessionEvent::StoreFailed(format!(
-                                "store: {e}"
-                            ))));
-                    }
-                }
+                Command::RetryOp { op_id } => self.actor.send(Request::Retry {
+                    op_id,
+                    actor: self.moderator.name.clone(),
+                    wake: self.slots.iter().map(|s| s.wake.clone()).collect(),
+                }),
+                Command::DropOp { op_id } => self.actor.send(Request::Drop {
+                    op_id,
+                    actor: self.moderator.name.clone(),
+                }),
                 Command::LoadAccountInfo(id) => {
                     let (Some(p), tx) = (self.provider(id), self.misc_tx.clone()) else {
                         continue;
                     };
                     tokio::spawn(async move {
                         let rows = p.account_info().await.map_err(|e| e.to_string());
-                        let _ = tx.send(Event::AccountInfo { source: id, rows }).await;
+                        let _ = tx.send(Event::AccountInfo { source: id, rows });
                     });
                 }
                 Command::LoadEvents(id) => {
@@ -346,7 +375,7 @@ impl Session {
                     };
                     tokio::spawn(async move {
                         let events = p.list_events().await.map_err(|e| e.to_string());
-                        let _ = tx.send(Event::Events { source: id, events }).await;
+                        let _ = tx.send(Event::Events { source: id, events });
                     });
                 }
                 Command::LoadParticipants(id) => {
@@ -369,39 +398,30 @@ impl Session {
         }
     }
 
-    /// Writes the action to the outbox before anything is sent; if even
-    /// that fails, the core hears it as a failure and rolls back.
+    /// Has the store thread write the action to the outbox; only then is the
+    /// worker woken to send it. If even that write fails, the core hears it
+    /// as a failure and rolls back.
     fn enqueue(&mut self, q: QueuedOp) {
         let Some(slot) = self.slots.get(q.source.0 as usize) else {
             return;
         };
         let new = NewOp {
-            op_id: q.op_id.clone(),
+            op_id: q.op_id,
             source: slot.name.clone(),
             event: slot.event.clone().unwrap_or_default(),
             op: q.op,
             actor: self.moderator.name.clone(),
             created: now_ms(),
         };
-        match self.store.enqueue(&new) {
-            Ok(()) => slot.wake.notify_one(),
-            Err(e) => {
-                tracing::error!("outbox: {e}");
-                let error = ProviderError::Invalid(format!("could not write the outbox: {e}"));
-                self.app.update(Event::Op(OpReport::Failed {
-                    op_id: q.op_id,
-                    error,
-                }));
-            }
-        }
+        self.actor.send(Request::Enqueue {
+            new,
+            wake: slot.wake.clone(),
+        });
     }
 
-    fn wake_all(&self) {
-        for s in &self.slots {
-            s.wake.notify_one();
-        }
-    }
-
+    /// Builds the provider for the picked event on a blocking thread (a
+    /// `*_cmd` secret may take a while; each runs once per process, see
+    /// `secret`), and wakes the loop with a tick when it is ready.
     fn pick_event(&mut self, id: SourceId, event: String) {
         let idx = id.0 as usize;
         let Some(settings) = self.slots.get(idx).and_then(|s| s.settings.clone()) else {
@@ -412,29 +432,73 @@ impl Session {
             moderator: self.moderator.clone(),
             event: Some(event.clone()),
         };
-        match settings.build(&ctx) {
-            Ok(p) => {
-                let slot = &mut self.slots[idx];
-                slot.provider = Some(p.clone());
-                slot.event = Some(event);
-                self.app.update(Event::Session(SessionEvent::EventPicked {
-                    source: id,
-                    caps: p.capabilities(),
-                }));
-                self.start_source(id, true);
+        let (built, wake) = (self.built_tx.clone(), self.misc_tx.clone());
+        tokio::task::spawn_blocking(move || {
+            let provider = settings.build(&ctx);
+            let _ = built.send(Built {
+                source: id,
+                event,
+                provider,
+            });
+            let _ = wake.send(Event::Tick { now: now_ms() });
+        });
+    }
+
+    /// Puts providers built for picked events in place: the replaced
+    /// provider's feed and worker stop, and it shuts down (logs out) in the
+    /// background; the new one starts on its event.
+    fn install_built(&mut self) {
+        while let Ok(Built {
+            source,
+            event,
+            provider,
+        }) = self.built_rx.try_recv()
+        {
+            let p = match provider {
+                Ok(p) => p,
+                Err(e) => {
+                    self.app.update(Event::Session(SessionEvent::PickFailed {
+                        source,
+                        reason: e.to_string(),
+                    }));
+                    continue;
+                }
+            };
+            let Some(slot) = self.slots.get_mut(source.0 as usize) else {
+                continue;
+            };
+            let tasks: Vec<JoinHandle<()>> = slot.tasks.drain(..).collect();
+            for t in &tasks {
+                t.abort();
             }
-            Err(e) => {
-                self.app.update(Event::Session(SessionEvent::PickFailed {
-                    source: id,
-                    reason: e.to_string(),
-                }));
-            }
+            let old = slot.provider.replace(p.clone());
+            slot.event = Some(event);
+            self.retiring.retain(|t| !t.is_finished());
+            self.retiring.push(tokio::spawn(async move {
+                for t in tasks {
+                    let _ = t.await;
+                }
+                if let Some(old) = old {
+                    let _ = tokio::time::timeout(SHUTDOWN_WAIT, old.shutdown()).await;
+                }
+            }));
+            self.app.update(Event::Session(SessionEvent::EventPicked {
+                source,
+                caps: p.capabilities(),
+            }));
+            self.start_source(source, true);
         }
     }
 
-    /// Stops feeds and workers (waiting until they are gone, so nothing more
-    /// arrives) and lets providers log out.
+    /// Finishes the store's pending writes, stops feeds and workers
+    /// (waiting until they are gone, so nothing more arrives) and lets
+    /// providers log out, replaced ones included.
     pub async fn shutdown(&mut self) {
+        // What the moderator did is written before anything stops.
+        self.actor.flush().await;
+        for t in self.retiring.drain(..) {
+            let _ = t.await;
+        }
         for slot in &mut self.slots {
             for t in slot.tasks.drain(..) {
                 t.abort();
@@ -443,11 +507,14 @@ impl Session {
         }
         for slot in &self.slots {
             if let Some(p) = &slot.provider {
-                let _ = tokio::time::timeout(std::time::Duration::from_secs(3), p.shutdown()).await;
+                let _ = tokio::time::timeout(SHUTDOWN_WAIT, p.shutdown()).await;
             }
         }
     }
 }
+
+/// How long a provider may take to log out.
+const SHUTDOWN_WAIT: std::time::Duration = std::time::Duration::from_secs(3);
 
 /// Pause before a panicked feed starts over.
 const FEED_RESTART: std::time::Duration = std::time::Duration::from_secs(2);

@@ -136,7 +136,7 @@ mod tests {
         crate::secret::register("sk_store_test_secret");
         let store = Store::open_in_memory().unwrap();
         store.enqueue(&new_op("a1", "a", 0)).unwrap();
-        ready(store.claim_next("a", "w", 0, 1000).unwrap());
+        ready(store.claim_next("a", "ev", "w", 0, 1000).unwrap());
         let reason = "forbidden: key sk_store_test_secret\x1b[31m lacks scope\nline two";
         store.fail("a1", "w", reason, 1).unwrap();
         let entry = store.journal(1).unwrap().remove(0);

@@ -18,7 +18,7 @@ mod local;
 mod outbox;
 
 pub use self::journal::{JournalEntry, JournalOutcome};
-pub use self::outbox::{Claim, NewOp, OpState, OutboxRow};
+pub use self::outbox::{Claim, NewOp, OpState, OutboxRow, Waiting};
 pub use crate::domain::LocalState;
 
 use rusqlite::{Connection, TransactionBehavior};
@@ -28,7 +28,8 @@ use std::time::Duration;
 
 /// Schema migrations; entry `n` brings `user_version` from `n` to `n + 1`.
 /// Append only: a shipped entry never changes.
-const MIGRATIONS: &[&str] = &["
+const MIGRATIONS: &[&str] = &[
+    "
     CREATE TABLE outbox (
         op_id       TEXT PRIMARY KEY,
         -- Delivery order; a retried op gets a new one (it is a new intent).
@@ -68,7 +69,15 @@ const MIGRATIONS: &[&str] = &["
         on_air      INTEGER NOT NULL,
         PRIMARY KEY (source, event, question_id)
     ) WITHOUT ROWID;
-"];
+",
+    "
+    -- Times the action was handed to a worker: a claim that never settled
+    -- (a lease that expired mid-send, a crash) may have reached the platform.
+    ALTER TABLE outbox ADD COLUMN claims INTEGER NOT NULL DEFAULT 0;
+    -- Delivery is per source and event.
+    CREATE INDEX outbox_event_head ON outbox (source, event, state, seq);
+",
+];
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -86,9 +95,9 @@ pub enum StoreError {
     /// The caller's lease was taken over (it expired) or the op moved on.
     #[error("action {0} is not leased by this worker")]
     NotLeased(String),
-    /// Retry and drop apply to failed actions only.
-    #[error("action {0} has not failed")]
-    NotFailed(String),
+    /// Retry and drop apply to actions not yet settled (queued or failed).
+    #[error("action {0} is already settled (delivered or dropped)")]
+    Settled(String),
     /// A store call did not finish (the thread running it panicked).
     #[error("store call interrupted: {0}")]
     Interrupted(String),
@@ -246,7 +255,7 @@ pub(super) mod tests {
             )
             .unwrap();
         // Like kill -9: the connection is never closed, the claim never settled.
-        ready(store.claim_next("s", "dead", 1, 100).unwrap());
+        ready(store.claim_next("s", "ev", "dead", 1, 100).unwrap());
         std::mem::forget(store);
         let store = Store::open(&path).unwrap();
         let version: i64 = store
@@ -260,11 +269,11 @@ pub(super) mod tests {
             .unwrap();
         assert_eq!(mode, "wal");
         assert_eq!(
-            store.claim_next("s", "new", 50, 100).unwrap(),
+            store.claim_next("s", "ev", "new", 50, 100).unwrap(),
             Claim::Wait(101)
         );
         assert_eq!(
-            ready(store.claim_next("s", "new", 101, 100).unwrap()).op,
+            ready(store.claim_next("s", "ev", "new", 101, 100).unwrap()).op,
             vote.op
         );
         assert!(store.local_states("s", "ev").unwrap()["q9"].on_air);

@@ -2,8 +2,9 @@
 //! Rows are never deleted: a finished row keeps its final state (`done`,
 //! `failed`, `dropped`), which also makes enqueueing idempotent.
 //!
-//! Delivery is strictly FIFO per source, so "approve, then mark answered"
-//! never reaches a platform in the other order. Cross-process safety comes
+//! Delivery is strictly FIFO per source and event, so "approve, then mark
+//! answered" never reaches a platform in the other order, and an action is
+//! only ever handed to a worker bound to the event it was taken on. Cross-process safety comes
 //! from leases taken inside `BEGIN IMMEDIATE` transactions: only one worker
 //! holds the head of a source's queue at a time, and only the lease holder
 //! may record its outcome.
@@ -15,7 +16,7 @@ use rusqlite::{OptionalExtension, Row, TransactionBehavior, params};
 use serde::{Deserialize, Serialize};
 
 const OUTBOX_COLS: &str =
-    "op_id, source, event, op, actor, created, state, attempts, not_before, last_error";
+    "op_id, source, event, op, actor, created, state, attempts, not_before, last_error, claims";
 
 /// An action to put into the outbox.
 #[derive(Debug, Clone, PartialEq)]
@@ -41,7 +42,7 @@ pub enum OpState {
     Done,
     /// Refused permanently; waits for the moderator to retry or drop it.
     Failed,
-    /// Dropped by the moderator after a failure.
+    /// Dropped by the moderator (failed, or given up while waiting).
     Dropped,
 }
 
@@ -83,6 +84,20 @@ pub struct OutboxRow {
     pub not_before: Millis,
     /// The last error, redacted; for a failed op, the reason shown.
     pub last_error: Option<String>,
+    /// Times a worker took the action before (for a claimed row: before
+    /// this claim). Non-zero means an earlier attempt may have reached the
+    /// platform, whatever it recorded: a lease can expire mid-send and a
+    /// process can die before it writes the answer.
+    pub claims: u32,
+}
+
+/// Queued actions of one source and event, for "N actions waiting for
+/// event X".
+#[derive(Debug, Clone, PartialEq)]
+pub struct Waiting {
+    pub source: String,
+    pub event: String,
+    pub count: usize,
 }
 
 /// What [`Store::claim_next`] found at the head of a source's queue.
@@ -92,7 +107,7 @@ pub enum Claim {
     Ready(Box<OutboxRow>),
     /// The head is backing off or leased by another worker until this time.
     Wait(Millis),
-    /// Nothing queued for this source.
+    /// Nothing queued for this source and event.
     Empty,
 }
 
@@ -133,13 +148,16 @@ impl Store {
         Ok(())
     }
 
-    /// Leases the head of `source`'s queue to `owner` for `lease_ms`, if it
-    /// is due and nobody else holds a valid lease on it. Only the head is
-    /// ever handed out, so delivery stays in order even across processes;
-    /// a valid lease blocks its own owner too, so one claim means one send.
+    /// Leases the head of `source`'s queue for `event` to `owner` for
+    /// `lease_ms`, if it is due and nobody else holds a valid lease on it.
+    /// Only the head is ever handed out, so delivery stays in order even
+    /// across processes; a valid lease blocks its own owner too, so one
+    /// claim means one send. Actions of the source's other events are never
+    /// handed out here: they wait for a worker of their own event.
     pub fn claim_next(
         &self,
         source: &str,
+        event: &str,
         owner: &str,
         now: Millis,
         lease_ms: i64,
@@ -150,10 +168,11 @@ impl Store {
             .query_row(
                 &format!(
                     "SELECT {OUTBOX_COLS}, lease_until FROM outbox
-                     WHERE source = ?1 AND state = 'queued' ORDER BY seq LIMIT 1"
+                     WHERE source = ?1 AND event = ?2 AND state = 'queued'
+                     ORDER BY seq LIMIT 1"
                 ),
-                params![source],
-                |r| Ok((read_row(r)?, r.get::<_, Option<Millis>>(10)?)),
+                params![source, event],
+                |r| Ok((read_row(r)?, r.get::<_, Option<Millis>>(11)?)),
             )
             .optional()?;
         let Some((row, lease_until)) = head else {
@@ -164,7 +183,8 @@ impl Store {
             return Ok(Claim::Wait(blocked_until));
         }
         tx.execute(
-            "UPDATE outbox SET lease_owner = ?2, lease_until = ?3 WHERE op_id = ?1",
+            "UPDATE outbox SET lease_owner = ?2, lease_until = ?3, claims = claims + 1
+             WHERE op_id = ?1",
             params![row.op_id, owner, now.saturating_add(lease_ms)],
         )?;
         tx.commit()?;
@@ -263,57 +283,109 @@ impl Store {
         Ok(())
     }
 
-    /// The moderator retries a failed action. It goes to the back of its
-    /// source's queue: it is a new decision, taken after what is queued.
+    /// The moderator retries an action now. A failed one goes to the back
+    /// of its queue: it is a new decision, taken after what is queued. A
+    /// queued one (backing off, e.g. behind a long `Retry-After`) keeps its
+    /// place and becomes due at once; if a worker is sending it right now,
+    /// its lease stands, so it is not sent twice.
     pub fn requeue(&self, op_id: &str, actor: &str, now: Millis) -> Result<()> {
-        self.resolve(
-            op_id,
-            actor,
-            now,
-            "state = 'queued', attempts = 0, not_before = ?2,
-             seq = (SELECT MAX(seq) + 1 FROM outbox)",
-            params![op_id, now],
-            JournalOutcome::Queued,
-        )
-    }
-
-    /// The moderator drops a failed action; it stays on record as dropped.
-    pub fn discard(&self, op_id: &str, actor: &str, now: Millis) -> Result<()> {
-        let set = "state = 'dropped'";
-        self.resolve(
-            op_id,
-            actor,
-            now,
-            set,
-            params![op_id],
-            JournalOutcome::Dropped,
-        )
-    }
-
-    /// Applies the moderator's decision on a failed op and journals it under
-    /// the moderator's name.
-    /// `set` may use `?2` from `args` (after `?1` op_id).
-    fn resolve(
-        &self,
-        op_id: &str,
-        actor: &str,
-        now: Millis,
-        set: &str,
-        args: impl rusqlite::Params,
-        outcome: JournalOutcome,
-    ) -> Result<()> {
         let mut conn = self.conn();
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let n = tx.execute(
-            &format!("UPDATE outbox SET {set} WHERE op_id = ?1 AND state = 'failed'"),
-            args,
+            "UPDATE outbox SET state = 'queued', attempts = 0, not_before = ?2,
+                 seq = (SELECT MAX(seq) + 1 FROM outbox)
+             WHERE op_id = ?1 AND state = 'failed'",
+            params![op_id, now],
+        )? + tx.execute(
+            "UPDATE outbox SET not_before = MIN(not_before, ?2)
+             WHERE op_id = ?1 AND state = 'queued'",
+            params![op_id, now],
         )?;
         if n == 0 {
-            return Err(StoreError::NotFailed(op_id.to_string()));
+            return Err(StoreError::Settled(op_id.to_string()));
         }
-        write_journal(&tx, op_id, now, Some(&clean(actor)), outcome, "")?;
+        write_journal(
+            &tx,
+            op_id,
+            now,
+            Some(&clean(actor)),
+            JournalOutcome::Queued,
+            "",
+        )?;
         tx.commit()?;
         Ok(())
+    }
+
+    /// The moderator drops an action that is not settled yet (failed, or
+    /// still queued); it stays on record as dropped. A worker sending it at
+    /// this moment loses its lease: its result is not recorded, so the
+    /// action stays dropped and is never sent again.
+    pub fn discard(&self, op_id: &str, actor: &str, now: Millis) -> Result<()> {
+        let mut conn = self.conn();
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let n = tx.execute(
+            "UPDATE outbox SET state = 'dropped', lease_owner = NULL, lease_until = NULL
+             WHERE op_id = ?1 AND state IN ('failed', 'queued')",
+            params![op_id],
+        )?;
+        if n == 0 {
+            return Err(StoreError::Settled(op_id.to_string()));
+        }
+        write_journal(
+            &tx,
+            op_id,
+            now,
+            Some(&clean(actor)),
+            JournalOutcome::Dropped,
+            "",
+        )?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Drops every action queued for `event` (of `source`, or of any
+    /// source), for `qadeck journal --drop-waiting`; returns how many.
+    pub fn discard_waiting(
+        &self,
+        source: Option<&str>,
+        event: &str,
+        actor: &str,
+        now: Millis,
+    ) -> Result<usize> {
+        let ids: Vec<String> = self
+            .pending(source)?
+            .into_iter()
+            .filter(|r| r.event == event)
+            .map(|r| r.op_id)
+            .collect();
+        let mut dropped = 0;
+        for id in ids {
+            match self.discard(&id, actor, now) {
+                Ok(()) => dropped += 1,
+                // Delivered by a running qadeck meanwhile: nothing to drop.
+                Err(StoreError::Settled(_)) => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(dropped)
+    }
+
+    /// Queued actions per source and event, in order of their oldest
+    /// action.
+    pub fn waiting(&self) -> Result<Vec<Waiting>> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare_cached(
+            "SELECT source, event, COUNT(*) FROM outbox WHERE state = 'queued'
+             GROUP BY source, event ORDER BY MIN(seq)",
+        )?;
+        let rows = stmt.query_map([], |r| {
+            Ok(Waiting {
+                source: r.get(0)?,
+                event: r.get(1)?,
+                count: r.get::<_, i64>(2)? as usize,
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
     /// One action by id, in whatever state it is (for waiting on a result).
@@ -367,6 +439,7 @@ fn read_row(r: &Row<'_>) -> rusqlite::Result<OutboxRow> {
         attempts: r.get(7)?,
         not_before: r.get(8)?,
         last_error: r.get(9)?,
+        claims: r.get(10)?,
     })
 }
 
@@ -408,26 +481,26 @@ mod tests {
         for (id, source) in [("a1", "a"), ("b1", "b"), ("a2", "a")] {
             store.enqueue(&new_op(id, source, 0)).unwrap();
         }
-        let head = ready(store.claim_next("a", "w1", 100, 50).unwrap());
+        let head = ready(store.claim_next("a", "ev", "w1", 100, 50).unwrap());
         assert_eq!(head.op_id, "a1");
         // Leased: neither another worker nor the owner itself gets a second claim.
         assert_eq!(
-            store.claim_next("a", "w2", 120, 50).unwrap(),
+            store.claim_next("a", "ev", "w2", 120, 50).unwrap(),
             Claim::Wait(150)
         );
         assert_eq!(
-            store.claim_next("a", "w1", 120, 50).unwrap(),
+            store.claim_next("a", "ev", "w1", 120, 50).unwrap(),
             Claim::Wait(150)
         );
         // Other sources are independent.
         assert_eq!(
-            ready(store.claim_next("b", "w2", 120, 50).unwrap()).op_id,
+            ready(store.claim_next("b", "ev", "w2", 120, 50).unwrap()).op_id,
             "b1"
         );
         // The lease expired: another worker takes the head over, and the old
         // owner can no longer record a result.
         assert_eq!(
-            ready(store.claim_next("a", "w2", 151, 50).unwrap()).op_id,
+            ready(store.claim_next("a", "ev", "w2", 151, 50).unwrap()).op_id,
             "a1"
         );
         assert!(matches!(
@@ -438,11 +511,14 @@ mod tests {
         assert!(store.renew("a1", "w2", 500).unwrap());
         store.complete("a1", "w2", "done", 160).unwrap();
         assert_eq!(
-            ready(store.claim_next("a", "w1", 170, 50).unwrap()).op_id,
+            ready(store.claim_next("a", "ev", "w1", 170, 50).unwrap()).op_id,
             "a2"
         );
         store.complete("a2", "w1", "done", 171).unwrap();
-        assert_eq!(store.claim_next("a", "w1", 172, 50).unwrap(), Claim::Empty);
+        assert_eq!(
+            store.claim_next("a", "ev", "w1", 172, 50).unwrap(),
+            Claim::Empty
+        );
         assert_eq!(store.get("a1").unwrap().unwrap().state, OpState::Done);
     }
 
@@ -451,16 +527,16 @@ mod tests {
         let store = Store::open_in_memory().unwrap();
         store.enqueue(&new_op("a1", "a", 0)).unwrap();
         store.enqueue(&new_op("a2", "a", 0)).unwrap();
-        ready(store.claim_next("a", "w", 0, 1000).unwrap());
+        ready(store.claim_next("a", "ev", "w", 0, 1000).unwrap());
         store
             .retry_later("a1", "w", 500, "network error: down", 10)
             .unwrap();
         // The lease is released, but a2 must not overtake a1.
         assert_eq!(
-            store.claim_next("a", "w", 499, 1000).unwrap(),
+            store.claim_next("a", "ev", "w", 499, 1000).unwrap(),
             Claim::Wait(500)
         );
-        let again = ready(store.claim_next("a", "w", 500, 1000).unwrap());
+        let again = ready(store.claim_next("a", "ev", "w", 500, 1000).unwrap());
         assert_eq!((again.op_id.as_str(), again.attempts), ("a1", 1));
         assert_eq!(again.last_error.as_deref(), Some("network error: down"));
         let journal = store.journal(10).unwrap();
@@ -474,7 +550,7 @@ mod tests {
         for id in ["a1", "a2", "a3"] {
             store.enqueue(&new_op(id, "a", 0)).unwrap();
         }
-        ready(store.claim_next("a", "w", 0, 1000).unwrap());
+        ready(store.claim_next("a", "ev", "w", 0, 1000).unwrap());
         store.fail("a1", "w", "not found: question", 5).unwrap();
         let failed = store.failed(Some("a")).unwrap();
         assert_eq!(failed.len(), 1);
@@ -490,16 +566,10 @@ mod tests {
             .collect();
         assert_eq!(order, ["a2", "a3", "a1"]);
         assert_eq!(store.get("a1").unwrap().unwrap().attempts, 0);
-        // Only failed ops can be retried or dropped.
-        assert!(matches!(
-            store.requeue("a1", "bob", 7),
-            Err(StoreError::NotFailed(_))
-        ));
-        assert!(matches!(
-            store.discard("a2", "bob", 7),
-            Err(StoreError::NotFailed(_))
-        ));
-        ready(store.claim_next("a", "w", 7, 1000).unwrap());
+        // Retrying a queued op again keeps its place.
+        store.requeue("a1", "bob", 7).unwrap();
+        assert_eq!(store.pending(Some("a")).unwrap()[2].op_id, "a1");
+        ready(store.claim_next("a", "ev", "w", 7, 1000).unwrap());
         store.fail("a2", "w", "forbidden", 8).unwrap();
         store.discard("a2", "bob", 9).unwrap();
         assert!(store.failed(None).unwrap().is_empty());
@@ -518,5 +588,100 @@ mod tests {
         // Dropped ops stay dropped: enqueueing the same id again is a no-op.
         store.enqueue(&new_op("a2", "a", 10)).unwrap();
         assert_eq!(store.get("a2").unwrap().unwrap().state, OpState::Dropped);
+    }
+
+    #[test]
+    fn each_event_has_its_own_queue() {
+        let store = Store::open_in_memory().unwrap();
+        let on = |id: &str, event: &str| NewOp {
+            event: event.into(),
+            ..new_op(id, "s", 0)
+        };
+        store.enqueue(&on("a1", "A")).unwrap();
+        store.enqueue(&on("b1", "B")).unwrap();
+        store.enqueue(&on("a2", "A")).unwrap();
+        // A worker on B never sees A's actions, and A's head does not block B.
+        let b = ready(store.claim_next("s", "B", "wb", 0, 100).unwrap());
+        assert_eq!(b.op_id, "b1");
+        store.complete("b1", "wb", "done", 1).unwrap();
+        assert_eq!(
+            store.claim_next("s", "B", "wb", 2, 100).unwrap(),
+            Claim::Empty
+        );
+        assert_eq!(
+            store.waiting().unwrap(),
+            [Waiting {
+                source: "s".into(),
+                event: "A".into(),
+                count: 2
+            }]
+        );
+        assert_eq!(
+            ready(store.claim_next("s", "A", "wa", 3, 100).unwrap()).op_id,
+            "a1"
+        );
+        // Dropping what waits for A leaves nothing for A.
+        assert_eq!(store.discard_waiting(Some("s"), "A", "bob", 4).unwrap(), 2);
+        assert!(store.waiting().unwrap().is_empty());
+        assert_eq!(
+            store.claim_next("s", "A", "wa", 5, 100).unwrap(),
+            Claim::Empty
+        );
+    }
+
+    #[test]
+    fn claims_are_counted_even_when_nothing_was_recorded() {
+        let store = Store::open_in_memory().unwrap();
+        store.enqueue(&new_op("a1", "a", 0)).unwrap();
+        assert_eq!(
+            ready(store.claim_next("a", "ev", "w1", 0, 10).unwrap()).claims,
+            0
+        );
+        // w1 died mid-send; w2 takes over after the lease and must know.
+        let again = ready(store.claim_next("a", "ev", "w2", 11, 10).unwrap());
+        assert_eq!((again.claims, again.attempts), (1, 0));
+    }
+
+    #[test]
+    fn a_waiting_action_can_be_retried_now_or_dropped_even_in_flight() {
+        let store = Store::open_in_memory().unwrap();
+        store.enqueue(&new_op("a1", "a", 0)).unwrap();
+        ready(store.claim_next("a", "ev", "w", 0, 1000).unwrap());
+        // Behind an hour-long Retry-After.
+        store
+            .retry_later("a1", "w", 3_600_000, "rate limited", 1)
+            .unwrap();
+        assert_eq!(
+            store.claim_next("a", "ev", "w", 2, 1000).unwrap(),
+            Claim::Wait(3_600_000)
+        );
+        store.requeue("a1", "bob", 3).unwrap();
+        let row = ready(store.claim_next("a", "ev", "w", 3, 1000).unwrap());
+        assert_eq!((row.op_id.as_str(), row.claims), ("a1", 1));
+        // Retry now while it is being sent: the lease stands (no second send).
+        store.requeue("a1", "bob", 4).unwrap();
+        assert_eq!(
+            store.claim_next("a", "ev", "w2", 5, 1000).unwrap(),
+            Claim::Wait(1003)
+        );
+        // Dropped while being sent: the sender's result does not bring it back.
+        store.discard("a1", "bob", 6).unwrap();
+        assert!(matches!(
+            store.complete("a1", "w", "done", 7),
+            Err(StoreError::NotLeased(_))
+        ));
+        assert_eq!(store.get("a1").unwrap().unwrap().state, OpState::Dropped);
+        assert!(matches!(
+            store.requeue("a1", "bob", 8),
+            Err(StoreError::Settled(_))
+        ));
+        assert!(matches!(
+            store.discard("a1", "bob", 8),
+            Err(StoreError::Settled(_))
+        ));
+        assert_eq!(
+            store.claim_next("a", "ev", "w", 9, 1000).unwrap(),
+            Claim::Empty
+        );
     }
 }

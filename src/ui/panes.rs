@@ -157,11 +157,19 @@ fn question_line<'a>(
 }
 
 fn chat(frame: &mut Frame, rect: Rect, app: &App, theme: &Theme, focused: bool) {
-    let open = app
-        .chat_source()
-        .and_then(|s| app.source(s))
-        .and_then(|s| s.chat_open);
-    let state = if open == Some(false) { " closed" } else { "" };
+    // One chat source: "closed" when it is. Several: each by name.
+    let states = app.chat_states();
+    let state = match states.as_slice() {
+        [(_, open)] if *open == Some(false) => " closed".to_string(),
+        [_] | [] => String::new(),
+        many => many
+            .iter()
+            .map(|(name, open)| {
+                let shut = if *open == Some(false) { " closed" } else { "" };
+                format!(" · {}{shut}", one_line(name, 12))
+            })
+            .collect(),
+    };
     let b = block(
         format!(" Chat ({}){state} ", app.chat.len()),
         focused,

@@ -100,6 +100,9 @@ pub fn status_bar(frame: &mut Frame, rect: Rect, app: &App, theme: &Theme) {
             theme.error,
         ));
     }
+    if let Some(note) = app.waiting_note() {
+        spans.push(Span::styled(format!("⏸ {note}  "), theme.inflight));
+    }
     let used: usize = spans.iter().map(|s| width(&s.content)).sum();
     if let Some(e) = &app.last_error {
         let room = (rect.width as usize).saturating_sub(used);

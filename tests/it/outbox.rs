@@ -5,12 +5,12 @@
 use crate::support::wait_until_async;
 use async_trait::async_trait;
 use qadeck::domain::{
-    Capabilities, EventInfo, MyVote, Op, OpReport, Outcome, ProviderError, ProviderResult,
+    Capabilities, EventInfo, Millis, MyVote, Op, OpReport, Outcome, ProviderError, ProviderResult,
     Question, Status,
 };
 use qadeck::outbox::{Timing, Worker};
 use qadeck::provider::{FeedTx, Provider};
-use qadeck::store::{JournalOutcome, NewOp, OpState, Store};
+use qadeck::store::{Claim, JournalOutcome, NewOp, OpState, Store};
 use std::collections::{HashMap, VecDeque};
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -30,6 +30,8 @@ struct Fake {
     fail_every: usize,
     calls: Mutex<Vec<(Instant, Op)>>,
     applied: Mutex<Vec<Op>>,
+    /// Targets of the calls that came through `perform_again`.
+    again: Mutex<Vec<String>>,
 }
 
 impl Fake {
@@ -59,6 +61,12 @@ impl Provider for Fake {
 
     async fn list_events(&self) -> ProviderResult<Vec<EventInfo>> {
         Ok(Vec::new())
+    }
+
+    async fn perform_again(&self, op: &Op, _queued_at: Millis) -> ProviderResult<Outcome> {
+        let target = op.target().unwrap_or_default().to_string();
+        self.again.lock().unwrap().push(target);
+        self.perform(op).await
     }
 
     async fn perform(&self, op: &Op) -> ProviderResult<Outcome> {
@@ -108,6 +116,7 @@ fn worker(
     let worker = Worker::new(
         store.clone(),
         source,
+        "ev",
         fake.clone(),
         Arc::new(Notify::new()),
         tx,
@@ -359,7 +368,7 @@ async fn kill_9_child() {
     // Nobody reads reports here: drop the receiver so sends never block.
     let (tx, _) = mpsc::channel(1);
     let worker =
-        Worker::new(store.clone(), "s", fake.clone(), wake.clone(), tx).with_timing(fast());
+        Worker::new(store.clone(), "s", "ev", fake.clone(), wake.clone(), tx).with_timing(fast());
     tokio::spawn(worker.run());
     for n in 0..1000 {
         store.enqueue(&action(n, "s")).unwrap();
@@ -420,4 +429,24 @@ async fn kill_9_while_down_then_restart_delivers_everything_once() {
         .filter(|e| e.outcome == JournalOutcome::Confirmed)
         .count();
     assert_eq!(confirmed, 1000);
+}
+
+#[tokio::test]
+async fn an_action_claimed_before_goes_through_perform_again() {
+    let store = Arc::new(Store::open_in_memory().unwrap());
+    let fake = Arc::new(Fake::default());
+    store.enqueue(&action(0, "a")).unwrap();
+    store.enqueue(&action(2, "a")).unwrap();
+    // A process took a-0 and died before it recorded anything: no failed
+    // attempt on record, yet the platform may have it.
+    assert!(matches!(
+        store
+            .claim_next("a", "ev", "dead", qadeck::provider::now_ms(), 1)
+            .unwrap(),
+        Claim::Ready(_)
+    ));
+    let (worker, _rx) = worker(&store, "a", &fake);
+    worker.drain().await;
+    assert_eq!(fake.applied_targets(), ["a-0", "a-2"]);
+    assert_eq!(*fake.again.lock().unwrap(), ["a-0"]);
 }

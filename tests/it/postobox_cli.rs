@@ -21,27 +21,33 @@ const CHILD_LIMIT: Duration = Duration::from_secs(40);
 
 /// A temp dir with a config naming one PostoBox source `keynote`, a store
 /// file and XDG dirs, so nothing touches the real home.
-struct Setup {
+pub(crate) struct Setup {
     dir: tempfile::TempDir,
     key: String,
 }
 
 impl Setup {
-    fn new(fake: &FakePostobox, event: Option<&str>) -> Setup {
+    pub(crate) fn new(fake: &FakePostobox, event: Option<&str>) -> Setup {
         let s = Setup {
             dir: tempfile::tempdir().unwrap(),
             key: fake.api_key(),
         };
+        s.set_event(fake, event);
+        s
+    }
+
+    /// (Re)writes the config: the source on `event` (none: it names none),
+    /// the store unchanged.
+    pub(crate) fn set_event(&self, fake: &FakePostobox, event: Option<&str>) {
         let event = event
             .map(|e| format!("event = \"{e}\"\n"))
             .unwrap_or_default();
-        s.write_config(&format!(
+        self.write_config(&format!(
             "[moderator]\nname = \"tess\"\nidentifier = \"{IDENTIFIER}\"\n\n\
              [[source]]\nname = \"keynote\"\nprovider = \"postobox\"\n{event}\
              api_key_env = \"{KEY_ENV}\"\nbase_url = \"{}\"\n",
             fake.base_url()
         ));
-        s
     }
 
     fn config(&self) -> PathBuf {
@@ -52,7 +58,7 @@ impl Setup {
         self.dir.path().join("qadeck.db")
     }
 
-    fn write_config(&self, text: &str) {
+    pub(crate) fn write_config(&self, text: &str) {
         std::fs::write(self.config(), text).unwrap();
     }
 
@@ -76,7 +82,7 @@ impl Setup {
     }
 
     /// Runs to the end (bounded) with `stdin` as input.
-    fn run_with(&self, args: &[&str], stdin: Option<&str>) -> Run {
+    pub(crate) fn run_with(&self, args: &[&str], stdin: Option<&str>) -> Run {
         let mut cmd = self.command(args);
         if stdin.is_some() {
             cmd.stdin(Stdio::piped());
@@ -105,32 +111,32 @@ impl Setup {
         run
     }
 
-    fn run(&self, args: &[&str]) -> Run {
+    pub(crate) fn run(&self, args: &[&str]) -> Run {
         self.run_with(args, None)
     }
 }
 
-struct Run {
+pub(crate) struct Run {
     code: Option<i32>,
-    stdout: String,
-    stderr: String,
+    pub(crate) stdout: String,
+    pub(crate) stderr: String,
     took: Duration,
 }
 
 impl Run {
-    fn ok(&self) -> bool {
+    pub(crate) fn ok(&self) -> bool {
         self.code == Some(0)
     }
 
     /// Every stdout line as JSON.
-    fn json(&self) -> Vec<Value> {
+    pub(crate) fn json(&self) -> Vec<Value> {
         self.stdout
             .lines()
             .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON ({e}): {l}")))
             .collect()
     }
 
-    fn explain(&self) -> String {
+    pub(crate) fn explain(&self) -> String {
         format!(
             "exit {:?}\nstdout:\n{}\nstderr:\n{}",
             self.code, self.stdout, self.stderr
@@ -157,7 +163,7 @@ fn wait_bounded(child: &mut Child, limit: Duration) -> Option<i32> {
 }
 
 /// Requests that change something on the server (not GET) since `from`.
-fn writes_since(fake: &FakePostobox, from: usize) -> Vec<String> {
+pub(crate) fn writes_since(fake: &FakePostobox, from: usize) -> Vec<String> {
     fake.requests()[from..]
         .iter()
         .filter(|r| r.method != "GET")

@@ -380,3 +380,19 @@ fn status_bar_shows_budget_and_retry_countdown() {
     let term = render(&mut app, 120, 40, &Theme::builtin("dark"));
     assert!(term.backend().to_string().contains("retry in 7s"));
 }
+
+/// Actions queued for another event are named in the status bar, at 80x24.
+#[test]
+fn status_bar_names_actions_waiting_for_another_event() {
+    let mut app = sample();
+    app.update(Event::Session(qadeck::app::SessionEvent::Waiting {
+        source: SourceId(0),
+        waiting: vec![("ev-a".into(), 3)],
+    }));
+    let term = render(&mut app, 80, 24, &Theme::builtin("dark"));
+    let screen = term.backend().to_string();
+    assert!(
+        screen.contains("⏸ 3 actions waiting for event ev-a"),
+        "{screen}"
+    );
+}
