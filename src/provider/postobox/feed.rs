@@ -53,17 +53,6 @@ pub(super) fn broke(err: ProviderError) -> Stop {
     Stop::Broke(err.into())
 }
 
-/// Needs the moderator (key, scope, event): `Failed`, retried slowly.
-pub(super) fn needs_moderator(err: &ProviderError) -> bool {
-    matches!(
-        err,
-        ProviderError::Auth(_)
-            | ProviderError::Forbidden(_)
-            | ProviderError::NotFound(_)
-            | ProviderError::Invalid(_)
-    )
-}
-
 /// One source's feed: connection state machine, stream and polls.
 pub(super) struct FeedLoop<'a> {
     p: &'a Postobox,
@@ -149,7 +138,10 @@ impl<'a> FeedLoop<'a> {
                 "PostoBox: no live stream on this plan (Enterprise only); polling instead".into(),
             ))
             .await?;
-            self.emit(Feed::Capabilities(crate::provider::Provider::capabilities(self.p))).await?;
+            self.emit(Feed::Capabilities(crate::provider::Provider::capabilities(
+                self.p,
+            )))
+            .await?;
         }
         Ok(())
     }
@@ -174,7 +166,7 @@ impl<'a> FeedLoop<'a> {
             {
                 self.backoff.reset();
             }
-            let wait = if needs_moderator(&f.err) {
+            let wait = if f.err.needs_moderator() {
                 if self.set_conn(Connection::Failed { reason }).await.is_err() {
                     return;
                 }
@@ -468,7 +460,7 @@ impl<'a> FeedLoop<'a> {
                         let t0 = Instant::now();
                         match self.poll().await {
                             Ok(()) => {}
-                            Err(Stop::Broke(f)) if !needs_moderator(&f.err) => {
+                            Err(Stop::Broke(f)) if !f.err.needs_moderator() => {
                                 tracing::info!("postobox: poll failed: {}", f.err);
                                 let floor = Duration::from_millis(f.err.retry_after_ms().unwrap_or(0));
                                 not_before = Instant::now() + floor;

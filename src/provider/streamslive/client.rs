@@ -11,7 +11,7 @@ use crate::domain::{
 };
 use crate::provider::BuildError;
 use crate::provider::Provider;
-use crate::provider::http::{self};
+use crate::provider::{http, request};
 use crate::text::sanitize;
 use reqwest::Method;
 use serde_json::Value;
@@ -138,10 +138,9 @@ impl StreamsLive {
             if let Some(b) = body {
                 req = req.json(b);
             }
-            let resp = req.send().await.map_err(http::net_error)?;
-            let status = resp.status().as_u16();
-            let retry = http::retry_after_ms(resp.headers(), 5_000);
-            let bytes = http::read_body(resp).await?;
+            let answer = request::send(req).await?;
+            let (status, retry) = (answer.status, answer.retry_after_ms(5_000));
+            let bytes = answer.body;
             if (200..300).contains(&status) && !has_error_object(&bytes) {
                 return Ok(bytes);
             }

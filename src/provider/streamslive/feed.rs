@@ -2,9 +2,9 @@
 //! repeated with backoff after errors.
 
 use super::StreamsLive;
-use crate::domain::{Connection, Feed, Message, ProviderError, ProviderResult};
+use crate::domain::{Feed, Message, ProviderResult};
 use crate::provider::FeedTx;
-use crate::provider::http::Backoff;
+use crate::provider::poll::PollLoop;
 use std::collections::HashSet;
 use std::time::Duration;
 
@@ -17,49 +17,21 @@ pub(super) const PERMANENT_WAIT: Duration = Duration::from_secs(60);
 impl StreamsLive {
     /// Polls until the event loop is gone, backing off after errors.
     pub(super) async fn run_polls(&self, tx: FeedTx) {
-        if !tx.send(Feed::Connection(Connection::Connecting)).await {
+        let mut cadence = PollLoop::new(self.poll, "streams.live")
+            .failed_wait(PERMANENT_WAIT)
+            .floor(Duration::from_millis(200));
+        if !cadence.start(&tx).await {
             return;
         }
-        let mut backoff = Backoff::reconnect();
         let mut st = FeedState::default();
-        let mut healthy = false;
         loop {
-            let wait = match self.poll_once(&tx, &mut st).await {
+            let result = match self.poll_once(&tx, &mut st).await {
                 Ok(false) => return,
-                Ok(true) => {
-                    backoff.reset();
-                    if !healthy {
-                        healthy = true;
-                        if !tx.send(Feed::Connection(Connection::Polling)).await {
-                            return;
-                        }
-                    }
-                    self.poll
-                }
-                Err(e) => {
-                    healthy = false;
-                    let reason = e.to_string();
-                    tracing::warn!("streams.live: poll failed: {reason}");
-                    let (state, wait) = if is_permanent(&e) {
-                        (Connection::Failed { reason }, PERMANENT_WAIT)
-                    } else {
-                        let jitter = backoff.next_delay();
-                        let floor = Duration::from_millis(e.retry_after_ms().unwrap_or(0))
-                            .max(Duration::from_millis(200));
-                        let wait = jitter.max(floor);
-                        (
-                            Connection::Retrying {
-                                in_ms: wait.as_millis() as u64,
-                                reason,
-                            },
-                            wait,
-                        )
-                    };
-                    if !tx.send(Feed::Connection(state)).await {
-                        return;
-                    }
-                    wait
-                }
+                Ok(true) => Ok(()),
+                Err(e) => Err(e),
+            };
+            let Some(wait) = cadence.after(&tx, result).await else {
+                return;
             };
             tokio::time::sleep(wait).await;
         }
@@ -169,15 +141,4 @@ pub(super) struct FeedState {
     pub(super) chat_started: bool,
     pub(super) chat_noticed: bool,
     pub(super) chat_pause_until: Option<tokio::time::Instant>,
-}
-
-pub(super) fn is_permanent(e: &ProviderError) -> bool {
-    matches!(
-        e,
-        ProviderError::Auth(_)
-            | ProviderError::Forbidden(_)
-            | ProviderError::NotFound(_)
-            | ProviderError::Invalid(_)
-            | ProviderError::Unsupported(_)
-    )
 }
