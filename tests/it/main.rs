@@ -32,4 +32,5 @@ mod secrets;
 mod streamboxy;
 mod streamslive;
 mod streamslive_cli;
+mod streamslive_reliable;
 mod wire_fuzz;
