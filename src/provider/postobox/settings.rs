@@ -95,9 +95,6 @@ pub struct Timing {
     pub failed_retry: Duration,
     /// A `perform` within this window makes the moderator "active".
     pub active_window: Duration,
-    /// How often the event itself is read again (its open/closed flag).
-    /// Questions need no such sweep: every poll lists all of them.
-    pub full_resync: Duration,
     pub poll: PollPolicy,
 }
 
@@ -110,7 +107,6 @@ impl Default for Timing {
             healthy_after: Duration::from_secs(60),
             failed_retry: Duration::from_secs(30),
             active_window: Duration::from_secs(60),
-            full_resync: Duration::from_secs(300),
             poll: PollPolicy::default(),
         }
     }
