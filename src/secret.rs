@@ -52,15 +52,16 @@ impl std::fmt::Display for Secret {
     }
 }
 
-/// Registers a value (also its URL-encoded form) for redaction. Very short
-/// values are ignored: masking "a" everywhere would garble every message.
+/// Registers a value, and every form it takes on the wire, for redaction.
+/// Very short values are ignored: masking "a" everywhere would garble
+/// every message.
 pub fn register(value: &str) {
     if value.len() < 4 {
         return;
     }
     let mut reg = registry().lock().unwrap_or_else(|e| e.into_inner());
-    for v in [value.to_string(), url_encode(value)] {
-        if !reg.contains(&v) {
+    for v in wire_forms(value) {
+        if v.len() >= 4 && !reg.contains(&v) {
             reg.push(v);
         }
     }
@@ -80,13 +81,81 @@ pub fn redact(text: &str) -> String {
     out
 }
 
-fn url_encode(value: &str) -> String {
+/// The forms a secret takes in requests and answers: as is; percent-encoded
+/// as RFC 3986 (unreserved kept; upper- and lower-case hex), as a URL path
+/// segment, and as the form and query serializer does it (reqwest's
+/// `.query()`/`.form()`: `*-._` kept, `~` as `%7E`, space as `+`); inside a
+/// JSON string; and inside base64 (Basic auth), where it is masked at
+/// whichever of the three alignments it has in the encoded whole.
+fn wire_forms(value: &str) -> Vec<String> {
+    let unreserved = |b: u8| b.is_ascii_alphanumeric() || b"-_.~".contains(&b);
+    let form = |b: u8| b.is_ascii_alphanumeric() || b"*-._".contains(&b);
+    let segment = |b: u8| b.is_ascii_graphic() && !b"\"#<>?`{}/%".contains(&b);
+    let mut out = vec![
+        value.to_string(),
+        percent(value, unreserved, false),
+        percent(value, unreserved, false).to_ascii_lowercase_hex(),
+        percent(value, form, true),
+        percent(value, segment, false),
+    ];
+    if let Ok(json) = serde_json::to_string(value) {
+        out.push(json.trim_matches('"').to_string());
+    }
+    out.extend(base64_fragments(value.as_bytes()));
+    out
+}
+
+fn percent(value: &str, keep: impl Fn(u8) -> bool, space_as_plus: bool) -> String {
     let mut out = String::with_capacity(value.len());
     for b in value.bytes() {
-        if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
+        if keep(b) {
             out.push(b as char);
+        } else if space_as_plus && b == b' ' {
+            out.push('+');
         } else {
             out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+trait LowerHex {
+    fn to_ascii_lowercase_hex(&self) -> String;
+}
+
+impl LowerHex for String {
+    /// `%2F` → `%2f`, the rest unchanged.
+    fn to_ascii_lowercase_hex(&self) -> String {
+        let mut out = String::with_capacity(self.len());
+        let mut hex = 0;
+        for c in self.chars() {
+            if c == '%' {
+                hex = 2;
+                out.push(c);
+            } else if hex > 0 {
+                hex -= 1;
+                out.push(c.to_ascii_lowercase());
+            } else {
+                out.push(c);
+            }
+        }
+        out
+    }
+}
+
+/// The base64 characters that depend on `secret` alone, for each of the
+/// three byte alignments it can have inside a longer encoded value.
+fn base64_fragments(secret: &[u8]) -> Vec<String> {
+    use base64::Engine;
+    let mut out = Vec::new();
+    for k in 0..3usize {
+        let mut data = vec![0u8; k];
+        data.extend_from_slice(secret);
+        let encoded = base64::engine::general_purpose::STANDARD.encode(&data);
+        let first = (8 * k).div_ceil(6);
+        let end = 8 * (k + secret.len()) / 6;
+        if let Some(part) = encoded.get(first..end) {
+            out.push(part.to_string());
         }
     }
     out
@@ -214,6 +283,68 @@ mod tests {
         let msg = "key pk_live_abc/def+ghi and url ?apikey=pk_live_abc%2Fdef%2Bghi";
         let r = redact(msg);
         assert!(!r.contains("pk_live_abc"), "{r}");
+    }
+
+    #[test]
+    fn every_wire_encoding_is_masked() {
+        use base64::Engine;
+        let raw = "sk~a*b+c/d=e%f g h";
+        let _s = Secret::new(raw);
+        // What reqwest itself puts on the wire.
+        let client = reqwest::Client::new();
+        let query = client
+            .get("https://x.test/p")
+            .query(&[("key", raw)])
+            .build()
+            .unwrap()
+            .url()
+            .clone();
+        let form = client
+            .post("https://x.test/p")
+            .form(&[("key", raw)])
+            .build()
+            .unwrap();
+        let form = String::from_utf8(form.body().unwrap().as_bytes().unwrap().to_vec()).unwrap();
+        let mut path = reqwest::Url::parse("https://x.test/").unwrap();
+        path.path_segments_mut().unwrap().push(raw);
+        let json = serde_json::json!({ "password": raw }).to_string();
+        let strict: String = raw
+            .bytes()
+            .map(|b| {
+                if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
+                    (b as char).to_string()
+                } else {
+                    format!("%{b:02x}")
+                }
+            })
+            .collect();
+        assert!(query.as_str().contains("%7E") && query.as_str().contains('+'));
+        let mut wire = vec![query.to_string(), form, path.to_string(), json, strict];
+        for user in ["", "u", "us", "user", "client-id"] {
+            let basic = base64::engine::general_purpose::STANDARD.encode(format!("{user}:{raw}"));
+            wire.push(format!("Authorization: Basic {basic}"));
+        }
+        for w in wire {
+            let r = redact(&w);
+            assert!(r.contains("[redacted]"), "{w} -> {r}");
+            for piece in ["sk~a", "sk%7E", "sk%7e", "c%2Fd", "e%25f", "f+g", "f%20g"] {
+                assert!(!r.contains(piece), "{w} -> {r}");
+            }
+        }
+    }
+
+    #[test]
+    fn base64_fragments_cover_every_alignment() {
+        use base64::Engine;
+        let secret = b"zq~+/= %*9";
+        let frags = base64_fragments(secret);
+        for pre in 0..6 {
+            let mut data = vec![b'x'; pre];
+            data.extend_from_slice(secret);
+            data.extend_from_slice(b"tail");
+            let enc = base64::engine::general_purpose::STANDARD.encode(&data);
+            assert!(frags.iter().any(|f| enc.contains(f.as_str())), "{pre}");
+        }
     }
 
     #[test]

@@ -107,6 +107,19 @@ pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
         line: e.span().map(|s| line_of(text, s.start)),
         message: e.message().trim().to_string(),
     })?;
+    for (i, s) in cfg.sources.iter().enumerate() {
+        if let Err(e) = s.validate() {
+            let line = e
+                .key()
+                .and_then(|key| source_key_line(text, i, key))
+                .or_else(|| find_line(text, &format!("\"{}\"", s.name())));
+            return Err(ConfigError {
+                path: path.to_path_buf(),
+                line,
+                message: format!("source `{}`: {e}", s.name()),
+            });
+        }
+    }
     let mut seen = std::collections::HashSet::new();
     for s in &cfg.sources {
         if !seen.insert(s.name().to_string()) {
@@ -118,6 +131,28 @@ pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
         }
     }
     Ok(cfg)
+}
+
+/// The line of `key` inside the `index`-th `[[source]]` table.
+fn source_key_line(text: &str, index: usize, key: &str) -> Option<usize> {
+    let mut tables = 0usize;
+    let mut current = None;
+    for (n, line) in text.lines().enumerate() {
+        let t = line.trim_start();
+        if t.starts_with('[') {
+            let header: String = t.chars().filter(|c| !c.is_whitespace()).collect();
+            current = header.starts_with("[[source]]").then_some(tables);
+            tables += usize::from(current.is_some());
+            continue;
+        }
+        let is_key = t
+            .strip_prefix(key)
+            .is_some_and(|rest| rest.trim_start().starts_with('='));
+        if is_key && current == Some(index) {
+            return Some(n + 1);
+        }
+    }
+    None
 }
 
 fn find_line(text: &str, needle: &str) -> Option<usize> {
@@ -215,5 +250,49 @@ mod tests {
         let text = "theme = 3\n";
         let e = parse(text, Path::new("c.toml")).unwrap_err();
         assert_eq!(e.line, Some(1), "{e}");
+    }
+
+    /// The keys a provider's table cannot do without.
+    fn required(provider: &str) -> &'static str {
+        match provider {
+            "streamboxy" => "tenant = \"t\"\nclient_id = \"c\"\n",
+            _ => "",
+        }
+    }
+
+    #[test]
+    fn plain_http_base_url_is_refused_with_its_line_for_every_provider() {
+        for provider in ["postobox", "streamslive", "streamboxy", "boomstream"] {
+            let more = required(provider);
+            let text = format!(
+                "[moderator]\nname = \"m\"\n\n[[source]]\nname = \"a\"\nprovider = \"{provider}\"\n{more}base_url = \"https://ok.example.org\"\n\n[[source]]\nname = \"b\"\nprovider = \"{provider}\"\n{more}\nbase_url = \"http://example.org\"\n"
+            );
+            let line = 1 + text.lines().position(|l| l.contains("http://")).unwrap();
+            let e = parse(&text, Path::new("/tmp/c.toml")).unwrap_err();
+            let s = e.to_string();
+            let want = format!("/tmp/c.toml:{line}: source `b`: base_url");
+            assert!(s.starts_with(&want), "{provider}: {s}");
+            assert!(
+                s.contains("http://example.org") && s.contains("https"),
+                "{s}"
+            );
+        }
+    }
+
+    #[test]
+    fn loopback_http_base_url_is_accepted() {
+        for provider in ["postobox", "streamslive", "streamboxy", "boomstream"] {
+            for url in [
+                "http://127.0.0.1:9000",
+                "http://localhost:1",
+                "http://[::1]:2",
+            ] {
+                let more = required(provider);
+                let text = format!(
+                    "[[source]]\nname = \"a\"\nprovider = \"{provider}\"\n{more}base_url = \"{url}\"\n"
+                );
+                parse(&text, Path::new("c.toml")).unwrap();
+            }
+        }
     }
 }

@@ -41,6 +41,12 @@ impl SourceSettings {
         self.spec().has_literal_secret()
     }
 
+    /// The checks that need no secret (the https policy), run when the
+    /// config is read.
+    pub fn validate(&self) -> Result<(), BuildError> {
+        self.spec().validate()
+    }
+
     pub fn build(&self, ctx: &BuildCtx) -> Result<std::sync::Arc<dyn Provider>, BuildError> {
         self.spec().build(ctx)
     }

@@ -16,7 +16,7 @@ mod report;
 
 pub use caps::{Capabilities, Delivery, VoteKind};
 pub use chat::Message;
-pub use error::{ProviderError, ProviderResult};
+pub use error::{MAX_RETRY_AFTER_MS, ProviderError, ProviderResult};
 pub use event::{EventDraft, EventInfo, ReportKind};
 pub use feed::{Connection, Feed, RateBudget, SourceFeed};
 pub use ids::{Millis, QKey, SourceId};

@@ -20,7 +20,9 @@ pub enum BuildError {
     #[error("{message}")]
     InvalidSetting { key: &'static str, message: String },
     /// `base_url` is plain http to a host that is not loopback.
-    #[error("base_url `{url}` must use https (the API key would travel in clear)")]
+    #[error(
+        "base_url `{url}` must use https (credentials would travel in clear; plain http is only for localhost)"
+    )]
     InsecureUrl { url: String },
     /// Another error, said of a provider or a source.
     #[error("{context}: {error}")]
@@ -36,6 +38,18 @@ impl BuildError {
         BuildError::InvalidSetting {
             key,
             message: message.into(),
+        }
+    }
+
+    /// The config key the error is about, where there is one.
+    pub fn key(&self) -> Option<&'static str> {
+        match self {
+            BuildError::MissingSecret { key, .. } | BuildError::InvalidSetting { key, .. } => {
+                Some(key)
+            }
+            BuildError::InsecureUrl { .. } => Some("base_url"),
+            BuildError::Within { error, .. } => error.key(),
+            BuildError::Secret(_) => None,
         }
     }
 

@@ -92,14 +92,49 @@ pub async fn read_body(mut resp: reqwest::Response) -> Result<Vec<u8>, ProviderE
     Ok(buf)
 }
 
-/// `Retry-After` in ms (seconds form; an HTTP date falls back to `default_ms`).
+/// The longest wait a platform may ask for; a longer `Retry-After` is cut
+/// to it, so a broken or hostile header cannot block a source for good.
+pub use crate::domain::MAX_RETRY_AFTER_MS;
+
+/// `Retry-After` in ms, at most [`MAX_RETRY_AFTER_MS`]: delta-seconds or an
+/// HTTP-date (RFC 9110 §10.2.3). A missing or invalid value (`inf`, `-5`,
+/// `1e12`, `abc`) gives `default_ms`, the caller's normal backoff.
 pub fn retry_after_ms(headers: &HeaderMap, default_ms: u64) -> u64 {
     headers
         .get(reqwest::header::RETRY_AFTER)
         .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.trim().parse::<f64>().ok())
-        .map(|s| (s.max(0.0) * 1000.0) as u64)
+        .and_then(|v| parse_retry_after(v, chrono::Utc::now()))
         .unwrap_or(default_ms)
+        .min(MAX_RETRY_AFTER_MS)
+}
+
+/// One `Retry-After` value in ms relative to `now`; `None` when invalid.
+/// Delta-seconds are digits (a decimal fraction is taken too); a date in
+/// the past means "now".
+pub fn parse_retry_after(value: &str, now: chrono::DateTime<chrono::Utc>) -> Option<u64> {
+    let v = value.trim();
+    let (whole, frac) = v.split_once('.').unwrap_or((v, ""));
+    let digits = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
+    if !whole.is_empty() && digits(whole) && digits(frac) {
+        let secs: f64 = v.parse().ok()?;
+        return Some((secs * 1000.0).min(MAX_RETRY_AFTER_MS as f64) as u64);
+    }
+    let at = http_date(v)?;
+    let ms = (at - now).num_milliseconds().max(0);
+    Some(u64::try_from(ms).unwrap_or(0).min(MAX_RETRY_AFTER_MS))
+}
+
+/// An HTTP-date in any of the three forms a recipient must accept:
+/// IMF-fixdate, the obsolete RFC 850 form and asctime.
+fn http_date(v: &str) -> Option<chrono::DateTime<chrono::Utc>> {
+    use chrono::{NaiveDateTime, TimeZone, Utc};
+    if let Ok(d) = chrono::DateTime::parse_from_rfc2822(v) {
+        return Some(d.with_timezone(&Utc));
+    }
+    let naive = NaiveDateTime::parse_from_str(v, "%A, %d-%b-%y %H:%M:%S GMT")
+        .or_else(|_| NaiveDateTime::parse_from_str(v, "%a %b %e %H:%M:%S %Y"))
+        .ok()?;
+    Utc.from_local_datetime(&naive).single()
 }
 
 /// `X-RateLimit-*` headers, when present.
@@ -209,5 +244,54 @@ mod tests {
             (60, 59, Some(1_700_000_000))
         );
         assert_eq!(retry_after_ms(&h, 1), 7000);
+    }
+
+    fn after(value: &str) -> u64 {
+        let mut h = HeaderMap::new();
+        h.insert("retry-after", value.parse().unwrap());
+        retry_after_ms(&h, 1_500)
+    }
+
+    #[test]
+    fn retry_after_is_always_bounded() {
+        assert_eq!(after("0"), 0);
+        assert_eq!(after("120"), 120_000);
+        assert_eq!(after(" 2.5 "), 2_500);
+        assert_eq!(after("99999999999999999999999"), MAX_RETRY_AFTER_MS);
+        assert_eq!(after("7200"), MAX_RETRY_AFTER_MS);
+        // Not delta-seconds: the normal backoff.
+        for bad in ["inf", "Infinity", "NaN", "1e12", "-5", "abc", "", "5s"] {
+            assert_eq!(after(bad), 1_500, "{bad:?}");
+        }
+        assert_eq!(
+            retry_after_ms(&HeaderMap::new(), u64::MAX),
+            MAX_RETRY_AFTER_MS
+        );
+    }
+
+    #[test]
+    fn retry_after_reads_http_dates() {
+        let now = chrono::DateTime::parse_from_rfc3339("1994-11-06T08:49:00Z")
+            .unwrap()
+            .with_timezone(&chrono::Utc);
+        for form in [
+            "Sun, 06 Nov 1994 08:49:37 GMT",
+            "Sunday, 06-Nov-94 08:49:37 GMT",
+            "Sun Nov  6 08:49:37 1994",
+        ] {
+            assert_eq!(parse_retry_after(form, now), Some(37_000), "{form}");
+        }
+        assert_eq!(
+            parse_retry_after("Sun, 06 Nov 1994 08:00:00 GMT", now),
+            Some(0)
+        );
+        assert_eq!(
+            parse_retry_after("Sat, 06 Nov 2094 08:00:00 GMT", now),
+            Some(MAX_RETRY_AFTER_MS)
+        );
+        assert_eq!(
+            parse_retry_after("Sun, 99 Nov 1994 08:00:00 GMT", now),
+            None
+        );
     }
 }

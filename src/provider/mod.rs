@@ -6,17 +6,23 @@
 //! as [`Feed`] events over a channel; actions flow *out* as [`Op`]s. All of
 //! those types live in [`crate::domain`]; this module holds the trait, the
 //! feed channel and the `[[source]]` registry. Providers depend on the domain
-//! and on each other's shared toolkit ([`http`], [`sse`], [`poll`]) only.
+//! and on each other's shared toolkit only: [`https`] (the one https
+//! policy), [`request`] (the one request path), [`http`] (clients, limits,
+//! `Retry-After`, backoff), [`token_cache`] (OAuth-style tokens), [`poll`]
+//! (the polling cadence) and [`sse`].
 
 pub mod boomstream;
 mod build_error;
 pub mod demo;
 pub mod http;
+pub mod https;
 pub mod poll;
 pub mod postobox;
+pub mod request;
 pub mod sse;
 pub mod streamboxy;
 pub mod streamslive;
+pub mod token_cache;
 
 use crate::domain::{
     Capabilities, EventDraft, EventInfo, Feed, Message, Millis, Moderator, Op, Outcome,
@@ -146,6 +152,19 @@ pub trait SourceSpec {
     fn event(&self) -> Option<&str>;
     /// Whether a secret is written literally in the config file.
     fn has_literal_secret(&self) -> bool;
+    /// The configured `base_url`, where the platform has one.
+    fn base_url(&self) -> Option<&str> {
+        None
+    }
+    /// Checks the settings without resolving secrets or building anything,
+    /// when the config is read; by default the https policy of
+    /// [`SourceSpec::base_url`]. The error names the key it is about.
+    fn validate(&self) -> Result<(), BuildError> {
+        match self.base_url() {
+            Some(url) => https::check_base_url(url).map(|_| ()),
+            None => Ok(()),
+        }
+    }
     /// Builds the provider (resolving secrets); the error says what is wrong.
     fn build(&self, ctx: &BuildCtx) -> Result<std::sync::Arc<dyn Provider>, BuildError>;
 }

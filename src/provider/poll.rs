@@ -1,61 +1,120 @@
-//! What the participants-only platforms (STREAMBOXY, Boomstream) share: the
-//! feed (list, wait, list again) and finding the participant an earlier,
-//! unanswered invitation may have created.
+//! The polling cadence shared by the polled feeds: `Connecting` first,
+//! `Polling` once a poll works, and after a failed one either `Failed`
+//! (the moderator has to act; tried again slowly) or `Retrying` with backoff
+//! and the platform's `Retry-After`. [`poll_participants`] is the whole feed
+//! of a participants-only platform (STREAMBOXY, Boomstream), and
+//! [`find_invited`] finds the participant an earlier, unanswered invitation
+//! may have created.
 
 use super::http::Backoff;
 use super::{FeedTx, Provider};
-use crate::domain::{Connection, Feed, Participant, ParticipantDraft, ProviderError};
+use crate::domain::{Connection, Feed, Participant, ParticipantDraft, ProviderResult};
 use std::time::Duration;
 
-/// The feed of a participants-only platform: the complete list now and then
-/// every `every`, `Feed::Connection` on each change of health, backoff (or
-/// the platform's `Retry-After`) after errors. Returns when the loop is gone.
-pub async fn poll_participants(provider: &dyn Provider, tx: FeedTx, every: Duration) {
-    if !tx.send(Feed::Connection(Connection::Connecting)).await {
-        return;
+/// The health of one polled feed and the wait before its next poll.
+pub struct PollLoop {
+    every: Duration,
+    /// Wait after an error that needs the moderator; `None`: the backoff.
+    failed_wait: Option<Duration>,
+    /// Shortest wait after a transient error.
+    floor: Duration,
+    backoff: Backoff,
+    healthy: bool,
+    what: &'static str,
+}
+
+impl PollLoop {
+    /// Polls every `every`; `what` names the feed in the log.
+    pub fn new(every: Duration, what: &'static str) -> PollLoop {
+        PollLoop {
+            every,
+            failed_wait: None,
+            floor: Duration::ZERO,
+            backoff: Backoff::reconnect(),
+            healthy: false,
+            what,
+        }
     }
-    let mut backoff = Backoff::reconnect();
-    let mut healthy = false;
-    loop {
-        match provider.list_participants().await {
-            Ok(list) => {
-                backoff.reset();
-                if !healthy {
-                    healthy = true;
+
+    /// Waits `wait` after an error only the moderator can fix.
+    pub fn failed_wait(mut self, wait: Duration) -> PollLoop {
+        self.failed_wait = Some(wait);
+        self
+    }
+
+    /// Never retries sooner than `floor` after a transient error.
+    pub fn floor(mut self, floor: Duration) -> PollLoop {
+        self.floor = floor;
+        self
+    }
+
+    /// Says `Connecting`; false once the loop is gone.
+    pub async fn start(&self, tx: &FeedTx) -> bool {
+        tx.send(Feed::Connection(Connection::Connecting)).await
+    }
+
+    /// Reports the health after one poll and returns how long to wait
+    /// before the next; `None` once the loop is gone.
+    pub async fn after(&mut self, tx: &FeedTx, result: ProviderResult<()>) -> Option<Duration> {
+        match result {
+            Ok(()) => {
+                self.backoff.reset();
+                if !self.healthy {
+                    self.healthy = true;
                     if !tx.send(Feed::Connection(Connection::Polling)).await {
-                        return;
+                        return None;
                     }
                 }
+                Some(self.every)
+            }
+            Err(e) => {
+                self.healthy = false;
+                let reason = e.to_string();
+                tracing::warn!(feed = self.what, error = %reason, "poll failed");
+                let jitter = self.backoff.next_delay();
+                let floor = Duration::from_millis(e.retry_after_ms().unwrap_or(0)).max(self.floor);
+                let retry = jitter.max(floor);
+                let (conn, wait) = match self.failed_wait {
+                    Some(wait) if e.needs_moderator() => (Connection::Failed { reason }, wait),
+                    None if e.needs_moderator() => (Connection::Failed { reason }, retry),
+                    _ => (
+                        Connection::Retrying {
+                            in_ms: retry.as_millis() as u64,
+                            reason,
+                        },
+                        retry,
+                    ),
+                };
+                if !tx.send(Feed::Connection(conn)).await {
+                    return None;
+                }
+                Some(wait)
+            }
+        }
+    }
+}
+
+/// The feed of a participants-only platform: the complete list now and then
+/// every `every`. Returns when the loop is gone.
+pub async fn poll_participants(provider: &dyn Provider, tx: FeedTx, every: Duration) {
+    let mut cadence = PollLoop::new(every, "participants");
+    if !cadence.start(&tx).await {
+        return;
+    }
+    loop {
+        let result = match provider.list_participants().await {
+            Ok(list) => {
                 if !tx.send(Feed::Participants(list)).await {
                     return;
                 }
-                tokio::time::sleep(every).await;
+                Ok(())
             }
-            Err(e) => {
-                healthy = false;
-                let jitter = backoff.next_delay();
-                let wait = e
-                    .retry_after_ms()
-                    .map_or(jitter, |ms| Duration::from_millis(ms).max(jitter));
-                let reason = e.to_string();
-                tracing::warn!(error = %reason, "participant poll failed");
-                let conn = match e {
-                    ProviderError::Auth(_)
-                    | ProviderError::Forbidden(_)
-                    | ProviderError::NotFound(_)
-                    | ProviderError::Invalid(_)
-                    | ProviderError::Unsupported(_) => Connection::Failed { reason },
-                    _ => Connection::Retrying {
-                        in_ms: wait.as_millis() as u64,
-                        reason,
-                    },
-                };
-                if !tx.send(Feed::Connection(conn)).await {
-                    return;
-                }
-                tokio::time::sleep(wait).await;
-            }
-        }
+            Err(e) => Err(e),
+        };
+        let Some(wait) = cadence.after(&tx, result).await else {
+            return;
+        };
+        tokio::time::sleep(wait).await;
     }
 }
 
@@ -81,6 +140,52 @@ pub fn find_invited(all: Vec<Participant>, draft: &ParticipantDraft) -> Option<P
 
 #[cfg(test)]
 mod tests {
+    use super::*;
+    use crate::domain::{ProviderError, SourceFeed, SourceId};
+    use tokio::sync::mpsc;
+
+    fn conn(rx: &mut mpsc::Receiver<SourceFeed>) -> Connection {
+        match rx.try_recv().map(|f| f.feed) {
+            Ok(Feed::Connection(c)) => c,
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn health_follows_the_polls() {
+        let (t, mut rx) = mpsc::channel(16);
+        let tx = FeedTx::new(SourceId(1), t);
+        let mut p = PollLoop::new(Duration::from_secs(5), "test")
+            .failed_wait(Duration::from_secs(60))
+            .floor(Duration::from_millis(200));
+        assert!(p.start(&tx).await);
+        assert_eq!(conn(&mut rx), Connection::Connecting);
+        assert_eq!(p.after(&tx, Ok(())).await, Some(Duration::from_secs(5)));
+        assert_eq!(conn(&mut rx), Connection::Polling);
+        assert_eq!(p.after(&tx, Ok(())).await, Some(Duration::from_secs(5)));
+        assert!(rx.try_recv().is_err(), "no news while healthy");
+        let limited = ProviderError::RateLimited {
+            retry_after_ms: 9_000,
+        };
+        assert_eq!(
+            p.after(&tx, Err(limited)).await,
+            Some(Duration::from_secs(9))
+        );
+        assert!(matches!(
+            conn(&mut rx),
+            Connection::Retrying { in_ms: 9_000, .. }
+        ));
+        let refused = ProviderError::Auth("no".into());
+        assert_eq!(
+            p.after(&tx, Err(refused)).await,
+            Some(Duration::from_secs(60))
+        );
+        assert!(matches!(conn(&mut rx), Connection::Failed { .. }));
+    }
+}
+
+#[cfg(test)]
+mod invited_tests {
     use super::find_invited;
     use crate::domain::{Participant, ParticipantDraft, Role, SourceId};
 

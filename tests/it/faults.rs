@@ -53,7 +53,6 @@ fn feed_timing() -> Timing {
         healthy_after: Duration::from_secs(60),
         failed_retry: Duration::from_millis(300),
         active_window: Duration::from_secs(60),
-        full_resync: Duration::from_secs(300),
         poll: PollPolicy {
             active: Duration::from_millis(200),
             idle: Duration::from_millis(200),

@@ -35,4 +35,5 @@ mod store_lock;
 mod streamboxy;
 mod streamslive;
 mod streamslive_cli;
+mod streamslive_reliable;
 mod wire_fuzz;

@@ -37,7 +37,6 @@ fn scaled_timing(scale: u32) -> Timing {
         healthy_after: d.healthy_after / scale,
         failed_retry: d.failed_retry / scale,
         active_window: d.active_window / scale,
-        full_resync: d.full_resync / scale,
         poll: PollPolicy {
             window: p.window / scale,
             active: p.active / scale,

@@ -214,7 +214,8 @@ async fn feed_picks_up_questions_chat_and_deletions() {
     assert!(c.get("POST thread/read") >= 3, "{c}");
     assert!(!c.0.keys().any(|k| k.starts_with("UNMATCHED")), "{c}");
     let read = fake.last_request("POST thread/read").unwrap();
-    assert_eq!(read.body["threadSlug"], THREAD_ID.to_string());
+    // The documented `threadSlug` (a slug) and the logged-in user's id.
+    assert_eq!(read.body["threadSlug"], EVENT_SLUG);
     assert_eq!(read.body["userId"], OWNER_ID.to_string());
     let qread = fake.last_request("POST questions/read").unwrap();
     assert_eq!(

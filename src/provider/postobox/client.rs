@@ -4,14 +4,15 @@
 use super::errors;
 use super::errors::{Ctx, Failure};
 use super::pacing::{BudgetView, poll_interval};
-use super::settings::{Settings, Timing, check_base_url};
+use super::settings::{Settings, Timing};
 use super::wire;
 use super::wire::WireQuestion;
 use crate::domain::{
     MyVote, Outcome, ProviderError, ProviderResult, Question, RateBudget, SourceId, Status,
 };
 use crate::provider::BuildError;
-use crate::provider::{BuildCtx, http};
+use crate::provider::https::check_base_url;
+use crate::provider::{BuildCtx, http, request};
 use crate::secret::{Secret, SecretSource};
 use reqwest::header::{ACCEPT, HeaderMap};
 use reqwest::{Method, Url};
@@ -251,15 +252,17 @@ impl Postobox {
         if let Some(body) = body {
             req = req.json(&body);
         }
-        let resp = req.send().await.map_err(errors::network)?;
-        self.note_headers(resp.headers());
-        let status = resp.status();
-        if status.is_success() {
-            return Ok(http::read_body(resp).await?);
+        let answer = request::send(req).await?;
+        self.note_headers(&answer.headers);
+        if answer.is_success() {
+            return Ok(answer.body);
         }
-        let headers = resp.headers().clone();
-        let body = http::read_body(resp).await.unwrap_or_default();
-        Err(errors::from_status(status.as_u16(), &headers, &body, ctx))
+        Err(errors::from_status(
+            answer.status,
+            &answer.headers,
+            &answer.body,
+            ctx,
+        ))
     }
 
     pub(super) async fn get_json(&self, url: Url, ctx: &Ctx<'_>) -> Result<Value, Failure> {

@@ -53,17 +53,6 @@ pub(super) fn broke(err: ProviderError) -> Stop {
     Stop::Broke(err.into())
 }
 
-/// Needs the moderator (key, scope, event): `Failed`, retried slowly.
-pub(super) fn needs_moderator(err: &ProviderError) -> bool {
-    matches!(
-        err,
-        ProviderError::Auth(_)
-            | ProviderError::Forbidden(_)
-            | ProviderError::NotFound(_)
-            | ProviderError::Invalid(_)
-    )
-}
-
 /// One source's feed: connection state machine, stream and polls.
 pub(super) struct FeedLoop<'a> {
     p: &'a Postobox,
@@ -177,7 +166,7 @@ impl<'a> FeedLoop<'a> {
             {
                 self.backoff.reset();
             }
-            let wait = if needs_moderator(&f.err) {
+            let wait = if f.err.needs_moderator() {
                 if self.set_conn(Connection::Failed { reason }).await.is_err() {
                     return;
                 }
@@ -406,19 +395,19 @@ impl<'a> FeedLoop<'a> {
     /// Requests the next poll is paced for: the pages of a listing of every
     /// state, plus what the last poll spent confirming missing questions.
     pub(super) fn poll_cost(&self) -> u64 {
-        self.pages_all.max(1).saturating_add(self.poll_extra)
+        // + 1: the event itself (open/closed) is read with every poll.
+        self.pages_all
+            .max(1)
+            .saturating_add(self.poll_extra)
+            .saturating_add(1)
     }
 
     pub(super) async fn poll_loop(&mut self) -> Result<(), Stop> {
-        let mut next_event_check = Instant::now() + self.p.timing.full_resync;
         let mut last_poll = Instant::now();
         loop {
             self.sleep_until_poll(last_poll, self.poll_cost()).await;
             last_poll = Instant::now();
-            if Instant::now() >= next_event_check {
-                self.refresh_event().await?;
-                next_event_check = Instant::now() + self.p.timing.full_resync;
-            }
+            self.refresh_event().await?;
             self.poll().await?;
             self.flush_budget().await?;
         }
@@ -432,7 +421,6 @@ impl<'a> FeedLoop<'a> {
         let mut last_poll = Instant::now();
         // After a failed poll: not before this.
         let mut not_before = Instant::now();
-        let mut next_event_check = Instant::now() + self.p.timing.full_resync;
         loop {
             let due = (last_poll + self.p.poll_wait(self.poll_cost())).max(not_before);
             let wake = due.min(Instant::now() + RECHECK);
@@ -469,9 +457,13 @@ impl<'a> FeedLoop<'a> {
                 _ = tokio::time::sleep_until(wake) => {
                     if Instant::now() >= due {
                         let t0 = Instant::now();
-                        match self.poll().await {
+                        let polled = match self.refresh_event().await {
+                            Ok(()) => self.poll().await,
+                            Err(e) => Err(e),
+                        };
+                        match polled {
                             Ok(()) => {}
-                            Err(Stop::Broke(f)) if !needs_moderator(&f.err) => {
+                            Err(Stop::Broke(f)) if !f.err.needs_moderator() => {
                                 tracing::info!("postobox: poll failed: {}", f.err);
                                 let floor = Duration::from_millis(f.err.retry_after_ms().unwrap_or(0));
                                 not_before = Instant::now() + floor;
@@ -481,12 +473,6 @@ impl<'a> FeedLoop<'a> {
                         deadline += t0.elapsed();
                         last_poll = Instant::now();
                     }
-                }
-                _ = tokio::time::sleep_until(next_event_check) => {
-                    let t0 = Instant::now();
-                    self.refresh_event().await?;
-                    deadline += t0.elapsed();
-                    next_event_check = Instant::now() + self.p.timing.full_resync;
                 }
             }
             self.flush_budget().await?;

@@ -29,8 +29,8 @@
 //!    before anything is said (it may have changed status while the pages
 //!    were read, or a deletion shifted the pages under the listing): only a
 //!    404 sends [`Feed::QuestionGone`]; with more than five missing, a second
-//!    listing decides. The event is read again every five minutes (open or
-//!    closed).
+//!    listing decides. The event (open or closed, `active`) is read again
+//!    with every poll, and counted in its pace.
 //! 4. Without the stream (any status with code `PLAN_UPGRADE_REQUIRED`, a
 //!    403 naming no scope whose message speaks of the plan or Enterprise, or a
 //!    404 on the stream route of an event that exists) polls alone keep the
@@ -106,7 +106,7 @@ use self::errors::Ctx;
 use self::feed::FeedLoop;
 use super::{FeedTx, Provider};
 use crate::domain::{
-    Capabilities, Connection, Delivery, EventInfo, Feed, Op, Outcome, ProviderError,
+    Capabilities, Connection, Delivery, EventInfo, Feed, Millis, Op, Outcome, ProviderError,
     ProviderResult, Question, Status, VoteKind,
 };
 use async_trait::async_trait;
@@ -156,6 +156,32 @@ impl Provider for Postobox {
             .filter_map(wire::event_info)
             .filter(|e| seen.insert(e.id.clone()))
             .collect())
+    }
+
+    /// A submit whose earlier attempt may have landed is looked for first:
+    /// same text, created since it was queued (a minute's slack for
+    /// clocks); sent again only when it is not there. Everything else is
+    /// safe to repeat (a DELETE answered 404 is done).
+    async fn perform_again(&self, op: &Op, queued_at: Millis) -> ProviderResult<Outcome> {
+        if let Op::SubmitQuestion { text } = op {
+            self.mark_active();
+            let event = self.event_id()?;
+            let (listed, _, _) = self
+                .list_questions(event, None, 1)
+                .await
+                .map_err(|f| f.err)?;
+            let since = queued_at - 60_000;
+            let landed = listed
+                .iter()
+                .filter(|w| w.text.as_deref().map(str::trim) == Some(text.trim()))
+                .filter(|w| w.created_at.is_some_and(|c| c >= since))
+                .max_by_key(|w| w.created_at);
+            if let Some((q, _)) = landed.and_then(|w| self.absorb(w, Status::Pending)) {
+                tracing::info!("postobox: the earlier submit landed; not sending it again");
+                return Ok(Outcome::Question(q));
+            }
+        }
+        self.perform(op).await
     }
 
     async fn perform(&self, op: &Op) -> ProviderResult<Outcome> {

@@ -5,7 +5,6 @@ use super::Postobox;
 use super::pacing::PollPolicy;
 use crate::provider::BuildError;
 use crate::provider::{BuildCtx, Provider, SourceSpec};
-use reqwest::Url;
 use serde::Deserialize;
 use std::sync::Arc;
 use std::time::Duration;
@@ -69,6 +68,9 @@ impl SourceSpec for Settings {
     fn name(&self) -> &str {
         &self.name
     }
+    fn base_url(&self) -> Option<&str> {
+        Some(&self.base_url)
+    }
     fn event(&self) -> Option<&str> {
         self.event.as_deref()
     }
@@ -93,9 +95,6 @@ pub struct Timing {
     pub failed_retry: Duration,
     /// A `perform` within this window makes the moderator "active".
     pub active_window: Duration,
-    /// How often the event itself is read again (its open/closed flag).
-    /// Questions need no such sweep: every poll lists all of them.
-    pub full_resync: Duration,
     pub poll: PollPolicy,
 }
 
@@ -108,50 +107,7 @@ impl Default for Timing {
             healthy_after: Duration::from_secs(60),
             failed_retry: Duration::from_secs(30),
             active_window: Duration::from_secs(60),
-            full_resync: Duration::from_secs(300),
             poll: PollPolicy::default(),
         }
     }
-}
-
-pub(super) fn check_base_url(raw: &str) -> Result<Url, BuildError> {
-    let mut url = Url::parse(raw.trim()).map_err(|e| {
-        BuildError::invalid("base_url", format!("base_url `{raw}` is not a URL: {e}"))
-    })?;
-    let loopback = url.host_str().is_some_and(|h| {
-        let h = h.trim_start_matches('[').trim_end_matches(']');
-        h.eq_ignore_ascii_case("localhost")
-            || h.parse::<std::net::IpAddr>()
-                .is_ok_and(|ip| ip.is_loopback())
-    });
-    match url.scheme() {
-        "https" => {}
-        "http" if loopback => {}
-        "http" => {
-            return Err(BuildError::InsecureUrl {
-                url: raw.to_string(),
-            });
-        }
-        other => {
-            return Err(BuildError::invalid(
-                "base_url",
-                format!("base_url `{raw}`: unsupported scheme `{other}`"),
-            ));
-        }
-    }
-    if url.cannot_be_a_base() || url.host().is_none() {
-        return Err(BuildError::invalid(
-            "base_url",
-            format!("base_url `{raw}` has no host"),
-        ));
-    }
-    if !url.username().is_empty() || url.password().is_some() {
-        return Err(BuildError::invalid(
-            "base_url",
-            "base_url must not hold credentials; use api_key_env or api_key_cmd",
-        ));
-    }
-    url.set_query(None);
-    url.set_fragment(None);
-    Ok(url)
 }

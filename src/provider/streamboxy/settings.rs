@@ -105,6 +105,9 @@ impl SourceSpec for Settings {
     fn name(&self) -> &str {
         &self.name
     }
+    fn base_url(&self) -> Option<&str> {
+        Some(&self.base_url)
+    }
     fn event(&self) -> Option<&str> {
         self.event.as_deref()
     }

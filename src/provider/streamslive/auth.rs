@@ -19,19 +19,17 @@
 //! are OAuth (Laravel Passport style) bearer tokens, so they are sent as
 //! `Authorization: Bearer …`.
 //!
-//! One async mutex guards the session, so when the feed and an action need a
-//! new token at the same time only one refresh goes out.
+//! The token is held in the shared [`TokenCache`]: one async mutex, so when
+//! the feed and an action need a new token at the same time only one
+//! refresh goes out.
 
 use super::wire::{self, LoginBody, RefreshBody, TokenAnswer};
 use crate::domain::{ProviderError, ProviderResult};
-use crate::provider::http;
+use crate::provider::request;
+use crate::provider::token_cache::{Need, Token, TokenCache, TokenSource};
 use crate::secret::Secret;
+use async_trait::async_trait;
 use std::time::Duration;
-use tokio::sync::Mutex;
-use tokio::time::Instant;
-
-/// Longest margin before expiry at which the token is renewed.
-const MAX_MARGIN: Duration = Duration::from_secs(60);
 
 /// What the moderator configured.
 #[derive(Clone)]
@@ -49,15 +47,6 @@ impl std::fmt::Debug for Credentials {
     }
 }
 
-struct Session {
-    access: Secret,
-    refresh: Option<Secret>,
-    /// When to renew proactively; `None` when the lifetime is unknown.
-    renew_at: Option<Instant>,
-    /// When the server will refuse the access token.
-    expires_at: Option<Instant>,
-}
-
 /// Counts of what the lifecycle did, for the log and tests.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct AuthStats {
@@ -71,7 +60,7 @@ pub struct Auth {
     creds: Credentials,
     base: String,
     client: reqwest::Client,
-    session: Mutex<Option<Session>>,
+    cache: TokenCache,
     stats: std::sync::Mutex<AuthStats>,
 }
 
@@ -81,7 +70,7 @@ impl Auth {
             creds,
             base,
             client,
-            session: Mutex::new(None),
+            cache: TokenCache::new(),
             stats: std::sync::Mutex::new(AuthStats::default()),
         }
     }
@@ -97,44 +86,21 @@ impl Auth {
     /// A token good for the next call: logs in on first use, renews when
     /// the renewal time has come.
     pub async fn bearer(&self) -> ProviderResult<Secret> {
-        let pat = match &self.creds {
-            Credentials::Token(t) => Some(t.clone()),
-            Credentials::Password { .. } => None,
-        };
-        if let Some(t) = pat {
-            return Ok(t);
+        match &self.creds {
+            Credentials::Token(t) => Ok(t.clone()),
+            Credentials::Password { .. } => self.cache.bearer(self).await,
         }
-        let mut guard = self.session.lock().await;
-        let now = Instant::now();
-        match guard.as_ref() {
-            Some(s) if s.renew_at.is_none_or(|at| now < at) => return Ok(s.access.clone()),
-            Some(_) => self.renew(&mut guard, false).await?,
-            None => self.login(&mut guard).await?,
-        }
-        guard
-            .as_ref()
-            .map(|s| s.access.clone())
-            .ok_or_else(|| ProviderError::Auth("not logged in".into()))
     }
 
     /// Called after a 401 for a call made with `used`: renews (unless another
     /// task already did) and returns the token to retry with.
     pub async fn rejected(&self, used: &Secret) -> ProviderResult<Secret> {
-        if let Credentials::Token(_) = self.creds {
-            return Err(ProviderError::Auth(
+        match &self.creds {
+            Credentials::Token(_) => Err(ProviderError::Auth(
                 "the personal access token was refused (expired or revoked?)".into(),
-            ));
+            )),
+            Credentials::Password { .. } => self.cache.rejected(self, used).await,
         }
-        let mut guard = self.session.lock().await;
-        match guard.as_ref() {
-            Some(s) if &s.access != used => return Ok(s.access.clone()),
-            Some(_) => self.renew(&mut guard, true).await?,
-            None => self.login(&mut guard).await?,
-        }
-        guard
-            .as_ref()
-            .map(|s| s.access.clone())
-            .ok_or_else(|| ProviderError::Auth("not logged in".into()))
     }
 
     /// `POST auth/logout` when qadeck logged in; the tokens are dropped
@@ -143,7 +109,7 @@ impl Auth {
         if let Credentials::Token(_) = self.creds {
             return;
         }
-        let Some(session) = self.session.lock().await.take() else {
+        let Some(token) = self.cache.take().await else {
             return;
         };
         let req = self
@@ -151,65 +117,44 @@ impl Auth {
             .post(format!("{}auth/logout", self.base))
             .header(reqwest::header::ACCEPT, "application/json")
             .header(reqwest::header::CONTENT_TYPE, "application/json")
-            .bearer_auth(session.access.expose());
-        match req.send().await {
-            Ok(resp) if resp.status().is_success() => tracing::info!("streams.live: logged out"),
-            Ok(resp) => tracing::warn!(
-                "streams.live: logout answered HTTP {}",
-                resp.status().as_u16()
-            ),
-            Err(e) => tracing::warn!("streams.live: logout failed: {}", http::net_error(e)),
+            .bearer_auth(token.access.expose());
+        match request::send(req).await {
+            Ok(a) if a.is_success() => tracing::info!("streams.live: logged out"),
+            Ok(a) => tracing::warn!("streams.live: logout answered HTTP {}", a.status),
+            Err(e) => tracing::warn!("streams.live: logout failed: {e}"),
         }
     }
 
-    /// Refresh, falling back to a fresh login when the refresh fails. A
-    /// transient failure of a *proactive* refresh keeps the current token
-    /// while it is still valid; an unreachable server is reported as is.
-    async fn renew(&self, slot: &mut Option<Session>, after_401: bool) -> ProviderResult<()> {
-        let Some(session) = slot.as_ref() else {
-            return self.login(slot).await;
+    /// Refresh, falling back to a fresh login when the refresh is refused
+    /// (or fails while the token can no longer be used). An unreachable or
+    /// rate-limited server is reported as is: a login would fail the same.
+    async fn renew(&self, previous: &Token, still_usable: bool) -> ProviderResult<Token> {
+        let Some(refresh) = previous.refresh.clone() else {
+            return self.login().await;
         };
-        let Some(refresh) = session.refresh.clone() else {
-            return self.login(slot).await;
+        let body = RefreshBody {
+            refresh_token: refresh.expose(),
         };
         match self
-            .token_call(
-                "auth/login/refresh",
-                &RefreshBody {
-                    refresh_token: refresh.expose(),
-                },
-                "refresh",
-            )
+            .token_call("auth/login/refresh", &body, "refresh")
             .await
         {
             Ok(answer) => {
                 self.bump(|s| s.refreshes += 1);
                 tracing::debug!("streams.live: access token refreshed");
-                *slot = Some(session_from(answer, Some(refresh)));
-                Ok(())
+                Ok(token_from(answer, Some(refresh)))
             }
-            Err(e)
-                if e.is_transient()
-                    && !after_401
-                    && session.expires_at.is_none_or(|at| Instant::now() < at) =>
-            {
-                tracing::warn!(
-                    "streams.live: token refresh failed ({e}); keeping the current token"
-                );
-                Ok(())
-            }
-            // Unreachable or rate limited: a login would fail the same way.
+            Err(e) if e.is_transient() && still_usable => Err(e),
             Err(e @ (ProviderError::Network(_) | ProviderError::RateLimited { .. })) => Err(e),
             Err(e) => {
                 self.bump(|s| s.failed_refreshes += 1);
                 tracing::info!("streams.live: refresh refused ({e}); logging in again");
-                *slot = None;
-                self.login(slot).await
+                self.login().await
             }
         }
     }
 
-    async fn login(&self, slot: &mut Option<Session>) -> ProviderResult<()> {
+    async fn login(&self) -> ProviderResult<Token> {
         let Credentials::Password { email, password } = &self.creds else {
             return Err(ProviderError::Auth("no password configured".into()));
         };
@@ -220,8 +165,7 @@ impl Auth {
         let answer = self.token_call("auth/login", &body, "login").await?;
         self.bump(|s| s.logins += 1);
         tracing::info!("streams.live: logged in");
-        *slot = Some(session_from(answer, None));
-        Ok(())
+        Ok(token_from(answer, None))
     }
 
     /// One unauthenticated token call (login or refresh).
@@ -231,24 +175,20 @@ impl Auth {
         body: &B,
         what: &str,
     ) -> ProviderResult<TokenAnswer> {
-        let resp = self
+        let req = self
             .client
             .post(format!("{}{path}", self.base))
             .header(reqwest::header::ACCEPT, "application/json")
-            .json(body)
-            .send()
-            .await
-            .map_err(http::net_error)?;
-        let status = resp.status().as_u16();
-        let retry = http::retry_after_ms(resp.headers(), 5_000);
-        let bytes = http::read_body(resp).await?;
-        if !(200..300).contains(&status) {
-            return Err(wire::to_error(status, retry, &bytes, what));
+            .json(body);
+        let answer = request::send(req).await?;
+        let retry = answer.retry_after_ms(5_000);
+        if !answer.is_success() {
+            return Err(wire::to_error(answer.status, retry, &answer.body, what));
         }
-        let v: serde_json::Value = serde_json::from_slice(&bytes)
+        let v: serde_json::Value = serde_json::from_slice(&answer.body)
             .map_err(|_| ProviderError::Protocol(format!("{what}: the answer is not JSON")))?;
         if v.get("error").is_some_and(|e| e.is_object()) {
-            return Err(wire::to_error(status, retry, &bytes, what));
+            return Err(wire::to_error(answer.status, retry, &answer.body, what));
         }
         TokenAnswer::from_value(&v).ok_or_else(|| {
             ProviderError::Protocol(format!("{what}: no access_token in the answer"))
@@ -256,36 +196,35 @@ impl Auth {
     }
 }
 
-/// The renewal margin for a lifetime: a fifth of it, at most `MAX_MARGIN`.
-pub fn margin(lifetime: Duration) -> Duration {
-    (lifetime / 5).min(MAX_MARGIN)
+#[async_trait]
+impl TokenSource for Auth {
+    async fn fetch(&self, need: Need<'_>) -> ProviderResult<Token> {
+        match need {
+            Need::First => self.login().await,
+            Need::Renew {
+                previous,
+                still_usable,
+            } => self.renew(previous, still_usable).await,
+        }
+    }
 }
 
-fn session_from(answer: TokenAnswer, old_refresh: Option<Secret>) -> Session {
-    let now = Instant::now();
+fn token_from(answer: TokenAnswer, old_refresh: Option<Secret>) -> Token {
     let lifetime = answer
         .expires_in
         .filter(|s| s.is_finite())
         .map(|s| Duration::from_secs_f64(s.clamp(0.0, 10.0 * 365.0 * 86_400.0)));
-    Session {
+    Token {
         access: answer.access_token,
         // Servers that do not rotate refresh tokens omit them on refresh.
         refresh: answer.refresh_token.or(old_refresh),
-        renew_at: lifetime.map(|l| now + l.saturating_sub(margin(l))),
-        expires_at: lifetime.map(|l| now + l),
+        lifetime,
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn margins() {
-        assert_eq!(margin(Duration::from_secs(3599)), Duration::from_secs(60));
-        assert_eq!(margin(Duration::from_secs(2)), Duration::from_millis(400));
-        assert_eq!(margin(Duration::from_secs(30)), Duration::from_secs(6));
-    }
 
     #[test]
     fn debug_hides_secrets() {

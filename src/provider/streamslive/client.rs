@@ -11,7 +11,7 @@ use crate::domain::{
 };
 use crate::provider::BuildError;
 use crate::provider::Provider;
-use crate::provider::http::{self};
+use crate::provider::{http, request};
 use crate::text::sanitize;
 use reqwest::Method;
 use serde_json::Value;
@@ -56,8 +56,14 @@ pub(super) struct Local {
     pub(super) fingerprints: HashMap<String, (u64, Option<Millis>)>,
     /// The last view of every question (for outcomes and `fetch_question`).
     pub(super) last: HashMap<String, Question>,
-    /// Chat message ids the feed has reported and not yet reported gone.
-    pub(super) chat_known: HashSet<String>,
+    /// Chat messages the feed has reported and not yet reported gone, with
+    /// their creation times (to tell a deletion from a scroll-out).
+    pub(super) chat_known: HashMap<String, Millis>,
+    /// The logged-in user's id (`GET profile`), once read; `Some(None)`
+    /// when the platform did not say.
+    pub(super) user_id: Option<Option<String>>,
+    /// Author names the platform gave qadeck's own posts.
+    pub(super) own_authors: HashSet<String>,
     /// Index into the thread key candidates that the platform accepted.
     pub(super) thread_key: Option<usize>,
     pub(super) delete_key: Option<usize>,
@@ -138,10 +144,9 @@ impl StreamsLive {
             if let Some(b) = body {
                 req = req.json(b);
             }
-            let resp = req.send().await.map_err(http::net_error)?;
-            let status = resp.status().as_u16();
-            let retry = http::retry_after_ms(resp.headers(), 5_000);
-            let bytes = http::read_body(resp).await?;
+            let answer = request::send(req).await?;
+            let (status, retry) = (answer.status, answer.retry_after_ms(5_000));
+            let bytes = answer.body;
             if (200..300).contains(&status) && !has_error_object(&bytes) {
                 return Ok(bytes);
             }
@@ -392,6 +397,52 @@ impl StreamsLive {
         l.archived.insert(id.to_string(), q.clone());
         l.last.insert(id.to_string(), q.clone());
         Ok(Outcome::Question(q))
+    }
+
+    /// What a repeated archive of `id` leaves: the question as last seen,
+    /// rejected, or just done.
+    pub(super) fn archived_outcome(&self, id: &str) -> Outcome {
+        let mut l = self.local();
+        let Some(mut q) = l
+            .last
+            .get(id)
+            .cloned()
+            .or_else(|| l.archived.get(id).cloned())
+        else {
+            return Outcome::Done;
+        };
+        q.status = Status::Rejected;
+        q.updated = q.updated.max(crate::provider::now_ms());
+        l.archived.insert(id.to_string(), q.clone());
+        l.last.insert(id.to_string(), q.clone());
+        Outcome::Question(q)
+    }
+
+    /// A submit whose earlier attempt may have landed: the question is
+    /// looked for first (same text, created since it was queued, with a
+    /// minute's slack for clocks) and sent only when it is not there.
+    pub(super) async fn submit_again(
+        &self,
+        text: &str,
+        queued_at: Millis,
+    ) -> ProviderResult<Outcome> {
+        if text.trim().is_empty() {
+            return Err(ProviderError::Invalid("a question cannot be empty".into()));
+        }
+        let ev = self.event().await?;
+        let clean = sanitize(text);
+        let since = queued_at - super::chat::CLOCK_SKEW_MS;
+        let found = self
+            .read_questions(&ev)
+            .await?
+            .into_iter()
+            .filter(|q| q.text == clean && q.created >= since)
+            .max_by_key(|q| q.created);
+        if let Some(q) = found {
+            tracing::info!("streams.live: the earlier submit landed; not sending it again");
+            return Ok(Outcome::Question(q));
+        }
+        self.submit(text).await
     }
 
     pub(super) async fn vote(&self, id: &str, want: MyVote) -> ProviderResult<Outcome> {

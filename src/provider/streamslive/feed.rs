@@ -2,14 +2,19 @@
 //! repeated with backoff after errors.
 
 use super::StreamsLive;
-use crate::domain::{Connection, Feed, Message, ProviderError, ProviderResult};
+use super::chat::Window;
+use crate::domain::{Feed, Message, ProviderResult, Question};
 use crate::provider::FeedTx;
-use crate::provider::http::Backoff;
-use std::collections::HashSet;
+use crate::provider::poll::PollLoop;
+use std::collections::{HashMap, HashSet};
 use std::time::Duration;
 
 /// How often the channel itself (open state, thread) is re-read.
 pub(super) const EVENT_REFRESH: Duration = Duration::from_secs(30);
+/// The smallest window of recent messages taken for a bounded
+/// `thread/read` (the document gives no size): a shorter answer is the
+/// whole thread, or a partial answer.
+pub(super) const MIN_CHAT_WINDOW: usize = 20;
 /// Wait after an error the moderator has to fix (bad password, unknown
 /// channel) before trying again.
 pub(super) const PERMANENT_WAIT: Duration = Duration::from_secs(60);
@@ -17,49 +22,21 @@ pub(super) const PERMANENT_WAIT: Duration = Duration::from_secs(60);
 impl StreamsLive {
     /// Polls until the event loop is gone, backing off after errors.
     pub(super) async fn run_polls(&self, tx: FeedTx) {
-        if !tx.send(Feed::Connection(Connection::Connecting)).await {
+        let mut cadence = PollLoop::new(self.poll, "streams.live")
+            .failed_wait(PERMANENT_WAIT)
+            .floor(Duration::from_millis(200));
+        if !cadence.start(&tx).await {
             return;
         }
-        let mut backoff = Backoff::reconnect();
         let mut st = FeedState::default();
-        let mut healthy = false;
         loop {
-            let wait = match self.poll_once(&tx, &mut st).await {
+            let result = match self.poll_once(&tx, &mut st).await {
                 Ok(false) => return,
-                Ok(true) => {
-                    backoff.reset();
-                    if !healthy {
-                        healthy = true;
-                        if !tx.send(Feed::Connection(Connection::Polling)).await {
-                            return;
-                        }
-                    }
-                    self.poll
-                }
-                Err(e) => {
-                    healthy = false;
-                    let reason = e.to_string();
-                    tracing::warn!("streams.live: poll failed: {reason}");
-                    let (state, wait) = if is_permanent(&e) {
-                        (Connection::Failed { reason }, PERMANENT_WAIT)
-                    } else {
-                        let jitter = backoff.next_delay();
-                        let floor = Duration::from_millis(e.retry_after_ms().unwrap_or(0))
-                            .max(Duration::from_millis(200));
-                        let wait = jitter.max(floor);
-                        (
-                            Connection::Retrying {
-                                in_ms: wait.as_millis() as u64,
-                                reason,
-                            },
-                            wait,
-                        )
-                    };
-                    if !tx.send(Feed::Connection(state)).await {
-                        return;
-                    }
-                    wait
-                }
+                Ok(true) => Ok(()),
+                Err(e) => Err(e),
+            };
+            let Some(wait) = cadence.after(&tx, result).await else {
+                return;
             };
             tokio::time::sleep(wait).await;
         }
@@ -94,6 +71,7 @@ impl StreamsLive {
         }
 
         let questions = self.read_questions(&ev).await?;
+        let questions = self.confirmed_snapshot(st, questions);
         if !tx.send(Feed::Snapshot(questions)).await {
             return Ok(false);
         }
@@ -104,7 +82,7 @@ impl StreamsLive {
         {
             return Ok(true);
         }
-        match self.read_thread(&ev).await {
+        match self.read_window(&ev).await {
             Ok(msgs) => {
                 st.chat_pause_until = None;
                 st.chat_noticed = false;
@@ -132,31 +110,93 @@ impl StreamsLive {
         Ok(true)
     }
 
-    /// What changed in the chat since the last read.
-    pub(super) fn chat_changes(&self, st: &mut FeedState, msgs: Vec<Message>) -> Vec<Feed> {
+    /// What changed in the chat since the last read. `thread/read` gives a
+    /// window of recent messages, so a known message missing from it is
+    /// gone at once only inside the span the answer covers (created after
+    /// its oldest message). Older ones scrolled out of a full window and
+    /// are forgotten; when the answer is shorter than a window (the longest
+    /// answer seen, at least [`MIN_CHAT_WINDOW`]) it holds the whole thread
+    /// or is partial, and they are gone once the next answer confirms it. Messages flagged deleted are gone.
+    pub(super) fn chat_changes(&self, st: &mut FeedState, window: Window) -> Vec<Feed> {
         let mut l = self.local();
-        let ids: HashSet<String> = msgs.iter().map(|m| m.id.clone()).collect();
+        let Window {
+            messages,
+            deleted,
+            oldest,
+        } = window;
+        let size = messages.len() + deleted.len();
+        let short = size < st.chat_max.max(MIN_CHAT_WINDOW);
+        st.chat_max = st.chat_max.max(size);
         if !st.chat_started {
             st.chat_started = true;
-            l.chat_known = ids;
-            return vec![Feed::ChatSnapshot(msgs)];
+            l.chat_known = messages.iter().map(|m| (m.id.clone(), m.created)).collect();
+            return vec![Feed::ChatSnapshot(messages)];
+        }
+        let listed: HashSet<&str> = messages.iter().map(|m| m.id.as_str()).collect();
+        let mut gone: Vec<String> = deleted
+            .into_iter()
+            .filter(|id| l.chat_known.contains_key(id))
+            .collect();
+        let mut scrolled = Vec::new();
+        let mut suspects = HashSet::new();
+        for (id, created) in &l.chat_known {
+            if listed.contains(id.as_str()) || gone.contains(id) {
+                continue;
+            }
+            if oldest.is_some_and(|o| *created > o) || (short && st.chat_suspects.contains(id)) {
+                gone.push(id.clone());
+            } else if short {
+                suspects.insert(id.clone());
+            } else {
+                scrolled.push(id.clone());
+            }
+        }
+        st.chat_suspects = suspects;
+        for id in gone.iter().chain(&scrolled) {
+            l.chat_known.remove(id);
+        }
+        let new: Vec<Message> = messages
+            .into_iter()
+            .filter(|m| !l.chat_known.contains_key(&m.id))
+            .collect();
+        for m in &new {
+            l.chat_known.insert(m.id.clone(), m.created);
         }
         let mut out = Vec::new();
-        let gone: Vec<String> = l
-            .chat_known
-            .iter()
-            .filter(|id| !ids.contains(*id))
-            .cloned()
-            .collect();
-        let new: Vec<Message> = msgs
-            .into_iter()
-            .filter(|m| !l.chat_known.contains(&m.id))
-            .collect();
         if !new.is_empty() {
             out.push(Feed::Messages(new));
         }
+        gone.sort();
         out.extend(gone.into_iter().map(Feed::MessageGone));
-        l.chat_known = ids;
+        out
+    }
+
+    /// The questions of one poll as a snapshot. `questions/read` is taken as
+    /// the complete list, but a question that vanishes from it is kept
+    /// until the next poll confirms it is gone, so a partial or empty answer
+    /// removes nothing.
+    pub(super) fn confirmed_snapshot(
+        &self,
+        st: &mut FeedState,
+        fresh: Vec<Question>,
+    ) -> Vec<Question> {
+        let ids: HashSet<String> = fresh.iter().map(|q| q.id.clone()).collect();
+        let mut out = fresh;
+        let mut missing = HashMap::new();
+        for (id, q) in std::mem::take(&mut st.listed) {
+            if !ids.contains(&id) && !st.missing.contains_key(&id) {
+                out.push(q.clone());
+                missing.insert(id, q);
+            }
+        }
+        st.missing = missing;
+        st.listed = out
+            .iter()
+            .filter(|q| ids.contains(&q.id))
+            .map(|q| (q.id.clone(), q.clone()))
+            .collect();
+        st.listed
+            .extend(st.missing.iter().map(|(k, v)| (k.clone(), v.clone())));
         out
     }
 }
@@ -164,20 +204,17 @@ impl StreamsLive {
 /// Per-feed bookkeeping (one `run_feed` call).
 #[derive(Default)]
 pub(super) struct FeedState {
+    /// The questions of the last snapshot.
+    pub(super) listed: HashMap<String, Question>,
+    /// Questions missing from the last answer, kept once until confirmed.
+    pub(super) missing: HashMap<String, Question>,
+    /// The most messages one `thread/read` answered (the window, once full).
+    pub(super) chat_max: usize,
+    /// Known messages a short answer left out, gone if the next one does too.
+    pub(super) chat_suspects: HashSet<String>,
     pub(super) event_read: Option<tokio::time::Instant>,
     pub(super) open: Option<(Option<bool>, Option<bool>)>,
     pub(super) chat_started: bool,
     pub(super) chat_noticed: bool,
     pub(super) chat_pause_until: Option<tokio::time::Instant>,
-}
-
-pub(super) fn is_permanent(e: &ProviderError) -> bool {
-    matches!(
-        e,
-        ProviderError::Auth(_)
-            | ProviderError::Forbidden(_)
-            | ProviderError::NotFound(_)
-            | ProviderError::Invalid(_)
-            | ProviderError::Unsupported(_)
-    )
 }

@@ -42,14 +42,26 @@
 //!   content or votes change between polls, `updated` is raised to the time
 //!   the change was seen, so the core never takes the new state for stale.
 //! - **Chat thread.** `thread/read` takes `threadSlug` ("the token of the
-//!   user" — a documentation slip) and `userId`. qadeck sends the channel's
-//!   `thread_id`, falling back to the channel slug and
-//!   then the channel id if the platform does not know the thread; `userId` is the channel
-//!   owner's id when the channel names one. `messages/delete` takes
+//!   user" — a documentation slip) and `userId` ("the id of the user").
+//!   qadeck sends the channel slug, falling back to the channel's
+//!   `thread_id` and then the channel id if the platform does not know the
+//!   thread; `userId` is the logged-in user's id (`GET profile`), the
+//!   channel owner's when the profile names none. `messages/delete` takes
 //!   `thread_slug`, documented as "the slug of the channel": the slug is
 //!   sent, with the thread id as the fallback. Whichever works is kept.
-//! - **Chat deletions.** A message missing from a later `thread/read`, or
-//!   flagged deleted, is reported as [`Feed::MessageGone`](crate::domain::Feed::MessageGone).
+//! - **Chat deletions.** `thread/read` answers a window of recent messages.
+//!   A known message missing from a later answer is reported as
+//!   [`Feed::MessageGone`](crate::domain::Feed::MessageGone) only when it is
+//!   newer than the oldest message of that answer (inside the span it
+//!   covers); older ones scrolled out of the window. A message flagged
+//!   deleted is gone too. An empty answer removes nothing.
+//! - **Questions.** `questions/read` is taken as the complete list, but a
+//!   question missing from one answer is kept until the next poll confirms it.
+//! - **Exactly once.** After an unknown outcome (`perform_again`) a question
+//!   is looked for by its text, created since it was queued (a minute's
+//!   slack for clocks), and a chat post by its text, parent and qadeck's
+//!   author name, before anything is sent again. An archive or a message
+//!   delete answered "not found" on such a retry is done.
 //! - **Message length.** `data` "must not be greater than 300 characters";
 //!   the server is Laravel, whose `max` counts characters with `mb_strlen`,
 //!   i.e. Unicode scalar values, which is what [`check_message`] counts.
@@ -81,7 +93,7 @@ pub use settings::{DEFAULT_BASE_URL, DEFAULT_POLL_MS, MIN_POLL_MS, Settings, api
 
 use self::client::json;
 use crate::domain::{
-    Capabilities, Delivery, EventInfo, Message, Op, Outcome, ProviderError, ProviderResult,
+    Capabilities, Delivery, EventInfo, Message, Millis, Op, Outcome, ProviderError, ProviderResult,
     Question, ReportKind, Status, VoteKind,
 };
 use crate::provider::{FeedTx, Provider};
@@ -153,6 +165,38 @@ impl Provider for StreamsLive {
                 "deleting questions on streams.live (reject archives the question)".into(),
             )),
             other => Err(ProviderError::Unsupported(other.label())),
+        }
+    }
+
+    /// Creates look for their item first (see [`StreamsLive::submit_again`],
+    /// [`StreamsLive::post_message_again`]); an archive or a message delete
+    /// that the platform no longer finds (HTTP 500 carrying 404) already
+    /// happened.
+    async fn perform_again(&self, op: &Op, queued_at: Millis) -> ProviderResult<Outcome> {
+        match op {
+            Op::SubmitQuestion { text } => self.submit_again(text, queued_at).await,
+            Op::PostMessage { text, reply_to } => {
+                self.post_message_again(text, reply_to.as_deref(), queued_at)
+                    .await
+            }
+            Op::SetStatus {
+                id,
+                status: Status::Rejected,
+            } => match self.perform(op).await {
+                Err(ProviderError::NotFound(e)) => {
+                    tracing::info!("streams.live: archive again found nothing ({e}): done before");
+                    Ok(self.archived_outcome(id))
+                }
+                other => other,
+            },
+            Op::DeleteMessage { id } => match self.perform(op).await {
+                Err(ProviderError::NotFound(_)) => {
+                    self.local().chat_known.remove(id);
+                    Ok(Outcome::MessageGone(id.clone()))
+                }
+                other => other,
+            },
+            _ => self.perform(op).await,
         }
     }
 

@@ -4,9 +4,9 @@
 use super::StreamsLive;
 use super::auth::Credentials;
 use crate::provider::BuildError;
+use crate::provider::https::check_base_url;
 use crate::provider::{BuildCtx, Provider, SourceSpec};
 use crate::secret::SecretSource;
-use crate::text::sanitize;
 use serde::Deserialize;
 use std::sync::Arc;
 use std::time::Duration;
@@ -21,15 +21,12 @@ pub const DEFAULT_POLL_MS: u64 = 3_000;
 pub const MIN_POLL_MS: u64 = 100;
 
 /// The API root for a configured base URL: `http(s)://host[/prefix]`, with
-/// `/api/v1/` appended unless the URL already ends with it.
+/// `/api/v1/` appended unless the URL already ends with it. The URL follows
+/// the https policy ([`check_base_url`]).
 pub fn api_base(base_url: &str) -> Result<String, BuildError> {
-    let b = base_url.trim().trim_end_matches('/');
-    if !(b.starts_with("http://") || b.starts_with("https://")) || b.len() <= "https://".len() {
-        return Err(BuildError::invalid(
-            "base_url",
-            format!("base_url must be an http(s) URL, not `{}`", sanitize(b)),
-        ));
-    }
+    let url = check_base_url(base_url)?;
+    let s = url.as_str();
+    let b = s.trim_end_matches('/');
     if b.ends_with("/api/v1") {
         Ok(format!("{b}/"))
     } else {
@@ -153,6 +150,9 @@ impl Settings {
 impl SourceSpec for Settings {
     fn name(&self) -> &str {
         &self.name
+    }
+    fn base_url(&self) -> Option<&str> {
+        Some(&self.base_url)
     }
 
     fn event(&self) -> Option<&str> {

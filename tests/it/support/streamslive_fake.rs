@@ -24,10 +24,18 @@
 //! - `POST questions/read|create|vote|archive`; archived questions are no
 //!   longer listed by `questions/read` ("delete question from channel").
 //!   One vote per user and question; direction 1 down, 2 up.
+//! - `GET profile` → the logged-in user (`id`, names); the answer is not
+//!   documented, so it is the platform's user object as `events` shows it.
 //! - `POST thread/read` (`threadSlug` = the channel's `thread_id` or slug,
-//!   `userId` required), `POST messages` (`data` ≤ 300 characters, counted
+//!   `userId` required) answers the newest [`FakeConfig::chat_window`]
+//!   messages only, oldest first, like any bounded "recent messages" read, `POST messages` (`data` ≤ 300 characters, counted
 //!   as Unicode scalar values like PHP's `mb_strlen`), `DELETE
-//!   messages/delete` (`thread_slug` = channel slug or thread id).
+//!   messages/delete` (`thread_slug` = channel slug or thread id; a message
+//!   already deleted is not found: 500 carrying 404).
+//! - `questions/archive` answers `{"id", "code"}`; archiving an archived
+//!   question is not found (500 carrying 404).
+//! - [`FakeStreamsLive::lose_answers`] commits the next calls of a route and
+//!   then loses the answer (HTTP 502), as a proxy dropping it would.
 //! - `POST stats/parse/download/questions|chat` → CSV bytes.
 //! - Errors in the documented shape `{"error":{"code","title","message",
 //!   "messages"}}`; unknown items answer **HTTP 500 carrying code 404** like
@@ -86,6 +94,8 @@ pub struct FakeConfig {
     pub questions_enabled: bool,
     pub chat_enabled: bool,
     pub guest_chat_enabled: bool,
+    /// How many recent messages `thread/read` answers.
+    pub chat_window: usize,
 }
 
 impl Default for FakeConfig {
@@ -101,6 +111,7 @@ impl Default for FakeConfig {
             questions_enabled: true,
             chat_enabled: true,
             guest_chat_enabled: false,
+            chat_window: 100,
         }
     }
 }
@@ -277,6 +288,8 @@ struct World {
     headroom_ms: Vec<i64>,
     counters: Counters,
     injected: HashMap<String, VecDeque<Injected>>,
+    /// Route → how many more answers to lose after the call committed.
+    lose: HashMap<String, u32>,
     log: Vec<Recorded>,
 }
 
@@ -343,6 +356,7 @@ impl FakeStreamsLive {
             headroom_ms: Vec::new(),
             counters: Counters::default(),
             injected: HashMap::new(),
+            lose: HashMap::new(),
             log: Vec::new(),
         }));
         let app = Router::new()
@@ -356,6 +370,7 @@ impl FakeStreamsLive {
             .route("/api/v1/questions/vote", post(questions_vote))
             .route("/api/v1/questions/archive", post(questions_archive))
             .route("/api/v1/thread/read", post(thread_read))
+            .route("/api/v1/profile", get(profile))
             .route("/api/v1/messages", post(messages_post))
             .route("/api/v1/messages/delete", delete(messages_delete))
             .route(
@@ -461,6 +476,12 @@ impl FakeStreamsLive {
             .entry(route.to_string())
             .or_default()
             .push_back(inj);
+    }
+
+    /// Lets the next `n` calls of `route` (`"POST messages"`) do their work
+    /// and then answers them with HTTP 502 instead (the answer was lost).
+    pub fn lose_answers(&self, route: &str, n: u32) {
+        *lock(&self.world).lose.entry(route.to_string()).or_default() += n;
     }
 
     pub fn set_refresh_fails(&self, fails: bool) {
@@ -580,13 +601,20 @@ async fn track(State(w): State<Shared>, req: Request, next: Next) -> Response {
         }
         w.injected.get_mut(&route).and_then(VecDeque::pop_front)
     };
-    let resp = match injected {
+    let mut resp = match injected {
         Some(inj) => inj.response(bearer.as_deref()),
         None => {
             next.run(Request::from_parts(parts, Body::from(bytes)))
                 .await
         }
     };
+    if resp.status().is_success() {
+        let mut w = lock(&w);
+        if let Some(n) = w.lose.get_mut(&route).filter(|n| **n > 0) {
+            *n -= 1;
+            resp = (StatusCode::BAD_GATEWAY, "upstream answer lost").into_response();
+        }
+    }
     *lock(&w)
         .counters
         .0
@@ -1091,14 +1119,13 @@ async fn questions_archive(State(w): State<Shared>, headers: HeaderMap, body: By
     let Some(q) = w
         .questions
         .iter_mut()
-        .find(|q| q.id == qid && q.event_id == event_id)
+        .find(|q| q.id == qid && q.event_id == event_id && !q.archived)
     else {
         return not_found();
     };
     q.archived = true;
     q.updated_at = now_iso();
-    let v = World::question_json(q);
-    ok(json!({ "data": v }))
+    ok(json!({"id": qid, "code": 200}))
 }
 
 async fn thread_read(State(w): State<Shared>, headers: HeaderMap, body: Bytes) -> Response {
@@ -1116,13 +1143,29 @@ async fn thread_read(State(w): State<Shared>, headers: HeaderMap, body: Bytes) -
     let Some(thread) = w.thread_of(&key) else {
         return not_found();
     };
-    let list: Vec<Value> = w
+    let all: Vec<&FakeMessage> = w
         .messages
         .iter()
         .filter(|m| m.thread_id == thread && !m.deleted)
-        .map(World::message_json)
         .collect();
+    let from = all.len().saturating_sub(w.cfg.chat_window);
+    let list: Vec<Value> = all[from..].iter().map(|m| World::message_json(m)).collect();
     ok(json!({ "data": list }))
+}
+
+async fn profile(State(w): State<Shared>, headers: HeaderMap) -> Response {
+    let w = lock(&w);
+    let Some(user) = w.user(&headers) else {
+        return unauthenticated();
+    };
+    ok(json!({"data": {
+        "id": user,
+        "first_name": "Oveit",
+        "last_name": "Account",
+        "full_name": "Oveit Account",
+        "username": "",
+        "nickname": "Oveit Account",
+    }}))
 }
 
 async fn messages_post(State(w): State<Shared>, headers: HeaderMap, body: Bytes) -> Response {

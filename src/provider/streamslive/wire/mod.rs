@@ -209,6 +209,16 @@ fn author(v: &Value) -> Option<String> {
     (!clean.is_empty()).then_some(clean)
 }
 
+/// The logged-in user from `GET profile` (its answer is not documented;
+/// read like any user object): the id, and the name the platform puts on
+/// that user's messages.
+pub fn profile(v: &Value) -> (Option<String>, Vec<String>) {
+    let p = unwrap_data(v);
+    let id = id_of(p, &[]);
+    let name = author(&serde_json::json!({ "user": p }));
+    (id, name.into_iter().collect())
+}
+
 fn created_of(v: &Value) -> Option<Millis> {
     field(
         v,
