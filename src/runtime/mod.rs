@@ -100,7 +100,7 @@ impl Session {
                     };
                     let provider = settings
                         .build(&ctx)
-                        .map_err(|e| format!("source `{}`: {e}", settings.name()))?;
+                        .map_err(|e| e.to_string())?;
                     Slot {
                         name: settings.name().to_string(),
                         event: settings.event().map(str::to_string),

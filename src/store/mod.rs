@@ -68,6 +68,9 @@ const MIGRATIONS: &[&str] = &["
         on_air      INTEGER NOT NULL,
         PRIMARY KEY (source, event, question_id)
     ) WITHOUT ROWID;
+", "
+    -- Retries after the first are counted on its journal line, not logged.
+    ALTER TABLE journal ADD COLUMN retries INTEGER NOT NULL DEFAULT 0;
 "];
 
 #[derive(Debug, thiserror::Error)]
