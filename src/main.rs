@@ -429,7 +429,7 @@ async fn run(cli: Cli) -> anyhow::Result<u8> {
                 return Err(usage("expected `ID ACTION` (or --stdin)"));
             };
             let timeout = secs(Some(timeout))?.unwrap_or_default();
-            let ok = commands::moderate(
+            return commands::moderate(
                 ctx,
                 ModerateOptions {
                     source,
@@ -439,8 +439,7 @@ async fn run(cli: Cli) -> anyhow::Result<u8> {
                     dry_run,
                 },
             )
-            .await?;
-            return Ok(status(ok));
+            .await;
         }
         Some(Cmd::Chat {
             source,

@@ -360,7 +360,9 @@ pub fn parse_action_lines(text: &str) -> anyhow::Result<Vec<(String, ModAction)>
 /// `qadeck moderate`: actions through the same core and outbox as the TUI.
 /// Each action is durably queued before the next is looked at; without
 /// `--no-wait` the command delivers and prints each resulting question.
-pub async fn moderate(ctx: Context, opts: ModerateOptions) -> anyhow::Result<bool> {
+/// The exit status: 1 when an action was refused, 3 when the platform could
+/// not be reached in time (the actions stay queued).
+pub async fn moderate(ctx: Context, opts: ModerateOptions) -> anyhow::Result<u8> {
     let is_demo = ctx.config.source(&opts.source)?.provider_name() == "demo";
     let hint = |failed: bool| {
         if failed && is_demo {
@@ -384,7 +386,7 @@ pub async fn moderate(ctx: Context, opts: ModerateOptions) -> anyhow::Result<boo
             "dry run: {} action(s), nothing sent or queued",
             opts.actions.len()
         );
-        return Ok(true);
+        return Ok(exit::OK);
     }
     let (mut session, mut inbox) = Session::new(
         ctx.source_inputs(Some(&opts.source))?,
@@ -445,12 +447,13 @@ pub async fn moderate(ctx: Context, opts: ModerateOptions) -> anyhow::Result<boo
             "{} action(s) queued for `{name}`; the next qadeck run for this source delivers them",
             mine.len()
         );
-        return Ok(true);
+        return Ok(exit::OK);
     }
     session.start(false);
     let mut pending: std::collections::HashMap<String, (QKey, ModAction)> =
         mine.into_iter().collect();
     let mut ok = true;
+    let mut out_of_reach = false;
     let mut out = std::io::stdout().lock();
     for key in &local_only {
         if session.app.queue.get(key).is_some() {
@@ -481,6 +484,7 @@ pub async fn moderate(ctx: Context, opts: ModerateOptions) -> anyhow::Result<boo
                 ..
             } => {
                 if let Some((key, action)) = pending.get(op_id) {
+                    out_of_reach = true;
                     eprintln!(
                         "{} question `{}`: {reason}; retrying in {}s",
                         action_name(*action),
@@ -519,8 +523,8 @@ pub async fn moderate(ctx: Context, opts: ModerateOptions) -> anyhow::Result<boo
             }
         }
     }
-    if !pending.is_empty() {
-        ok = false;
+    let unconfirmed = !pending.is_empty();
+    if unconfirmed {
         eprintln!(
             "{} action(s) not confirmed within {}s; they stay queued and the next qadeck run for `{name}` delivers them",
             pending.len(),
@@ -528,7 +532,12 @@ pub async fn moderate(ctx: Context, opts: ModerateOptions) -> anyhow::Result<boo
         );
     }
     session.shutdown().await;
-    Ok(ok)
+    Ok(match (ok, unconfirmed) {
+        (false, _) => exit::FAILED,
+        (true, true) if out_of_reach => exit::UNREACHABLE,
+        (true, true) => exit::FAILED,
+        (true, false) => exit::OK,
+    })
 }
 
 fn print_question(

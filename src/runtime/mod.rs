@@ -285,6 +285,13 @@ impl Session {
         if let Event::Key(k) = &event {
             tracing::debug!(key = ?k.key, ctrl = k.ctrl, alt = k.alt, "key");
         }
+        if let Event::Feed(SourceFeed {
+            source,
+            feed: Feed::Connection(c),
+        }) = &event
+        {
+            tracing::info!(source = self.source_name(*source), "connection: {}", c.describe());
+        }
         let starts_countdown = match &event {
             Event::Op(OpReport::Retrying { .. }) => true,
             Event::Feed(sf) => matches!(sf.feed, Feed::Connection(_)),
@@ -384,7 +391,10 @@ impl Session {
             created: now_ms(),
         };
         match self.store.enqueue(&new) {
-            Ok(()) => slot.wake.notify_one(),
+            Ok(()) => {
+                tracing::info!(source = %new.source, op_id = %new.op_id, action = new.op.label(), "outbox: queued");
+                slot.wake.notify_one();
+            }
             Err(e) => {
                 tracing::error!("outbox: {e}");
                 let error = ProviderError::Invalid(format!("could not write the outbox: {e}"));

@@ -184,7 +184,7 @@ impl Auth {
         {
             Ok(answer) => {
                 self.bump(|s| s.refreshes += 1);
-                tracing::debug!("streams.live: access token refreshed");
+                tracing::info!("streams.live: access token refreshed");
                 *slot = Some(session_from(answer, Some(refresh)));
                 Ok(())
             }
