@@ -187,6 +187,9 @@ pub async fn tui(ctx: Context) -> anyhow::Result<()> {
         ctx.config.moderator.clone(),
     )
     .map_err(Usage)?;
+    if let Some(log) = &ctx.log_path {
+        session.app.set_log_file(log.display().to_string());
+    }
     session.start(true);
     runtime::tui::run(session, inbox, theme).await
 }
@@ -233,6 +236,9 @@ pub async fn demo(ctx: Context, opts: DemoOptions) -> anyhow::Result<u8> {
             Ok(signal_status(ended).unwrap_or(exit::OK))
         }
         Some(theme) => {
+            if let Some(log) = &ctx.log_path {
+                session.app.set_log_file(log.display().to_string());
+            }
             runtime::tui::run(session, inbox, theme).await?;
             Ok(exit::OK)
         }

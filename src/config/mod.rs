@@ -116,8 +116,16 @@ pub fn line_of(text: &str, offset: usize) -> usize {
 pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
     let mut cfg: Config = toml::from_str(text).map_err(|e| {
         let start = e.span().map(|s| s.start);
-        let (line, message) = start
-            .and_then(|o| source_error(text, o))
+        let in_source = start.is_some_and(|o| {
+            text[..o.min(text.len())]
+                .lines()
+                .rfind(|l| l.trim_start().starts_with('['))
+                .is_some_and(|h| h.trim().starts_with("[[source]]"))
+                || text[o.min(text.len())..].trim_start().starts_with("[[source]]")
+        });
+        let (line, message) = in_source
+            .then(|| source_error(text))
+            .flatten()
             .unwrap_or_else(|| {
                 (
                     start.map(|o| line_of(text, o)),
@@ -144,56 +152,56 @@ pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
     Ok(cfg)
 }
 
-/// The `[[source]]` table holding byte `offset`, if any: the line of its
-/// header and its body (up to the next table header).
-fn source_table(text: &str, offset: usize) -> Option<(usize, &str)> {
-    let mut start = None;
+/// Every `[[source]]` table: the line of its first key and its body (up to
+/// the next table header).
+fn source_tables(text: &str) -> Vec<(usize, &str)> {
+    let mut tables = Vec::new();
+    let mut open: Option<usize> = None;
     let mut pos = 0;
     for line in text.split_inclusive('\n') {
-        let header = line.trim_start().starts_with('[');
-        if header && pos > offset {
-            break;
-        }
-        if header {
-            start = (line.trim() == "[[source]]").then_some(pos + line.len());
+        if line.trim_start().starts_with('[') {
+            if let Some(start) = open.take() {
+                tables.push((start, pos));
+            }
+            if line.split('#').next().is_some_and(|h| h.trim() == "[[source]]") {
+                open = Some(pos + line.len());
+            }
         }
         pos += line.len();
     }
-    let body_start = start?;
-    let end = text[body_start..]
-        .split_inclusive('\n')
-        .scan(body_start, |p, l| {
-            let here = *p;
-            *p += l.len();
-            Some((here, l))
-        })
-        .find(|(_, l)| l.trim_start().starts_with('['))
-        .map_or(text.len(), |(here, _)| here);
-    Some((line_of(text, body_start), &text[body_start..end]))
+    if let Some(start) = open {
+        tables.push((start, text.len()));
+    }
+    tables
+        .into_iter()
+        .map(|(a, b)| (line_of(text, a), &text[a..b]))
+        .collect()
 }
 
-/// Reads the `[[source]]` table at `offset` as its provider's settings to
-/// find the line and message of the error inside it.
-fn source_error(text: &str, offset: usize) -> Option<(Option<usize>, String)> {
-    let (first_line, body) = source_table(text, offset)?;
-    let table: toml::Table = toml::from_str(body).ok()?;
-    let provider = table.get("provider")?.as_str()?.to_string();
-    // Blank the `provider` line (the settings do not know that key) but keep
-    // the line count.
-    let blanked: String = body
-        .split_inclusive('\n')
-        .map(|l| {
-            let key = l.split('=').next().unwrap_or("").trim();
-            if key == "provider" {
-                if l.ends_with('\n') { "#\n" } else { "#" }.to_string()
-            } else {
-                l.to_string()
-            }
-        })
-        .collect();
-    let e = sources::probe(&provider, &blanked)?;
-    let line = e.span().map(|s| first_line + line_of(&blanked, s.start) - 1);
-    Some((line, e.message().trim().to_string()))
+/// Reads each `[[source]]` table as its provider's settings to find the
+/// line and message of the first error inside one (serde, reading them
+/// through the tagged enum, reports at the first table's header).
+fn source_error(text: &str) -> Option<(Option<usize>, String)> {
+    source_tables(text).into_iter().find_map(|(first_line, body)| {
+        let table: toml::Table = toml::from_str(body).ok()?;
+        let provider = table.get("provider")?.as_str()?.to_string();
+        // Blank the `provider` line (the settings do not know that key)
+        // but keep the line count.
+        let blanked: String = body
+            .split_inclusive('\n')
+            .map(|l| {
+                let key = l.split('=').next().unwrap_or("").trim();
+                match (key == "provider", l.ends_with('\n')) {
+                    (true, true) => "#\n".to_string(),
+                    (true, false) => "#".to_string(),
+                    (false, _) => l.to_string(),
+                }
+            })
+            .collect();
+        let e = sources::probe(&provider, &blanked)?;
+        let line = e.span().map(|s| first_line + line_of(&blanked, s.start) - 1);
+        Some((line, e.message().trim().to_string()))
+    })
 }
 
 /// The line of every `name = …` entry under `[keys]`.
