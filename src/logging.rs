@@ -110,30 +110,25 @@ impl Write for Rotating {
 }
 
 /// The filter: `--log-level` (a level for qadeck, or full directives such
-/// as `debug,hyper=info`), else `QADECK_LOG`, else `info` raised by each
-/// `-v`; other crates stay at `warn` unless asked (`-vv` or directives).
+/// as `debug,hyper=info`), else `-v` (`-v` qadeck at debug, `-vv` qadeck at
+/// trace and other crates at debug), else `QADECK_LOG` (filter directives
+/// as before: `QADECK_LOG=debug` asks every crate), else qadeck at `info`
+/// and other crates at `warn`.
 pub fn filter(verbose: u8, level: Option<&str>) -> EnvFilter {
-    let directives = |l: &str| {
-        if l.contains('=') || l.contains(',') {
+    let fallback = || EnvFilter::new("warn,qadeck=info");
+    if let Some(l) = level {
+        let directives = if l.contains('=') || l.contains(',') {
             l.to_string()
         } else {
             format!("warn,qadeck={l}")
-        }
-    };
-    if let Some(l) = level {
-        return EnvFilter::try_new(directives(l)).unwrap_or_else(|_| EnvFilter::new("warn,qadeck=info"));
+        };
+        return EnvFilter::try_new(directives).unwrap_or_else(|_| fallback());
     }
-    if verbose == 0
-        && let Ok(l) = std::env::var("QADECK_LOG")
-        && let Ok(f) = EnvFilter::try_new(directives(&l))
-    {
-        return f;
+    match verbose {
+        0 => EnvFilter::try_from_env("QADECK_LOG").unwrap_or_else(|_| fallback()),
+        1 => EnvFilter::new("warn,qadeck=debug"),
+        _ => EnvFilter::new("debug,qadeck=trace"),
     }
-    EnvFilter::new(match verbose {
-        0 => "warn,qadeck=info",
-        1 => "warn,qadeck=debug",
-        _ => "debug,qadeck=trace",
-    })
 }
 
 /// Logs to `path` with [`filter`]. A log file that cannot be opened is
@@ -172,9 +167,15 @@ mod tests {
             writeln!(log, "line {n:04}").unwrap();
         }
         let now = std::fs::metadata(&path).unwrap().len();
-        let old = std::fs::metadata(dir.path().join("qadeck.log.1")).unwrap().len();
+        let old = std::fs::metadata(dir.path().join("qadeck.log.1"))
+            .unwrap()
+            .len();
         assert!(now <= 100 && old <= 100, "{now} {old}");
-        assert!(std::fs::read_to_string(&path).unwrap().contains("line 0029"));
+        assert!(
+            std::fs::read_to_string(&path)
+                .unwrap()
+                .contains("line 0029")
+        );
         assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 2);
         // A file already full when opened is moved aside first.
         drop(log);
@@ -192,6 +193,9 @@ mod tests {
         };
         assert_eq!(parts(filter(0, Some("debug"))), ["qadeck=debug", "warn"]);
         assert_eq!(parts(filter(2, None)), ["debug", "qadeck=trace"]);
-        assert_eq!(parts(filter(0, Some("info,hyper=debug"))), ["hyper=debug", "info"]);
+        assert_eq!(
+            parts(filter(0, Some("info,hyper=debug"))),
+            ["hyper=debug", "info"]
+        );
     }
 }

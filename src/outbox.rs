@@ -156,7 +156,13 @@ impl Worker {
         let (source, action) = (self.source.as_str(), row.op.label());
         let report = match result {
             Ok(outcome) => {
-                tracing::info!(source, op_id, action, attempts = row.attempts + 1, "outbox: confirmed");
+                tracing::info!(
+                    source,
+                    op_id,
+                    action,
+                    attempts = row.attempts + 1,
+                    "outbox: confirmed"
+                );
                 backoff.reset();
                 let summary = summary(&outcome);
                 self.record(move |s, owner| s.complete(&op_id, owner, &summary, now_ms()))
@@ -172,11 +178,20 @@ impl Worker {
                     .max(Duration::from_millis(error.retry_after_ms().unwrap_or(0)));
                 let reason = error.to_string();
                 if let ProviderError::RateLimited { retry_after_ms } = &error {
-                    tracing::info!(source, op_id, retry_after_ms, "outbox: rate limited (HTTP 429)");
+                    tracing::info!(
+                        source,
+                        op_id,
+                        retry_after_ms,
+                        "outbox: rate limited (HTTP 429)"
+                    );
                 }
                 tracing::info!(
-                    source, op_id, action, attempt = row.attempts + 1,
-                    wait_ms = wait.as_millis() as u64, "outbox: retrying: {reason}"
+                    source,
+                    op_id,
+                    action,
+                    attempt = row.attempts + 1,
+                    wait_ms = wait.as_millis() as u64,
+                    "outbox: retrying: {reason}"
                 );
                 let detail = format!("{reason}; next try in {} ms", wait.as_millis());
                 self.record(move |s, owner| {

@@ -905,14 +905,14 @@ fn platform_ids_and_titles_never_reach_the_screen_raw() {
 fn the_info_view_names_the_log_file_it_was_given() {
     let mut a = app();
     a.update(key('i'));
-    let Some(super::Overlay::Info { rows }) = &a.overlay else {
+    let Some(Overlay::Info { rows }) = &a.overlay else {
         panic!("no info overlay");
     };
     assert!(rows.iter().all(|(k, _)| k != "log"));
     a.update(key('i'));
     a.set_log_file("/state/qadeck/qadeck.log".into());
     a.update(key('i'));
-    let Some(super::Overlay::Info { rows }) = &a.overlay else {
+    let Some(Overlay::Info { rows }) = &a.overlay else {
         panic!("no info overlay");
     };
     assert!(

@@ -8,8 +8,8 @@
 )]
 
 mod chat;
-pub mod setup;
 mod export;
+pub mod setup;
 
 pub use chat::{ChatOptions, chat};
 pub use export::{ExportOptions, export};
@@ -245,8 +245,9 @@ pub async fn demo(ctx: Context, opts: DemoOptions) -> anyhow::Result<u8> {
     }
 }
 
-/// `qadeck watch`: one source as NDJSON. Exit status 3 when the source
-/// was never live or polling during the run.
+/// `qadeck watch`: one source as NDJSON. Exit status 1 when the source
+/// ended failed (bad key, unknown event), 3 when it was never live or
+/// polling during the run.
 pub async fn watch(ctx: Context, source: &str, duration: Option<Duration>) -> anyhow::Result<u8> {
     let (mut session, inbox) = Session::new(
         ctx.source_inputs(Some(source))?,
@@ -271,6 +272,12 @@ pub async fn watch(ctx: Context, source: &str, duration: Option<Duration>) -> an
     if let Some(status) = signal_status(ended) {
         return Ok(status);
     }
+    if ended.any_failed {
+        eprintln!(
+            "source `{source}` failed and needs the moderator (the last `status` line says why)"
+        );
+        return Ok(exit::FAILED);
+    }
     if !ended.all_reached {
         eprintln!(
             "source `{source}` was never live or polling during the run (the `status` lines say why)"
@@ -286,7 +293,7 @@ pub async fn events(ctx: Context, source: &str, json: bool) -> anyhow::Result<()
     let list = provider
         .list_events()
         .await
-        .map_err(|e| anyhow::Error::new(e).context(format!("source `{source}`")));
+        .map_err(|e| anyhow::Error::new(e).context(source.to_string()));
     provider.shutdown().await;
     let mut out = std::io::stdout().lock();
     for e in list? {

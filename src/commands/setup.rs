@@ -13,7 +13,13 @@ use std::sync::Arc;
 use std::time::Duration;
 
 /// The platforms `config init --provider` knows.
-pub const PROVIDERS: [&str; 5] = ["demo", "postobox", "streamslive", "streamboxy", "boomstream"];
+pub const PROVIDERS: [&str; 5] = [
+    "demo",
+    "postobox",
+    "streamslive",
+    "streamboxy",
+    "boomstream",
+];
 
 const HEAD: &str = r#"# qadeck's config. `qadeck config check` tries it; the README lists every key.
 

@@ -121,7 +121,9 @@ pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
                 .lines()
                 .rfind(|l| l.trim_start().starts_with('['))
                 .is_some_and(|h| h.trim().starts_with("[[source]]"))
-                || text[o.min(text.len())..].trim_start().starts_with("[[source]]")
+                || text[o.min(text.len())..]
+                    .trim_start()
+                    .starts_with("[[source]]")
         });
         let (line, message) = in_source
             .then(|| source_error(text))
@@ -163,7 +165,11 @@ fn source_tables(text: &str) -> Vec<(usize, &str)> {
             if let Some(start) = open.take() {
                 tables.push((start, pos));
             }
-            if line.split('#').next().is_some_and(|h| h.trim() == "[[source]]") {
+            if line
+                .split('#')
+                .next()
+                .is_some_and(|h| h.trim() == "[[source]]")
+            {
                 open = Some(pos + line.len());
             }
         }
@@ -182,26 +188,30 @@ fn source_tables(text: &str) -> Vec<(usize, &str)> {
 /// line and message of the first error inside one (serde, reading them
 /// through the tagged enum, reports at the first table's header).
 fn source_error(text: &str) -> Option<(Option<usize>, String)> {
-    source_tables(text).into_iter().find_map(|(first_line, body)| {
-        let table: toml::Table = toml::from_str(body).ok()?;
-        let provider = table.get("provider")?.as_str()?.to_string();
-        // Blank the `provider` line (the settings do not know that key)
-        // but keep the line count.
-        let blanked: String = body
-            .split_inclusive('\n')
-            .map(|l| {
-                let key = l.split('=').next().unwrap_or("").trim();
-                match (key == "provider", l.ends_with('\n')) {
-                    (true, true) => "#\n".to_string(),
-                    (true, false) => "#".to_string(),
-                    (false, _) => l.to_string(),
-                }
-            })
-            .collect();
-        let e = sources::probe(&provider, &blanked)?;
-        let line = e.span().map(|s| first_line + line_of(&blanked, s.start) - 1);
-        Some((line, e.message().trim().to_string()))
-    })
+    source_tables(text)
+        .into_iter()
+        .find_map(|(first_line, body)| {
+            let table: toml::Table = toml::from_str(body).ok()?;
+            let provider = table.get("provider")?.as_str()?.to_string();
+            // Blank the `provider` line (the settings do not know that key)
+            // but keep the line count.
+            let blanked: String = body
+                .split_inclusive('\n')
+                .map(|l| {
+                    let key = l.split('=').next().unwrap_or("").trim();
+                    match (key == "provider", l.ends_with('\n')) {
+                        (true, true) => "#\n".to_string(),
+                        (true, false) => "#".to_string(),
+                        (false, _) => l.to_string(),
+                    }
+                })
+                .collect();
+            let e = sources::probe(&provider, &blanked)?;
+            let line = e
+                .span()
+                .map(|s| first_line + line_of(&blanked, s.start) - 1);
+            Some((line, e.message().trim().to_string()))
+        })
 }
 
 /// The line of every `name = …` entry under `[keys]`.

@@ -27,6 +27,8 @@ pub struct Ended {
     pub signal: Option<i32>,
     /// Every source was live or polling at some point of the run.
     pub all_reached: bool,
+    /// A source ended failed (it will not recover without the moderator).
+    pub any_failed: bool,
 }
 
 /// Runs until done. A closed stdout (`| head`) ends the run quietly.
@@ -39,17 +41,14 @@ pub async fn run(session: Session, inbox: Inbox, opts: Options) -> anyhow::Resul
             Ok(Ended {
                 signal: None,
                 all_reached: true,
+                any_failed: false,
             })
         }
         other => other,
     }
 }
 
-async fn run_inner(
-    mut session: Session,
-    mut inbox: Inbox,
-    opts: Options,
-) -> anyhow::Result<Ended> {
+async fn run_inner(mut session: Session, mut inbox: Inbox, opts: Options) -> anyhow::Result<Ended> {
     session.app.track_changes();
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
@@ -86,11 +85,21 @@ async fn run_inner(
         handle(&mut session, e, &opts, &mut out)?;
     }
     let generated = opts.generated.as_ref().map(|g| g.load(Ordering::SeqCst));
-    writeln!(out, "{}", ndjson::summary(&session.app, generated, now_ms()))?;
+    writeln!(
+        out,
+        "{}",
+        ndjson::summary(&session.app, generated, now_ms())
+    )?;
     out.flush()?;
+    let any_failed = session
+        .app
+        .sources
+        .iter()
+        .any(|s| matches!(s.connection, Connection::Failed { .. }));
     Ok(Ended {
         signal,
         all_reached: reached.iter().all(|r| *r),
+        any_failed,
     })
 }
 

@@ -98,9 +98,7 @@ impl Session {
                         moderator: moderator.clone(),
                         event: None,
                     };
-                    let provider = settings
-                        .build(&ctx)
-                        .map_err(|e| e.to_string())?;
+                    let provider = settings.build(&ctx).map_err(|e| e.to_string())?;
                     Slot {
                         name: settings.name().to_string(),
                         event: settings.event().map(str::to_string),
@@ -290,7 +288,11 @@ impl Session {
             feed: Feed::Connection(c),
         }) = &event
         {
-            tracing::info!(source = self.source_name(*source), "connection: {}", c.describe());
+            tracing::info!(
+                source = self.source_name(*source),
+                "connection: {}",
+                c.describe()
+            );
         }
         let starts_countdown = match &event {
             Event::Op(OpReport::Retrying { .. }) => true,

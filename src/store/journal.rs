@@ -137,10 +137,7 @@ pub(super) fn write_journal(
     outcome: JournalOutcome,
     detail: &str,
 ) -> Result<()> {
-    let final_line = matches!(
-        outcome,
-        JournalOutcome::Confirmed | JournalOutcome::Failed
-    );
+    let final_line = matches!(outcome, JournalOutcome::Confirmed | JournalOutcome::Failed);
     tx.execute(
         "INSERT INTO journal (at, actor, source, event, op_id, action, target, outcome, detail, retries)
          SELECT ?2, COALESCE(?3, actor), source, event, op_id, action, target, ?4, ?5,
@@ -153,7 +150,12 @@ pub(super) fn write_journal(
 
 /// Journals a transient failure: the first since the action was queued gets
 /// its own line; later ones bump that line's count and latest reason.
-pub(super) fn journal_retry(tx: &Transaction<'_>, op_id: &str, at: Millis, detail: &str) -> Result<()> {
+pub(super) fn journal_retry(
+    tx: &Transaction<'_>,
+    op_id: &str,
+    at: Millis,
+    detail: &str,
+) -> Result<()> {
     let bumped = tx.execute(
         "UPDATE journal SET retries = retries + 1, detail = ?2
          WHERE id = (SELECT MAX(id) FROM journal WHERE op_id = ?1)
@@ -216,23 +218,25 @@ mod retry_tests {
         for n in 0..50 {
             ready(store.claim_next("a", "w", n * 10, 5).unwrap());
             let reason = format!("network error #{n}");
-            store.retry_later("a1", "w", n * 10 + 10, &reason, n * 10).unwrap();
+            store
+                .retry_later("a1", "w", n * 10 + 10, &reason, n * 10)
+                .unwrap();
         }
         ready(store.claim_next("a", "w", 1000, 5).unwrap());
         store.complete("a1", "w", "approved", 1001).unwrap();
         let journal = store.journal(200).unwrap();
         let outcomes: Vec<_> = journal.iter().map(|e| (e.outcome, e.retries)).collect();
-        assert_eq!(
-            outcomes,
-            [
-                (Queued, 0),
-                (Retrying, 49),
-                (Confirmed, 50)
-            ]
-        );
+        assert_eq!(outcomes, [(Queued, 0), (Retrying, 49), (Confirmed, 50)]);
         assert_eq!(journal[1].detail, "network error #49");
-        assert_eq!(journal[1].at, 0, "the line keeps the time of the first retry");
-        assert!(journal[1].to_string().ends_with("[49 more retries]"), "{}", journal[1]);
+        assert_eq!(
+            journal[1].at, 0,
+            "the line keeps the time of the first retry"
+        );
+        assert!(
+            journal[1].to_string().ends_with("[49 more retries]"),
+            "{}",
+            journal[1]
+        );
         // After a failure and the moderator's retry, a new count starts.
         store.enqueue(&new_op("b1", "b", 0)).unwrap();
         ready(store.claim_next("b", "w", 0, 5).unwrap());
@@ -252,7 +256,13 @@ mod retry_tests {
         use JournalOutcome::*;
         assert_eq!(
             b,
-            [(Queued, 0), (Retrying, 0), (Failed, 2), (Queued, 0), (Retrying, 0)]
+            [
+                (Queued, 0),
+                (Retrying, 0),
+                (Failed, 2),
+                (Queued, 0),
+                (Retrying, 0)
+            ]
         );
     }
 }

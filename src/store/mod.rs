@@ -28,7 +28,8 @@ use std::time::Duration;
 
 /// Schema migrations; entry `n` brings `user_version` from `n` to `n + 1`.
 /// Append only: a shipped entry never changes.
-const MIGRATIONS: &[&str] = &["
+const MIGRATIONS: &[&str] = &[
+    "
     CREATE TABLE outbox (
         op_id       TEXT PRIMARY KEY,
         -- Delivery order; a retried op gets a new one (it is a new intent).
@@ -68,10 +69,12 @@ const MIGRATIONS: &[&str] = &["
         on_air      INTEGER NOT NULL,
         PRIMARY KEY (source, event, question_id)
     ) WITHOUT ROWID;
-", "
+",
+    "
     -- Retries after the first are counted on its journal line, not logged.
     ALTER TABLE journal ADD COLUMN retries INTEGER NOT NULL DEFAULT 0;
-"];
+",
+];
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
