@@ -657,7 +657,7 @@ fn events_and_moderate_failures_are_one_clear_line() {
     let mut s = Setup::new(&fake, Some(&ev));
     s.key = String::new();
     let run = s.run(&["watch", "--source", "keynote", "--duration", "1"]);
-    assert_eq!(run.code, Some(1), "{}", run.explain());
+    assert_eq!(run.code, Some(2), "a config error: {}", run.explain());
     assert!(run.stderr.contains(KEY_ENV), "{}", run.explain());
 }
 
