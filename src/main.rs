@@ -38,20 +38,35 @@ Logs: `qadeck config path` prints where the log file is.";
 )]
 struct Cli {
     /// Config file (default: the platform config dir; `qadeck config path` prints it).
-    #[arg(long, global = true, value_name = "FILE")]
+    #[arg(
+        long,
+        global = true,
+        help_heading = "Global options",
+        value_name = "FILE"
+    )]
     config: Option<PathBuf>,
     /// Durable store (outbox, journal, local state); default: the data dir.
-    #[arg(long, global = true, value_name = "FILE")]
+    #[arg(
+        long,
+        global = true,
+        help_heading = "Global options",
+        value_name = "FILE"
+    )]
     store: Option<PathBuf>,
     /// Theme of the console: dark, light, high-contrast, or a file in <config dir>/themes/.
     #[arg(long, value_name = "NAME")]
     theme: Option<String>,
     /// More detail in the log file: -v debug, -vv trace (and other crates at debug).
-    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    #[arg(short, long, global = true, help_heading = "Global options", action = clap::ArgAction::Count)]
     verbose: u8,
     /// Log level for qadeck (error, warn, info, debug, trace), or filter directives
     /// such as `debug,hyper=info`; overrides -v and QADECK_LOG.
-    #[arg(long, global = true, value_name = "LEVEL")]
+    #[arg(
+        long,
+        global = true,
+        help_heading = "Global options",
+        value_name = "LEVEL"
+    )]
     log_level: Option<String>,
     /// Print the version (with --json: a `version` line with the NDJSON schema).
     #[arg(short = 'V', long)]

@@ -520,3 +520,44 @@ fn moderate_on_a_demo_source_says_why_it_cannot_work() {
     );
     assert!(run.stderr.contains("question `q1`"), "{}", run.stderr);
 }
+
+#[test]
+fn every_flag_of_every_verb_has_help_text() {
+    let home = Home::new();
+    let verbs: [&[&str]; 15] = [
+        &[],
+        &["demo"],
+        &["watch"],
+        &["moderate"],
+        &["chat"],
+        &["export"],
+        &["events"],
+        &["people", "list"],
+        &["people", "import"],
+        &["journal"],
+        &["config", "path"],
+        &["config", "init"],
+        &["config", "check"],
+        &["completions"],
+        &["man"],
+    ];
+    for verb in verbs {
+        let mut args = verb.to_vec();
+        args.push("--help");
+        let run = home.run(&args);
+        assert_eq!(run.code, Some(0), "{verb:?}");
+        for line in run
+            .stdout
+            .lines()
+            .filter(|l| l.trim_start().starts_with('-'))
+        {
+            let t = line.trim_start();
+            // `--flag <VALUE>  Help`: the help follows two spaces.
+            assert!(
+                t.split_once("  ")
+                    .is_some_and(|(_, help)| !help.trim().is_empty()),
+                "{verb:?}: no help for `{t}`"
+            );
+        }
+    }
+}
