@@ -5,10 +5,12 @@
     reason = "the CLI layer writes to the terminal"
 )]
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, Parser, Subcommand};
 use qadeck::commands::events::EventChange;
 use qadeck::commands::people::ImportOptions;
-use qadeck::commands::{self, ChatOptions, Context, DemoOptions, ExportOptions, ModerateOptions};
+use qadeck::commands::{
+    self, ChatOptions, Context, DemoOptions, ExportOptions, ModerateOptions, exit,
+};
 use qadeck::domain::{EventDraft, ReportKind};
 use qadeck::provider::demo::Settings as DemoSettings;
 use std::io::Read;
@@ -16,22 +18,62 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
+const EXIT_CODES: &str = "\
+Exit status:
+  0        ok
+  1        an action or a source failed
+  2        a usage or config error
+  3        a platform could not be reached (`watch`: the source never became live or polling)
+  128+n    stopped by signal n (130 for Ctrl-C, 143 for SIGTERM)
+
+Logs: `qadeck config path` prints where the log file is.";
+
 #[derive(Parser)]
 #[command(
     name = "qadeck",
     version,
-    about = "Keyboard-first console for moderating live audience Q&A"
+    about = "Keyboard-first console for moderating live audience Q&A",
+    after_help = EXIT_CODES,
+    disable_version_flag = true
 )]
 struct Cli {
     /// Config file (default: the platform config dir; `qadeck config path` prints it).
-    #[arg(long, global = true, value_name = "FILE")]
+    #[arg(
+        long,
+        global = true,
+        help_heading = "Global options",
+        value_name = "FILE"
+    )]
     config: Option<PathBuf>,
     /// Durable store (outbox, journal, local state); default: the data dir.
-    #[arg(long, global = true, value_name = "FILE")]
+    #[arg(
+        long,
+        global = true,
+        help_heading = "Global options",
+        value_name = "FILE"
+    )]
     store: Option<PathBuf>,
-    /// Theme: dark, light, high-contrast, or a file in <config dir>/themes/.
-    #[arg(long, global = true, value_name = "NAME")]
+    /// Theme of the console: dark, light, high-contrast, or a file in <config dir>/themes/.
+    #[arg(long, value_name = "NAME")]
     theme: Option<String>,
+    /// More detail in the log file: -v debug, -vv trace (and other crates at debug).
+    #[arg(short, long, global = true, help_heading = "Global options", action = clap::ArgAction::Count)]
+    verbose: u8,
+    /// Log level for qadeck (error, warn, info, debug, trace), or filter directives
+    /// such as `debug,hyper=info`; overrides -v and QADECK_LOG.
+    #[arg(
+        long,
+        global = true,
+        help_heading = "Global options",
+        value_name = "LEVEL"
+    )]
+    log_level: Option<String>,
+    /// Print the version (with --json: a `version` line with the NDJSON schema).
+    #[arg(short = 'V', long)]
+    version: bool,
+    /// With --version: as NDJSON.
+    #[arg(long, requires = "version")]
+    json: bool,
     #[command(subcommand)]
     command: Option<Cmd>,
 }
@@ -56,24 +98,34 @@ enum Cmd {
         #[arg(long)]
         headless: bool,
         /// Stop after this many seconds (headless).
-        #[arg(long, value_name = "S")]
+        #[arg(long, value_name = "S", requires = "headless")]
         duration: Option<f64>,
+        /// Theme of the console (also checked when headless).
+        #[arg(long, value_name = "NAME")]
+        theme: Option<String>,
     },
     /// Print one source's questions and connection changes as NDJSON.
+    /// Exits 3 if the source never became live or polling.
     Watch {
-        #[arg(long)]
+        /// The `[[source]]` to watch, by name.
+        #[arg(long, value_name = "NAME")]
         source: String,
+        /// Stop after this many seconds (default: until Ctrl-C or SIGTERM).
         #[arg(long, value_name = "S")]
         duration: Option<f64>,
     },
     /// Perform moderation actions: `ID ACTION`, or one per line with --stdin.
     /// Actions: approve, reject, answered, pending, delete, vote, unvote, downvote, on-air.
     Moderate {
-        #[arg(long)]
+        /// The `[[source]]` the questions are on, by name.
+        #[arg(long, value_name = "NAME")]
         source: String,
         /// Read `ID ACTION` lines from standard input.
         #[arg(long)]
         stdin: bool,
+        /// Print what would be done; send and queue nothing.
+        #[arg(long, conflicts_with = "no_wait")]
+        dry_run: bool,
         /// Exit once every action is durably queued; a later qadeck run delivers them.
         #[arg(long)]
         no_wait: bool,
@@ -86,7 +138,8 @@ enum Cmd {
     },
     /// Read a source's chat as NDJSON, or post / delete one message.
     Chat {
-        #[arg(long)]
+        /// The `[[source]]` whose chat to read, by name.
+        #[arg(long, value_name = "NAME")]
         source: String,
         /// Post this message (refused, nothing sent, when over the platform's limit).
         #[arg(long, value_name = "TEXT", conflicts_with_all = ["delete", "follow"])]
@@ -109,13 +162,18 @@ enum Cmd {
     },
     /// Export questions or chat: the platform's report where it has one, else NDJSON.
     Export {
-        #[arg(long)]
+        /// The `[[source]]` to export, by name.
+        #[arg(long, value_name = "NAME")]
         source: String,
+        /// What to export.
         #[arg(long, value_enum, default_value_t = What::Questions)]
         what: What,
-        /// Write here instead of stdout.
+        /// Write here instead of stdout (an existing file needs --force).
         #[arg(long, value_name = "FILE")]
         out: Option<PathBuf>,
+        /// Replace an existing --out file.
+        #[arg(long, requires = "out")]
+        force: bool,
         /// Skip the platform's report: a local NDJSON export with this machine's states.
         #[arg(long)]
         local: bool,
@@ -126,8 +184,10 @@ enum Cmd {
     /// List the events a source's credentials can see; or create, update,
     /// show or delete one (STREAMBOXY sessions, Boomstream conferences).
     Events {
-        #[arg(long)]
+        /// The `[[source]]` whose account to use, by name.
+        #[arg(long, value_name = "NAME")]
         source: String,
+        /// One NDJSON `event` line each.
         #[arg(long)]
         json: bool,
         /// Create an event (needs --title; STREAMBOXY also --description).
@@ -142,6 +202,7 @@ enum Cmd {
         /// Show this event.
         #[arg(long, value_name = "ID")]
         show: Option<String>,
+        /// The event's title (with --create or --update).
         #[arg(long)]
         title: Option<String>,
         /// STREAMBOXY: 1–500 characters.
@@ -167,9 +228,11 @@ enum Cmd {
     },
     /// Print the audit journal: who did what to which item, when, and the outcome.
     Journal {
+        /// One NDJSON `journal` line each (`at` in RFC 3339).
         #[arg(long)]
         json: bool,
-        #[arg(long, default_value_t = 200)]
+        /// Print the newest this many lines.
+        #[arg(long, default_value_t = 200, value_name = "N")]
         limit: usize,
         /// Drop every action still queued for this event (it is never sent),
         /// instead of printing the journal.
@@ -179,11 +242,18 @@ enum Cmd {
         #[arg(long, requires = "drop_waiting")]
         source: Option<String>,
     },
-    /// Config file helpers.
+    /// Config file helpers: where it is, a starting one, a check before the show.
     Config {
         #[command(subcommand)]
         what: ConfigCmd,
     },
+    /// Print a shell completion script (e.g. `source <(qadeck completions bash)`).
+    Completions {
+        /// The shell.
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff): `qadeck man | man -l -`.
+    Man,
 }
 
 #[derive(Clone, Copy, clap::ValueEnum)]
@@ -196,8 +266,10 @@ enum What {
 enum PeopleCmd {
     /// List the participants (NDJSON `participant` lines with --json).
     List {
-        #[arg(long)]
+        /// The `[[source]]` whose participants to list, by name.
+        #[arg(long, value_name = "NAME")]
         source: String,
+        /// One NDJSON `participant` line each.
         #[arg(long)]
         json: bool,
     },
@@ -205,7 +277,8 @@ enum PeopleCmd {
     /// Rows already there (same e-mail) are skipped, so running it again on
     /// the same file adds nobody twice. Fails if any row is not added.
     Import {
-        #[arg(long)]
+        /// The `[[source]]` to add participants to, by name.
+        #[arg(long, value_name = "NAME")]
         source: String,
         /// The CSV file.
         file: PathBuf,
@@ -215,13 +288,25 @@ enum PeopleCmd {
         /// At most this many rows a second (on top of the platform's pacing).
         #[arg(long, value_name = "N")]
         rate: Option<f64>,
+        /// Read and check the file and print what would be added; send nothing.
+        #[arg(long)]
+        dry_run: bool,
     },
 }
 
 #[derive(Subcommand)]
 enum ConfigCmd {
-    /// Print where the config file is read from.
+    /// Print where the config file is read from, and where the log is written.
     Path,
+    /// Write a commented starting config (never over an existing file).
+    Init {
+        /// Add a `[[source]]` table for this platform (repeatable; default: the demo).
+        #[arg(long, value_name = "NAME", value_parser = clap::builder::PossibleValuesParser::new(commands::setup::PROVIDERS))]
+        provider: Vec<String>,
+    },
+    /// Parse the config, resolve every secret (never printed), reach every
+    /// source once and print one line each; non-zero if any fails.
+    Check,
 }
 
 fn seconds(s: Option<f64>) -> Result<Option<Duration>, String> {
@@ -234,27 +319,76 @@ fn seconds(s: Option<f64>) -> Result<Option<Duration>, String> {
     }
 }
 
-async fn run(cli: Cli) -> anyhow::Result<bool> {
+/// A usage error (exit status 2).
+fn usage(msg: impl Into<String>) -> anyhow::Error {
+    anyhow::Error::new(commands::Usage(msg.into()))
+}
+
+fn secs(s: Option<f64>) -> anyhow::Result<Option<Duration>> {
+    seconds(s).map_err(usage)
+}
+
+fn status(ok: bool) -> u8 {
+    if ok { exit::OK } else { exit::FAILED }
+}
+
+async fn run(cli: Cli) -> anyhow::Result<u8> {
+    if cli.version {
+        if cli.json {
+            println!("{}", qadeck::ndjson::version());
+        } else {
+            println!("qadeck {}", env!("CARGO_PKG_VERSION"));
+        }
+        return Ok(exit::OK);
+    }
     let command = match cli.command {
         // Works even when the config file is broken: it says where to look.
         Some(Cmd::Config {
             what: ConfigCmd::Path,
         }) => {
-            println!(
-                "{}",
-                cli.config
-                    .unwrap_or_else(qadeck::config::default_path)
-                    .display()
-            );
-            return Ok(true);
+            let path = cli.config.unwrap_or_else(qadeck::config::default_path);
+            println!("{}", path.display());
+            eprintln!("log: {}", qadeck::config::log_path().display());
+            return Ok(exit::OK);
+        }
+        Some(Cmd::Config {
+            what: ConfigCmd::Init { provider },
+        }) => {
+            let path = cli.config.unwrap_or_else(qadeck::config::default_path);
+            commands::setup::init(&path, &provider)?;
+            return Ok(exit::OK);
+        }
+        Some(Cmd::Completions { shell }) => {
+            let mut cmd = Cli::command();
+            clap_complete::generate(shell, &mut cmd, "qadeck", &mut std::io::stdout());
+            return Ok(exit::OK);
+        }
+        Some(Cmd::Man) => {
+            clap_mangen::Man::new(Cli::command()).render(&mut std::io::stdout())?;
+            return Ok(exit::OK);
         }
         other => other,
     };
-    qadeck::logging::init(&qadeck::config::data_dir().join("qadeck.log"));
+    let log = qadeck::config::log_path();
+    qadeck::logging::init(
+        &log,
+        qadeck::logging::filter(cli.verbose, cli.log_level.as_deref()),
+    );
     // Every verb: a panic message never prints a secret (the TUI installs
     // its own hook that also restores the terminal).
     qadeck::runtime::terminal::install_panic_hook(false);
-    let ctx = Context::load(cli.config, cli.store, cli.theme)?;
+    let theme = match &command {
+        Some(Cmd::Demo { theme: Some(t), .. }) => Some(t.clone()),
+        None | Some(Cmd::Demo { .. }) => cli.theme.clone(),
+        Some(_) if cli.theme.is_some() => {
+            return Err(usage(
+                "--theme goes with the console: `qadeck --theme NAME` or `qadeck demo --theme NAME`",
+            ));
+        }
+        Some(_) => None,
+    };
+    let mut ctx = Context::load(cli.config, cli.store, theme)?;
+    ctx.log_path = Some(log);
     match command {
         None => commands::tui(ctx).await?,
         Some(Cmd::Demo {
@@ -264,12 +398,13 @@ async fn run(cli: Cli) -> anyhow::Result<bool> {
             fail_rate,
             headless,
             duration,
+            theme: _,
         }) => {
             if !(rate.is_finite() && rate >= 0.0) {
-                anyhow::bail!("--rate must be a number >= 0");
+                return Err(usage("--rate must be a number >= 0"));
             }
             if !(0.0..=1.0).contains(&fail_rate) {
-                anyhow::bail!("--fail-rate must be between 0 and 1");
+                return Err(usage("--fail-rate must be between 0 and 1"));
             }
             let settings = DemoSettings {
                 rate,
@@ -278,8 +413,8 @@ async fn run(cli: Cli) -> anyhow::Result<bool> {
                 fail_rate,
                 ..DemoSettings::default()
             };
-            let duration = seconds(duration).map_err(anyhow::Error::msg)?;
-            commands::demo(
+            let duration = secs(duration)?;
+            return commands::demo(
                 ctx,
                 DemoOptions {
                     settings,
@@ -287,33 +422,35 @@ async fn run(cli: Cli) -> anyhow::Result<bool> {
                     duration,
                 },
             )
-            .await?;
+            .await;
         }
         Some(Cmd::Watch { source, duration }) => {
-            commands::watch(ctx, &source, seconds(duration).map_err(anyhow::Error::msg)?).await?;
+            return commands::watch(ctx, &source, secs(duration)?).await;
         }
         Some(Cmd::Moderate {
             source,
             stdin,
+            dry_run,
             no_wait,
             timeout,
             args,
         }) => {
             let actions = if stdin {
                 if !args.is_empty() {
-                    anyhow::bail!("give actions either as arguments or with --stdin, not both");
+                    return Err(usage(
+                        "give actions either as arguments or with --stdin, not both",
+                    ));
                 }
                 let mut text = String::new();
                 std::io::stdin().read_to_string(&mut text)?;
-                commands::parse_action_lines(&text)?
+                commands::parse_action_lines(&text).map_err(|e| usage(format!("--stdin {e}")))?
             } else if args.len() == 2 {
-                commands::parse_action_lines(&args.join(" "))?
+                commands::parse_action_lines(&args.join(" "))
+                    .map_err(|e| usage(e.to_string().replace("line 1: ", "")))?
             } else {
-                anyhow::bail!("expected `ID ACTION` (or --stdin)");
+                return Err(usage("expected `ID ACTION` (or --stdin)"));
             };
-            let timeout = seconds(Some(timeout))
-                .map_err(anyhow::Error::msg)?
-                .unwrap_or_default();
+            let timeout = secs(Some(timeout))?.unwrap_or_default();
             return commands::moderate(
                 ctx,
                 ModerateOptions {
@@ -321,6 +458,7 @@ async fn run(cli: Cli) -> anyhow::Result<bool> {
                     actions,
                     no_wait,
                     timeout,
+                    dry_run,
                 },
             )
             .await;
@@ -340,17 +478,16 @@ async fn run(cli: Cli) -> anyhow::Result<bool> {
                 reply_to,
                 delete,
                 follow,
-                duration: seconds(duration).map_err(anyhow::Error::msg)?,
-                timeout: seconds(Some(timeout))
-                    .map_err(anyhow::Error::msg)?
-                    .unwrap_or_default(),
+                duration: secs(duration)?,
+                timeout: secs(Some(timeout))?.unwrap_or_default(),
             };
-            return commands::chat(ctx, opts).await;
+            return Ok(status(commands::chat(ctx, opts).await?));
         }
         Some(Cmd::Export {
             source,
             what,
             out,
+            force,
             local,
             timeout,
         }) => {
@@ -362,9 +499,8 @@ async fn run(cli: Cli) -> anyhow::Result<bool> {
                 },
                 out,
                 local,
-                timeout: seconds(Some(timeout))
-                    .map_err(anyhow::Error::msg)?
-                    .unwrap_or_default(),
+                timeout: secs(Some(timeout))?.unwrap_or_default(),
+                force,
             };
             commands::export(ctx, opts).await?;
         }
@@ -395,9 +531,11 @@ async fn run(cli: Cli) -> anyhow::Result<bool> {
                 (_, Some(id), ..) => Some(EventChange::Update { id, draft }),
                 (_, _, Some(id), _) => Some(EventChange::Delete { id }),
                 (.., Some(id)) => Some(EventChange::Show { id }),
-                _ if draft != EventDraft::default() => anyhow::bail!(
-                    "--title, --description, --start, --end, --kind and --content-url go with --create or --update"
-                ),
+                _ if draft != EventDraft::default() => {
+                    return Err(usage(
+                        "--title, --description, --start, --end, --kind and --content-url go with --create or --update",
+                    ));
+                }
                 _ => None,
             };
             match change {
@@ -415,21 +553,24 @@ async fn run(cli: Cli) -> anyhow::Result<bool> {
                     file,
                     json,
                     rate,
+                    dry_run,
                 },
         }) => {
             if rate.is_some_and(|r| !(r.is_finite() && r > 0.0)) {
-                anyhow::bail!("--rate must be a number of rows a second > 0");
+                return Err(usage("--rate must be a number of rows a second > 0"));
             }
-            return commands::people::import(
+            let ok = commands::people::import(
                 ctx,
                 ImportOptions {
                     source,
                     file,
                     json,
                     rate,
+                    dry_run,
                 },
             )
-            .await;
+            .await?;
+            return Ok(status(ok));
         }
         Some(Cmd::Journal {
             drop_waiting: Some(event),
@@ -437,9 +578,12 @@ async fn run(cli: Cli) -> anyhow::Result<bool> {
             ..
         }) => commands::drop_waiting(ctx, source.as_deref(), &event)?,
         Some(Cmd::Journal { json, limit, .. }) => commands::journal(ctx, json, limit)?,
-        Some(Cmd::Config { .. }) => {}
+        Some(Cmd::Config {
+            what: ConfigCmd::Check,
+        }) => return commands::setup::check(&ctx).await,
+        Some(Cmd::Config { .. } | Cmd::Completions { .. } | Cmd::Man) => {}
     }
-    Ok(true)
+    Ok(exit::OK)
 }
 
 fn main() -> ExitCode {
@@ -456,11 +600,10 @@ fn main() -> ExitCode {
         }
     };
     match rt.block_on(run(cli)) {
-        Ok(true) => ExitCode::SUCCESS,
-        Ok(false) => ExitCode::FAILURE,
+        Ok(code) => ExitCode::from(code),
         Err(e) => {
             eprintln!("error: {}", qadeck::secret::redact(&format!("{e:#}")));
-            ExitCode::FAILURE
+            ExitCode::from(commands::exit_status(&e))
         }
     }
 }

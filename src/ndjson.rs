@@ -1,12 +1,20 @@
 //! qadeck's one machine format: NDJSON lines with a `type` field
-//! (`question`, `message`, `participant`, `status`, `summary`, `waiting`). Scripts and
-//! tests read it; field names are stable. Text fields are sanitized.
+//! (`question`, `message`, `participant`, `status`, `summary`, `waiting`).
+//! Scripts and tests read it; field names are stable (fields are added,
+//! never renamed; [`SCHEMA`] counts the changes). Times are RFC 3339. Text
+//! fields are sanitized.
 
 use crate::app::App;
 use crate::domain::{Connection, Message, MyVote, Participant, Question, Status};
 use serde_json::{Value, json};
 
-fn iso(ms: i64) -> Value {
+/// The machine format's version, in every `summary` and in
+/// `qadeck --version --json`. 2: journal `at` became RFC 3339; `summary`
+/// gained `schema`, `source` and `at`.
+pub const SCHEMA: u32 = 2;
+
+/// An RFC 3339 UTC time with milliseconds (null if out of range).
+pub fn iso(ms: i64) -> Value {
     chrono::DateTime::from_timestamp_millis(ms)
         .map(|t| Value::String(t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)))
         .unwrap_or(Value::Null)
@@ -95,14 +103,19 @@ pub fn status(source: &str, c: &Connection, at: i64) -> Value {
     v
 }
 
-/// The closing line: what the core holds, by status.
-pub fn summary(app: &App, generated: Option<u64>) -> Value {
+/// The closing line: what the core holds, by status, at `at`. `source` is
+/// the source's name when the run had one, else the names joined by `,`.
+pub fn summary(app: &App, generated: Option<u64>, at: i64) -> Value {
     let by_status: serde_json::Map<String, Value> = Status::ALL
         .iter()
         .map(|s| (s.as_str().to_string(), Value::from(app.queue.count(*s))))
         .collect();
+    let source: Vec<&str> = app.sources.iter().map(|s| s.name.as_str()).collect();
     let mut v = json!({
         "type": "summary",
+        "schema": SCHEMA,
+        "source": source.join(","),
+        "at": iso(at),
         "held": app.queue.len(),
         "by_status": by_status,
         "in_flight": app.inflight.len(),
@@ -112,4 +125,14 @@ pub fn summary(app: &App, generated: Option<u64>) -> Value {
         v["generated"] = g.into();
     }
     v
+}
+
+/// `qadeck --version --json`.
+pub fn version() -> Value {
+    json!({
+        "type": "version",
+        "name": env!("CARGO_PKG_NAME"),
+        "version": env!("CARGO_PKG_VERSION"),
+        "schema": SCHEMA,
+    })
 }

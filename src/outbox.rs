@@ -160,8 +160,16 @@ impl Worker {
         };
         let result = self.perform(&row).await;
         let op_id = row.op_id.clone();
+        let (source, action) = (self.source.as_str(), row.op.label());
         let report = match result {
             Ok(outcome) => {
+                tracing::info!(
+                    source,
+                    op_id,
+                    action,
+                    attempts = row.attempts + 1,
+                    "outbox: confirmed"
+                );
                 backoff.reset();
                 let summary = summary(&outcome);
                 self.record(move |s, owner| s.complete(&op_id, owner, &summary, now_ms()))
@@ -176,6 +184,22 @@ impl Worker {
                     .next_delay()
                     .max(Duration::from_millis(error.retry_after_ms().unwrap_or(0)));
                 let reason = error.to_string();
+                if let ProviderError::RateLimited { retry_after_ms } = &error {
+                    tracing::info!(
+                        source,
+                        op_id,
+                        retry_after_ms,
+                        "outbox: rate limited (HTTP 429)"
+                    );
+                }
+                tracing::info!(
+                    source,
+                    op_id,
+                    action,
+                    attempt = row.attempts + 1,
+                    wait_ms = wait.as_millis() as u64,
+                    "outbox: retrying: {reason}"
+                );
                 let detail = format!("{reason}; next try in {} ms", wait.as_millis());
                 self.record(move |s, owner| {
                     let now = now_ms();
@@ -200,6 +224,7 @@ impl Worker {
             Err(error) => {
                 backoff.reset();
                 let reason = error.to_string();
+                tracing::info!(source, op_id, action, "outbox: failed: {reason}");
                 self.record(move |s, owner| s.fail(&op_id, owner, &reason, now_ms()))
                     .await;
                 OpReport::Failed {

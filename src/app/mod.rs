@@ -348,6 +348,8 @@ pub struct App {
     /// Keys of questions changed since the last `take_changes` (headless).
     changes: Option<Vec<QKey>>,
     pub quit: bool,
+    /// Where this process logs, for the info view (given, never looked up).
+    pub log_file: Option<String>,
 }
 
 /// How long a toast shows.
@@ -392,10 +394,16 @@ impl App {
             next_op: 0,
             changes: None,
             quit: false,
+            log_file: None,
         };
         // A participants-only session starts in the people pane.
         app.focus = app.visible_panes()[0];
         app
+    }
+
+    /// Names the log file in the info view.
+    pub fn set_log_file(&mut self, path: String) {
+        self.log_file = Some(path);
     }
 
     /// Records changed questions for a headless consumer.

@@ -914,3 +914,24 @@ fn a_late_restore_never_takes_back_what_the_moderator_just_did() {
     });
     assert!(app.queue.local(&k).on_air);
 }
+
+#[test]
+fn the_info_view_names_the_log_file_it_was_given() {
+    let mut a = app();
+    a.update(key('i'));
+    let Some(Overlay::Info { rows }) = &a.overlay else {
+        panic!("no info overlay");
+    };
+    assert!(rows.iter().all(|(k, _)| k != "log"));
+    a.update(key('i'));
+    a.set_log_file("/state/qadeck/qadeck.log".into());
+    a.update(key('i'));
+    let Some(Overlay::Info { rows }) = &a.overlay else {
+        panic!("no info overlay");
+    };
+    assert!(
+        rows.iter()
+            .any(|(k, v)| k == "log" && v == "/state/qadeck/qadeck.log"),
+        "{rows:?}"
+    );
+}

@@ -453,6 +453,9 @@ impl App {
                 rows.push(("  note".into(), n.clone()));
             }
         }
+        if let Some(log) = &self.log_file {
+            rows.push(("log".into(), log.clone()));
+        }
         rows.push((String::new(), String::new()));
         rows
     }

@@ -3,7 +3,7 @@
 //! through the same core checks and the same durable outbox as the TUI's
 //! `c`/`y` and `D`, and wait for the platform's answer like `moderate`.
 
-use super::Context;
+use super::{Context, Usage};
 use crate::app::{Command, Event};
 use crate::domain::{Feed, Message, OpReport, Outcome, SourceId};
 use crate::ndjson;
@@ -43,7 +43,7 @@ pub async fn chat(ctx: Context, opts: ChatOptions) -> anyhow::Result<bool> {
         ctx.keymap()?,
         ctx.config.moderator.clone(),
     )
-    .map_err(|e| anyhow!(e))?;
+    .map_err(|e| Usage(e.to_string()))?;
     let name = opts.source.clone();
     let view = &session.app.sources[0];
     if !view.has_event {

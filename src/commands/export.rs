@@ -4,7 +4,7 @@
 //! export in the machine format (NDJSON) from a headless sync, with this
 //! machine's states (selected, answered, on air) included.
 
-use super::Context;
+use super::{Context, Usage};
 use crate::app::Event;
 use crate::domain::{Connection, Feed, ProviderError, ReportKind, SourceId};
 use crate::ndjson;
@@ -24,6 +24,8 @@ pub struct ExportOptions {
     pub local: bool,
     /// Give up waiting for the platform after this long.
     pub timeout: Duration,
+    /// Replace an existing `out` file.
+    pub force: bool,
 }
 
 fn what_name(kind: ReportKind) -> &'static str {
@@ -34,13 +36,20 @@ fn what_name(kind: ReportKind) -> &'static str {
 }
 
 pub async fn export(ctx: Context, opts: ExportOptions) -> anyhow::Result<()> {
+    // Refused before anything is fetched, so nothing is lost either way.
+    if let Some(path) = opts.out.as_ref().filter(|p| p.exists() && !opts.force) {
+        bail!(Usage(format!(
+            "{} already exists; add --force to replace it, or choose another --out",
+            path.display()
+        )));
+    }
     let (mut session, inbox) = Session::new(
         ctx.source_inputs(Some(&opts.source))?,
         ctx.store()?,
         ctx.keymap()?,
         ctx.config.moderator.clone(),
     )
-    .map_err(|e| anyhow!(e))?;
+    .map_err(|e| Usage(e.to_string()))?;
     let name = opts.source.clone();
     let what = what_name(opts.what);
     let view = &session.app.sources[0];
@@ -82,6 +91,9 @@ pub async fn export(ctx: Context, opts: ExportOptions) -> anyhow::Result<()> {
             ),
         }
     }
+    // This machine's states (selected, answered where the platform keeps
+    // none) before the listing, so the export carries them.
+    session.restore_local().await;
     let synced = sync(&mut session, inbox, opts.what, opts.timeout).await;
     session.shutdown().await;
     synced?;

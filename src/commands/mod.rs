@@ -9,6 +9,7 @@
 
 mod chat;
 mod export;
+pub mod setup;
 
 pub use chat::{ChatOptions, chat};
 pub use export::{ExportOptions, export};
@@ -30,12 +31,49 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
+/// Exit statuses (the README's "Exit codes"; 128+n on signal n).
+pub mod exit {
+    pub const OK: u8 = 0;
+    /// An action or a source failed.
+    pub const FAILED: u8 = 1;
+    /// A usage or config error.
+    pub const USAGE: u8 = 2;
+    /// A platform could not be reached.
+    pub const UNREACHABLE: u8 = 3;
+}
+
+/// A usage mistake on the command line (exit status 2).
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct Usage(pub String);
+
+/// The exit status for an error that stopped a verb: 2 for usage and config
+/// mistakes, 3 when a platform could not be reached, else 1.
+pub fn exit_status(e: &anyhow::Error) -> u8 {
+    for cause in e.chain() {
+        if cause.is::<Usage>()
+            || cause.is::<config::ConfigError>()
+            || cause.is::<config::UnknownSource>()
+            || cause.is::<crate::provider::BuildError>()
+            || cause.is::<crate::ui::theme::ThemeError>()
+        {
+            return exit::USAGE;
+        }
+        if let Some(crate::domain::ProviderError::Network(_)) = cause.downcast_ref() {
+            return exit::UNREACHABLE;
+        }
+    }
+    exit::FAILED
+}
+
 /// What every verb needs: the config and where things live.
 pub struct Context {
     pub config: Config,
     pub config_path: PathBuf,
     pub store_path: Option<PathBuf>,
     pub theme: Option<String>,
+    /// Where this run logs (shown by `config check`).
+    pub log_path: Option<PathBuf>,
 }
 
 impl Context {
@@ -53,12 +91,32 @@ impl Context {
             config_path: path,
             store_path,
             theme,
+            log_path: None,
         })
     }
 
+    /// The key map with the `[keys]` overrides; a bad entry is a config
+    /// error at its line.
     pub fn keymap(&self) -> anyhow::Result<KeyMap> {
+        use crate::app::KeyError;
         KeyMap::with_overrides(self.config.keys.iter().map(|(k, v)| (k.as_str(), v.keys())))
-            .map_err(|e| anyhow!("{}: {e}", self.config_path.display()))
+            .map_err(|e| {
+                let (line, message) = match &e {
+                    KeyError::UnknownAction(a) => (
+                        self.config.key_lines.get(a).copied(),
+                        format!("{e} (the actions are listed in the README's Keys section and under `?`)"),
+                    ),
+                    KeyError::UnknownKeyFor { action, .. } => {
+                        (self.config.key_lines.get(action).copied(), e.to_string())
+                    }
+                    KeyError::UnknownKey(_) => (None, e.to_string()),
+                };
+                anyhow::Error::new(config::ConfigError {
+                    path: self.config_path.clone(),
+                    line,
+                    message,
+                })
+            })
     }
 
     pub fn theme(&self) -> anyhow::Result<Theme> {
@@ -94,9 +152,7 @@ impl Context {
             moderator: self.config.moderator.clone(),
             event: None,
         };
-        settings
-            .build(&ctx)
-            .map_err(|e| anyhow!("source `{source}`: {e}"))
+        Ok(settings.build(&ctx)?)
     }
 
     fn source_inputs(&self, only: Option<&str>) -> anyhow::Result<Vec<SourceInput>> {
@@ -130,13 +186,21 @@ pub async fn tui(ctx: Context) -> anyhow::Result<()> {
         ctx.keymap()?,
         ctx.config.moderator.clone(),
     )
-    .map_err(|e| anyhow!(e))?;
+    .map_err(|e| Usage(e.to_string()))?;
+    if let Some(log) = &ctx.log_path {
+        session.app.set_log_file(log.display().to_string());
+    }
     session.start(true);
     runtime::tui::run(session, inbox, theme).await
 }
 
+/// The exit status of a headless run that ended on a signal (128 + n).
+fn signal_status(ended: runtime::headless::Ended) -> Option<u8> {
+    ended.signal.map(|n| 128 + n as u8)
+}
+
 /// `qadeck demo`: the embedded platform, in the TUI or headless.
-pub async fn demo(ctx: Context, opts: DemoOptions) -> anyhow::Result<()> {
+pub async fn demo(ctx: Context, opts: DemoOptions) -> anyhow::Result<u8> {
     let demo = Arc::new(Demo::new(opts.settings.clone(), SourceId(0)));
     let generated = demo.generated();
     let input = SourceInput::Built {
@@ -150,18 +214,16 @@ pub async fn demo(ctx: Context, opts: DemoOptions) -> anyhow::Result<()> {
         Some(_) => ctx.store()?,
         None => Arc::new(Store::open_in_memory()?),
     };
-    let theme = if opts.headless {
-        None
-    } else {
-        Some(ctx.theme()?)
-    };
+    // Checked headless too: a wrong name is a mistake either way.
+    let theme = ctx.theme()?;
+    let theme = (!opts.headless).then_some(theme);
     let (mut session, inbox) = Session::new(
         vec![input],
         store,
         ctx.keymap()?,
         ctx.config.moderator.clone(),
     )
-    .map_err(|e| anyhow!(e))?;
+    .map_err(|e| Usage(e.to_string()))?;
     session.start(true);
     match theme {
         None => {
@@ -170,21 +232,30 @@ pub async fn demo(ctx: Context, opts: DemoOptions) -> anyhow::Result<()> {
                 status_lines: false,
                 generated: Some(generated),
             };
-            runtime::headless::run(session, inbox, o).await
+            let ended = runtime::headless::run(session, inbox, o).await?;
+            Ok(signal_status(ended).unwrap_or(exit::OK))
         }
-        Some(theme) => runtime::tui::run(session, inbox, theme).await,
+        Some(theme) => {
+            if let Some(log) = &ctx.log_path {
+                session.app.set_log_file(log.display().to_string());
+            }
+            runtime::tui::run(session, inbox, theme).await?;
+            Ok(exit::OK)
+        }
     }
 }
 
-/// `qadeck watch`: one source as NDJSON.
-pub async fn watch(ctx: Context, source: &str, duration: Option<Duration>) -> anyhow::Result<()> {
+/// `qadeck watch`: one source as NDJSON. Exit status 1 when the source
+/// ended failed (bad key, unknown event), 3 when it was never live or
+/// polling during the run.
+pub async fn watch(ctx: Context, source: &str, duration: Option<Duration>) -> anyhow::Result<u8> {
     let (mut session, inbox) = Session::new(
         ctx.source_inputs(Some(source))?,
         ctx.store()?,
         ctx.keymap()?,
         ctx.config.moderator.clone(),
     )
-    .map_err(|e| anyhow!(e))?;
+    .map_err(|e| Usage(e.to_string()))?;
     if session.app.sources[0].has_event {
         session.start(true);
     } else {
@@ -197,7 +268,23 @@ pub async fn watch(ctx: Context, source: &str, duration: Option<Duration>) -> an
         status_lines: true,
         generated: None,
     };
-    runtime::headless::run(session, inbox, o).await
+    let ended = runtime::headless::run(session, inbox, o).await?;
+    if let Some(status) = signal_status(ended) {
+        return Ok(status);
+    }
+    if ended.any_failed {
+        eprintln!(
+            "source `{source}` failed and needs the moderator (the last `status` line says why)"
+        );
+        return Ok(exit::FAILED);
+    }
+    if !ended.all_reached {
+        eprintln!(
+            "source `{source}` was never live or polling during the run (the `status` lines say why)"
+        );
+        return Ok(exit::UNREACHABLE);
+    }
+    Ok(exit::OK)
 }
 
 /// `qadeck events`: the events a source's credentials can see.
@@ -206,7 +293,7 @@ pub async fn events(ctx: Context, source: &str, json: bool) -> anyhow::Result<()
     let list = provider
         .list_events()
         .await
-        .map_err(|e| anyhow!("{source}: {e}"));
+        .map_err(|e| anyhow::Error::new(e).context(source.to_string()));
     provider.shutdown().await;
     let mut out = std::io::stdout().lock();
     for e in list? {
@@ -223,6 +310,7 @@ pub fn journal(ctx: Context, json: bool, limit: usize) -> anyhow::Result<()> {
     let mut out = std::io::stdout().lock();
     for e in store.journal(limit)? {
         if json {
+            // `at` is RFC 3339 (see `JournalEntry`).
             let mut v = serde_json::to_value(&e)?;
             v["type"] = "journal".into();
             writeln!(out, "{v}")?;
@@ -263,7 +351,27 @@ pub struct ModerateOptions {
     pub actions: Vec<(String, ModAction)>,
     pub no_wait: bool,
     pub timeout: Duration,
+    /// Print what would be done; send and queue nothing.
+    pub dry_run: bool,
 }
+
+/// The name an action is given on the command line.
+fn action_name(a: ModAction) -> &'static str {
+    match a {
+        ModAction::Approve => "approve",
+        ModAction::Reject => "reject",
+        ModAction::Answered => "answered",
+        ModAction::Pending => "pending",
+        ModAction::Delete => "delete",
+        ModAction::Vote => "vote",
+        ModAction::Unvote => "unvote",
+        ModAction::VoteDown => "downvote",
+        ModAction::OnAir => "on-air",
+    }
+}
+
+/// Why an id that `watch` lists is unknown to a `demo` source elsewhere.
+const DEMO_HINT: &str = "a `demo` source's audience lives only in the process that runs it, so another qadeck run cannot act on its questions; moderate them in `qadeck demo` (or its console)";
 
 /// Parses `ID ACTION` lines (for `--stdin`); blank lines and `#` comments are
 /// skipped, a bad line is an error naming its number.
@@ -290,20 +398,47 @@ pub fn parse_action_lines(text: &str) -> anyhow::Result<Vec<(String, ModAction)>
 /// `qadeck moderate`: actions through the same core and outbox as the TUI.
 /// Each action is durably queued before the next is looked at; without
 /// `--no-wait` the command delivers and prints each resulting question.
-pub async fn moderate(ctx: Context, opts: ModerateOptions) -> anyhow::Result<bool> {
+/// The exit status: 1 when an action was refused, 3 when the platform could
+/// not be reached in time (the actions stay queued).
+pub async fn moderate(ctx: Context, opts: ModerateOptions) -> anyhow::Result<u8> {
+    let is_demo = ctx.config.source(&opts.source)?.provider_name() == "demo";
+    let hint = |failed: bool| {
+        if failed && is_demo {
+            eprintln!("hint: {DEMO_HINT}");
+        }
+    };
+    if opts.dry_run {
+        if ctx.config.source(&opts.source)?.event().is_none() {
+            bail!("source `{}` names no event: set `event = ...`", opts.source);
+        }
+        let mut out = std::io::stdout().lock();
+        for (id, action) in &opts.actions {
+            writeln!(
+                out,
+                "would {} question `{id}` on `{}`",
+                action_name(*action),
+                opts.source
+            )?;
+        }
+        eprintln!(
+            "dry run: {} action(s), nothing sent or queued",
+            opts.actions.len()
+        );
+        return Ok(exit::OK);
+    }
     let (mut session, mut inbox) = Session::new(
         ctx.source_inputs(Some(&opts.source))?,
         ctx.store()?,
         ctx.keymap()?,
         ctx.config.moderator.clone(),
     )
-    .map_err(|e| anyhow!(e))?;
+    .map_err(|e| Usage(e.to_string()))?;
     if !session.app.sources[0].has_event {
         bail!("source `{}` names no event: set `event = ...`", opts.source);
     }
     let provider = session
         .provider(SourceId(0))
-        .ok_or_else(|| anyhow!("source has no provider"))?;
+        .ok_or_else(|| anyhow!("source `{}` has no provider", opts.source))?;
     // Decide with what this machine keeps (selected, on air, …) in view.
     session.restore_local().await;
     let name = opts.source.clone();
@@ -325,10 +460,13 @@ pub async fn moderate(ctx: Context, opts: ModerateOptions) -> anyhow::Result<boo
             source: SourceId(0),
             id: id.clone(),
         };
-        let cmds = session
-            .app
-            .moderate(key.clone(), *action)
-            .map_err(|e| anyhow!("{id}: {e}"))?;
+        let cmds = match session.app.moderate(key.clone(), *action) {
+            Ok(cmds) => cmds,
+            Err(e) => {
+                hint(true);
+                bail!("cannot {} question `{id}`: {e}", action_name(*action));
+            }
+        };
         let sends: Vec<String> = cmds
             .iter()
             .filter_map(|c| match c {
@@ -339,7 +477,7 @@ pub async fn moderate(ctx: Context, opts: ModerateOptions) -> anyhow::Result<boo
         if sends.is_empty() {
             local_only.push(key.clone());
         }
-        mine.extend(sends.into_iter().map(|op| (op, key.clone())));
+        mine.extend(sends.into_iter().map(|op| (op, (key.clone(), *action))));
         session.execute(cmds);
         // Durably queued before the next action is looked at.
         session.flush().await;
@@ -350,11 +488,13 @@ pub async fn moderate(ctx: Context, opts: ModerateOptions) -> anyhow::Result<boo
             "{} action(s) queued for `{name}` on event {event}; the next qadeck run for this source on that event delivers them",
             mine.len()
         );
-        return Ok(true);
+        return Ok(exit::OK);
     }
     session.start(false);
-    let mut pending: std::collections::HashMap<String, QKey> = mine.into_iter().collect();
+    let mut pending: std::collections::HashMap<String, (QKey, ModAction)> =
+        mine.into_iter().collect();
     let mut ok = true;
+    let mut out_of_reach = false;
     let mut out = std::io::stdout().lock();
     for key in &local_only {
         if session.app.queue.get(key).is_some() {
@@ -363,7 +503,7 @@ pub async fn moderate(ctx: Context, opts: ModerateOptions) -> anyhow::Result<boo
             // Saved on this machine, but the platform did not send the
             // question: there is nothing true to print about it.
             eprintln!(
-                "{}: kept on this machine; the question did not load, so it is not printed",
+                "question `{}`: kept on this machine; it did not load from the platform, so it is not printed",
                 key.id
             );
         }
@@ -377,28 +517,39 @@ pub async fn moderate(ctx: Context, opts: ModerateOptions) -> anyhow::Result<boo
         let Some(report) = report else { break };
         let (op_id, failure) = match &report {
             OpReport::Confirmed { op_id, .. } => (op_id.clone(), None),
-            OpReport::Failed { op_id, error } => (op_id.clone(), Some(error.to_string())),
+            OpReport::Failed { op_id, error } => (op_id.clone(), Some(error.clone())),
             OpReport::Retrying {
                 op_id,
                 reason,
                 in_ms,
                 ..
             } => {
-                if pending.contains_key(op_id) {
-                    eprintln!("{op_id}: {reason}; retrying in {}s", in_ms.div_ceil(1000));
+                if let Some((key, action)) = pending.get(op_id) {
+                    out_of_reach = true;
+                    eprintln!(
+                        "{} question `{}`: {reason}; retrying in {}s",
+                        action_name(*action),
+                        key.id,
+                        in_ms.div_ceil(1000)
+                    );
                 }
                 session.handle(Event::Op(report));
                 continue;
             }
         };
         session.handle(Event::Op(report));
-        let Some(key) = pending.remove(&op_id) else {
+        let Some((key, action)) = pending.remove(&op_id) else {
             continue;
         };
         match failure {
             Some(e) => {
                 ok = false;
-                eprintln!("error: {} {}: {e}", key.id, op_id);
+                eprintln!(
+                    "error: {} question `{}` on `{name}` failed: {e}",
+                    action_name(action),
+                    key.id
+                );
+                hint(matches!(e, crate::domain::ProviderError::NotFound(_)));
             }
             None => {
                 if session.app.queue.get(&key).is_none()
@@ -413,8 +564,8 @@ pub async fn moderate(ctx: Context, opts: ModerateOptions) -> anyhow::Result<boo
             }
         }
     }
-    if !pending.is_empty() {
-        ok = false;
+    let unconfirmed = !pending.is_empty();
+    if unconfirmed {
         eprintln!(
             "{} action(s) not confirmed within {}s; they stay queued and the next qadeck run for `{name}` on event {event} delivers them",
             pending.len(),
@@ -422,7 +573,12 @@ pub async fn moderate(ctx: Context, opts: ModerateOptions) -> anyhow::Result<boo
         );
     }
     session.shutdown().await;
-    Ok(ok)
+    Ok(match (ok, unconfirmed) {
+        (false, _) => exit::FAILED,
+        (true, true) if out_of_reach => exit::UNREACHABLE,
+        (true, true) => exit::FAILED,
+        (true, false) => exit::OK,
+    })
 }
 
 fn print_question(

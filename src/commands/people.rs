@@ -57,6 +57,8 @@ pub struct ImportOptions {
     pub json: bool,
     /// Extra ceiling on rows a second.
     pub rate: Option<f64>,
+    /// Read and check the file, print what would be added; send nothing.
+    pub dry_run: bool,
 }
 
 /// `qadeck people import`: one line per CSV row as soon as it is known,
@@ -67,6 +69,10 @@ pub async fn import(ctx: Context, opts: ImportOptions) -> anyhow::Result<bool> {
         std::fs::read(&opts.file).with_context(|| format!("reading {}", opts.file.display()))?;
     let rows = people::parse_csv(&data).map_err(|e| anyhow!("{}: {e}", opts.file.display()))?;
     let provider = participants_provider(&ctx, &opts.source)?;
+    if opts.dry_run {
+        provider.shutdown().await;
+        return dry_run(&opts, &rows);
+    }
     let pace = Pace {
         rows_per_sec: opts.rate,
         ..Pace::default()
@@ -88,7 +94,9 @@ pub async fn import(ctx: Context, opts: ImportOptions) -> anyhow::Result<bool> {
     if json {
         let v = serde_json::json!({
             "type": "import_summary",
+            "schema": crate::ndjson::SCHEMA,
             "source": opts.source,
+            "at": crate::ndjson::iso(crate::provider::now_ms()),
             "rows": outcomes.len(),
             "added": summary.added,
             "exists": summary.exists,
@@ -102,4 +110,49 @@ pub async fn import(ctx: Context, opts: ImportOptions) -> anyhow::Result<bool> {
         writeln!(out, "{} rows: {summary}", outcomes.len())?;
     }
     Ok(summary.all_ok())
+}
+
+/// `people import --dry-run`: each row as it would be sent, from the file
+/// alone (the platform is not asked, so rows already there count as adds).
+fn dry_run(opts: &ImportOptions, rows: &[people::ImportRow]) -> anyhow::Result<bool> {
+    let mut out = std::io::stdout().lock();
+    let mut invalid = 0;
+    for r in rows {
+        let (status, name, email, reason) = match &r.draft {
+            Ok(d) => ("would_add", Some(d.name.as_str()), d.email.as_deref(), None),
+            Err(e) => {
+                invalid += 1;
+                ("invalid", None, None, Some(e.to_string()))
+            }
+        };
+        if opts.json {
+            let v = serde_json::json!({
+                "type": "import_row",
+                "line": r.line,
+                "status": status,
+                "name": name,
+                "email": email,
+                "reason": reason,
+                "dry_run": true,
+            });
+            writeln!(out, "{v}")?;
+        } else {
+            match reason {
+                None => writeln!(
+                    out,
+                    "line {}: would add {} <{}>",
+                    r.line,
+                    name.unwrap_or(""),
+                    email.unwrap_or("-")
+                )?,
+                Some(why) => writeln!(out, "line {}: invalid: {why}", r.line)?,
+            }
+        }
+    }
+    eprintln!(
+        "dry run: {} row(s) read from {}, {invalid} invalid; nothing sent",
+        rows.len(),
+        opts.file.display()
+    );
+    Ok(invalid == 0)
 }

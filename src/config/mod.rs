@@ -25,6 +25,9 @@ pub struct Config {
     pub store: Option<PathBuf>,
     #[serde(default, rename = "source")]
     pub sources: Vec<SourceSettings>,
+    /// The line of each `[keys]` entry, for messages about it.
+    #[serde(skip)]
+    pub key_lines: BTreeMap<String, usize>,
 }
 
 /// One key or several for an action.
@@ -95,6 +98,15 @@ pub fn data_dir() -> PathBuf {
         .unwrap_or_else(|| PathBuf::from("."))
 }
 
+/// The log file: in the state dir (`$XDG_STATE_HOME/qadeck/qadeck.log` on
+/// Linux), or the data dir where the platform has no state dir.
+pub fn log_path() -> PathBuf {
+    dirs()
+        .and_then(|d| d.state_dir().map(Path::to_path_buf))
+        .unwrap_or_else(data_dir)
+        .join("qadeck.log")
+}
+
 /// 1-based line of a byte offset.
 pub fn line_of(text: &str, offset: usize) -> usize {
     text[..offset.min(text.len())].matches('\n').count() + 1
@@ -102,10 +114,31 @@ pub fn line_of(text: &str, offset: usize) -> usize {
 
 /// Parses config text; `path` is only used in messages.
 pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
-    let cfg: Config = toml::from_str(text).map_err(|e| ConfigError {
-        path: path.to_path_buf(),
-        line: e.span().map(|s| line_of(text, s.start)),
-        message: e.message().trim().to_string(),
+    let mut cfg: Config = toml::from_str(text).map_err(|e| {
+        let start = e.span().map(|s| s.start);
+        let in_source = start.is_some_and(|o| {
+            text[..o.min(text.len())]
+                .lines()
+                .rfind(|l| l.trim_start().starts_with('['))
+                .is_some_and(|h| h.trim().starts_with("[[source]]"))
+                || text[o.min(text.len())..]
+                    .trim_start()
+                    .starts_with("[[source]]")
+        });
+        let (line, message) = in_source
+            .then(|| source_error(text))
+            .flatten()
+            .unwrap_or_else(|| {
+                (
+                    start.map(|o| line_of(text, o)),
+                    e.message().trim().to_string(),
+                )
+            });
+        ConfigError {
+            path: path.to_path_buf(),
+            line,
+            message,
+        }
     })?;
     for (i, s) in cfg.sources.iter().enumerate() {
         if let Err(e) = s.validate() {
@@ -120,6 +153,7 @@ pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
             });
         }
     }
+    cfg.key_lines = key_lines(text);
     let mut seen = std::collections::HashSet::new();
     for s in &cfg.sources {
         if !seen.insert(s.name().to_string()) {
@@ -153,6 +187,84 @@ fn source_key_line(text: &str, index: usize, key: &str) -> Option<usize> {
         }
     }
     None
+}
+
+/// Every `[[source]]` table: the line of its first key and its body (up to
+/// the next table header).
+fn source_tables(text: &str) -> Vec<(usize, &str)> {
+    let mut tables = Vec::new();
+    let mut open: Option<usize> = None;
+    let mut pos = 0;
+    for line in text.split_inclusive('\n') {
+        if line.trim_start().starts_with('[') {
+            if let Some(start) = open.take() {
+                tables.push((start, pos));
+            }
+            if line
+                .split('#')
+                .next()
+                .is_some_and(|h| h.trim() == "[[source]]")
+            {
+                open = Some(pos + line.len());
+            }
+        }
+        pos += line.len();
+    }
+    if let Some(start) = open {
+        tables.push((start, text.len()));
+    }
+    tables
+        .into_iter()
+        .map(|(a, b)| (line_of(text, a), &text[a..b]))
+        .collect()
+}
+
+/// Reads each `[[source]]` table as its provider's settings to find the
+/// line and message of the first error inside one (serde, reading them
+/// through the tagged enum, reports at the first table's header).
+fn source_error(text: &str) -> Option<(Option<usize>, String)> {
+    source_tables(text)
+        .into_iter()
+        .find_map(|(first_line, body)| {
+            let table: toml::Table = toml::from_str(body).ok()?;
+            let provider = table.get("provider")?.as_str()?.to_string();
+            // Blank the `provider` line (the settings do not know that key)
+            // but keep the line count.
+            let blanked: String = body
+                .split_inclusive('\n')
+                .map(|l| {
+                    let key = l.split('=').next().unwrap_or("").trim();
+                    match (key == "provider", l.ends_with('\n')) {
+                        (true, true) => "#\n".to_string(),
+                        (true, false) => "#".to_string(),
+                        (false, _) => l.to_string(),
+                    }
+                })
+                .collect();
+            let e = sources::probe(&provider, &blanked)?;
+            let line = e
+                .span()
+                .map(|s| first_line + line_of(&blanked, s.start) - 1);
+            Some((line, e.message().trim().to_string()))
+        })
+}
+
+/// The line of every `name = …` entry under `[keys]`.
+fn key_lines(text: &str) -> BTreeMap<String, usize> {
+    let mut lines = BTreeMap::new();
+    let mut in_keys = false;
+    for (n, line) in text.lines().enumerate() {
+        let t = line.trim();
+        if t.starts_with('[') {
+            in_keys = t.split('#').next().is_some_and(|h| h.trim() == "[keys]");
+        } else if in_keys && let Some((k, _)) = t.split_once('=') {
+            let k = k.trim().trim_matches('"');
+            if !k.is_empty() && !k.starts_with('#') {
+                lines.insert(k.to_string(), n + 1);
+            }
+        }
+    }
+    lines
 }
 
 fn find_line(text: &str, needle: &str) -> Option<usize> {
@@ -243,6 +355,26 @@ mod tests {
         let s = e.to_string();
         assert!(s.starts_with("/tmp/c.toml:4:"), "{s}");
         assert!(s.contains("identifer"), "{s}");
+    }
+
+    #[test]
+    fn a_typo_inside_a_source_table_names_its_own_line() {
+        let text = "theme = \"dark\"\n\n[[source]]\nname = \"a\"\nprovider = \"demo\"\n\n[[source]]\nname = \"k\"\nprovider = \"postobox\"\nevent = \"e\"\napi_key_env = \"K\"\napi_kye = \"x\"\n\n[moderator]\nname = \"m\"\n";
+        let e = parse(text, Path::new("c.toml")).unwrap_err();
+        assert_eq!(e.line, Some(12), "{e}");
+        assert!(e.message.contains("api_kye"), "{e}");
+        let text = "[[source]]\nname = \"d\"\nprovider = \"demo\"\nrate = \"fast\"\n";
+        let e = parse(text, Path::new("c.toml")).unwrap_err();
+        assert_eq!(e.line, Some(4), "{e}");
+    }
+
+    #[test]
+    fn key_entries_keep_their_lines() {
+        let text = "theme = \"dark\"\n[keys]\napprove = \"x\"\n# note\n\"next\" = [\"j\"]\n[moderator]\nname = \"m\"\n";
+        let cfg = parse(text, Path::new("c.toml")).unwrap();
+        assert_eq!(cfg.key_lines.get("approve"), Some(&3));
+        assert_eq!(cfg.key_lines.get("next"), Some(&5));
+        assert_eq!(cfg.key_lines.get("name"), None);
     }
 
     #[test]

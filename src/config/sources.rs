@@ -29,6 +29,17 @@ impl SourceSettings {
         }
     }
 
+    /// The `provider = "…"` value.
+    pub fn provider_name(&self) -> &'static str {
+        match self {
+            SourceSettings::Demo(_) => "demo",
+            SourceSettings::Streamboxy(_) => "streamboxy",
+            SourceSettings::Boomstream(_) => "boomstream",
+            SourceSettings::Streamslive(_) => "streamslive",
+            SourceSettings::Postobox(_) => "postobox",
+        }
+    }
+
     pub fn name(&self) -> &str {
         self.spec().name()
     }
@@ -47,7 +58,29 @@ impl SourceSettings {
         self.spec().validate()
     }
 
+    /// Builds the provider; the error names this source once.
     pub fn build(&self, ctx: &BuildCtx) -> Result<std::sync::Arc<dyn Provider>, BuildError> {
-        self.spec().build(ctx)
+        let context = format!("source `{}`", self.name());
+        self.spec().build(ctx).map_err(|e| match e {
+            BuildError::Within { context: ref c, .. } if *c == context => e,
+            e => e.within(context),
+        })
+    }
+}
+
+/// Reads one `[[source]]` table's keys (without `provider`) as `provider`'s
+/// settings, for the error's own position: read through the tagged enum,
+/// serde reports every error at the table's first line.
+pub(super) fn probe(provider: &str, table: &str) -> Option<toml::de::Error> {
+    fn read<T: serde::de::DeserializeOwned>(t: &str) -> Option<toml::de::Error> {
+        toml::from_str::<T>(t).err()
+    }
+    match provider {
+        "demo" => read::<demo::Settings>(table),
+        "streamboxy" => read::<streamboxy::Settings>(table),
+        "boomstream" => read::<boomstream::Settings>(table),
+        "streamslive" => read::<streamslive::Settings>(table),
+        "postobox" => read::<postobox::Settings>(table),
+        _ => None,
     }
 }

@@ -102,18 +102,20 @@ pub async fn poll_participants(provider: &dyn Provider, tx: FeedTx, every: Durat
         return;
     }
     loop {
-        let result = match provider.list_participants().await {
-            Ok(list) => {
-                if !tx.send(Feed::Participants(list)).await {
-                    return;
-                }
-                Ok(())
-            }
-            Err(e) => Err(e),
+        // Health first, then the list: the view hears "polling" before the
+        // data it brings.
+        let (result, list) = match provider.list_participants().await {
+            Ok(list) => (Ok(()), Some(list)),
+            Err(e) => (Err(e), None),
         };
         let Some(wait) = cadence.after(&tx, result).await else {
             return;
         };
+        if let Some(list) = list
+            && !tx.send(Feed::Participants(list)).await
+        {
+            return;
+        }
         tokio::time::sleep(wait).await;
     }
 }

@@ -1,10 +1,10 @@
 //! Headless runs (`demo --headless`, `watch`): the same session and core,
 //! printing NDJSON instead of drawing. Ends on duration, SIGINT or SIGTERM
-//! with a summary line.
+//! with a summary line, and says how it ended ([`Ended`]) for the exit code.
 
 use super::{Inbox, Session};
 use crate::app::Event;
-use crate::domain::Feed;
+use crate::domain::{Connection, Feed};
 use crate::ndjson;
 use crate::provider::now_ms;
 use std::io::Write;
@@ -20,20 +20,35 @@ pub struct Options {
     pub generated: Option<Arc<AtomicU64>>,
 }
 
+/// How a headless run ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Ended {
+    /// The signal that stopped it (SIGINT 2, SIGTERM 15).
+    pub signal: Option<i32>,
+    /// Every source was live or polling at some point of the run.
+    pub all_reached: bool,
+    /// A source ended failed (it will not recover without the moderator).
+    pub any_failed: bool,
+}
+
 /// Runs until done. A closed stdout (`| head`) ends the run quietly.
-pub async fn run(session: Session, inbox: Inbox, opts: Options) -> anyhow::Result<()> {
+pub async fn run(session: Session, inbox: Inbox, opts: Options) -> anyhow::Result<Ended> {
     match run_inner(session, inbox, opts).await {
         Err(e)
             if e.downcast_ref::<std::io::Error>()
                 .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe) =>
         {
-            Ok(())
+            Ok(Ended {
+                signal: None,
+                all_reached: true,
+                any_failed: false,
+            })
         }
         other => other,
     }
 }
 
-async fn run_inner(mut session: Session, mut inbox: Inbox, opts: Options) -> anyhow::Result<()> {
+async fn run_inner(mut session: Session, mut inbox: Inbox, opts: Options) -> anyhow::Result<Ended> {
     session.app.track_changes();
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
@@ -45,21 +60,24 @@ async fn run_inner(mut session: Session, mut inbox: Inbox, opts: Options) -> any
     };
     tokio::pin!(deadline);
     let mut term = signal_term()?;
-    loop {
+    let mut reached = vec![false; session.app.sources.len()];
+    let signal = loop {
         let event = tokio::select! {
-            _ = &mut deadline => break,
-            _ = tokio::signal::ctrl_c() => break,
-            _ = term.recv() => break,
+            _ = &mut deadline => break None,
+            _ = tokio::signal::ctrl_c() => break Some(2),
+            _ = term.recv() => break Some(15),
             Some(f) = inbox.feed.recv() => Event::Feed(f),
             Some(r) = inbox.reports.recv() => Event::Op(r),
             Some(m) = inbox.misc.recv() => m,
         };
         handle(&mut session, event, &opts, &mut out)?;
+        note_reached(&session, &mut reached);
         while let Some(e) = inbox.try_next() {
             handle(&mut session, e, &opts, &mut out)?;
+            note_reached(&session, &mut reached);
         }
         out.flush()?;
-    }
+    };
     // Stop the producers first, then take everything they sent: the summary
     // counts exactly what the core holds.
     session.shutdown().await;
@@ -67,9 +85,28 @@ async fn run_inner(mut session: Session, mut inbox: Inbox, opts: Options) -> any
         handle(&mut session, e, &opts, &mut out)?;
     }
     let generated = opts.generated.as_ref().map(|g| g.load(Ordering::SeqCst));
-    writeln!(out, "{}", ndjson::summary(&session.app, generated))?;
+    writeln!(
+        out,
+        "{}",
+        ndjson::summary(&session.app, generated, now_ms())
+    )?;
     out.flush()?;
-    Ok(())
+    let any_failed = session
+        .app
+        .sources
+        .iter()
+        .any(|s| matches!(s.connection, Connection::Failed { .. }));
+    Ok(Ended {
+        signal,
+        all_reached: reached.iter().all(|r| *r),
+        any_failed,
+    })
+}
+
+fn note_reached(session: &Session, reached: &mut [bool]) {
+    for (seen, s) in reached.iter_mut().zip(&session.app.sources) {
+        *seen |= matches!(s.connection, Connection::Live | Connection::Polling);
+    }
 }
 
 fn handle(

@@ -23,8 +23,9 @@ use tokio::task::JoinHandle;
 /// Why a session could not start.
 #[derive(Debug, thiserror::Error)]
 pub enum SessionError {
-    /// A source's provider could not be built (bad settings, a secret).
-    #[error("source `{name}`: {error}")]
+    /// A source's provider could not be built (bad settings, a secret);
+    /// the error names the source.
+    #[error("{error}")]
     Build { name: String, error: BuildError },
     #[error("cannot start the store thread: {0}")]
     StoreThread(std::io::Error),
@@ -323,6 +324,17 @@ impl Session {
         self.install_built();
         if let Event::Key(k) = &event {
             tracing::debug!(key = ?k.key, ctrl = k.ctrl, alt = k.alt, "key");
+        }
+        if let Event::Feed(SourceFeed {
+            source,
+            feed: Feed::Connection(c),
+        }) = &event
+        {
+            tracing::info!(
+                source = self.source_name(*source),
+                "connection: {}",
+                c.describe()
+            );
         }
         let starts_countdown = match &event {
             Event::Op(OpReport::Retrying { .. }) => true,

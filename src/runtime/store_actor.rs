@@ -98,7 +98,10 @@ fn store_failed(answers: &mpsc::UnboundedSender<Event>, message: String) {
 fn serve(store: &Store, answers: &mpsc::UnboundedSender<Event>, req: Request) {
     match req {
         Request::Enqueue { new, wake } => match store.enqueue(&new) {
-            Ok(()) => wake.notify_one(),
+            Ok(()) => {
+                tracing::info!(source = %new.source, op_id = %new.op_id, action = new.op.label(), "outbox: queued");
+                wake.notify_one();
+            }
             Err(e) => {
                 // The core rolls the optimistic change back.
                 tracing::error!("outbox: {e}");

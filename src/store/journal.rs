@@ -1,6 +1,7 @@
-//! The audit journal: one line per step of an action (queued, confirmed,
-//! retrying, failed, dropped), written in the same transaction as the
-//! outbox change it records.
+//! The audit journal: one line per transition of an action (queued, first
+//! retry, confirmed, failed, dropped), written in the same transaction as
+//! the outbox change it records. Retries after the first are counted on the
+//! retry line rather than logged each, so an outage cannot fill the journal.
 
 use super::{Result, Store, bad_text, clean};
 use crate::domain::Millis;
@@ -41,6 +42,8 @@ impl JournalOutcome {
 /// when written, so they are safe to print and to hand to other tools.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct JournalEntry {
+    /// Serialized as RFC 3339 (UTC, milliseconds).
+    #[serde(serialize_with = "rfc3339")]
     pub at: Millis,
     pub actor: String,
     pub source: String,
@@ -52,6 +55,16 @@ pub struct JournalEntry {
     pub target: Option<String>,
     pub outcome: JournalOutcome,
     pub detail: String,
+    /// On a `retrying` line: the retries after the first, with `detail` the
+    /// latest reason; on a final line: the failed attempts before it.
+    pub retries: u32,
+}
+
+fn rfc3339<S: serde::Serializer>(at: &Millis, s: S) -> std::result::Result<S::Ok, S::Error> {
+    match chrono::DateTime::from_timestamp_millis(*at) {
+        Some(t) => s.serialize_str(&t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)),
+        None => s.serialize_none(),
+    }
 }
 
 impl std::fmt::Display for JournalEntry {
@@ -75,6 +88,11 @@ impl std::fmt::Display for JournalEntry {
         if !self.detail.is_empty() {
             write!(f, "  ({})", self.detail)?;
         }
+        match (self.outcome, self.retries) {
+            (_, 0) => {}
+            (JournalOutcome::Retrying, n) => write!(f, "  [{n} more retries]")?,
+            (_, n) => write!(f, "  [after {n} failed attempts]")?,
+        }
         Ok(())
     }
 }
@@ -84,7 +102,7 @@ impl Store {
     pub fn journal(&self, limit: usize) -> Result<Vec<JournalEntry>> {
         let conn = self.conn();
         let mut stmt = conn.prepare_cached(
-            "SELECT at, actor, source, event, op_id, action, target, outcome, detail FROM
+            "SELECT at, actor, source, event, op_id, action, target, outcome, detail, retries FROM
                  (SELECT * FROM journal ORDER BY id DESC LIMIT ?1)
              ORDER BY id",
         )?;
@@ -101,6 +119,7 @@ impl Store {
                 target: r.get(6)?,
                 outcome: JournalOutcome::parse(&outcome).ok_or_else(|| bad_text(7, &outcome))?,
                 detail: r.get(8)?,
+                retries: r.get(9)?,
             })
         })?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
@@ -108,7 +127,8 @@ impl Store {
 }
 
 /// Writes one journal line for an outbox row; `actor` overrides the row's
-/// actor (whoever retried or dropped it).
+/// actor (whoever retried or dropped it). A final line carries the row's
+/// failed attempts.
 pub(super) fn write_journal(
     tx: &Transaction<'_>,
     op_id: &str,
@@ -117,12 +137,34 @@ pub(super) fn write_journal(
     outcome: JournalOutcome,
     detail: &str,
 ) -> Result<()> {
+    let final_line = matches!(outcome, JournalOutcome::Confirmed | JournalOutcome::Failed);
     tx.execute(
-        "INSERT INTO journal (at, actor, source, event, op_id, action, target, outcome, detail)
-         SELECT ?2, COALESCE(?3, actor), source, event, op_id, action, target, ?4, ?5
+        "INSERT INTO journal (at, actor, source, event, op_id, action, target, outcome, detail, retries)
+         SELECT ?2, COALESCE(?3, actor), source, event, op_id, action, target, ?4, ?5,
+                CASE WHEN ?6 THEN attempts ELSE 0 END
          FROM outbox WHERE op_id = ?1",
-        params![op_id, at, actor, outcome.as_str(), clean(detail)],
+        params![op_id, at, actor, outcome.as_str(), clean(detail), final_line],
     )?;
+    Ok(())
+}
+
+/// Journals a transient failure: the first since the action was queued gets
+/// its own line; later ones bump that line's count and latest reason.
+pub(super) fn journal_retry(
+    tx: &Transaction<'_>,
+    op_id: &str,
+    at: Millis,
+    detail: &str,
+) -> Result<()> {
+    let bumped = tx.execute(
+        "UPDATE journal SET retries = retries + 1, detail = ?2
+         WHERE id = (SELECT MAX(id) FROM journal WHERE op_id = ?1)
+           AND outcome = 'retrying'",
+        params![op_id, clean(detail)],
+    )?;
+    if bumped == 0 {
+        write_journal(tx, op_id, at, None, JournalOutcome::Retrying, detail)?;
+    }
     Ok(())
 }
 
@@ -160,5 +202,67 @@ mod tests {
         );
         let json = serde_json::to_value(&entry).unwrap();
         assert_eq!(json["outcome"], "failed");
+        assert_eq!(json["at"], "1970-01-01T00:00:00.001Z");
+    }
+}
+
+#[cfg(test)]
+mod retry_tests {
+    use super::super::tests::{new_op, ready};
+    use super::*;
+
+    #[test]
+    fn an_outage_is_one_retry_line_with_a_count() {
+        let store = Store::open_in_memory().unwrap();
+        store.enqueue(&new_op("a1", "a", 0)).unwrap();
+        for n in 0..50 {
+            ready(store.claim_next("a", "ev", "w", n * 10, 5).unwrap());
+            let reason = format!("network error #{n}");
+            store
+                .retry_later("a1", "w", n * 10 + 10, &reason, n * 10)
+                .unwrap();
+        }
+        ready(store.claim_next("a", "ev", "w", 1000, 5).unwrap());
+        store.complete("a1", "w", "approved", 1001).unwrap();
+        let journal = store.journal(200).unwrap();
+        let outcomes: Vec<_> = journal.iter().map(|e| (e.outcome, e.retries)).collect();
+        assert_eq!(outcomes, [(Queued, 0), (Retrying, 49), (Confirmed, 50)]);
+        assert_eq!(journal[1].detail, "network error #49");
+        assert_eq!(
+            journal[1].at, 0,
+            "the line keeps the time of the first retry"
+        );
+        assert!(
+            journal[1].to_string().ends_with("[49 more retries]"),
+            "{}",
+            journal[1]
+        );
+        // After a failure and the moderator's retry, a new count starts.
+        store.enqueue(&new_op("b1", "b", 0)).unwrap();
+        ready(store.claim_next("b", "ev", "w", 0, 5).unwrap());
+        store.retry_later("b1", "w", 1, "down", 0).unwrap();
+        ready(store.claim_next("b", "ev", "w", 1, 5).unwrap());
+        store.fail("b1", "w", "forbidden", 2).unwrap();
+        store.requeue("b1", "bob", 3).unwrap();
+        ready(store.claim_next("b", "ev", "w", 3, 5).unwrap());
+        store.retry_later("b1", "w", 4, "down again", 3).unwrap();
+        let b: Vec<_> = store
+            .journal(200)
+            .unwrap()
+            .into_iter()
+            .filter(|e| e.op_id == "b1")
+            .map(|e| (e.outcome, e.retries))
+            .collect();
+        use JournalOutcome::*;
+        assert_eq!(
+            b,
+            [
+                (Queued, 0),
+                (Retrying, 0),
+                (Failed, 2),
+                (Queued, 0),
+                (Retrying, 0)
+            ]
+        );
     }
 }

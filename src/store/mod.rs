@@ -76,6 +76,8 @@ const MIGRATIONS: &[&str] = &[
     ALTER TABLE outbox ADD COLUMN claims INTEGER NOT NULL DEFAULT 0;
     -- Delivery is per source and event.
     CREATE INDEX outbox_event_head ON outbox (source, event, state, seq);
+    -- Retries after the first are counted on its journal line, not logged.
+    ALTER TABLE journal ADD COLUMN retries INTEGER NOT NULL DEFAULT 0;
 ",
 ];
 

@@ -9,7 +9,7 @@
 //! holds the head of a source's queue at a time, and only the lease holder
 //! may record its outcome.
 
-use super::journal::{JournalOutcome, write_journal};
+use super::journal::{JournalOutcome, journal_retry, write_journal};
 use super::{Result, Store, StoreError, bad_text, clean};
 use crate::domain::{Millis, Op};
 use rusqlite::{OptionalExtension, Row, TransactionBehavior, params};
@@ -278,7 +278,11 @@ impl Store {
         if n == 0 {
             return Err(StoreError::NotLeased(op_id.to_string()));
         }
-        write_journal(&tx, op_id, now, None, outcome, detail)?;
+        if outcome == JournalOutcome::Retrying {
+            journal_retry(&tx, op_id, now, detail)?;
+        } else {
+            write_journal(&tx, op_id, now, None, outcome, detail)?;
+        }
         tx.commit()?;
         Ok(())
     }

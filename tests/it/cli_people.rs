@@ -49,6 +49,7 @@ impl Home {
             .args(args)
             .env("XDG_CONFIG_HOME", self.dir.path().join("cfg"))
             .env("XDG_DATA_HOME", self.dir.path().join("data"))
+            .env("XDG_STATE_HOME", self.dir.path().join("state"))
             .env("HOME", self.dir.path())
             .env("QADECK_CLI_BOOM", BOOM_KEY)
             .env("QADECK_LOG", "debug")
@@ -67,7 +68,7 @@ impl Home {
     }
 
     fn log(&self) -> String {
-        std::fs::read_to_string(self.dir.path().join("data/qadeck/qadeck.log")).unwrap_or_default()
+        std::fs::read_to_string(self.dir.path().join("state/qadeck/qadeck.log")).unwrap_or_default()
     }
 
     fn file(&self, name: &str, text: &str) -> PathBuf {
@@ -344,7 +345,7 @@ fn streamboxy_sessions_created_listed_and_unsupported_changes_fail_clearly() {
     // Fields without a change to make.
     let r = home.run(&["events", "--source", "sbx-all", "--title", "T"]);
     assert!(
-        r.code == 1 && r.stderr.contains("go with --create or --update"),
+        r.code == 2 && r.stderr.contains("go with --create or --update"),
         "{}",
         r.stderr
     );

@@ -319,7 +319,8 @@ impl Rig {
             .unwrap()
             .iter()
             .filter(|e| e.outcome == outcome)
-            .count()
+            .map(attempts)
+            .sum()
     }
 }
 
@@ -1065,7 +1066,17 @@ fn count_outcome(store: &Store, outcome: JournalOutcome) -> usize {
         .unwrap()
         .iter()
         .filter(|e| e.outcome == outcome)
-        .count()
+        .map(attempts)
+        .sum()
+}
+
+/// Journal lines count once, except a retry line: it stands for its first
+/// retry and the `retries` counted on it.
+fn attempts(e: &qadeck::store::JournalEntry) -> usize {
+    match e.outcome {
+        JournalOutcome::Retrying => 1 + e.retries as usize,
+        _ => 1,
+    }
 }
 
 /// The acceptance test of the outbox: 1,000 actions (approvals and vote

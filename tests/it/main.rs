@@ -14,6 +14,7 @@ mod support;
 mod boomstream;
 mod cli;
 mod cli_people;
+mod cli_tools;
 mod e2e_demo;
 mod e2e_people;
 mod e2e_postobox;

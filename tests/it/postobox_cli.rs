@@ -640,7 +640,7 @@ fn events_and_moderate_failures_are_one_clear_line() {
     ));
     s.key = fake.api_key();
     let run = s.run(&["events", "--source", "keynote"]);
-    assert_eq!(run.code, Some(1), "{}", run.explain());
+    assert_eq!(run.code, Some(3), "unreachable: {}", run.explain());
     assert_eq!(run.stderr.lines().count(), 1, "{}", run.explain());
     assert!(
         run.stderr
@@ -662,7 +662,7 @@ fn events_and_moderate_failures_are_one_clear_line() {
     let mut s = Setup::new(&fake, Some(&ev));
     s.key = String::new();
     let run = s.run(&["watch", "--source", "keynote", "--duration", "1"]);
-    assert_eq!(run.code, Some(1), "{}", run.explain());
+    assert_eq!(run.code, Some(2), "a config error: {}", run.explain());
     assert!(run.stderr.contains(KEY_ENV), "{}", run.explain());
 }
 
@@ -696,7 +696,8 @@ fn watch_reports_what_needs_the_moderator_as_a_status_line() {
             stderr: err.recv().unwrap(),
             took: Duration::ZERO,
         };
-        assert!(run.ok(), "{}", run.explain());
+        // The source failed: exit status 1, after the status lines.
+        assert_eq!(run.code, Some(1), "{}", run.explain());
         results.push(run.json());
     }
     for (lines, reason) in results.iter().zip([

@@ -85,6 +85,7 @@ fn qadeck(home: &Path, args: &[&str]) -> Run {
         .args(args)
         .env("XDG_CONFIG_HOME", home.join("config"))
         .env("XDG_DATA_HOME", home.join("data"))
+        .env("XDG_STATE_HOME", home.join("state"))
         .env("HOME", home)
         .env("QADECK_LOG", "trace")
         .env("QADECK_T_PB_KEY", PB_KEY)
@@ -323,7 +324,7 @@ base_url = "{bs_url}"
 
     // Everything qadeck wrote.
     let data = home.join("data").join("qadeck");
-    let log = std::fs::read(data.join("qadeck.log")).unwrap();
+    let log = std::fs::read(home.join("state").join("qadeck").join("qadeck.log")).unwrap();
     assert!(log.len() > 10_000, "a trace log was written");
     let mut outputs: Vec<(String, Vec<u8>)> = vec![("qadeck.log".into(), log)];
     for entry in std::fs::read_dir(&data).unwrap() {

@@ -119,7 +119,7 @@ impl Auth {
         let value = Secret::new(raw);
         let lifetime = token_lifetime(value.expose(), expires_in);
         let renew_at = lifetime.map(|l| Instant::now() + l.saturating_sub(renew_margin(l)));
-        tracing::debug!(
+        tracing::info!(
             lifetime_s = lifetime.map(|l| l.as_secs_f64()),
             "streamboxy token fetched"
         );

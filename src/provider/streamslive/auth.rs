@@ -141,7 +141,7 @@ impl Auth {
         {
             Ok(answer) => {
                 self.bump(|s| s.refreshes += 1);
-                tracing::debug!("streams.live: access token refreshed");
+                tracing::info!("streams.live: access token refreshed");
                 Ok(token_from(answer, Some(refresh)))
             }
             Err(e) if e.is_transient() && still_usable => Err(e),

@@ -45,7 +45,8 @@ impl Tmux {
         );
         let bin = env!("CARGO_BIN_EXE_qadeck");
         let mut vars = format!(
-            "XDG_CONFIG_HOME={c} XDG_DATA_HOME={d} HOME={h} TERM=xterm-256color QADECK_LOG=debug",
+            // The state dir (the log) is the data dir: one place to look.
+            "XDG_CONFIG_HOME={c} XDG_DATA_HOME={d} XDG_STATE_HOME={d} HOME={h} TERM=xterm-256color QADECK_LOG=debug",
             c = dir.path().join("config").display(),
             d = dir.path().join("data").display(),
             h = dir.path().display()
