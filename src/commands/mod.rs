@@ -58,7 +58,13 @@ impl Context {
 
     pub fn keymap(&self) -> anyhow::Result<KeyMap> {
         KeyMap::with_overrides(self.config.keys.iter().map(|(k, v)| (k.as_str(), v.keys())))
-            .map_err(|e| anyhow!("{}: {e}", self.config_path.display()))
+            .map_err(|e| {
+                let entry = e.entry().map(str::to_string);
+                anyhow!(
+                    self.config
+                        .keys_error(&self.config_path, entry.as_deref(), e.to_string())
+                )
+            })
     }
 
     pub fn theme(&self) -> anyhow::Result<Theme> {
@@ -68,11 +74,10 @@ impl Context {
             .or_else(|| self.config.theme.clone())
             .unwrap_or_else(|| "dark".into());
         let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
-        Ok(Theme::load(
-            &name,
-            &config::config_dir(&self.config_path),
-            no_color,
-        )?)
+        Ok(
+            Theme::load(&name, &config::config_dir(&self.config_path), no_color)?
+                .with_depth(crate::ui::theme::ColorDepth::from_env()),
+        )
     }
 
     pub fn store(&self) -> anyhow::Result<Arc<Store>> {

@@ -25,6 +25,9 @@ pub struct Config {
     pub store: Option<PathBuf>,
     #[serde(default, rename = "source")]
     pub sources: Vec<SourceSettings>,
+    /// The line of each `[keys]` entry, so a key-map error names it.
+    #[serde(skip)]
+    pub key_lines: BTreeMap<String, usize>,
 }
 
 /// One key or several for an action.
@@ -102,7 +105,7 @@ pub fn line_of(text: &str, offset: usize) -> usize {
 
 /// Parses config text; `path` is only used in messages.
 pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
-    let cfg: Config = toml::from_str(text).map_err(|e| ConfigError {
+    let mut cfg: Config = toml::from_str(text).map_err(|e| ConfigError {
         path: path.to_path_buf(),
         line: e.span().map(|s| line_of(text, s.start)),
         message: e.message().trim().to_string(),
@@ -117,7 +120,32 @@ pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
             });
         }
     }
+    cfg.key_lines = key_lines(text);
     Ok(cfg)
+}
+
+/// Lines of the entries of the `[keys]` table (also `keys.name = …`).
+fn key_lines(text: &str) -> BTreeMap<String, usize> {
+    let mut lines = BTreeMap::new();
+    let mut in_keys = false;
+    for (i, line) in text.lines().enumerate() {
+        let t = line.trim();
+        if t.starts_with('[') {
+            in_keys = t.trim_start_matches('[').trim_end_matches(']').trim() == "keys";
+            continue;
+        }
+        let Some((name, _)) = t.split_once('=') else {
+            continue;
+        };
+        let name = name.trim();
+        let name = match name.strip_prefix("keys.") {
+            Some(n) if !in_keys => n,
+            _ if in_keys => name,
+            _ => continue,
+        };
+        lines.insert(name.trim_matches('"').trim().to_string(), i + 1);
+    }
+    lines
 }
 
 fn find_line(text: &str, needle: &str) -> Option<usize> {
@@ -171,6 +199,15 @@ fn warn_if_readable_secrets(path: &Path, cfg: &Config) {
 }
 
 impl Config {
+    /// A `[keys]` error at the line of the entry it names.
+    pub fn keys_error(&self, path: &Path, entry: Option<&str>, message: String) -> ConfigError {
+        ConfigError {
+            path: path.to_path_buf(),
+            line: entry.and_then(|e| self.key_lines.get(e).copied()),
+            message,
+        }
+    }
+
     pub fn source(&self, name: &str) -> Result<&SourceSettings, UnknownSource> {
         self.sources
             .iter()
@@ -208,6 +245,17 @@ mod tests {
         let s = e.to_string();
         assert!(s.starts_with("/tmp/c.toml:4:"), "{s}");
         assert!(s.contains("identifer"), "{s}");
+    }
+
+    #[test]
+    fn keys_entries_have_lines() {
+        let text = "theme = \"dark\"\n[keys]\napprove = \"r\"\nreject = [\"x\"]\n\n[moderator]\nname = \"M\"\n";
+        let cfg = parse(text, Path::new("c.toml")).unwrap();
+        assert_eq!(cfg.key_lines.get("approve"), Some(&3));
+        assert_eq!(cfg.key_lines.get("reject"), Some(&4));
+        assert_eq!(cfg.key_lines.len(), 2);
+        let e = cfg.keys_error(Path::new("c.toml"), Some("reject"), "x".into());
+        assert_eq!(e.to_string(), "c.toml:4: x");
     }
 
     #[test]

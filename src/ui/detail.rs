@@ -7,7 +7,7 @@ use crate::text::wrap;
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Paragraph};
+use ratatui::widgets::Paragraph;
 
 /// Wrapping stops after this many lines past the view: a 100 KB question
 /// costs what the pane shows, not its length.
@@ -27,14 +27,15 @@ fn wrapped_window(text: &str, width: usize, skip: usize, rows: usize) -> (Vec<St
     (lines.into_iter().skip(skip).take(rows).collect(), more)
 }
 
+/// The detail: a head line that also separates it from the lists, the
+/// text wrapped under it, and notes after the text where rows remain.
 pub fn detail(frame: &mut Frame, rect: Rect, app: &App, theme: &Theme) {
-    let block = Block::default()
-        .borders(Borders::ALL)
-        .border_style(theme.border)
-        .title(Span::styled(" Detail ", theme.dim));
-    let inner = block.inner(rect);
-    frame.render_widget(block, rect);
+    if rect.height == 0 {
+        return;
+    }
+    let inner = rect;
     let w = inner.width as usize;
+    let mut tail: Vec<Line> = Vec::new();
     let (mut lines, body): (Vec<Line>, String) = match app.focus {
         PaneKind::Chat => match app.current_message() {
             Some(m) => (
@@ -155,23 +156,20 @@ pub fn detail(frame: &mut Frame, rect: Rect, app: &App, theme: &Theme) {
                         theme.inflight,
                     ));
                 }
-                let mut l = vec![
-                    Line::from(head),
-                    Line::from(vec![
-                        Span::styled(
-                            q.author.clone().unwrap_or_else(|| "anonymous".into()),
-                            theme.accent,
-                        ),
-                        Span::styled(
-                            format!(
-                                " · {} · {} ago",
-                                app.source_name(q.source),
-                                age(app.now, q.created)
-                            ),
-                            theme.dim,
-                        ),
-                    ]),
-                ];
+                head.push(Span::styled(" · ", theme.dim));
+                head.push(Span::styled(
+                    q.author.clone().unwrap_or_else(|| "anonymous".into()),
+                    theme.accent,
+                ));
+                head.push(Span::styled(
+                    format!(
+                        " · {} · {} ago",
+                        app.source_name(q.source),
+                        age(app.now, q.created)
+                    ),
+                    theme.dim,
+                ));
+                let l = vec![Line::from(head)];
                 if let Some(s) = app.source(q.source) {
                     let local: Vec<&str> = [
                         crate::domain::Status::Selected,
@@ -186,7 +184,7 @@ pub fn detail(frame: &mut Frame, rect: Rect, app: &App, theme: &Theme) {
                         note = format!("{}, {note}", local.join(", "));
                     }
                     if q.on_air || !local.is_empty() {
-                        l.push(Line::from(Span::styled(
+                        tail.push(Line::from(Span::styled(
                             // The point first: a narrow pane cuts the end.
                             format!("local to this machine: {note}"),
                             theme.dim,
@@ -201,19 +199,37 @@ pub fn detail(frame: &mut Frame, rect: Rect, app: &App, theme: &Theme) {
             ),
         },
     };
-    lines.push(Line::default());
     let rows = (inner.height as usize).saturating_sub(lines.len());
     let skip = app.detail_scroll as usize;
     let (body_lines, more) = wrapped_window(&body, w, skip, rows);
-    let shown = body_lines.len();
-    lines.extend(
+    // The head line carries the rule and says when J/K scroll.
+    let mut first = lines.remove(0);
+    let hint = if more || skip > 0 {
+        format!(
+            " {}/{} more ",
+            app.keymap.key_for(Action::DetailDown),
+            app.keymap.key_for(Action::DetailUp)
+        )
+    } else {
+        String::new()
+    };
+    let used = first.width() + 1 + crate::text::width(&hint);
+    first.spans.push(Span::raw(" "));
+    first.spans.push(Span::styled(
+        "─".repeat(w.saturating_sub(used)),
+        theme.border,
+    ));
+    first.spans.push(Span::styled(hint, theme.dim));
+    let mut all = vec![first];
+    all.extend(lines);
+    all.extend(
         body_lines
             .into_iter()
             .map(|s| Line::from(Span::styled(s, theme.text))),
     );
-    if more && shown == rows && rows > 0 {
-        lines.pop();
-        lines.push(Line::from(Span::styled("… J/K scroll", theme.dim)));
+    if !body.is_empty() && !more {
+        all.extend(tail);
     }
-    frame.render_widget(Paragraph::new(lines), inner);
+    all.truncate(inner.height as usize);
+    frame.render_widget(Paragraph::new(all), inner);
 }
