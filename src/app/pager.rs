@@ -238,11 +238,11 @@ impl App {
                     p.typing = true;
                     p.search.clear();
                 }
-                Some(Action::PagerClose) => {
+                // Close, or any key the pager has no use for (as before).
+                _ => {
                     self.overlay = None;
                     return;
                 }
-                _ => {}
             }
         }
         let wrap = |p: Pager| {

@@ -3,7 +3,7 @@
 use super::{Theme, age, panes::status_style};
 use crate::app::{Action, App, PaneKind};
 use crate::domain::{MyVote, Role};
-use crate::text::wrap;
+use crate::text::{for_terminal, wrap};
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
@@ -41,7 +41,7 @@ pub fn detail(frame: &mut Frame, rect: Rect, app: &App, theme: &Theme) {
             Some(m) => (
                 vec![Line::from(vec![
                     Span::styled(
-                        m.author.clone().unwrap_or_else(|| "guest".into()),
+                        for_terminal(m.author.as_deref().unwrap_or("guest")).into_owned(),
                         theme.accent,
                     ),
                     Span::styled(
@@ -63,7 +63,7 @@ pub fn detail(frame: &mut Frame, rect: Rect, app: &App, theme: &Theme) {
         PaneKind::People => match app.current_participant() {
             Some(p) => {
                 let mut l = vec![Line::from(vec![
-                    Span::styled(p.name.clone(), theme.accent),
+                    Span::styled(for_terminal(&p.name).into_owned(), theme.accent),
                     Span::styled(
                         format!(
                             " · {} · {}",
@@ -158,7 +158,7 @@ pub fn detail(frame: &mut Frame, rect: Rect, app: &App, theme: &Theme) {
                 }
                 head.push(Span::styled(" · ", theme.dim));
                 head.push(Span::styled(
-                    q.author.clone().unwrap_or_else(|| "anonymous".into()),
+                    for_terminal(q.author.as_deref().unwrap_or("anonymous")).into_owned(),
                     theme.accent,
                 ));
                 head.push(Span::styled(

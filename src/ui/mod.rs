@@ -17,11 +17,11 @@ pub fn draw(frame: &mut Frame, app: &App, theme: &Theme) {
     let screen = app.screen();
     if screen.too_small {
         let notice = format!(
-            "window {}x{}: qadeck needs at least {}x{}",
-            app.size.0,
-            app.size.1,
+            "needs {}x{} (is {}x{})",
             crate::app::layout::MIN_WIDTH,
-            crate::app::layout::MIN_HEIGHT
+            crate::app::layout::MIN_HEIGHT,
+            app.size.0,
+            app.size.1
         );
         frame.render_widget(
             ratatui::widgets::Paragraph::new(ratatui::text::Span::styled(

@@ -70,15 +70,20 @@ fn empty_hint(app: &App, kind: PaneKind) -> String {
         .sources
         .iter()
         .filter_map(|s| match &s.connection {
-            Connection::Retrying { reason, .. } => Some(format!(
-                "{}: {reason} — retrying in {}",
+            // The reason itself is in the status bar and the error list.
+            Connection::Retrying { .. } => Some(format!(
+                "{} unreachable — retrying in {}",
                 s.name,
                 s.retry_at.map_or_else(
                     || "a moment".into(),
                     |at| crate::app::countdown(at, app.now)
                 )
             )),
-            Connection::Failed { reason } => Some(format!("{} failed: {reason}", s.name)),
+            Connection::Failed { .. } => Some(format!(
+                "{} not connected: see the status bar ({} lists errors)",
+                s.name,
+                app.keymap.key_for(Action::Errors)
+            )),
             _ => None,
         })
         .collect();
@@ -126,9 +131,9 @@ pub fn pane(
                 .iter_from(status, None)
                 .filter(|e| app.matches(&e.view))
                 .count();
-            format!("{} {shown}/{total}", kind.title())
+            format!("{} ({shown}/{total})", kind.title())
         }
-        None => format!("{} {total}", kind.title()),
+        None => format!("{} ({total})", kind.title()),
     };
     if kind == PaneKind::Pending && app.frozen.is_some() {
         title.push_str(&format!(" ❄ frozen, +{} new", app.frozen_new.len()));
@@ -241,7 +246,7 @@ fn chat(frame: &mut Frame, rect: Rect, app: &App, theme: &Theme, focused: bool) 
     let inner = titled(
         frame,
         rect,
-        &format!("Chat {}{state}", app.chat.len()),
+        &format!("Chat ({}){state}", app.chat.len()),
         focused,
         theme,
         theme.accent,
@@ -283,8 +288,12 @@ fn chat(frame: &mut Frame, rect: Rect, app: &App, theme: &Theme, focused: bool) 
 fn people(frame: &mut Frame, rect: Rect, app: &App, theme: &Theme, focused: bool) {
     let shown = app.people_len();
     let mut title = match &app.people_filter {
-        Some(f) => format!("People {shown}/{} /{}", app.people.len(), one_line(f, 16)),
-        None => format!("People {}", app.people.len()),
+        Some(f) => format!(
+            "People ({shown} of {}) /{}",
+            app.people.len(),
+            one_line(f, 16)
+        ),
+        None => format!("People ({})", app.people.len()),
     };
     let inviting = app.invitations_inflight();
     if !inviting.is_empty() {
