@@ -551,7 +551,10 @@ fn help_overlay_opens_and_closes() {
     assert!(app.overlay.is_none());
     app.update(key('?'));
     app.update(key('x'));
-    assert!(app.overlay.is_none(), "a key the help has no use for closes it");
+    assert!(
+        app.overlay.is_none(),
+        "a key the help has no use for closes it"
+    );
 }
 
 #[test]

@@ -137,17 +137,9 @@ pub fn status_bar(frame: &mut Frame, rect: Rect, app: &App, theme: &Theme) {
     frame.render_widget(Paragraph::new(Line::from(spans)), rect);
 }
 
+/// The key bar: a toast or the focused pane's keys, then `? help` and
+/// `q quit`, which nothing hides.
 pub fn key_bar(frame: &mut Frame, rect: Rect, app: &App, theme: &Theme) {
-    if let Some(t) = &app.toast {
-        frame.render_widget(
-            Paragraph::new(Span::styled(
-                one_line(&t.text, rect.width as usize),
-                theme.toast,
-            )),
-            rect,
-        );
-        return;
-    }
     // The focused pane's most useful keys, in order; help and quit always.
     let actions: &[Action] = match app.focus {
         PaneKind::Chat => &[
@@ -203,7 +195,13 @@ pub fn key_bar(frame: &mut Frame, rect: Rect, app: &App, theme: &Theme) {
     let cost = |(k, l): &(String, &str)| width(k) + width(l) + 3;
     let mut room = (rect.width as usize).saturating_sub(fixed.iter().map(cost).sum());
     let mut shown = Vec::new();
-    for a in actions {
+    let mut spans = Vec::new();
+    if let Some(t) = &app.toast {
+        let text = one_line(&t.text, room);
+        room = room.saturating_sub(width(&text));
+        spans.push(Span::styled(text, theme.toast));
+    }
+    for a in actions.iter().filter(|_| app.toast.is_none()) {
         if *a == Action::RenewLink && !renews {
             continue;
         }
@@ -218,7 +216,6 @@ pub fn key_bar(frame: &mut Frame, rect: Rect, app: &App, theme: &Theme) {
         room -= cost(&e);
         shown.push(e);
     }
-    let mut spans = Vec::new();
     for (key, label) in shown {
         spans.push(Span::styled(format!(" {key}"), theme.accent));
         spans.push(Span::styled(format!(" {label} "), theme.dim));

@@ -103,7 +103,10 @@ fn demo_at_80x24_and_resizes() {
     t.wait_for("approval", T, |s| count(s, "Selected") == Some(1));
     let s = t.screen();
     assert!(s.lines().count() <= 24);
-    assert!(s.lines().any(|l| l.trim_end().ends_with("? help  q quit")), "{s}");
+    assert!(
+        s.lines().any(|l| l.trim_end().ends_with("? help  q quit")),
+        "{s}"
+    );
     t.resize(120, 40);
     t.wait_for("resize", T, |s| s.lines().any(|l| l.chars().count() > 100));
     t.resize(80, 24);

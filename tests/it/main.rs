@@ -15,6 +15,7 @@ mod boomstream;
 mod cli;
 mod cli_people;
 mod e2e_demo;
+mod e2e_layout;
 mod e2e_people;
 mod e2e_postobox;
 mod e2e_streamslive;

@@ -215,8 +215,15 @@ fn rows_go_to_the_focused_pane() {
         let mut app = with_questions(33);
         let term = render(&mut app, w, h, &theme);
         let screen = rows(&term);
-        let left = |l: &String| l.chars().take(usize::from(w) * 58 / 100).collect::<String>();
-        let title = screen.iter().position(|l| l.contains("▸ Pending (30)")).unwrap();
+        let left = |l: &String| {
+            l.chars()
+                .take(usize::from(w) * 58 / 100)
+                .collect::<String>()
+        };
+        let title = screen
+            .iter()
+            .position(|l| l.contains("▸ Pending (30)"))
+            .unwrap();
         let pending = screen[title + 1..]
             .iter()
             .take_while(|l| !left(l).contains('─') && !left(l).contains('━'))
@@ -224,7 +231,11 @@ fn rows_go_to_the_focused_pane() {
             .count();
         // 30 pending rows would fit on the taller screen; the detail is
         // beside them at 120 columns and below at 80.
-        assert!(pending >= at_least, "{w}x{h}: {pending} rows\n{}", screen.join("\n"));
+        assert!(
+            pending >= at_least,
+            "{w}x{h}: {pending} rows\n{}",
+            screen.join("\n")
+        );
         let keybar = screen.last().unwrap().trim_end().to_string();
         assert!(keybar.ends_with("? help  q quit"), "{keybar}");
     }
@@ -271,10 +282,7 @@ fn whole_help(app: &mut App, w: u16, h: u16) -> String {
     for _ in 0..60 {
         let term = render(app, w, h, &Theme::builtin("dark"));
         for l in rows(&term) {
-            assert!(
-                !l.contains('…'),
-                "a cut line in the help at {w}x{h}: {l}"
-            );
+            assert!(!l.contains('…'), "a cut line in the help at {w}x{h}: {l}");
             seen.push_str(l.trim());
             seen.push('\n');
         }
@@ -351,7 +359,9 @@ fn help_shows_the_remapped_keys_and_marks_an_unbound_action() {
     let term = render(&mut app, 80, 24, &Theme::builtin("dark"));
     let screen = term.backend().to_string();
     assert!(
-        screen.lines().any(|l| l.contains("x ") && l.contains("approve (select)")),
+        screen
+            .lines()
+            .any(|l| l.contains("x ") && l.contains("approve (select)")),
         "{screen}"
     );
 }
@@ -360,7 +370,9 @@ fn help_shows_the_remapped_keys_and_marks_an_unbound_action() {
 fn the_error_list_holds_whole_messages_and_titles_count_the_filter() {
     let mut app = with_questions(51);
     let long = format!("cannot reach the platform: {}", "detail ".repeat(30));
-    app.update(Event::Session(qadeck::app::SessionEvent::StoreFailed(long.clone())));
+    app.update(Event::Session(qadeck::app::SessionEvent::StoreFailed(
+        long.clone(),
+    )));
     let term = render(&mut app, 80, 24, &Theme::builtin("dark"));
     assert!(term.backend().to_string().contains("cannot r"));
     app.update(Event::Key(Input {
@@ -402,7 +414,10 @@ fn a_source_down_says_so_in_the_pane() {
     }));
     let term = render(&mut app, 80, 24, &Theme::builtin("dark"));
     let screen = term.backend().to_string();
-    assert!(screen.contains("keynote unreachable — retrying in 4s"), "{screen}");
+    assert!(
+        screen.contains("keynote unreachable — retrying in 4s"),
+        "{screen}"
+    );
     assert!(!screen.contains("waiting for questions"), "{screen}");
 }
 
