@@ -59,6 +59,9 @@ impl Screen {
     }
 }
 
+/// A pane and its height when collapsed.
+type Slot = (PaneKind, u16);
+
 /// Width from which the detail sits beside the lists instead of below.
 const WIDE: u16 = 100;
 /// The smallest window the console draws in.
@@ -89,7 +92,7 @@ pub fn screen(area: Rect, panes: &[(PaneKind, u16)], focus: PaneKind) -> Screen 
     let body = Rect::new(area.x, area.y + 1, area.width, area.height - 3);
     let wide = area.width >= WIDE;
     let side_kind = |p: &PaneKind| matches!(p, PaneKind::Chat | PaneKind::People);
-    let (mut lists, mut side): (Vec<(PaneKind, u16)>, Vec<(PaneKind, u16)>) = if wide {
+    let (mut lists, mut side): (Vec<Slot>, Vec<Slot>) = if wide {
         panes.iter().partition(|(p, _)| !side_kind(p))
     } else {
         (panes.to_vec(), Vec::new())

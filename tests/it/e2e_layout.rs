@@ -55,11 +55,7 @@ fn rows_go_to_pending_at_80x24_and_120x40() {
         let s = t.screen();
         let n = pending_rows(&s, usize::from(w));
         assert!(n >= at_least, "{w}x{h}: {n} pending rows\n{s}");
-        let last = s
-            .lines()
-            .filter(|l| !l.trim().is_empty())
-            .last()
-            .unwrap_or("");
+        let last = s.lines().rfind(|l| !l.trim().is_empty()).unwrap_or("");
         assert!(last.trim_end().ends_with("? help  q quit"), "{w}x{h}:\n{s}");
         // The detail: its head line, then 3+ lines of the question.
         let lines: Vec<&str> = s.lines().collect();
