@@ -132,7 +132,16 @@ pub fn status_bar(frame: &mut Frame, rect: Rect, app: &App, theme: &Theme) {
     let used: usize = spans.iter().map(|s| width(&s.content)).sum();
     if let Some(e) = &app.last_error {
         let room = (rect.width as usize).saturating_sub(used);
-        spans.push(Span::styled(one_line(e, room), theme.error));
+        let (text, cut) = crate::text::one_line_cut(e, room);
+        if cut {
+            // Too long for the line: the error list holds it whole.
+            let hint = format!(" ({} whole)", app.keymap.key_for(Action::Errors));
+            let text = one_line(e, room.saturating_sub(width(&hint)));
+            spans.push(Span::styled(text, theme.error));
+            spans.push(Span::styled(hint, theme.dim));
+        } else {
+            spans.push(Span::styled(text, theme.error));
+        }
     }
     frame.render_widget(Paragraph::new(Line::from(spans)), rect);
 }

@@ -131,8 +131,8 @@ fn pane_flag(t: &Tmux, format: &str) -> String {
 }
 
 #[test]
-fn sigterm_and_sighup_restore_the_terminal_and_exit_128_plus_signal() {
-    for (signal, status) in [("TERM", 143), ("HUP", 129)] {
+fn term_hup_int_quit_restore_the_terminal_and_exit_128_plus_signal() {
+    for (signal, status) in [("TERM", 143), ("HUP", 129), ("INT", 130), ("QUIT", 131)] {
         let t = Tmux::start("demo --seed 3 --rate 2 --fail-rate 0", 80, 24, &[]);
         t.wait_for("questions", T, |s| {
             count(s, "Pending").is_some_and(|n| n >= 1)

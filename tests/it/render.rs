@@ -374,7 +374,11 @@ fn the_error_list_holds_whole_messages_and_titles_count_the_filter() {
         long.clone(),
     )));
     let term = render(&mut app, 80, 24, &Theme::builtin("dark"));
-    assert!(term.backend().to_string().contains("cannot r"));
+    let screen = term.backend().to_string();
+    assert!(
+        screen.contains("cannot r") && screen.contains("(! whole)"),
+        "{screen}"
+    );
     app.update(Event::Key(Input {
         key: Key::Char('!'),
         ..Input::default()
