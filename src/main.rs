@@ -601,6 +601,13 @@ fn main() -> ExitCode {
     };
     match rt.block_on(run(cli)) {
         Ok(code) => ExitCode::from(code),
+        // A signal ended the console: the shell's code for it (143 for SIGTERM).
+        Err(e) if e.downcast_ref::<qadeck::runtime::tui::Stopped>().is_some() => {
+            let code = e
+                .downcast_ref::<qadeck::runtime::tui::Stopped>()
+                .map_or(1, |s| s.exit_code());
+            ExitCode::from(u8::try_from(code).unwrap_or(1))
+        }
         Err(e) => {
             eprintln!("error: {}", qadeck::secret::redact(&format!("{e:#}")));
             ExitCode::from(commands::exit_status(&e))

@@ -8,6 +8,12 @@
 //! control pictures, DEL becomes `␡`, C1 controls and bidi overrides/isolates
 //! become `�`; tabs become spaces; CR and CRLF become LF. Emoji sequences,
 //! combining marks and wide characters pass through unchanged.
+//!
+//! Drawing ([`one_line`], [`wrap`], [`for_terminal`]) shows emoji sequences
+//! whose width terminals disagree on (ZWJ sequences, skin-tone modifiers,
+//! VS16, keycaps, tag flags, regional-indicator flags) as what every
+//! terminal draws alike: the base emoji, or a flag's letters, so no border
+//! or column moves in tmux, VTE or xterm.
 
 use unicode_segmentation::UnicodeSegmentation;
 use unicode_width::UnicodeWidthStr;
@@ -141,6 +147,58 @@ pub fn is_terminal_safe(s: &str) -> bool {
     })
 }
 
+fn is_emoji_base(c: char) -> bool {
+    matches!(c as u32, 0x1F000..=0x1FAFF | 0x2600..=0x27BF | 0x2B00..=0x2BFF | 0x2300..=0x23FF)
+}
+
+/// Marks that change an emoji's width in some terminals and not others.
+fn is_width_mark(c: char) -> bool {
+    matches!(c as u32, 0xFE0E | 0xFE0F | 0x1F3FB..=0x1F3FF | 0x20E3 | 0xE0020..=0xE007F)
+}
+
+fn is_regional(c: char) -> bool {
+    ('\u{1F1E6}'..='\u{1F1FF}').contains(&c)
+}
+
+/// One grapheme as terminals agree to draw it (see the module doc).
+fn grapheme_for_terminal(g: &str) -> std::borrow::Cow<'_, str> {
+    use std::borrow::Cow;
+    if g.chars().all(|c| (c as u32) < 0x200D) {
+        return Cow::Borrowed(g);
+    }
+    if g.chars().any(is_regional) {
+        let letters: String = g
+            .chars()
+            .filter(|c| is_regional(*c))
+            .filter_map(|c| char::from_u32(c as u32 - 0x1F1E6 + 'A' as u32))
+            .collect();
+        return Cow::Owned(format!("[{letters}]"));
+    }
+    let first = g.chars().next().unwrap_or(' ');
+    let emoji = is_emoji_base(first) || g.contains('\u{20E3}');
+    if !emoji || !g.chars().any(|c| c == '\u{200D}' || is_width_mark(c)) {
+        return Cow::Borrowed(g);
+    }
+    // The base emoji: what comes before the first joiner, without marks.
+    Cow::Owned(
+        g.split('\u{200D}')
+            .next()
+            .unwrap_or(g)
+            .chars()
+            .filter(|c| !is_width_mark(*c))
+            .collect(),
+    )
+}
+
+/// Text as it is drawn: emoji sequences of disputed width become their
+/// base emoji (or a flag's letters, `[DE]`).
+pub fn for_terminal(s: &str) -> std::borrow::Cow<'_, str> {
+    if s.chars().all(|c| (c as u32) < 0x200D) {
+        return std::borrow::Cow::Borrowed(s);
+    }
+    std::borrow::Cow::Owned(s.graphemes(true).map(grapheme_for_terminal).collect())
+}
+
 /// Display width in terminal cells.
 pub fn width(s: &str) -> usize {
     UnicodeWidthStr::width(s)
@@ -159,8 +217,12 @@ pub fn one_line_cut(s: &str, max: usize) -> (String, bool) {
     let mut used = 0;
     let mut graphemes = s.graphemes(true).peekable();
     while let Some(g) = graphemes.next() {
-        let g = if g == "\n" { "⏎" } else { g };
-        let w = UnicodeWidthStr::width(g);
+        let g = if g == "\n" {
+            "⏎".into()
+        } else {
+            grapheme_for_terminal(g)
+        };
+        let w = UnicodeWidthStr::width(&*g);
         let last = graphemes.peek().is_none();
         // Keep one cell for the ellipsis unless this grapheme ends the text.
         let room = if last { max } else { max.saturating_sub(1) };
@@ -170,7 +232,7 @@ pub fn one_line_cut(s: &str, max: usize) -> (String, bool) {
             }
             return (out, true);
         }
-        out.push_str(g);
+        out.push_str(&g);
         used += w;
     }
     (out, false)
@@ -180,6 +242,7 @@ pub fn one_line_cut(s: &str, max: usize) -> (String, bool) {
 /// otherwise). Used by the detail pane; each line is at most `width` wide.
 pub fn wrap(s: &str, width: usize) -> Vec<String> {
     let width = width.max(1);
+    let s = &*for_terminal(s);
     let mut lines = Vec::new();
     for para in s.split('\n') {
         let mut line = String::new();
@@ -239,6 +302,32 @@ mod tests {
         let family = "👨‍👩‍👧‍👦 café 次の e\u{301}";
         assert_eq!(sanitize(family), family);
         assert_eq!(width("次の"), 4);
+    }
+
+    #[test]
+    fn emoji_of_disputed_width_are_drawn_as_their_base() {
+        // ZWJ family, skin tone, VS16 heart, keycap, flag, tag flag.
+        let cases = [
+            ("👨‍👩‍👧‍👦", "👨"),
+            ("👍🏽", "👍"),
+            ("❤️", "❤"),
+            ("#️⃣", "#"),
+            ("🇩🇪", "[DE]"),
+            (
+                "🏴\u{E0067}\u{E0062}\u{E0065}\u{E006E}\u{E0067}\u{E007F}",
+                "🏴",
+            ),
+            ("👩🏽‍💻 ok", "👩 ok"),
+        ];
+        for (text, drawn) in cases {
+            assert_eq!(for_terminal(text), drawn, "{text}");
+            assert_eq!(one_line(text, 20), drawn, "{text}");
+            assert_eq!(wrap(text, 20), vec![drawn.to_string()], "{text}");
+        }
+        // Scripts that join with ZWJ keep it.
+        let hindi = "क्\u{200D}ष";
+        assert_eq!(for_terminal(hindi), hindi);
+        assert_eq!(for_terminal("café 次の"), "café 次の");
     }
 
     #[test]

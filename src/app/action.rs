@@ -21,6 +21,63 @@ pub enum Scope {
     FormSwitch,
     /// A text input: keys bound here are taken, the rest are typed.
     Input,
+    /// A scrollable overlay: the help and the error list.
+    Pager,
+}
+
+impl Scope {
+    /// The scope as a moderator names it, for key-map conflicts.
+    pub fn view(self) -> &'static str {
+        match self {
+            Scope::Main => "the main view",
+            Scope::Confirm => "confirmation dialogs",
+            Scope::Picker => "the event picker",
+            Scope::Form => "the invite form",
+            Scope::FormSwitch => "the invite form's switches",
+            Scope::Input => "text inputs",
+            Scope::Pager => "the help and the error list",
+        }
+    }
+}
+
+/// Where an action is listed in the help overlay.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Group {
+    Navigation,
+    Moderation,
+    OnAir,
+    Chat,
+    People,
+    Views,
+    Pager,
+    Dialogs,
+}
+
+impl Group {
+    /// Every group, in the help overlay's order.
+    pub const ALL: [Group; 8] = [
+        Group::Navigation,
+        Group::Moderation,
+        Group::OnAir,
+        Group::Chat,
+        Group::People,
+        Group::Views,
+        Group::Pager,
+        Group::Dialogs,
+    ];
+
+    pub fn title(self) -> &'static str {
+        match self {
+            Group::Navigation => "navigation",
+            Group::Moderation => "moderation",
+            Group::OnAir => "on air",
+            Group::Chat => "chat",
+            Group::People => "people",
+            Group::Views => "views",
+            Group::Pager => "in the help and the error list",
+            Group::Dialogs => "dialogs, event picker, invite form, text input",
+        }
+    }
 }
 
 /// One action's declaration.
@@ -30,6 +87,8 @@ pub struct ActionSpec {
     /// The name in the config's `[keys]` table.
     pub name: &'static str,
     pub scope: Scope,
+    /// The help overlay's heading it is listed under.
+    pub group: Group,
     /// Default keys, as `[keys]` writes them.
     pub keys: &'static [&'static str],
     /// One line for the help overlay.
@@ -44,7 +103,7 @@ pub struct ActionSpec {
 macro_rules! actions {
     ($(
         $(#[$doc:meta])*
-        $variant:ident $name:literal $scope:ident [$($key:literal),*]
+        $variant:ident $name:literal $scope:ident $group:ident [$($key:literal),*]
             $help:literal $(, short $short:literal)? $(, people $people:literal)?;
     )*) => {
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -57,6 +116,7 @@ macro_rules! actions {
             action: Action::$variant,
             name: $name,
             scope: Scope::$scope,
+            group: Group::$group,
             keys: &[$($key),*],
             help: $help,
             short: actions!(@or $($short)?),
@@ -68,80 +128,95 @@ macro_rules! actions {
 }
 
 actions! {
-    Down "down" Main ["j", "down"] "move down";
-    Up "up" Main ["k", "up"] "move up";
-    PageDown "page_down" Main ["pgdn", "ctrl-d"] "page down";
-    PageUp "page_up" Main ["pgup", "ctrl-u"] "page up";
-    Top "top" Main ["g", "home"] "first item";
-    Bottom "bottom" Main ["G", "end"] "last item";
-    NextPane "next_pane" Main ["tab", "l", "right"] "next pane";
-    PrevPane "prev_pane" Main ["shift-tab", "h", "left"] "previous pane";
-    Approve "approve" Main ["a"] "approve (select)", short "approve";
-    Reject "reject" Main ["r"] "reject", short "reject";
-    Answered "answered" Main ["d"] "mark answered", short "answered";
-    OnAir "on_air" Main ["o"] "put on air (one at a time)", short "on air";
-    Next "next" Main ["n"] "next: answer the on-air one, air the top selected", short "next";
-    Pending "pending" Main ["p"] "back to pending", short "pending";
-    Undo "undo" Main ["u"] "undo the last action", short "undo";
-    Vote "vote" Main ["v"] "vote / unvote (up)", short "vote";
-    VoteDown "vote_down" Main ["V"] "vote down (where the platform has it)";
-    Freeze "freeze" Main ["f"] "freeze incoming (count what arrives)", short "freeze";
-    Filter "filter" Main ["/"] "filter by text (search in the people pane)",
+    Down "down" Main Navigation ["j", "down"] "move down";
+    Up "up" Main Navigation ["k", "up"] "move up";
+    PageDown "page_down" Main Navigation ["pgdn", "ctrl-d"] "page down";
+    PageUp "page_up" Main Navigation ["pgup", "ctrl-u"] "page up";
+    Top "top" Main Navigation ["g", "home"] "first item";
+    Bottom "bottom" Main Navigation ["G", "end"] "last item";
+    NextPane "next_pane" Main Navigation ["tab", "l", "right"] "next pane";
+    PrevPane "prev_pane" Main Navigation ["shift-tab", "h", "left"] "previous pane";
+    Approve "approve" Main Moderation ["a"] "approve (select)", short "approve";
+    Reject "reject" Main Moderation ["r"] "reject", short "reject";
+    Answered "answered" Main Moderation ["d"] "mark answered", short "answered";
+    OnAir "on_air" Main OnAir ["o"] "put on air (one at a time)", short "on air";
+    Next "next" Main OnAir ["n"] "next: answer the on-air one, air the top selected", short "next";
+    Pending "pending" Main Moderation ["p"] "back to pending", short "pending";
+    Undo "undo" Main Moderation ["u"] "undo the last action", short "undo";
+    Vote "vote" Main Moderation ["v"] "vote / unvote (up)", short "vote";
+    VoteDown "vote_down" Main Moderation ["V"] "vote down (where the platform has it)";
+    Freeze "freeze" Main Moderation ["f"] "freeze incoming (count what arrives)", short "freeze";
+    Filter "filter" Main Views ["/"] "filter by text (search in the people pane)",
         short "filter", people "search";
-    Sort "sort" Main ["s"] "sort by time / votes", short "sort";
-    ToggleRejected "toggle_rejected" Main ["R"] "show / hide rejected";
-    Delete "delete" Main ["D", "del"] "delete / remove a participant (asks first)",
+    Sort "sort" Main Views ["s"] "sort by time / votes", short "sort";
+    ToggleRejected "toggle_rejected" Main Views ["R"] "show / hide rejected";
+    Delete "delete" Main Moderation ["D", "del"] "delete / remove a participant (asks first)",
         short "delete", people "remove";
-    Compose "compose" Main ["c"] "type a question or chat message; invite in people",
+    Compose "compose" Main Chat ["c"] "type a question or chat message; invite in people",
         short "write", people "invite";
-    Reply "reply" Main ["y"] "reply to the chat message";
-    Promote "promote" Main ["P"] "chat message → question queue";
+    Reply "reply" Main Chat ["y"] "reply to the chat message";
+    Promote "promote" Main Chat ["P"] "chat message → question queue";
     /// People pane: promote a participant to moderator, or demote one.
-    ToggleModerator "toggle_moderator" Main ["m"] "people: promote / demote moderator",
+    ToggleModerator "toggle_moderator" Main People ["m"] "people: promote / demote moderator",
         people "promote/demote";
     /// People pane: rename the participant (only the name is sent).
-    Rename "rename" Main ["e"] "people: rename the participant",
+    Rename "rename" Main People ["e"] "people: rename the participant",
         people "rename";
     /// People pane: renew the participant's invitation link.
-    RenewLink "renew_link" Main ["L"] "people: renew the invitation link",
+    RenewLink "renew_link" Main People ["L"] "people: renew the invitation link",
         people "renew link";
     /// People pane: the invitation link alone on a full-width line, to copy.
-    ShowLink "show_link" Main ["enter"] "people: show the link full width, to copy",
+    ShowLink "show_link" Main People ["enter"] "people: show the link full width, to copy",
         people "link";
-    ToggleOpen "toggle_open" Main ["O"] "open / close the event for questions";
-    Info "info" Main ["i"] "source and account info";
-    PickEvent "pick_event" Main ["E"] "pick the event of a source that names none";
-    Retry "retry" Main ["ctrl-r"] "retry a stuck action now";
-    Drop "drop" Main ["X"] "drop a stuck action";
-    DetailDown "detail_down" Main ["J", "ctrl-e"] "scroll detail down";
-    DetailUp "detail_up" Main ["K", "ctrl-y"] "scroll detail up";
-    Help "help" Main ["?", "f1"] "this help", short "help";
-    Quit "quit" Main ["q", "ctrl-c"] "quit", short "quit";
+    ToggleOpen "toggle_open" Main Moderation ["O"] "open / close the event for questions";
+    Info "info" Main Views ["i"] "source and account info";
+    PickEvent "pick_event" Main Views ["E"] "pick the event of a source that names none";
+    Retry "retry" Main Moderation ["ctrl-r"] "retry a stuck action now";
+    Drop "drop" Main Moderation ["X"] "drop a stuck action";
+    DetailDown "detail_down" Main Navigation ["J", "ctrl-e"] "scroll detail down";
+    DetailUp "detail_up" Main Navigation ["K", "ctrl-y"] "scroll detail up";
+    /// The last errors and refusals, whole, with time and source.
+    Errors "errors" Main Views ["!"] "the error list: the last 100 errors and refusals, whole",
+        short "errors";
+    /// Stops qadeck with the terminal restored (`fg` brings it back).
+    Suspend "suspend" Main Views ["ctrl-z"] "suspend to the shell (fg resumes)";
+    Help "help" Main Views ["?", "f1"] "this help", short "help";
+    Quit "quit" Main Views ["q", "ctrl-c"] "quit", short "quit";
 
     /// Says yes to a confirmation dialog; any other key says no.
-    Confirm "confirm" Confirm ["y", "Y"] "confirm: yes, quit / delete / remove";
+    Confirm "confirm" Confirm Dialogs ["y", "Y"] "confirm: yes, quit / delete / remove";
 
-    PickerDown "picker_down" Picker ["j", "down"] "event picker: move down";
-    PickerUp "picker_up" Picker ["k", "up"] "event picker: move up";
-    PickerChoose "picker_choose" Picker ["enter"] "event picker: pick this event";
+    PickerDown "picker_down" Picker Dialogs ["j", "down"] "event picker: move down";
+    PickerUp "picker_up" Picker Dialogs ["k", "up"] "event picker: move up";
+    PickerChoose "picker_choose" Picker Dialogs ["enter"] "event picker: pick this event";
     /// Closes the picker without a pick; the source says how to pick later.
-    PickerLater "picker_later" Picker ["esc", "q"] "event picker: pick later";
+    PickerLater "picker_later" Picker Dialogs ["esc", "q"] "event picker: pick later";
 
-    FormSend "form_send" Form ["enter"] "invite form: send the invitation";
-    FormCancel "form_cancel" Form ["esc"] "invite form: cancel";
-    FormNextField "form_next_field" Form ["tab", "down"] "invite form: next field";
-    FormPrevField "form_prev_field" Form ["shift-tab", "up"] "invite form: previous field";
+    FormSend "form_send" Form Dialogs ["enter"] "invite form: send the invitation";
+    FormCancel "form_cancel" Form Dialogs ["esc"] "invite form: cancel";
+    FormNextField "form_next_field" Form Dialogs ["tab", "down"] "invite form: next field";
+    FormPrevField "form_prev_field" Form Dialogs ["shift-tab", "up"] "invite form: previous field";
     /// The next value of a switched field (the previous source with
     /// [`Action::FormSwitchBack`]).
-    FormSwitch "form_switch" FormSwitch ["space", "right"] "invite form: switch the field";
-    FormSwitchBack "form_switch_back" FormSwitch ["left"] "invite form: switch back";
-    FormYes "form_yes" FormSwitch ["y", "Y"] "invite form: turn the switch on";
-    FormNo "form_no" FormSwitch ["n", "N"] "invite form: turn the switch off";
-    FormModerator "form_moderator" FormSwitch ["m", "M"] "invite form: invite as moderator";
-    FormParticipant "form_participant" FormSwitch ["p", "P"] "invite form: invite as participant";
+    FormSwitch "form_switch" FormSwitch Dialogs ["space", "right"] "invite form: switch the field";
+    FormSwitchBack "form_switch_back" FormSwitch Dialogs ["left"] "invite form: switch back";
+    FormYes "form_yes" FormSwitch Dialogs ["y", "Y"] "invite form: turn the switch on";
+    FormNo "form_no" FormSwitch Dialogs ["n", "N"] "invite form: turn the switch off";
+    FormModerator "form_moderator" FormSwitch Dialogs ["m", "M"] "invite form: invite as moderator";
+    FormParticipant "form_participant" FormSwitch Dialogs ["p", "P"] "invite form: invite as participant";
 
-    InputSend "input_send" Input ["enter"] "text input: send / keep it";
-    InputCancel "input_cancel" Input ["esc"] "text input: cancel / clear";
+    InputSend "input_send" Input Dialogs ["enter"] "text input: send / keep it";
+    InputCancel "input_cancel" Input Dialogs ["esc"] "text input: cancel / clear";
+
+    PagerDown "pager_down" Pager Pager ["j", "down"] "scroll down a line";
+    PagerUp "pager_up" Pager Pager ["k", "up"] "scroll up a line";
+    PagerPageDown "pager_page_down" Pager Pager ["pgdn", "ctrl-d", "space"] "scroll down a page";
+    PagerPageUp "pager_page_up" Pager Pager ["pgup", "ctrl-u"] "scroll up a page";
+    PagerTop "pager_top" Pager Pager ["g", "home"] "to the top";
+    PagerBottom "pager_bottom" Pager Pager ["G", "end"] "to the bottom";
+    /// Typed text keeps the lines that contain it; Enter keeps it, Esc clears.
+    PagerSearch "pager_search" Pager Pager ["/"] "search: show only the lines with the text";
+    PagerClose "pager_close" Pager Pager ["esc", "q", "?"] "close";
 }
 
 /// The actions of a scope, in declaration order: for `Scope::Main` the

@@ -111,6 +111,8 @@ impl App {
         let Some((kind, rect)) = hit.copied() else {
             return;
         };
+        // A collapsed pane shows its first rows, not its scroll position.
+        let from_top = screen.is_collapsed(kind);
         self.focus = kind;
         self.detail_scroll = 0;
         let Some(line) = row.checked_sub(rect.y + 1).map(usize::from) else {
@@ -121,7 +123,7 @@ impl App {
         }
         match pane_status(kind) {
             Some(status) => {
-                let top = self.pane(kind).top;
+                let top = if from_top { None } else { self.pane(kind).top };
                 let hit = self
                     .queue
                     .iter_from(status, top.as_ref())
@@ -139,7 +141,7 @@ impl App {
                     self.people_len()
                 };
                 let p = self.panes.entry(kind).or_default();
-                let r = p.top_row + line;
+                let r = if from_top { line } else { p.top_row + line };
                 if r < len {
                     p.row = r;
                 }
@@ -150,8 +152,14 @@ impl App {
     /// Keeps every cursor on an item of its pane and inside the view.
     pub(super) fn fix_scroll(&mut self) {
         let screen = self.screen();
-        for (kind, rect) in screen.panes {
-            let rows = inner_rows(rect).max(1);
+        for (kind, rect) in &screen.panes {
+            let (kind, rect) = (*kind, *rect);
+            // A collapsed pane keeps its scroll for when it opens again.
+            let rows = if screen.is_collapsed(kind) {
+                usize::MAX / 2
+            } else {
+                inner_rows(rect).max(1)
+            };
             match pane_status(kind) {
                 Some(status) => self.fix_question_pane(kind, status, rows),
                 None => {

@@ -16,6 +16,28 @@ pub enum KeyError {
     UnknownAction(String),
     #[error("[keys] {action}: unknown key `{key}`")]
     UnknownKeyFor { action: String, key: String },
+    /// Two actions of one scope claim one key. `at` is the `[keys]` entry
+    /// that made the clash (the place to point at in the file).
+    #[error("`{key}` is bound to both {first} and {second} in {view}")]
+    Conflict {
+        key: String,
+        first: &'static str,
+        second: &'static str,
+        view: &'static str,
+        at: String,
+    },
+}
+
+impl KeyError {
+    /// The `[keys]` entry the error is about, to find its line.
+    pub fn entry(&self) -> Option<&str> {
+        match self {
+            KeyError::UnknownKey(_) => None,
+            KeyError::UnknownAction(name) => Some(name),
+            KeyError::UnknownKeyFor { action, .. } => Some(action),
+            KeyError::Conflict { at, .. } => Some(at),
+        }
+    }
 }
 
 /// A key with its modifiers, comparable and printable.
@@ -188,24 +210,66 @@ impl Default for KeyMap {
 
 impl KeyMap {
     /// Applies `[keys]` overrides: an action named there loses its default
-    /// keys and gets the listed ones. Errors name the action or key.
+    /// keys and gets the listed ones (`[]` leaves it without a key: see
+    /// [`KeyMap::unbound`]). A key two actions of one scope would share is
+    /// an error naming both, so no remap silently takes a key from another
+    /// action.
     pub fn with_overrides<'a>(
         overrides: impl IntoIterator<Item = (&'a str, Vec<&'a str>)>,
     ) -> Result<KeyMap, KeyError> {
-        let mut map = KeyMap::default();
+        let mut wanted: Vec<(Action, &str, Vec<KeyChord>)> = Vec::new();
         for (name, keys) in overrides {
             let action =
                 Action::from_name(name).ok_or_else(|| KeyError::UnknownAction(name.into()))?;
-            map.bindings.retain(|_, a| *a != action);
-            for k in keys {
-                let chord = KeyChord::parse(k).map_err(|_| KeyError::UnknownKeyFor {
-                    action: name.into(),
-                    key: k.into(),
-                })?;
-                map.bindings.insert((action.scope(), chord), action);
+            let chords = keys
+                .into_iter()
+                .map(|k| {
+                    KeyChord::parse(k).map_err(|_| KeyError::UnknownKeyFor {
+                        action: name.into(),
+                        key: k.into(),
+                    })
+                })
+                .collect::<Result<Vec<_>, _>>()?;
+            wanted.push((action, name, chords));
+        }
+        let mut map = KeyMap::default();
+        map.bindings
+            .retain(|_, a| !wanted.iter().any(|(w, _, _)| w == a));
+        for (action, name, chords) in wanted {
+            for chord in chords {
+                let slot = (action.scope(), chord);
+                match map.bindings.get(&slot) {
+                    Some(other) if *other != action => {
+                        let (a, b) = if *other < action {
+                            (*other, action)
+                        } else {
+                            (action, *other)
+                        };
+                        return Err(KeyError::Conflict {
+                            key: chord.name(),
+                            first: a.spec().name,
+                            second: b.spec().name,
+                            view: action.scope().view(),
+                            at: name.to_string(),
+                        });
+                    }
+                    _ => {
+                        map.bindings.insert(slot, action);
+                    }
+                }
             }
         }
         Ok(map)
+    }
+
+    /// Actions left with no key (a `[keys]` entry of `[]`): a warning at
+    /// start, marked in the help.
+    pub fn unbound(&self) -> Vec<Action> {
+        ACTIONS
+            .iter()
+            .map(|s| s.action)
+            .filter(|a| !self.bindings.values().any(|b| b == a))
+            .collect()
     }
 
     /// The action a chord is bound to in a scope.
@@ -332,6 +396,42 @@ mod tests {
             );
             assert_eq!(map.keys_for(spec.action), vec!["F12".to_string()]);
         }
+    }
+
+    #[test]
+    fn a_remap_onto_another_actions_key_is_a_conflict() {
+        let e = KeyMap::with_overrides([("approve", vec!["r"])]).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "`r` is bound to both approve and reject in the main view"
+        );
+        assert_eq!(e.entry(), Some("approve"));
+        let e =
+            KeyMap::with_overrides([("approve", vec!["x"]), ("reject", vec!["x"])]).unwrap_err();
+        assert!(e.to_string().contains("both approve and reject"), "{e}");
+        // Moving the other action away first is fine, and so is one key in
+        // two scopes.
+        let map = KeyMap::with_overrides([("approve", vec!["r"]), ("reject", vec!["x"])]).unwrap();
+        assert_eq!(
+            map.action(Scope::Main, &KeyChord::parse("r").unwrap()),
+            Some(Action::Approve)
+        );
+        KeyMap::with_overrides([("confirm", vec!["a"])]).unwrap();
+    }
+
+    #[test]
+    fn defaults_have_no_conflict_and_an_empty_list_unbinds() {
+        let mut seen = std::collections::HashSet::new();
+        for spec in ACTIONS {
+            for k in spec.keys {
+                let chord = KeyChord::parse(k).unwrap();
+                assert!(seen.insert((spec.scope, chord)), "{} {k} twice", spec.name);
+            }
+        }
+        assert!(KeyMap::default().unbound().is_empty());
+        let map = KeyMap::with_overrides([("reject", vec![])]).unwrap();
+        assert_eq!(map.unbound(), vec![Action::Reject]);
+        assert_eq!(map.key_for(Action::Reject), "-");
     }
 
     #[test]

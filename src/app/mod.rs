@@ -9,6 +9,7 @@ mod input;
 pub mod keymap;
 pub mod layout;
 mod moderation;
+mod pager;
 pub mod people;
 pub mod queue;
 mod session;
@@ -20,10 +21,11 @@ mod key_tests;
 #[cfg(test)]
 mod tests;
 
-pub use action::{ACTIONS, Action, ActionSpec, Scope, in_scope};
+pub use action::{ACTIONS, Action, ActionSpec, Group, Scope, in_scope};
 pub use keymap::{KeyChord, KeyError, KeyMap};
 pub use layout::PaneKind;
 pub use moderation::{ModAction, Refusal};
+pub use pager::{ERRORS_KEPT, ErrorEntry, LineKind, Pager, PagerLine, key_column};
 pub use people::{FormField, InviteForm, PeopleConflict};
 pub use queue::{Queue, SortBy};
 
@@ -32,7 +34,7 @@ use crate::domain::{
     Participant, QKey, RateBudget, Role, SourceFeed, SourceId, Status,
 };
 use ratatui_textarea::{Input, TextArea};
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 
 /// Everything that can happen to the core.
 #[derive(Debug, Clone)]
@@ -132,6 +134,8 @@ pub enum Command {
         source: SourceId,
         event: String,
     },
+    /// Stop the process with the terminal restored, until resumed.
+    Suspend,
     Quit,
 }
 
@@ -153,6 +157,8 @@ pub struct SourceView {
     /// Actions queued for the source's other events (event id, count),
     /// delivered only when that event is open.
     pub waiting: Vec<(String, usize)>,
+    /// The event's title (or id) for the header.
+    pub event: Option<String>,
 }
 
 impl SourceView {
@@ -168,6 +174,7 @@ impl SourceView {
             has_event,
             retry_at: None,
             waiting: Vec::new(),
+            event: None,
         }
     }
 
@@ -267,7 +274,9 @@ pub struct InputBox {
 /// Overlays drawn over the main screen.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Overlay {
-    Help,
+    Help(Pager),
+    /// The last errors and refusals, whole.
+    Errors(Pager),
     ConfirmQuit,
     ConfirmDelete {
         key: QKey,
@@ -328,6 +337,8 @@ pub struct App {
     pub undo: Vec<UndoEntry>,
     pub toast: Option<Toast>,
     pub last_error: Option<String>,
+    /// The last [`ERRORS_KEPT`] errors and refusals, oldest first.
+    pub errors: VecDeque<ErrorEntry>,
     pub detail_scroll: u16,
     pub chat: Vec<Message>,
     pub people: Vec<Participant>,
@@ -381,6 +392,7 @@ impl App {
             undo: Vec::new(),
             toast: None,
             last_error: None,
+            errors: VecDeque::new(),
             detail_scroll: 0,
             chat: Vec::new(),
             people: Vec::new(),
@@ -398,6 +410,15 @@ impl App {
         };
         // A participants-only session starts in the people pane.
         app.focus = app.visible_panes()[0];
+        let unbound: Vec<&str> = app.keymap.unbound().iter().map(|a| a.spec().name).collect();
+        if !unbound.is_empty() {
+            let text = format!(
+                "warning: no key for {} ([keys]); the help marks them",
+                unbound.join(", ")
+            );
+            app.record_error(None, &text);
+            app.toast(text);
+        }
         app
     }
 
@@ -439,9 +460,18 @@ impl App {
     }
 
     pub fn screen(&self) -> layout::Screen {
+        let panes: Vec<(PaneKind, u16)> = self
+            .visible_panes()
+            .into_iter()
+            .map(|p| {
+                let next_on_air = p == PaneKind::Selected && self.queue.count(Status::Selected) > 0;
+                (p, if next_on_air { 2 } else { 1 })
+            })
+            .collect();
         layout::screen(
             ratatui::layout::Rect::new(0, 0, self.size.0, self.size.1),
-            &self.visible_panes(),
+            &panes,
+            self.focus,
         )
     }
 

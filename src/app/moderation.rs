@@ -138,7 +138,7 @@ impl App {
             (entry.view.status, entry.server.status, entry.local);
         let caps = self.source(key.source).map(|s| s.caps.clone());
         let Some(caps) = caps.filter(|c| c.questions) else {
-            self.toast("this source has no questions to moderate");
+            self.refuse("this source has no questions to moderate");
             return;
         };
         if current == target {
@@ -289,11 +289,11 @@ impl App {
         };
         let want = match (kind, direction) {
             (VoteKind::None, _) => {
-                self.toast("this platform has no votes");
+                self.refuse("this platform has no votes");
                 return;
             }
             (VoteKind::Toggle, MyVote::Down) => {
-                self.toast("this platform only has up-votes (v toggles yours)");
+                self.refuse("this platform only has up-votes (v toggles yours)");
                 return;
             }
             (VoteKind::Toggle, _) if current == MyVote::Up => MyVote::None,
@@ -376,7 +376,7 @@ impl App {
         };
         let key = e.view.key();
         if !self.source(key.source).is_some_and(|s| s.caps.delete) {
-            self.toast("this platform cannot delete questions (reject hides it)");
+            self.refuse("this platform cannot delete questions (reject hides it)");
             return;
         }
         let preview = crate::text::one_line(&e.view.text, 50);
@@ -408,7 +408,7 @@ impl App {
             });
         match source {
             Some(source) => self.open_input(InputPurpose::Question { source }, ""),
-            None => self.toast("no source here accepts questions from the moderator"),
+            None => self.refuse("no source here accepts questions from the moderator"),
         }
     }
 
@@ -424,7 +424,7 @@ impl App {
             .source(m.source)
             .is_some_and(|s| s.caps.submit_question)
         {
-            self.toast("this source does not accept questions from the moderator");
+            self.refuse("this source does not accept questions from the moderator");
             return;
         }
         self.send(
@@ -453,7 +453,7 @@ impl App {
                     .map(|i| SourceId(i as u16))
             });
         let Some(source) = source else {
-            self.toast("no source here can be opened or closed");
+            self.refuse("no source here can be opened or closed");
             return;
         };
         let Some(view) = self.sources.get_mut(source.0 as usize) else {

@@ -525,11 +525,36 @@ fn paging_keeps_cursor_visible() {
 
 #[test]
 fn help_overlay_opens_and_closes() {
+    use crate::app::LineKind;
     let mut app = app();
     app.update(key('?'));
-    assert_eq!(app.overlay, Some(Overlay::Help));
-    app.update(key('x'));
+    assert!(matches!(app.overlay, Some(Overlay::Help(_))));
+    app.update(key('j'));
+    assert!(matches!(&app.overlay, Some(Overlay::Help(p)) if p.scroll == 1));
+    app.update(key('/'));
+    for c in "reject".chars() {
+        app.update(key(c));
+    }
+    app.update(special(Key::Enter));
+    let Some(o) = app.overlay.clone() else {
+        panic!()
+    };
+    let lines = app.pager_lines(&o);
+    assert!(
+        lines.iter().all(|l| l.kind == LineKind::Heading
+            || l.keys.contains('r')
+            || l.text.contains("reject")
+            || l.keys.is_empty()),
+        "{lines:?}"
+    );
+    app.update(key('q'));
     assert!(app.overlay.is_none());
+    app.update(key('?'));
+    app.update(key('x'));
+    assert!(
+        app.overlay.is_none(),
+        "a key the help has no use for closes it"
+    );
 }
 
 #[test]

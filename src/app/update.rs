@@ -28,6 +28,7 @@ impl App {
     /// Applies one event; returns what the runtime must do.
     pub fn update(&mut self, event: Event) -> Vec<Command> {
         let mut cmds = Vec::new();
+        let error_before = self.last_error.clone();
         match event {
             Event::Key(input) => self.on_key(input, &mut cmds),
             Event::Paste(text) => {
@@ -97,6 +98,11 @@ impl App {
                     *slot = Some(events.map(|l| l.into_iter().map(EventInfo::sanitized).collect()));
                 }
             }
+        }
+        if self.last_error != error_before
+            && let Some(e) = self.last_error.clone()
+        {
+            self.record_error(None, &e);
         }
         self.fix_scroll();
         cmds
@@ -174,7 +180,8 @@ impl App {
                 let action = self.keymap.resolve(Scope::Picker, &input);
                 self.on_picker_action(action, source, events, row, cmds);
             }
-            Overlay::Help | Overlay::Info { .. } | Overlay::Link { .. } => self.overlay = None,
+            Overlay::Help(_) | Overlay::Errors(_) => self.on_pager_key(overlay, input, cmds),
+            Overlay::Info { .. } | Overlay::Link { .. } => self.overlay = None,
         }
     }
 
@@ -226,8 +233,10 @@ impl App {
                         source,
                         event: ev.id.clone(),
                     });
+                    let title = ev.title.clone();
                     if let Some(s) = self.sources.get_mut(source.0 as usize) {
                         s.has_event = true;
+                        s.event = Some(title);
                     }
                     self.overlay = None;
                     cmds.extend(self.ask_for_event(Some(source)));
@@ -360,7 +369,9 @@ impl App {
                     None => self.toast("every source has its event"),
                 }
             }
-            Action::Help => self.overlay = Some(Overlay::Help),
+            Action::Help => self.overlay = Some(Overlay::Help(super::Pager::default())),
+            Action::Errors => self.overlay = Some(Overlay::Errors(super::Pager::default())),
+            Action::Suspend => cmds.push(Command::Suspend),
             Action::Quit => {
                 if self.inflight.is_empty() {
                     self.quit = true;
@@ -387,7 +398,15 @@ impl App {
             | Action::FormModerator
             | Action::FormParticipant
             | Action::InputSend
-            | Action::InputCancel => {}
+            | Action::InputCancel
+            | Action::PagerDown
+            | Action::PagerUp
+            | Action::PagerPageDown
+            | Action::PagerPageUp
+            | Action::PagerTop
+            | Action::PagerBottom
+            | Action::PagerSearch
+            | Action::PagerClose => {}
         }
     }
 

@@ -101,21 +101,18 @@ impl Context {
         use crate::app::KeyError;
         KeyMap::with_overrides(self.config.keys.iter().map(|(k, v)| (k.as_str(), v.keys())))
             .map_err(|e| {
-                let (line, message) = match &e {
-                    KeyError::UnknownAction(a) => (
-                        self.config.key_lines.get(a).copied(),
-                        format!("{e} (the actions are listed in the README's Keys section and under `?`)"),
+                let entry = e.entry().map(str::to_string);
+                let message = match &e {
+                    KeyError::UnknownAction(_) => format!(
+                        "{e} (the actions are listed in the README's Keys section and under `?`)"
                     ),
-                    KeyError::UnknownKeyFor { action, .. } => {
-                        (self.config.key_lines.get(action).copied(), e.to_string())
-                    }
-                    KeyError::UnknownKey(_) => (None, e.to_string()),
+                    _ => e.to_string(),
                 };
-                anyhow::Error::new(config::ConfigError {
-                    path: self.config_path.clone(),
-                    line,
+                anyhow::Error::new(self.config.keys_error(
+                    &self.config_path,
+                    entry.as_deref(),
                     message,
-                })
+                ))
             })
     }
 
@@ -126,11 +123,10 @@ impl Context {
             .or_else(|| self.config.theme.clone())
             .unwrap_or_else(|| "dark".into());
         let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
-        Ok(Theme::load(
-            &name,
-            &config::config_dir(&self.config_path),
-            no_color,
-        )?)
+        Ok(
+            Theme::load(&name, &config::config_dir(&self.config_path), no_color)?
+                .with_depth(crate::ui::theme::ColorDepth::from_env()),
+        )
     }
 
     pub fn store(&self) -> anyhow::Result<Arc<Store>> {

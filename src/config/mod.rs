@@ -249,20 +249,26 @@ fn source_error(text: &str) -> Option<(Option<usize>, String)> {
         })
 }
 
-/// The line of every `name = …` entry under `[keys]`.
+/// Lines of the entries of the `[keys]` table (also `keys.name = …`).
 fn key_lines(text: &str) -> BTreeMap<String, usize> {
     let mut lines = BTreeMap::new();
     let mut in_keys = false;
-    for (n, line) in text.lines().enumerate() {
+    for (i, line) in text.lines().enumerate() {
         let t = line.trim();
         if t.starts_with('[') {
-            in_keys = t.split('#').next().is_some_and(|h| h.trim() == "[keys]");
-        } else if in_keys && let Some((k, _)) = t.split_once('=') {
-            let k = k.trim().trim_matches('"');
-            if !k.is_empty() && !k.starts_with('#') {
-                lines.insert(k.to_string(), n + 1);
-            }
+            in_keys = t.trim_start_matches('[').trim_end_matches(']').trim() == "keys";
+            continue;
         }
+        let Some((name, _)) = t.split_once('=') else {
+            continue;
+        };
+        let name = name.trim();
+        let name = match name.strip_prefix("keys.") {
+            Some(n) if !in_keys => n,
+            _ if in_keys => name,
+            _ => continue,
+        };
+        lines.insert(name.trim_matches('"').trim().to_string(), i + 1);
     }
     lines
 }
@@ -318,6 +324,15 @@ fn warn_if_readable_secrets(path: &Path, cfg: &Config) {
 }
 
 impl Config {
+    /// A `[keys]` error at the line of the entry it names.
+    pub fn keys_error(&self, path: &Path, entry: Option<&str>, message: String) -> ConfigError {
+        ConfigError {
+            path: path.to_path_buf(),
+            line: entry.and_then(|e| self.key_lines.get(e).copied()),
+            message,
+        }
+    }
+
     pub fn source(&self, name: &str) -> Result<&SourceSettings, UnknownSource> {
         self.sources
             .iter()
@@ -375,6 +390,17 @@ mod tests {
         assert_eq!(cfg.key_lines.get("approve"), Some(&3));
         assert_eq!(cfg.key_lines.get("next"), Some(&5));
         assert_eq!(cfg.key_lines.get("name"), None);
+    }
+
+    #[test]
+    fn keys_entries_have_lines() {
+        let text = "theme = \"dark\"\n[keys]\napprove = \"r\"\nreject = [\"x\"]\n\n[moderator]\nname = \"M\"\n";
+        let cfg = parse(text, Path::new("c.toml")).unwrap();
+        assert_eq!(cfg.key_lines.get("approve"), Some(&3));
+        assert_eq!(cfg.key_lines.get("reject"), Some(&4));
+        assert_eq!(cfg.key_lines.len(), 2);
+        let e = cfg.keys_error(Path::new("c.toml"), Some("reject"), "x".into());
+        assert_eq!(e.to_string(), "c.toml:4: x");
     }
 
     #[test]

@@ -86,6 +86,8 @@ pub struct Session {
     /// Replaced providers logging out and their tasks ending.
     retiring: Vec<JoinHandle<()>>,
     outbox_timing: Timing,
+    /// The moderator asked to suspend (Ctrl-Z); the TUI loop carries it out.
+    pub suspend: bool,
 }
 
 /// Feed events a provider may queue before it waits for the loop.
@@ -145,11 +147,9 @@ impl Session {
                 .as_ref()
                 .map(|p| p.capabilities())
                 .unwrap_or_else(crate::domain::Capabilities::none);
-            views.push(SourceView::new(
-                slot.name.clone(),
-                caps,
-                slot.event.is_some(),
-            ));
+            let mut view = SourceView::new(slot.name.clone(), caps, slot.event.is_some());
+            view.event = slot.event.clone();
+            views.push(view);
             slots.push(slot);
         }
         let session_id = format!("{:x}{:04x}", now_ms(), rand::random::<u16>());
@@ -170,6 +170,7 @@ impl Session {
             built_rx,
             retiring: Vec::new(),
             outbox_timing: Timing::default(),
+            suspend: false,
         };
         Ok((
             session,
@@ -405,6 +406,7 @@ impl Session {
                     });
                 }
                 Command::PickEvent { source, event } => self.pick_event(source, event),
+                Command::Suspend => self.suspend = true,
                 Command::Quit => {}
             }
         }

@@ -117,22 +117,32 @@ impl<W: Write> Backend for SyncBackend<W> {
     }
 }
 
+/// Mouse buttons and the wheel (1000) in SGR coordinates (1006): no drag
+/// (1002) or all-motion (1003) tracking, which would flood a slow SSH link
+/// with events nobody uses.
+pub const MOUSE_ON: &str = "\x1b[?1000h\x1b[?1006h";
+/// Turns off every mouse mode a terminal may have on, ours or not.
+pub const MOUSE_OFF: &str = "\x1b[?1006l\x1b[?1015l\x1b[?1003l\x1b[?1002l\x1b[?1000l";
+
 /// Enters raw mode, the alternate screen and mouse capture.
 pub fn enter() -> io::Result<()> {
     crossterm::terminal::enable_raw_mode()?;
+    let mut out = io::stdout();
     crossterm::execute!(
-        io::stdout(),
+        out,
         crossterm::terminal::EnterAlternateScreen,
-        crossterm::event::EnableMouseCapture,
         crossterm::cursor::Hide
-    )
+    )?;
+    out.write_all(MOUSE_ON.as_bytes())?;
+    out.flush()
 }
 
 /// Undoes [`enter`]; safe to call more than once and from a panic hook.
 pub fn restore() {
+    let mut out = io::stdout();
+    let _ = out.write_all(MOUSE_OFF.as_bytes());
     let _ = crossterm::execute!(
-        io::stdout(),
-        crossterm::event::DisableMouseCapture,
+        out,
         crossterm::terminal::LeaveAlternateScreen,
         crossterm::cursor::Show
     );

@@ -3,11 +3,11 @@
 use super::{Theme, age, panes::status_style};
 use crate::app::{Action, App, PaneKind};
 use crate::domain::MyVote;
-use crate::text::wrap;
+use crate::text::{for_terminal, wrap};
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Paragraph};
+use ratatui::widgets::Paragraph;
 
 /// Wrapping stops after this many lines past the view: a 100 KB question
 /// costs what the pane shows, not its length.
@@ -27,20 +27,21 @@ fn wrapped_window(text: &str, width: usize, skip: usize, rows: usize) -> (Vec<St
     (lines.into_iter().skip(skip).take(rows).collect(), more)
 }
 
+/// The detail: a head line that also separates it from the lists, the
+/// text wrapped under it, and notes after the text where rows remain.
 pub fn detail(frame: &mut Frame, rect: Rect, app: &App, theme: &Theme) {
-    let block = Block::default()
-        .borders(Borders::ALL)
-        .border_style(theme.border)
-        .title(Span::styled(" Detail ", theme.dim));
-    let inner = block.inner(rect);
-    frame.render_widget(block, rect);
+    if rect.height == 0 {
+        return;
+    }
+    let inner = rect;
     let w = inner.width as usize;
+    let mut tail: Vec<Line> = Vec::new();
     let (mut lines, body): (Vec<Line>, String) = match app.focus {
         PaneKind::Chat => match app.current_message() {
             Some(m) => (
                 vec![Line::from(vec![
                     Span::styled(
-                        m.author.clone().unwrap_or_else(|| "guest".into()),
+                        for_terminal(m.author.as_deref().unwrap_or("guest")).into_owned(),
                         theme.accent,
                     ),
                     Span::styled(
@@ -62,7 +63,7 @@ pub fn detail(frame: &mut Frame, rect: Rect, app: &App, theme: &Theme) {
         PaneKind::People => match app.current_participant() {
             Some(p) => {
                 let mut l = vec![Line::from(vec![
-                    Span::styled(p.name.clone(), theme.accent),
+                    Span::styled(for_terminal(&p.name).into_owned(), theme.accent),
                     Span::styled(
                         format!(" · {} · {}", p.role, app.source_name(p.source)),
                         theme.dim,
@@ -154,23 +155,20 @@ pub fn detail(frame: &mut Frame, rect: Rect, app: &App, theme: &Theme) {
                         theme.inflight,
                     ));
                 }
-                let mut l = vec![
-                    Line::from(head),
-                    Line::from(vec![
-                        Span::styled(
-                            q.author.clone().unwrap_or_else(|| "anonymous".into()),
-                            theme.accent,
-                        ),
-                        Span::styled(
-                            format!(
-                                " · {} · {} ago",
-                                app.source_name(q.source),
-                                age(app.now, q.created)
-                            ),
-                            theme.dim,
-                        ),
-                    ]),
-                ];
+                head.push(Span::styled(" · ", theme.dim));
+                head.push(Span::styled(
+                    for_terminal(q.author.as_deref().unwrap_or("anonymous")).into_owned(),
+                    theme.accent,
+                ));
+                head.push(Span::styled(
+                    format!(
+                        " · {} · {} ago",
+                        app.source_name(q.source),
+                        age(app.now, q.created)
+                    ),
+                    theme.dim,
+                ));
+                let l = vec![Line::from(head)];
                 if let Some(s) = app.source(q.source) {
                     let local: Vec<&str> = [
                         crate::domain::Status::Selected,
@@ -185,7 +183,7 @@ pub fn detail(frame: &mut Frame, rect: Rect, app: &App, theme: &Theme) {
                         note = format!("{}, {note}", local.join(", "));
                     }
                     if q.on_air || !local.is_empty() {
-                        l.push(Line::from(Span::styled(
+                        tail.push(Line::from(Span::styled(
                             // The point first: a narrow pane cuts the end.
                             format!("local to this machine: {note}"),
                             theme.dim,
@@ -200,19 +198,37 @@ pub fn detail(frame: &mut Frame, rect: Rect, app: &App, theme: &Theme) {
             ),
         },
     };
-    lines.push(Line::default());
     let rows = (inner.height as usize).saturating_sub(lines.len());
     let skip = app.detail_scroll as usize;
     let (body_lines, more) = wrapped_window(&body, w, skip, rows);
-    let shown = body_lines.len();
-    lines.extend(
+    // The head line carries the rule and says when J/K scroll.
+    let mut first = lines.remove(0);
+    let hint = if more || skip > 0 {
+        format!(
+            " {}/{} more ",
+            app.keymap.key_for(Action::DetailDown),
+            app.keymap.key_for(Action::DetailUp)
+        )
+    } else {
+        String::new()
+    };
+    let used = first.width() + 1 + crate::text::width(&hint);
+    first.spans.push(Span::raw(" "));
+    first.spans.push(Span::styled(
+        "─".repeat(w.saturating_sub(used)),
+        theme.border,
+    ));
+    first.spans.push(Span::styled(hint, theme.dim));
+    let mut all = vec![first];
+    all.extend(lines);
+    all.extend(
         body_lines
             .into_iter()
             .map(|s| Line::from(Span::styled(s, theme.text))),
     );
-    if more && shown == rows && rows > 0 {
-        lines.pop();
-        lines.push(Line::from(Span::styled("… J/K scroll", theme.dim)));
+    if !body.is_empty() && !more {
+        all.extend(tail);
     }
-    frame.render_widget(Paragraph::new(lines), inner);
+    all.truncate(inner.height as usize);
+    frame.render_widget(Paragraph::new(all), inner);
 }

@@ -15,9 +15,30 @@ use ratatui::Frame;
 /// Draws the whole screen.
 pub fn draw(frame: &mut Frame, app: &App, theme: &Theme) {
     let screen = app.screen();
+    if screen.too_small {
+        let notice = format!(
+            "needs {}x{} (is {}x{})",
+            crate::app::layout::MIN_WIDTH,
+            crate::app::layout::MIN_HEIGHT,
+            app.size.0,
+            app.size.1
+        );
+        frame.render_widget(
+            ratatui::widgets::Paragraph::new(ratatui::text::Span::styled(
+                crate::text::one_line(&notice, screen.header.width as usize),
+                theme.error,
+            )),
+            screen.header,
+        );
+        return;
+    }
     status::header(frame, screen.header, app, theme);
     for (kind, rect) in &screen.panes {
-        panes::pane(frame, *rect, *kind, app, theme);
+        panes::pane(frame, *rect, *kind, screen.is_collapsed(*kind), app, theme);
+    }
+    if let Some(d) = screen.divider {
+        let bar = vec![ratatui::text::Line::from("│"); d.height as usize];
+        frame.render_widget(ratatui::widgets::Paragraph::new(bar).style(theme.border), d);
     }
     detail::detail(frame, screen.detail, app, theme);
     status::status_bar(frame, screen.status, app, theme);

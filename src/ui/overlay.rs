@@ -3,11 +3,12 @@
 
 use super::Theme;
 use crate::app::{
-    Action, App, FormField, InputBox, InputPurpose, InviteForm, Overlay, Scope, in_scope,
+    Action, App, FormField, InputBox, InputPurpose, InviteForm, LineKind, Overlay, key_column,
 };
-use crate::text::one_line;
+use crate::text::{one_line, width};
 use ratatui::Frame;
 use ratatui::layout::Rect;
+use ratatui::style::Modifier;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, Paragraph};
 
@@ -33,9 +34,12 @@ pub fn overlay(frame: &mut Frame, area: Rect, o: &Overlay, app: &App, theme: &Th
     if let Overlay::Link { who, link } = o {
         return link_overlay(frame, area, who, link, theme);
     }
+    if matches!(o, Overlay::Help(_) | Overlay::Errors(_)) {
+        return pager(frame, area, o, app, theme);
+    }
     let yes = app.keymap.key_for(Action::Confirm);
     let (title, lines): (&str, Vec<Line>) = match o {
-        Overlay::Help => ("keys — any key closes", help_lines(app, theme, area)),
+        Overlay::Help(_) | Overlay::Errors(_) => ("", Vec::new()),
         Overlay::ConfirmQuit => (
             "quit?",
             vec![
@@ -168,40 +172,116 @@ pub fn overlay(frame: &mut Frame, area: Rect, o: &Overlay, app: &App, theme: &Th
     frame.render_widget(Paragraph::new(lines).block(boxed(title, theme)), rect);
 }
 
-/// The key map as lines; in as many columns as the screen's height needs,
-/// so every key shows even at 80x24.
-fn help_lines<'a>(app: &App, theme: &Theme, area: Rect) -> Vec<Line<'a>> {
-    let entries: Vec<(String, &str)> = in_scope(Scope::Main)
-        .map(|a| (app.keymap.keys_for(a.action).join(" "), a.help))
-        .collect();
-    let rows = (area.height.saturating_sub(2) as usize).max(1);
-    let columns = entries.len().div_ceil(rows).max(1);
-    let rows = entries.len().div_ceil(columns);
-    let col_width = (area.width.saturating_sub(4) as usize / columns).max(12);
-    let key_width = if columns == 1 { 16 } else { 10 };
-    (0..rows)
-        .map(|r| {
-            let mut spans = Vec::new();
-            for c in 0..columns {
-                let Some((keys, what)) = entries.get(c * rows + r) else {
-                    continue;
-                };
-                let keys = one_line(keys, key_width);
-                let pad = key_width.saturating_sub(crate::text::width(&keys));
-                let what = one_line(what, col_width.saturating_sub(key_width + 3));
-                let fill = col_width.saturating_sub(key_width + 2 + crate::text::width(&what));
-                spans.push(Span::styled(
-                    format!("{}{keys}  ", " ".repeat(pad)),
-                    theme.accent,
-                ));
-                spans.push(Span::styled(what, theme.text));
-                if c + 1 < columns {
-                    spans.push(Span::raw(" ".repeat(fill)));
-                }
+/// The help or the error list: a window of its lines, a footer with the
+/// keys, the position and the search.
+fn pager(frame: &mut Frame, area: Rect, o: &Overlay, app: &App, theme: &Theme) {
+    let (title, p) = match o {
+        Overlay::Help(p) => ("keys", p),
+        Overlay::Errors(p) => ("errors and refusals, newest first", p),
+        _ => return,
+    };
+    let w = app.pager_width();
+    let rect = centered(area, w as u16 + 2, area.height);
+    frame.render_widget(Clear, rect);
+    let block = boxed(title, theme);
+    let inner = block.inner(rect);
+    frame.render_widget(block, rect);
+    let all = app.pager_lines(o);
+    let rows = (inner.height as usize).saturating_sub(1);
+    let first = p.scroll.min(all.len().saturating_sub(rows));
+    let kw = key_column(w);
+    let mut lines: Vec<Line> = all
+        .iter()
+        .skip(first)
+        .take(rows)
+        .map(|l| match l.kind {
+            LineKind::Heading => Line::from(Span::styled(
+                l.text.to_uppercase(),
+                theme.accent.add_modifier(Modifier::UNDERLINED),
+            )),
+            LineKind::ErrorHead(at) => {
+                let time = chrono::DateTime::from_timestamp_millis(at)
+                    .map(|t| {
+                        t.with_timezone(&chrono::Local)
+                            .format("%H:%M:%S")
+                            .to_string()
+                    })
+                    .unwrap_or_default();
+                Line::from(vec![
+                    Span::styled(format!("{time}  "), theme.dim),
+                    Span::styled(l.text.clone(), theme.accent),
+                ])
             }
-            Line::from(spans)
+            LineKind::Text => Line::from(Span::styled(l.text.clone(), theme.text)),
+            LineKind::Entry | LineKind::Unbound => {
+                let key_style = if l.kind == LineKind::Unbound {
+                    theme.error
+                } else {
+                    theme.accent
+                };
+                let pad = kw.saturating_sub(width(&l.keys));
+                let keys = if l.text.is_empty() {
+                    l.keys.clone()
+                } else {
+                    format!("{}{}", l.keys, " ".repeat(pad))
+                };
+                Line::from(vec![
+                    Span::styled(keys, key_style),
+                    Span::styled(l.text.clone(), theme.text),
+                ])
+            }
         })
-        .collect()
+        .collect();
+    if all.is_empty() {
+        lines.push(Line::from(Span::styled(
+            match (o, p.search.is_empty()) {
+                (_, false) => "nothing matches the search",
+                (Overlay::Errors(_), true) => "no errors",
+                _ => "",
+            },
+            theme.dim,
+        )));
+    }
+    let k = |a: Action| app.keymap.key_for(a);
+    let footer = if p.typing {
+        format!(
+            "/{}▏ {} keeps it · {} clears",
+            p.search,
+            k(Action::InputSend),
+            k(Action::InputCancel)
+        )
+    } else {
+        let shown = format!(
+            "{}–{} of {}",
+            (first + 1).min(all.len()),
+            (first + rows).min(all.len()),
+            all.len()
+        );
+        let search = if p.search.is_empty() {
+            String::new()
+        } else {
+            format!(" · /{}", p.search)
+        };
+        format!(
+            "{shown}{search} · {}/{} {}/{} scroll · {} search · {} closes",
+            k(Action::PagerDown),
+            k(Action::PagerUp),
+            k(Action::PagerPageDown),
+            k(Action::PagerPageUp),
+            k(Action::PagerSearch),
+            k(Action::PagerClose)
+        )
+    };
+    frame.render_widget(Paragraph::new(lines), inner);
+    if inner.height > 0 {
+        frame.render_widget(
+            Paragraph::new(Span::styled(
+                one_line(&footer, inner.width as usize),
+                theme.dim,
+            )),
+            Rect::new(inner.x, inner.y + inner.height - 1, inner.width, 1),
+        );
+    }
 }
 
 pub fn input(frame: &mut Frame, area: Rect, ib: &InputBox, app: &App, theme: &Theme) {

@@ -2,14 +2,14 @@
 
 use super::Theme;
 use crate::app::layout::inner_rows;
-use crate::app::{App, PaneKind};
+use crate::app::{Action, App, PaneKind};
 use crate::domain::{MyVote, Question, Role, Status};
 use crate::text::{one_line, one_line_cut, width};
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Paragraph};
+use ratatui::widgets::Paragraph;
 
 pub fn status_style(theme: &Theme, s: Status) -> Style {
     match s {
@@ -20,25 +20,98 @@ pub fn status_style(theme: &Theme, s: Status) -> Style {
     }
 }
 
-fn block<'a>(title: String, focused: bool, theme: &Theme, title_style: Style) -> Block<'a> {
-    Block::default()
-        .borders(Borders::ALL)
-        .border_style(if focused {
-            theme.focus_border
-        } else {
-            theme.border
-        })
-        .title(Span::styled(
-            title,
-            if focused {
-                title_style.patch(theme.accent)
-            } else {
-                title_style
-            },
-        ))
+/// A pane's title line (`▸ Pending 12 ────`): the only separator between
+/// panes. Returns the rows under it.
+pub fn titled(
+    frame: &mut Frame,
+    rect: Rect,
+    title: &str,
+    focused: bool,
+    theme: &Theme,
+    title_style: Style,
+) -> Rect {
+    if rect.height == 0 {
+        return rect;
+    }
+    let w = rect.width as usize;
+    let (mark, rule, rule_style) = if focused {
+        ("▸ ", "━", theme.focus_border)
+    } else {
+        ("  ", "─", theme.border)
+    };
+    let title = one_line(title, w.saturating_sub(3));
+    let style = if focused {
+        title_style.patch(theme.accent)
+    } else {
+        title_style
+    };
+    let used = width(mark) + width(&title) + 1;
+    let line = Line::from(vec![
+        Span::styled(mark, rule_style),
+        Span::styled(title, style),
+        Span::raw(" "),
+        Span::styled(rule.repeat(w.saturating_sub(used)), rule_style),
+    ]);
+    frame.render_widget(Paragraph::new(line), Rect { height: 1, ..rect });
+    Rect {
+        y: rect.y + 1,
+        height: rect.height - 1,
+        ..rect
+    }
 }
 
-pub fn pane(frame: &mut Frame, rect: Rect, kind: PaneKind, app: &App, theme: &Theme) {
+/// Why a pane with nothing to show is empty: a source that is down says
+/// so, rather than promising questions that cannot arrive.
+fn empty_hint(app: &App, kind: PaneKind) -> String {
+    use crate::domain::Connection;
+    if app.filter.is_some() {
+        return "no question matches the filter".into();
+    }
+    let down: Vec<String> = app
+        .sources
+        .iter()
+        .filter_map(|s| match &s.connection {
+            // The reason itself is in the status bar and the error list.
+            Connection::Retrying { .. } => Some(format!(
+                "{} unreachable — retrying in {}",
+                s.name,
+                s.retry_at.map_or_else(
+                    || "a moment".into(),
+                    |at| crate::app::countdown(at, app.now)
+                )
+            )),
+            Connection::Failed { .. } => Some(format!(
+                "{} not connected: see the status bar ({} lists errors)",
+                s.name,
+                app.keymap.key_for(Action::Errors)
+            )),
+            _ => None,
+        })
+        .collect();
+    match kind {
+        PaneKind::Pending if !down.is_empty() => down.join(" · "),
+        PaneKind::Pending
+            if app
+                .sources
+                .iter()
+                .any(|s| s.connection == Connection::Connecting) =>
+        {
+            "connecting…".into()
+        }
+        PaneKind::Pending => "waiting for questions…".into(),
+        PaneKind::Selected => format!("approve with {}", app.keymap.key_for(Action::Approve)),
+        _ => String::new(),
+    }
+}
+
+pub fn pane(
+    frame: &mut Frame,
+    rect: Rect,
+    kind: PaneKind,
+    collapsed: bool,
+    app: &App,
+    theme: &Theme,
+) {
     let focused = app.focus == kind;
     match kind {
         PaneKind::Chat => return chat(frame, rect, app, theme, focused),
@@ -51,19 +124,36 @@ pub fn pane(frame: &mut Frame, rect: Rect, kind: PaneKind, app: &App, theme: &Th
         PaneKind::Answered => Status::Answered,
         _ => Status::Rejected,
     };
-    let mut title = format!(" {} ({}) ", kind.title(), app.queue.count(status));
+    let total = app.queue.count(status);
+    let mut title = match app.filter {
+        Some(_) => {
+            let shown = app
+                .queue
+                .iter_from(status, None)
+                .filter(|e| app.matches(&e.view))
+                .count();
+            format!("{} ({shown}/{total})", kind.title())
+        }
+        None => format!("{} ({total})", kind.title()),
+    };
     if kind == PaneKind::Pending && app.frozen.is_some() {
-        title.push_str(&format!("❄ frozen, +{} new ", app.frozen_new.len()));
+        title.push_str(&format!(" ❄ frozen, +{} new", app.frozen_new.len()));
     }
-    let b = block(title, focused, theme, status_style(theme, status));
-    let inner = b.inner(rect);
-    frame.render_widget(b, rect);
+    let inner = titled(
+        frame,
+        rect,
+        &title,
+        focused,
+        theme,
+        status_style(theme, status),
+    );
     let state = app.pane(kind);
-    let rows = inner_rows(rect);
+    let rows = inner.height as usize;
     let multi = app.sources.len() > 1;
+    let top = if collapsed { None } else { state.top.as_ref() };
     let lines: Vec<Line> = app
         .queue
-        .iter_from(status, state.top.as_ref())
+        .iter_from(status, top)
         .filter(|e| app.matches(&e.view))
         .take(rows)
         .map(|e| {
@@ -85,20 +175,12 @@ pub fn pane(frame: &mut Frame, rect: Rect, kind: PaneKind, app: &App, theme: &Th
         })
         .collect();
     if lines.is_empty() {
-        // Every source failed: waiting would be a false promise.
-        let all_failed = !app.sources.is_empty()
-            && app
-                .sources
-                .iter()
-                .all(|s| matches!(s.connection, crate::domain::Connection::Failed { .. }));
-        let hint = match (kind, app.filter.is_some()) {
-            (_, true) => "no question matches the filter",
-            (PaneKind::Pending, _) if all_failed => "not connected: see the status bar below",
-            (PaneKind::Pending, _) => "waiting for questions…",
-            (PaneKind::Selected, _) => "approve with a",
-            _ => "",
-        };
-        frame.render_widget(Paragraph::new(Span::styled(hint, theme.dim)), inner);
+        let hint = empty_hint(app, kind);
+        let hint = crate::text::wrap(&hint, inner.width as usize)
+            .into_iter()
+            .map(|l| Line::from(Span::styled(l, theme.dim)))
+            .collect::<Vec<_>>();
+        frame.render_widget(Paragraph::new(hint), inner);
         return;
     }
     frame.render_widget(Paragraph::new(lines), inner);
@@ -170,14 +252,14 @@ fn chat(frame: &mut Frame, rect: Rect, app: &App, theme: &Theme, focused: bool) 
             })
             .collect(),
     };
-    let b = block(
-        format!(" Chat ({}){state} ", app.chat.len()),
+    let inner = titled(
+        frame,
+        rect,
+        &format!("Chat ({}){state}", app.chat.len()),
         focused,
         theme,
         theme.accent,
     );
-    let inner = b.inner(rect);
-    frame.render_widget(b, rect);
     let st = app.pane(PaneKind::Chat);
     let w = inner.width as usize;
     let lines: Vec<Line> = app
@@ -185,7 +267,7 @@ fn chat(frame: &mut Frame, rect: Rect, app: &App, theme: &Theme, focused: bool) 
         .iter()
         .enumerate()
         .skip(st.top_row)
-        .take(inner_rows(rect))
+        .take(inner.height as usize)
         .map(|(i, m)| {
             let style = if i == st.row && focused {
                 theme.cursor
@@ -216,22 +298,20 @@ fn people(frame: &mut Frame, rect: Rect, app: &App, theme: &Theme, focused: bool
     let shown = app.people_len();
     let mut title = match &app.people_filter {
         Some(f) => format!(
-            " People ({shown} of {}) /{} ",
+            "People ({shown} of {}) /{}",
             app.people.len(),
             one_line(f, 16)
         ),
-        None => format!(" People ({}) ", app.people.len()),
+        None => format!("People ({})", app.people.len()),
     };
     let inviting = app.invitations_inflight();
     if !inviting.is_empty() {
         title.push_str(&format!(
-            "⋯ inviting {} ",
+            " ⋯ inviting {}",
             one_line(&inviting.join(", "), 24)
         ));
     }
-    let b = block(title, focused, theme, theme.accent);
-    let inner = b.inner(rect);
-    frame.render_widget(b, rect);
+    let inner = titled(frame, rect, &title, focused, theme, theme.accent);
     let st = app.pane(PaneKind::People);
     let w = inner.width as usize;
     let multi = app.people_sources().len() > 1;
@@ -247,7 +327,7 @@ fn people(frame: &mut Frame, rect: Rect, app: &App, theme: &Theme, focused: bool
         .visible_people()
         .enumerate()
         .skip(st.top_row)
-        .take(inner_rows(rect))
+        .take(inner.height as usize)
         .map(|(i, p)| {
             let style = match (i == st.row, focused) {
                 (true, true) => theme.cursor,
@@ -299,7 +379,7 @@ fn people(frame: &mut Frame, rect: Rect, app: &App, theme: &Theme, focused: bool
         } else {
             format!(
                 "no participants yet — {} invites",
-                app.keymap.key_for(crate::app::Action::Compose)
+                app.keymap.key_for(Action::Compose)
             )
         };
         frame.render_widget(Paragraph::new(Span::styled(hint, theme.dim)), inner);

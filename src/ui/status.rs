@@ -10,32 +10,61 @@ use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
+/// The header: the event(s), the on-air question in the room that is left,
+/// then sort, filter, freeze and the local time at the right.
 pub fn header(frame: &mut Frame, rect: Rect, app: &App, theme: &Theme) {
-    let mut spans = vec![Span::styled(" qadeck ", theme.accent)];
-    let on_air = app.queue.on_air().map(|e| one_line(&e.view.text, 40));
-    if let Some(t) = on_air {
-        spans.push(Span::styled("● ON AIR: ", theme.on_air));
-        spans.push(Span::styled(t, theme.text));
-        spans.push(Span::raw(" "));
-    }
+    let w = rect.width as usize;
     let sort = match app.queue.sort() {
         SortBy::Time => "time",
         SortBy::Votes => "votes",
     };
-    spans.push(Span::styled(format!("│ sort: {sort} "), theme.dim));
+    let mut right = vec![Span::styled(format!(" │ sort: {sort}"), theme.dim)];
     if let Some(f) = &app.filter {
-        spans.push(Span::styled(
-            format!("│ filter: {} ", one_line(f, 20)),
+        right.push(Span::styled(
+            format!(" │ filter: {}", one_line(f, 20)),
             theme.accent,
         ));
     }
     if app.frozen.is_some() {
-        spans.push(Span::styled(
-            format!("│ ❄ FROZEN +{} ", app.frozen_new.len()),
+        right.push(Span::styled(
+            format!(" │ ❄ FROZEN +{}", app.frozen_new.len()),
             theme.inflight,
         ));
     }
-    frame.render_widget(Paragraph::new(Line::from(spans)), rect);
+    let clock = chrono::DateTime::from_timestamp_millis(app.now)
+        .map(|t| t.with_timezone(&chrono::Local).format("%H:%M").to_string())
+        .unwrap_or_default();
+    right.push(Span::styled(format!(" │ {clock} "), theme.text));
+    let right_w: usize = right.iter().map(|s| width(&s.content)).sum();
+    let mut left = vec![Span::styled(" qadeck ", theme.accent)];
+    let events: Vec<String> = app
+        .sources
+        .iter()
+        .filter_map(|s| s.event.as_deref())
+        .map(|e| one_line(e, 32))
+        .collect();
+    let on_air = app.queue.on_air();
+    let room = w.saturating_sub(right_w + 8);
+    if !events.is_empty() {
+        // The on-air text matters more than the titles: titles get a third.
+        let share = if on_air.is_some() { room / 3 } else { room };
+        left.push(Span::styled(
+            one_line(&events.join(" · "), share.max(1)),
+            theme.text,
+        ));
+        left.push(Span::raw(" "));
+    }
+    let used: usize = left.iter().map(|s| width(&s.content)).sum();
+    if let Some(e) = on_air {
+        let label = "│ ● ON AIR: ";
+        let room = w.saturating_sub(used + right_w + width(label));
+        left.push(Span::styled(label, theme.on_air));
+        left.push(Span::styled(one_line(&e.view.text, room), theme.text));
+    }
+    let used: usize = left.iter().map(|s| width(&s.content)).sum();
+    left.push(Span::raw(" ".repeat(w.saturating_sub(used + right_w))));
+    left.extend(right);
+    frame.render_widget(Paragraph::new(Line::from(left)), rect);
 }
 
 fn conn_style(theme: &Theme, c: &Connection) -> Style {
@@ -106,22 +135,24 @@ pub fn status_bar(frame: &mut Frame, rect: Rect, app: &App, theme: &Theme) {
     let used: usize = spans.iter().map(|s| width(&s.content)).sum();
     if let Some(e) = &app.last_error {
         let room = (rect.width as usize).saturating_sub(used);
-        spans.push(Span::styled(one_line(e, room), theme.error));
+        let (text, cut) = crate::text::one_line_cut(e, room);
+        if cut {
+            // Too long for the line: the error list holds it whole.
+            let hint = format!(" ({} whole)", app.keymap.key_for(Action::Errors));
+            let text = one_line(e, room.saturating_sub(width(&hint)));
+            spans.push(Span::styled(text, theme.error));
+            spans.push(Span::styled(hint, theme.dim));
+        } else {
+            spans.push(Span::styled(text, theme.error));
+        }
     }
     frame.render_widget(Paragraph::new(Line::from(spans)), rect);
 }
 
+/// The key bar: a toast or the focused pane's keys, then `? help` and
+/// `q quit`, which nothing hides.
 pub fn key_bar(frame: &mut Frame, rect: Rect, app: &App, theme: &Theme) {
-    if let Some(t) = &app.toast {
-        frame.render_widget(
-            Paragraph::new(Span::styled(
-                one_line(&t.text, rect.width as usize),
-                theme.toast,
-            )),
-            rect,
-        );
-        return;
-    }
+    // The focused pane's most useful keys, in order; help and quit always.
     let actions: &[Action] = match app.focus {
         PaneKind::Chat => &[
             Action::Compose,
@@ -129,8 +160,6 @@ pub fn key_bar(frame: &mut Frame, rect: Rect, app: &App, theme: &Theme) {
             Action::Promote,
             Action::Delete,
             Action::NextPane,
-            Action::Help,
-            Action::Quit,
         ],
         PaneKind::People => &[
             Action::Compose,
@@ -140,8 +169,15 @@ pub fn key_bar(frame: &mut Frame, rect: Rect, app: &App, theme: &Theme) {
             Action::ShowLink,
             Action::Filter,
             Action::NextPane,
-            Action::Help,
-            Action::Quit,
+        ],
+        PaneKind::Selected => &[
+            Action::OnAir,
+            Action::Next,
+            Action::Answered,
+            Action::Pending,
+            Action::Undo,
+            Action::Filter,
+            Action::NextPane,
         ],
         _ => &[
             Action::Approve,
@@ -154,29 +190,50 @@ pub fn key_bar(frame: &mut Frame, rect: Rect, app: &App, theme: &Theme) {
             Action::Freeze,
             Action::Filter,
             Action::Sort,
-            Action::Help,
-            Action::Quit,
+            Action::Errors,
         ],
     };
     let renews = app.sources.iter().any(|s| s.caps.renew_link);
-    let mut spans = Vec::new();
-    let mut used = 0;
-    for a in actions {
-        if *a == Action::RenewLink && !renews {
-            continue;
-        }
-        let key = app.keymap.key_for(*a);
+    let entry = |a: Action| {
         let spec = a.spec();
         let label = match app.focus {
             PaneKind::People if !spec.people.is_empty() => spec.people,
             _ if spec.short.is_empty() => spec.help,
             _ => spec.short,
         };
-        let w = width(&key) + width(label) + 3;
-        if used + w > rect.width as usize {
+        (app.keymap.key_for(a), label)
+    };
+    let fixed: Vec<(String, &str)> = [Action::Help, Action::Quit].map(entry).to_vec();
+    let cost = |(k, l): &(String, &str)| width(k) + width(l) + 3;
+    let mut room = (rect.width as usize).saturating_sub(fixed.iter().map(cost).sum());
+    let mut shown = Vec::new();
+    let mut spans = Vec::new();
+    if let Some(t) = &app.toast {
+        let text = one_line(&t.text, room);
+        room = room.saturating_sub(width(&text));
+        spans.push(Span::styled(text, theme.toast));
+    }
+    for a in actions.iter().filter(|_| app.toast.is_none()) {
+        if *a == Action::RenewLink && !renews {
+            continue;
+        }
+        let e = entry(*a);
+        // An action left without a key has no place on the bar.
+        if e.0 == "-" {
+            continue;
+        }
+        if cost(&e) > room {
             break;
         }
-        used += w;
+        room -= cost(&e);
+        shown.push(e);
+    }
+    for (key, label) in shown {
+        spans.push(Span::styled(format!(" {key}"), theme.accent));
+        spans.push(Span::styled(format!(" {label} "), theme.dim));
+    }
+    spans.push(Span::raw(" ".repeat(room)));
+    for (key, label) in fixed {
         spans.push(Span::styled(format!(" {key}"), theme.accent));
         spans.push(Span::styled(format!(" {label} "), theme.dim));
     }

@@ -114,7 +114,10 @@ fn moderating_a_postobox_event_in_the_tui() {
             ..NewQuestion::new("Delta, approved elsewhere")
         },
     );
-    t.wait_text("Delta, approved elsewhere", T);
+    // Selected is collapsed to its first row: its count shows Delta.
+    t.wait_for("Delta, approved elsewhere", T, |s| {
+        count(s, "Selected") == Some(2)
+    });
     let streamed = t0.elapsed();
     fake.add_question(&ev, "Epsilon from the floor");
     t.wait_text("Epsilon from the floor", T);

@@ -16,6 +16,7 @@ mod cli;
 mod cli_people;
 mod cli_tools;
 mod e2e_demo;
+mod e2e_layout;
 mod e2e_people;
 mod e2e_postobox;
 mod e2e_streamslive;

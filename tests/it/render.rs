@@ -1,5 +1,6 @@
-//! Snapshots of the rendered screen (text and styles) at 80x24 and 120x40
-//! for each built-in theme, plus properties every frame must hold.
+//! Snapshots of the rendered screen (text and styles) at 80x24, 100x30,
+//! 120x40 and 60x20 with 0, 3 and 300 questions for each built-in theme,
+//! plus properties every frame must hold.
 
 use qadeck::app::{App, Event, KeyMap, SourceView};
 use qadeck::domain::{
@@ -116,27 +117,182 @@ fn render(app: &mut App, w: u16, h: u16, theme: &Theme) -> Terminal<TestBackend>
     term
 }
 
+/// A session with `n` questions: the first three approved (one on air)
+/// when there are more than three, else all pending.
+fn with_questions(n: u32) -> App {
+    let mut app = App::new(
+        vec![SourceView::new("keynote", caps(), true)],
+        KeyMap::default(),
+        "snap".into(),
+        NOW,
+    );
+    app.sources[0].event = Some("All-hands Q&A".into());
+    let texts = [
+        "What is the roadmap for the next release?",
+        "How do you test this against real traffic without risking production? I'm asking because our team tried something similar last year and it went badly.",
+        "Great talk! 🎉 How do I get started? 👩🏽‍💻 Flags too: 🇩🇪 ❤️",
+        "次のバージョンはいつリリースされますか？",
+    ];
+    let qs: Vec<Question> = (0..n)
+        .map(|i| {
+            q(
+                i + 1,
+                &format!("{} (#{})", texts[i as usize % texts.len()], i + 1),
+                Some(["Ana", "Kwame", "Zoë", "佐藤"][i as usize % 4]),
+                i64::from(i % 17),
+                i64::from(n - i) * 20,
+            )
+        })
+        .collect();
+    app.update(Event::Feed(SourceFeed {
+        source: SourceId(0),
+        feed: Feed::Snapshot(qs),
+    }));
+    app.update(Event::Feed(SourceFeed {
+        source: SourceId(0),
+        feed: Feed::Connection(qadeck::domain::Connection::Live),
+    }));
+    app.update(Event::Tick { now: NOW });
+    if n > 3 {
+        for k in ['a', 'a', 'a'] {
+            app.update(Event::Key(Input {
+                key: Key::Char(k),
+                ..Input::default()
+            }));
+        }
+        app.update(Event::Key(Input {
+            key: Key::Char('n'),
+            ..Input::default()
+        }));
+    }
+    app.toast = None;
+    app
+}
+
 #[test]
 fn main_screen_snapshots() {
-    for theme_name in ui::theme::built_in_names() {
-        let theme = Theme::builtin(theme_name);
-        for (w, h) in [(80, 24), (120, 40)] {
-            let mut app = sample();
-            let term = render(&mut app, w, h, &theme);
-            insta::assert_snapshot!(
-                format!("main_{theme_name}_{w}x{h}_text"),
-                term.backend().to_string()
-            );
-            insta::assert_debug_snapshot!(
-                format!("main_{theme_name}_{w}x{h}_styles"),
-                term.backend().buffer()
-            );
+    for (w, h) in [(80, 24), (100, 30), (120, 40), (60, 20)] {
+        for n in [0, 3, 300] {
+            let mut text = None;
+            for theme_name in ui::theme::built_in_names() {
+                let theme = Theme::builtin(theme_name);
+                let mut app = with_questions(n);
+                let term = render(&mut app, w, h, &theme);
+                let screen = term.backend().to_string();
+                // The text is the same in every theme; only styles differ.
+                match &text {
+                    None => {
+                        insta::assert_snapshot!(format!("main_{w}x{h}_{n}q_text"), screen);
+                        text = Some(screen);
+                    }
+                    Some(t) => assert_eq!(t, &screen, "{theme_name} {w}x{h} {n}"),
+                }
+                insta::assert_debug_snapshot!(
+                    format!("main_{theme_name}_{w}x{h}_{n}q_styles"),
+                    term.backend().buffer()
+                );
+            }
+        }
+    }
+}
+
+/// The rows of a screen as strings.
+fn rows(term: &Terminal<TestBackend>) -> Vec<String> {
+    let buf = term.backend().buffer();
+    (0..buf.area.height)
+        .map(|y| {
+            (0..buf.area.width)
+                .map(|x| buf[(x, y)].symbol().to_string())
+                .collect::<String>()
+        })
+        .collect()
+}
+
+#[test]
+fn rows_go_to_the_focused_pane() {
+    let theme = Theme::builtin("dark");
+    for (w, h, at_least) in [(80, 24, 12), (120, 40, 28)] {
+        let mut app = with_questions(33);
+        let term = render(&mut app, w, h, &theme);
+        let screen = rows(&term);
+        let left = |l: &String| {
+            l.chars()
+                .take(usize::from(w) * 58 / 100)
+                .collect::<String>()
+        };
+        let title = screen
+            .iter()
+            .position(|l| l.contains("▸ Pending (30)"))
+            .unwrap();
+        let pending = screen[title + 1..]
+            .iter()
+            .take_while(|l| !left(l).contains('─') && !left(l).contains('━'))
+            .filter(|l| !left(l).trim().is_empty())
+            .count();
+        // 30 pending rows would fit on the taller screen; the detail is
+        // beside them at 120 columns and below at 80.
+        assert!(
+            pending >= at_least,
+            "{w}x{h}: {pending} rows\n{}",
+            screen.join("\n")
+        );
+        let keybar = screen.last().unwrap().trim_end().to_string();
+        assert!(keybar.ends_with("? help  q quit"), "{keybar}");
+    }
+}
+
+#[test]
+fn the_detail_shows_three_lines_from_60x16_up() {
+    let theme = Theme::builtin("dark");
+    for (w, h) in [(60, 16), (60, 20), (80, 24), (99, 30), (120, 40)] {
+        let mut app = with_questions(33);
+        // The long question under the cursor.
+        for _ in 0..2 {
+            app.update(Event::Key(Input {
+                key: Key::Char('j'),
+                ..Input::default()
+            }));
+        }
+        let term = render(&mut app, w, h, &theme);
+        let screen = rows(&term).join("\n");
+        for word in ["How", "production?", "similar"] {
+            assert!(screen.contains(word), "{w}x{h}: {word}\n{screen}");
         }
     }
 }
 
 #[test]
-fn help_overlay_snapshot() {
+fn a_tiny_window_says_how_big_it_must_be() {
+    let mut app = with_questions(3);
+    let term = render(&mut app, 30, 10, &Theme::builtin("dark"));
+    let screen = term.backend().to_string();
+    assert!(screen.contains("needs 40x12 (is 30x10)"), "{screen}");
+}
+
+/// Everything the help holds, scrolled through page by page.
+fn whole_help(app: &mut App, w: u16, h: u16) -> String {
+    let key = |app: &mut App, k: Key| {
+        app.update(Event::Key(Input {
+            key: k,
+            ..Input::default()
+        }));
+    };
+    key(app, Key::Char('?'));
+    let mut seen = String::new();
+    for _ in 0..60 {
+        let term = render(app, w, h, &Theme::builtin("dark"));
+        for l in rows(&term) {
+            assert!(!l.contains('…'), "a cut line in the help at {w}x{h}: {l}");
+            seen.push_str(l.trim());
+            seen.push('\n');
+        }
+        key(app, Key::PageDown);
+    }
+    seen
+}
+
+#[test]
+fn help_snapshots_and_every_description_whole() {
     let mut app = sample();
     app.update(Event::Key(Input {
         key: Key::Char('?'),
@@ -144,18 +300,129 @@ fn help_overlay_snapshot() {
     }));
     let term = render(&mut app, 120, 40, &Theme::builtin("dark"));
     insta::assert_snapshot!("help_120x40", term.backend().to_string());
-    // At 80x24 every action is still listed (in columns).
     let term = render(&mut app, 80, 24, &Theme::builtin("dark"));
     insta::assert_snapshot!("help_80x24", term.backend().to_string());
-    let screen = term.backend().to_string();
-    for a in qadeck::app::in_scope(qadeck::app::Scope::Main) {
-        let what = a.help;
-        let head: String = what.chars().take(8).collect();
-        assert!(
-            screen.contains(&head),
-            "{what} missing from the help at 80x24:\n{screen}"
-        );
+    let term = render(&mut app, 60, 20, &Theme::builtin("dark"));
+    insta::assert_snapshot!("help_60x20", term.backend().to_string());
+    for (w, h) in [(80, 24), (60, 20)] {
+        let mut app = sample();
+        let seen = whole_help(&mut app, w, h);
+        let words: String = seen.split_whitespace().collect::<Vec<_>>().join(" ");
+        for a in qadeck::app::ACTIONS {
+            let what: String = a.help.split_whitespace().collect::<Vec<_>>().join(" ");
+            // Wrapped lines join with a space in `words`.
+            assert!(
+                what.split(' ').all(|w| words.contains(w)),
+                "{} missing from the help at {w}x{h}",
+                a.help
+            );
+        }
     }
+}
+
+#[test]
+fn help_shows_the_remapped_keys_and_marks_an_unbound_action() {
+    let mut app = App::new(
+        vec![SourceView::new("keynote", caps(), true)],
+        KeyMap::with_overrides([("approve", vec!["x"]), ("reject", vec![])]).unwrap(),
+        "snap".into(),
+        NOW,
+    );
+    app.update(Event::Key(Input {
+        key: Key::Char('?'),
+        ..Input::default()
+    }));
+    for c in "/reject".chars() {
+        app.update(Event::Key(Input {
+            key: Key::Char(c),
+            ..Input::default()
+        }));
+    }
+    let term = render(&mut app, 80, 24, &Theme::builtin("dark"));
+    let screen = term.backend().to_string();
+    assert!(screen.contains("(no key)"), "{screen}");
+    assert!(screen.contains("unbound: [keys] reject"), "{screen}");
+    app.update(Event::Key(Input {
+        key: Key::Esc,
+        ..Input::default()
+    }));
+    app.update(Event::Key(Input {
+        key: Key::Char('/'),
+        ..Input::default()
+    }));
+    for c in "approve".chars() {
+        app.update(Event::Key(Input {
+            key: Key::Char(c),
+            ..Input::default()
+        }));
+    }
+    let term = render(&mut app, 80, 24, &Theme::builtin("dark"));
+    let screen = term.backend().to_string();
+    assert!(
+        screen
+            .lines()
+            .any(|l| l.contains("x ") && l.contains("approve (select)")),
+        "{screen}"
+    );
+}
+
+#[test]
+fn the_error_list_holds_whole_messages_and_titles_count_the_filter() {
+    let mut app = with_questions(51);
+    let long = format!("cannot reach the platform: {}", "detail ".repeat(30));
+    app.update(Event::Session(qadeck::app::SessionEvent::StoreFailed(
+        long.clone(),
+    )));
+    let term = render(&mut app, 80, 24, &Theme::builtin("dark"));
+    let screen = term.backend().to_string();
+    assert!(
+        screen.contains("cannot r") && screen.contains("(! whole)"),
+        "{screen}"
+    );
+    app.update(Event::Key(Input {
+        key: Key::Char('!'),
+        ..Input::default()
+    }));
+    let term = render(&mut app, 80, 24, &Theme::builtin("dark"));
+    let screen = rows(&term).join(" ").replace('│', " ");
+    let words: String = screen.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(words.contains(long.trim()), "{screen}");
+    app.update(Event::Key(Input {
+        key: Key::Esc,
+        ..Input::default()
+    }));
+    app.update(Event::Key(Input {
+        key: Key::Char('/'),
+        ..Input::default()
+    }));
+    for c in "roadmap".chars() {
+        app.update(Event::Key(Input {
+            key: Key::Char(c),
+            ..Input::default()
+        }));
+    }
+    let term = render(&mut app, 80, 24, &Theme::builtin("dark"));
+    let screen = term.backend().to_string();
+    assert!(screen.contains("Pending (12/48)"), "{screen}");
+}
+
+#[test]
+fn a_source_down_says_so_in_the_pane() {
+    let mut app = with_questions(0);
+    app.update(Event::Feed(SourceFeed {
+        source: SourceId(0),
+        feed: Feed::Connection(qadeck::domain::Connection::Retrying {
+            in_ms: 4_000,
+            reason: "connection refused".into(),
+        }),
+    }));
+    let term = render(&mut app, 80, 24, &Theme::builtin("dark"));
+    let screen = term.backend().to_string();
+    assert!(
+        screen.contains("keynote unreachable — retrying in 4s"),
+        "{screen}"
+    );
+    assert!(!screen.contains("waiting for questions"), "{screen}");
 }
 
 /// No cell of any frame holds a control character, whatever the audience wrote.

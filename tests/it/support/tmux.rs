@@ -208,9 +208,10 @@ impl Drop for Tmux {
     }
 }
 
-/// The number in a pane title like `Pending (12)`.
+/// The number in a pane title like `Pending (12)` (with a filter on,
+/// `Pending (2/12)`: the number shown).
 pub fn count(screen: &str, pane: &str) -> Option<usize> {
     let start = screen.find(&format!("{pane} ("))? + pane.len() + 2;
-    let end = screen[start..].find(')')? + start;
+    let end = screen[start..].find([')', '/'])? + start;
     screen[start..end].parse().ok()
 }
