@@ -21,6 +21,8 @@ pub enum Scope {
     FormSwitch,
     /// A text input: keys bound here are taken, the rest are typed.
     Input,
+    /// The stage view: only the keys that leave it.
+    Stage,
 }
 
 /// One action's declaration.
@@ -81,6 +83,9 @@ actions! {
     Answered "answered" Main ["d"] "mark answered", short "answered";
     OnAir "on_air" Main ["o"] "put on air (one at a time)", short "on air";
     Next "next" Main ["n"] "next: answer the on-air one, air the top selected", short "next";
+    MoveUp "move_up" Main ["+"] "selected pane: move the question up the queue";
+    MoveDown "move_down" Main ["-"] "selected pane: move the question down the queue";
+    Stage "stage" Main ["S"] "stage view: the on-air question, large";
     Pending "pending" Main ["p"] "back to pending", short "pending";
     Undo "undo" Main ["u"] "undo the last action", short "undo";
     Vote "vote" Main ["v"] "vote / unvote (up)", short "vote";
@@ -136,6 +141,8 @@ actions! {
     FormNo "form_no" FormSwitch ["n", "N"] "invite form: turn the switch off";
     FormModerator "form_moderator" FormSwitch ["m", "M"] "invite form: invite as moderator";
     FormParticipant "form_participant" FormSwitch ["p", "P"] "invite form: invite as participant";
+
+    StageBack "stage_back" Stage ["S", "esc"] "stage view: back to the console";
 
     InputSend "input_send" Input ["enter"] "text input: send / keep it";
     InputCancel "input_cancel" Input ["esc"] "text input: cancel / clear";

@@ -12,6 +12,7 @@ mod moderation;
 pub mod people;
 pub mod queue;
 mod session;
+mod show;
 mod update;
 
 #[cfg(test)]
@@ -28,7 +29,7 @@ pub use queue::{Queue, SortBy};
 
 use crate::domain::{
     Capabilities, Connection, EventInfo, LocalState, Message, Millis, MyVote, Op, OpReport,
-    Participant, QKey, RateBudget, SourceFeed, SourceId, Status,
+    Participant, QKey, RateBudget, ShowAction, ShowRefusal, SourceFeed, SourceId, Status,
 };
 use ratatui_textarea::{Input, TextArea};
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -74,6 +75,12 @@ pub enum Event {
     },
     /// What the runtime learned on its own side (store, provider building).
     Session(SessionEvent),
+    /// A show controller's request (the show server's control API); the
+    /// core answers with `Command::ShowDone` carrying the same `request`.
+    Show {
+        request: u64,
+        action: ShowAction,
+    },
 }
 
 /// News from the runtime that is not a feed or a delivery report.
@@ -89,6 +96,15 @@ pub enum SessionEvent {
     },
     /// Building the provider for a picked event failed.
     PickFailed { source: SourceId, reason: String },
+    /// One source's local states as the shared store holds them, changed
+    /// by another console on this machine: they replace this console's.
+    SharedLocal {
+        source: SourceId,
+        states: Vec<(QKey, LocalState)>,
+        /// The runtime's count of its own local writes when it read these
+        /// (it drops a copy read before its latest write).
+        seen: u64,
+    },
 }
 
 /// An action waiting in the outbox.
@@ -120,6 +136,12 @@ pub enum Command {
     /// Read the source's participants again and feed them back as
     /// `Feed::Participants` (after a conflict).
     LoadParticipants(SourceId),
+    /// A show controller's request is carried out (or refused): publish
+    /// the on-air state, then answer it.
+    ShowDone {
+        request: u64,
+        result: Result<(), ShowRefusal>,
+    },
     /// Start the source's feed on the picked event.
     PickEvent {
         source: SourceId,
@@ -246,6 +268,8 @@ pub struct InputBox {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Overlay {
     Help,
+    /// The stage view: the on-air question alone, as large as fits.
+    Stage,
     ConfirmQuit,
     ConfirmDelete {
         key: QKey,

@@ -17,6 +17,7 @@ impl App {
                 let name = self.source_name(source).to_string();
                 self.last_error = Some(format!("{name}: {reason}"));
             }
+            SessionEvent::SharedLocal { source, states, .. } => self.take_shared(source, states),
         }
     }
 }

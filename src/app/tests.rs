@@ -767,6 +767,7 @@ fn on_air_moves_off_a_question_that_is_not_loaded() {
     let aired = LocalState {
         status: Some(Status::Selected),
         on_air: true,
+        rank: None,
     };
     app.update(Event::Restored {
         ops: Vec::new(),
@@ -783,7 +784,8 @@ fn on_air_moves_off_a_question_that_is_not_loaded() {
             key: earlier.clone(),
             local: LocalState {
                 status: Some(Status::Selected),
-                on_air: false
+                on_air: false,
+                rank: None,
             }
         }),
         "{cmds:?}"

@@ -81,6 +81,7 @@ impl App {
                 }
             }
             Event::Session(news) => self.on_session(news),
+            Event::Show { request, action } => self.on_show(request, action, &mut cmds),
             Event::Events { source, events } => {
                 if let Some(Overlay::Picker {
                     source: s,
@@ -168,6 +169,11 @@ impl App {
             } => {
                 let action = self.keymap.resolve(Scope::Picker, &input);
                 self.on_picker_action(action, source, events, row, cmds);
+            }
+            Overlay::Stage => {
+                if self.keymap.resolve(Scope::Stage, &input) == Some(Action::StageBack) {
+                    self.overlay = None;
+                }
             }
             Overlay::Help | Overlay::Info { .. } | Overlay::Link { .. } => self.overlay = None,
         }
@@ -279,6 +285,9 @@ impl App {
             ),
             Action::OnAir => self.on_current(|app, key, cmds| app.put_on_air(key, cmds), cmds),
             Action::Next => self.next_on_air(cmds),
+            Action::MoveUp => self.move_selected(-1, cmds),
+            Action::MoveDown => self.move_selected(1, cmds),
+            Action::Stage => self.toggle_stage(),
             Action::Undo => self.undo_last(cmds),
             Action::Vote => self.on_current(|app, key, cmds| app.vote(key, MyVote::Up, cmds), cmds),
             Action::VoteDown => {
@@ -402,6 +411,7 @@ impl App {
             | Action::FormNo
             | Action::FormModerator
             | Action::FormParticipant
+            | Action::StageBack
             | Action::InputSend
             | Action::InputCancel => {}
         }

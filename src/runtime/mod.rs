@@ -4,6 +4,7 @@
 //! the loop never waits on the network; the store is local SQLite.
 
 pub mod headless;
+pub mod show;
 pub mod terminal;
 pub mod tui;
 
@@ -58,6 +59,11 @@ pub struct Session {
     report_tx: mpsc::Sender<OpReport>,
     misc_tx: mpsc::Sender<Event>,
     outbox_timing: Timing,
+    show: show::Hub,
+    /// Sources whose local states other consoles may change (`show.rs`).
+    watched: show::Watched,
+    /// Local states this session wrote, to tell its own from others'.
+    local_writes: Arc<std::sync::atomic::AtomicU64>,
 }
 
 /// Feed events a provider may queue before it waits for the loop.
@@ -134,6 +140,9 @@ impl Session {
             report_tx,
             misc_tx,
             outbox_timing: Timing::default(),
+            show: show::Hub::default(),
+            watched: show::Watched::default(),
+            local_writes: Arc::default(),
         };
         Ok((
             session,
@@ -212,6 +221,7 @@ impl Session {
             }
         };
         self.app.update(Event::Restored { ops, local });
+        self.watch_source(id, &name, &event);
         let slot = &mut self.slots[idx];
         if with_feed {
             let tx = crate::provider::FeedTx::new(id, self.feed_tx.clone());
@@ -293,8 +303,12 @@ impl Session {
         if starts_countdown {
             self.app.update(Event::Tick { now: now_ms() });
         }
+        if show::is_stale(&event, &self.local_writes) {
+            return;
+        }
         let cmds = self.app.update(event);
         self.execute(cmds);
+        self.show.publish(&self.app);
     }
 
     pub fn execute(&mut self, cmds: Vec<Command>) {
@@ -306,6 +320,8 @@ impl Session {
                         continue;
                     };
                     let event = slot.event.clone().unwrap_or_default();
+                    self.local_writes
+                        .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
                     if let Err(e) = self.store.set_local(&slot.name, &event, &key.id, &local) {
                         tracing::error!("store: {e}");
                         self.app
@@ -364,6 +380,10 @@ impl Session {
                     });
                 }
                 Command::PickEvent { source, event } => self.pick_event(source, event),
+                Command::ShowDone { request, result } => {
+                    self.show.publish(&self.app);
+                    self.show.answer(request, result);
+                }
                 Command::Quit => {}
             }
         }

@@ -7,7 +7,8 @@
 //! - the **journal** (`journal`): who did what to which item, when, and how
 //!   it ended;
 //! - **local question state** (`local`) that a platform does not store
-//!   itself (on-air everywhere, selected/answered on streams.live).
+//!   itself (on-air everywhere, selected/answered on streams.live, the
+//!   moderator's order of the selected queue).
 //!
 //! This module opens the file and brings its schema up to date. A panic
 //! cannot corrupt anything: every change is one transaction, rolled back if
@@ -68,6 +69,9 @@ const MIGRATIONS: &[&str] = &["
         on_air      INTEGER NOT NULL,
         PRIMARY KEY (source, event, question_id)
     ) WITHOUT ROWID;
+", "
+    -- The moderator's order of the selected queue (lower first).
+    ALTER TABLE local_state ADD COLUMN rank INTEGER;
 "];
 
 #[derive(Debug, thiserror::Error)]
@@ -242,6 +246,7 @@ pub(super) mod tests {
                 &LocalState {
                     status: None,
                     on_air: true,
+                    rank: None,
                 },
             )
             .unwrap();

@@ -36,6 +36,8 @@ pub fn overlay(frame: &mut Frame, area: Rect, o: &Overlay, app: &App, theme: &Th
     }
     let yes = app.keymap.key_for(Action::Confirm);
     let (title, lines): (&str, Vec<Line>) = match o {
+        // Drawn by `ui::draw` instead of the panes.
+        Overlay::Stage => return,
         Overlay::Help => ("keys — any key closes", help_lines(app, theme, area)),
         Overlay::ConfirmQuit => (
             "quit?",
