@@ -32,6 +32,12 @@ struct Cli {
     /// Theme: dark, light, high-contrast, or a file in <config dir>/themes/.
     #[arg(long, global = true, value_name = "NAME")]
     theme: Option<String>,
+    /// Serve the live show (on-air JSON, SSE, overlay, control) on ADDR, e.g. 127.0.0.1:7077.
+    #[arg(long, value_name = "ADDR")]
+    show: Option<String>,
+    /// Keep the on-air text in this file (replaced atomically).
+    #[arg(long, value_name = "PATH")]
+    show_file: Option<PathBuf>,
     #[command(subcommand)]
     command: Option<Cmd>,
 }
@@ -58,6 +64,18 @@ enum Cmd {
         /// Stop after this many seconds (headless).
         #[arg(long, value_name = "S")]
         duration: Option<f64>,
+        /// Serve the live show on ADDR, e.g. 127.0.0.1:7077.
+        #[arg(long, value_name = "ADDR")]
+        show: Option<String>,
+        /// Keep the on-air text in this file (replaced atomically).
+        #[arg(long, value_name = "PATH")]
+        show_file: Option<PathBuf>,
+    },
+    /// A read-only stage monitor following a running console's show server.
+    Stage {
+        /// The console's show server.
+        #[arg(long, default_value = "http://127.0.0.1:7077")]
+        url: String,
     },
     /// Print one source's questions and connection changes as NDJSON.
     Watch {
@@ -247,7 +265,9 @@ async fn run(cli: Cli) -> anyhow::Result<bool> {
     // Every verb: a panic message never prints a secret (the TUI installs
     // its own hook that also restores the terminal).
     qadeck::runtime::terminal::install_panic_hook(false);
-    let ctx = Context::load(cli.config, cli.store, cli.theme)?;
+    let mut ctx = Context::load(cli.config, cli.store, cli.theme)?;
+    ctx.show_listen = cli.show;
+    ctx.show_file = cli.show_file;
     match command {
         None => commands::tui(ctx).await?,
         Some(Cmd::Demo {
@@ -257,7 +277,11 @@ async fn run(cli: Cli) -> anyhow::Result<bool> {
             fail_rate,
             headless,
             duration,
+            show,
+            show_file,
         }) => {
+            ctx.show_listen = show.or(ctx.show_listen);
+            ctx.show_file = show_file.or(ctx.show_file);
             if !(rate.is_finite() && rate >= 0.0) {
                 anyhow::bail!("--rate must be a number >= 0");
             }
@@ -282,6 +306,7 @@ async fn run(cli: Cli) -> anyhow::Result<bool> {
             )
             .await?;
         }
+        Some(Cmd::Stage { url }) => commands::stage::stage(&url, ctx.theme()?).await?,
         Some(Cmd::Watch { source, duration }) => {
             commands::watch(ctx, &source, seconds(duration).map_err(anyhow::Error::msg)?).await?;
         }
