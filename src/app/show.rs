@@ -69,8 +69,8 @@ impl App {
                 }
             }
             ShowAction::Answered => {
-                let key = on_air
-                    .ok_or_else(|| ShowRefusal::Nothing("nothing is on air".to_string()))?;
+                let key =
+                    on_air.ok_or_else(|| ShowRefusal::Nothing("nothing is on air".to_string()))?;
                 self.set_status(key.clone(), Status::Answered, true, cmds);
                 self.set_on_air(&key, false, cmds);
             }

@@ -29,11 +29,15 @@ pub async fn stage(url: &str, theme: Theme) -> anyhow::Result<()> {
     let base = reqwest::Url::parse(url)
         .ok()
         .filter(|u| matches!(u.scheme(), "http" | "https"))
-        .ok_or_else(|| anyhow::anyhow!("--url must be an http:// address, like http://127.0.0.1:7077"))?;
+        .ok_or_else(|| {
+            anyhow::anyhow!("--url must be an http:// address, like http://127.0.0.1:7077")
+        })?;
     let Ok(events) = base.join("events") else {
         bail!("--url {url}: cannot address /events under it");
     };
-    let token = std::env::var("QADECK_SHOW_TOKEN").ok().filter(|t| !t.is_empty());
+    let token = std::env::var("QADECK_SHOW_TOKEN")
+        .ok()
+        .filter(|t| !t.is_empty());
     let (tx, rx) = watch::channel(View {
         note: format!("connecting to {base}"),
         ..View::default()
@@ -79,7 +83,9 @@ async fn follow(url: reqwest::Url, token: Option<String>, tx: watch::Sender<View
     let client = reqwest::Client::new();
     let mut pause = Duration::from_secs(1);
     loop {
-        let mut req = client.get(url.clone()).header("Accept", "text/event-stream");
+        let mut req = client
+            .get(url.clone())
+            .header("Accept", "text/event-stream");
         if let Some(t) = &token {
             req = req.bearer_auth(t);
         }
@@ -129,6 +135,9 @@ fn sanitized(mut show: OnAir) -> OnAir {
         q.text = s(&q.text);
         q.author = q.author.as_deref().map(s);
     }
-    show.on_air.iter_mut().chain(show.next.iter_mut()).for_each(clean);
+    show.on_air
+        .iter_mut()
+        .chain(show.next.iter_mut())
+        .for_each(clean);
     show
 }

@@ -173,7 +173,15 @@ async fn poll_shared(
                     let states = store.local_states(&name, &event).map(|map| {
                         let mut v: Vec<(QKey, LocalState)> = map
                             .into_iter()
-                            .map(|(qid, l)| (QKey { source: id, id: qid }, l))
+                            .map(|(qid, l)| {
+                                (
+                                    QKey {
+                                        source: id,
+                                        id: qid,
+                                    },
+                                    l,
+                                )
+                            })
                             .collect();
                         v.sort_by(|a, b| a.0.id.cmp(&b.0.id));
                         v

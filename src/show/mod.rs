@@ -45,9 +45,7 @@ pub enum ShowError {
         addr: SocketAddr,
         source: std::io::Error,
     },
-    #[error(
-        "show server: {addr} is not a loopback address, so reads need a token too; set {env}"
-    )]
+    #[error("show server: {addr} is not a loopback address, so reads need a token too; set {env}")]
     OpenToNetwork { addr: SocketAddr, env: String },
     #[error("on-air file {path}: {source}")]
     File {

@@ -20,7 +20,7 @@ use tokio::sync::{mpsc, oneshot, watch};
 /// How long a control call waits for the loop before answering 503.
 const CONTROL_WAIT: Duration = Duration::from_secs(5);
 /// The SSE heartbeat comment's period.
-pub const HEARTBEAT: Duration = Duration::from_secs(15);
+pub(super) const HEARTBEAT: Duration = Duration::from_secs(15);
 /// The longest source name or question id a control call takes.
 const MAX_ID: usize = 512;
 
@@ -105,7 +105,11 @@ fn page(html: &'static str) -> Response {
 
 /// Compares without stopping at the first difference.
 fn same(a: &str, b: &str) -> bool {
-    a.len() == b.len() && a.bytes().zip(b.bytes()).fold(0, |acc, (x, y)| acc | (x ^ y)) == 0
+    a.len() == b.len()
+        && a.bytes()
+            .zip(b.bytes())
+            .fold(0, |acc, (x, y)| acc | (x ^ y))
+            == 0
 }
 
 fn bearer(headers: &HeaderMap) -> Option<&str> {
@@ -151,7 +155,11 @@ async fn read_auth(Extract(s): Extract<State>, req: Request, next: Next) -> Resp
     });
     let ok = bearer(req.headers()).is_some_and(|g| same(g, token))
         || in_query.is_some_and(|g| same(&g, token));
-    if ok { next.run(req).await } else { unauthorized() }
+    if ok {
+        next.run(req).await
+    } else {
+        unauthorized()
+    }
 }
 
 async fn on_air_json(Extract(s): Extract<State>) -> Response {
@@ -173,7 +181,7 @@ async fn on_air_txt(Extract(s): Extract<State>) -> Response {
 /// The current state at once, then every change; a heartbeat comment
 /// every [`HEARTBEAT`]. Only the newest state waits for a slow reader.
 async fn events(Extract(s): Extract<State>) -> impl IntoResponse {
-    let mut rx = s.on_air.clone();
+    let mut rx = s.on_air;
     rx.mark_changed();
     let stream = futures::stream::unfold(rx, |mut rx| async move {
         rx.changed().await.ok()?;
@@ -202,7 +210,10 @@ async fn control(Extract(s): Extract<State>, action: ShowAction) -> Response {
     let request = ControlRequest { action, reply };
     let sent = tokio::time::timeout(CONTROL_WAIT, s.control.send(request)).await;
     if !matches!(sent, Ok(Ok(()))) {
-        return error(StatusCode::SERVICE_UNAVAILABLE, "the console is busy or closing");
+        return error(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "the console is busy or closing",
+        );
     }
     match tokio::time::timeout(CONTROL_WAIT, answer).await {
         Ok(Ok(Ok(()))) => json(&s.on_air.borrow()),

@@ -29,7 +29,8 @@ use std::time::Duration;
 
 /// Schema migrations; entry `n` brings `user_version` from `n` to `n + 1`.
 /// Append only: a shipped entry never changes.
-const MIGRATIONS: &[&str] = &["
+const MIGRATIONS: &[&str] = &[
+    "
     CREATE TABLE outbox (
         op_id       TEXT PRIMARY KEY,
         -- Delivery order; a retried op gets a new one (it is a new intent).
@@ -69,10 +70,12 @@ const MIGRATIONS: &[&str] = &["
         on_air      INTEGER NOT NULL,
         PRIMARY KEY (source, event, question_id)
     ) WITHOUT ROWID;
-", "
+",
+    "
     -- The moderator's order of the selected queue (lower first).
     ALTER TABLE local_state ADD COLUMN rank INTEGER;
-"];
+",
+];
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {

@@ -24,7 +24,14 @@ pub fn stage(frame: &mut Frame, area: Rect, show: &OnAir, now: Millis, note: &st
     .areas(area);
     let source = show.on_air.as_ref().map_or("", |q| q.source.as_str());
     let head = Line::from(vec![
-        Span::styled(if show.on_air.is_some() { " ON AIR " } else { " OFF AIR " }, theme.on_air),
+        Span::styled(
+            if show.on_air.is_some() {
+                " ON AIR "
+            } else {
+                " OFF AIR "
+            },
+            theme.on_air,
+        ),
         Span::styled(format!(" {source}  {note}"), theme.dim),
     ]);
     frame.render_widget(Paragraph::new(head), top);
@@ -44,8 +51,7 @@ pub fn stage(frame: &mut Frame, area: Rect, show: &OnAir, now: Millis, note: &st
             }
         }
         None => frame.render_widget(
-            Paragraph::new(Span::styled("nothing on air", theme.dim))
-                .alignment(Alignment::Center),
+            Paragraph::new(Span::styled("nothing on air", theme.dim)).alignment(Alignment::Center),
             body,
         ),
     }

@@ -12,11 +12,13 @@
 mod support;
 
 mod boomstream;
+mod browser;
 mod cli;
 mod cli_people;
 mod e2e_demo;
 mod e2e_people;
 mod e2e_postobox;
+mod e2e_show;
 mod e2e_streamslive;
 mod faults;
 mod headless;
@@ -29,6 +31,7 @@ mod postobox_cli;
 mod postobox_session;
 mod render;
 mod secrets;
+mod show;
 mod streamboxy;
 mod streamslive;
 mod streamslive_cli;

@@ -149,7 +149,10 @@ impl<'a> FeedLoop<'a> {
                 "PostoBox: no live stream on this plan (Enterprise only); polling instead".into(),
             ))
             .await?;
-            self.emit(Feed::Capabilities(crate::provider::Provider::capabilities(self.p))).await?;
+            self.emit(Feed::Capabilities(crate::provider::Provider::capabilities(
+                self.p,
+            )))
+            .await?;
         }
         Ok(())
     }

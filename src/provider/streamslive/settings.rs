@@ -123,10 +123,13 @@ impl Settings {
         match (email, pw, tok) {
             (Some(email), Some(pw), None) => Ok(Credentials::Password {
                 email: email.to_string(),
-                password: pw.resolve().map_err(|e| BuildError::Secret(e.to_string()))?,
+                password: pw
+                    .resolve()
+                    .map_err(|e| BuildError::Secret(e.to_string()))?,
             }),
             (None, None, Some(tok)) => Ok(Credentials::Token(
-                tok.resolve().map_err(|e| BuildError::Secret(e.to_string()))?,
+                tok.resolve()
+                    .map_err(|e| BuildError::Secret(e.to_string()))?,
             )),
             (_, _, Some(_)) => Err(BuildError::invalid(
                 "token",
