@@ -83,9 +83,9 @@ actions! {
     Answered "answered" Main ["d"] "mark answered", short "answered";
     OnAir "on_air" Main ["o"] "put on air (one at a time)", short "on air";
     Next "next" Main ["n"] "next: answer the on-air one, air the top selected", short "next";
-    MoveUp "move_up" Main ["+"] "selected pane: move the question up the queue";
-    MoveDown "move_down" Main ["-"] "selected pane: move the question down the queue";
-    Stage "stage" Main ["S"] "stage view: the on-air question, large";
+    MoveUp "move_up" Main ["+"] "selected queue: move up";
+    MoveDown "move_down" Main ["-"] "selected queue: move down";
+    Stage "stage" Main ["S"] "stage view (on air, big)";
     Pending "pending" Main ["p"] "back to pending", short "pending";
     Undo "undo" Main ["u"] "undo the last action", short "undo";
     Vote "vote" Main ["v"] "vote / unvote (up)", short "vote";
