@@ -966,7 +966,7 @@ fn another_consoles_on_air_state_replaces_ours() {
     };
     app.update(Event::Session(SessionEvent::SharedLocal {
         source: SourceId(0),
-        states: vec![(key.clone(), aired)],
+        states: vec![(key, aired)],
         seen: 0,
     }));
     assert!(view(&app, "a").on_air);
