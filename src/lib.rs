@@ -14,6 +14,7 @@ pub mod people;
 pub mod provider;
 pub mod runtime;
 pub mod secret;
+pub mod show;
 pub mod store;
 pub mod text;
 pub mod ui;

@@ -74,6 +74,12 @@ struct Cli {
     /// With --version: as NDJSON.
     #[arg(long, requires = "version")]
     json: bool,
+    /// Serve the live show (on-air JSON, SSE, overlay, control) on ADDR, e.g. 127.0.0.1:7077.
+    #[arg(long, value_name = "ADDR")]
+    show: Option<String>,
+    /// Keep the on-air text in this file (replaced atomically).
+    #[arg(long, value_name = "PATH")]
+    show_file: Option<PathBuf>,
     #[command(subcommand)]
     command: Option<Cmd>,
 }
@@ -103,6 +109,18 @@ enum Cmd {
         /// Theme of the console (also checked when headless).
         #[arg(long, value_name = "NAME")]
         theme: Option<String>,
+        /// Serve the live show on ADDR, e.g. 127.0.0.1:7077.
+        #[arg(long, value_name = "ADDR")]
+        show: Option<String>,
+        /// Keep the on-air text in this file (replaced atomically).
+        #[arg(long, value_name = "PATH")]
+        show_file: Option<PathBuf>,
+    },
+    /// A read-only stage monitor following a running console's show server.
+    Stage {
+        /// The console's show server.
+        #[arg(long, default_value = "http://127.0.0.1:7077")]
+        url: String,
     },
     /// Print one source's questions and connection changes as NDJSON.
     /// Exits 3 if the source never became live or polling.
@@ -389,6 +407,8 @@ async fn run(cli: Cli) -> anyhow::Result<u8> {
     };
     let mut ctx = Context::load(cli.config, cli.store, theme)?;
     ctx.log_path = Some(log);
+    ctx.show_listen = cli.show;
+    ctx.show_file = cli.show_file;
     match command {
         None => commands::tui(ctx).await?,
         Some(Cmd::Demo {
@@ -399,7 +419,11 @@ async fn run(cli: Cli) -> anyhow::Result<u8> {
             headless,
             duration,
             theme: _,
+            show,
+            show_file,
         }) => {
+            ctx.show_listen = show.or(ctx.show_listen);
+            ctx.show_file = show_file.or(ctx.show_file);
             if !(rate.is_finite() && rate >= 0.0) {
                 return Err(usage("--rate must be a number >= 0"));
             }
@@ -424,6 +448,7 @@ async fn run(cli: Cli) -> anyhow::Result<u8> {
             )
             .await;
         }
+        Some(Cmd::Stage { url }) => commands::stage::stage(&url, ctx.theme()?).await?,
         Some(Cmd::Watch { source, duration }) => {
             return commands::watch(ctx, &source, secs(duration)?).await;
         }

@@ -23,6 +23,8 @@ pub enum Scope {
     Input,
     /// A scrollable overlay: the help and the error list.
     Pager,
+    /// The stage view: only the keys that leave it.
+    Stage,
 }
 
 impl Scope {
@@ -36,6 +38,7 @@ impl Scope {
             Scope::FormSwitch => "the invite form's switches",
             Scope::Input => "text inputs",
             Scope::Pager => "the help and the error list",
+            Scope::Stage => "the stage view",
         }
     }
 }
@@ -141,6 +144,9 @@ actions! {
     Answered "answered" Main Moderation ["d"] "mark answered", short "answered";
     OnAir "on_air" Main OnAir ["o"] "put on air (one at a time)", short "on air";
     Next "next" Main OnAir ["n"] "next: answer the on-air one, air the top selected", short "next";
+    MoveUp "move_up" Main OnAir ["+"] "selected queue: move up";
+    MoveDown "move_down" Main OnAir ["-"] "selected queue: move down";
+    Stage "stage" Main OnAir ["S"] "stage view (on air, big)";
     Pending "pending" Main Moderation ["p"] "back to pending", short "pending";
     Undo "undo" Main Moderation ["u"] "undo the last action", short "undo";
     Vote "vote" Main Moderation ["v"] "vote / unvote (up)", short "vote";
@@ -204,6 +210,8 @@ actions! {
     FormNo "form_no" FormSwitch Dialogs ["n", "N"] "invite form: turn the switch off";
     FormModerator "form_moderator" FormSwitch Dialogs ["m", "M"] "invite form: invite as moderator";
     FormParticipant "form_participant" FormSwitch Dialogs ["p", "P"] "invite form: invite as participant";
+
+    StageBack "stage_back" Stage Dialogs ["S", "esc"] "stage view: back to the console";
 
     InputSend "input_send" Input Dialogs ["enter"] "text input: send / keep it";
     InputCancel "input_cancel" Input Dialogs ["esc"] "text input: cancel / clear";

@@ -13,6 +13,7 @@ mod pager;
 pub mod people;
 pub mod queue;
 mod session;
+mod show;
 mod update;
 mod waiting;
 
@@ -31,7 +32,7 @@ pub use queue::{Queue, SortBy};
 
 use crate::domain::{
     Capabilities, Connection, EventInfo, LocalState, Message, Millis, MyVote, Op, OpReport,
-    Participant, QKey, RateBudget, Role, SourceFeed, SourceId, Status,
+    Participant, QKey, RateBudget, Role, ShowAction, ShowRefusal, SourceFeed, SourceId, Status,
 };
 use ratatui_textarea::{Input, TextArea};
 use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
@@ -77,6 +78,12 @@ pub enum Event {
     },
     /// What the runtime learned on its own side (store, provider building).
     Session(SessionEvent),
+    /// A show controller's request (the show server's control API); the
+    /// core answers with `Command::ShowDone` carrying the same `request`.
+    Show {
+        request: u64,
+        action: ShowAction,
+    },
 }
 
 /// News from the runtime that is not a feed or a delivery report.
@@ -97,6 +104,15 @@ pub enum SessionEvent {
     Waiting {
         source: SourceId,
         waiting: Vec<(String, usize)>,
+    },
+    /// One source's local states as the shared store holds them, changed
+    /// by another console on this machine: they replace this console's.
+    SharedLocal {
+        source: SourceId,
+        states: Vec<(QKey, LocalState)>,
+        /// The runtime's count of its own local writes when it read these
+        /// (it drops a copy read before its latest write).
+        seen: u64,
     },
 }
 
@@ -129,6 +145,12 @@ pub enum Command {
     /// Read the source's participants again and feed them back as
     /// `Feed::Participants` (after a conflict).
     LoadParticipants(SourceId),
+    /// A show controller's request is carried out (or refused): publish
+    /// the on-air state, then answer it.
+    ShowDone {
+        request: u64,
+        result: Result<(), ShowRefusal>,
+    },
     /// Start the source's feed on the picked event.
     PickEvent {
         source: SourceId,
@@ -277,6 +299,8 @@ pub enum Overlay {
     Help(Pager),
     /// The last errors and refusals, whole.
     Errors(Pager),
+    /// The stage view: the on-air question alone, as large as fits.
+    Stage,
     ConfirmQuit,
     ConfirmDelete {
         key: QKey,

@@ -24,6 +24,9 @@ pub enum SortBy {
 /// Position of a question in its status list.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 pub struct OrderKey {
+    /// The moderator's place in the selected queue; `i64::MAX` elsewhere
+    /// and for questions never moved, which follow in display order.
+    rank: i64,
     primary: i64,
     created: Millis,
     key: QKey,
@@ -118,7 +121,7 @@ impl Queue {
         let keys: Vec<QKey> = self.entries.keys().cloned().collect();
         for k in keys {
             if let Some(e) = self.entries.get_mut(&k) {
-                e.order = order_key(sort, &e.view);
+                e.order = order_key(sort, &e.view, e.local);
                 self.index[slot(e.view.status)].insert(e.order.clone());
             }
         }
@@ -174,7 +177,7 @@ impl Queue {
         let inflight = self.patches.get(&key).map_or(0, Vec::len);
         let entry = Entry {
             view: q.clone(),
-            order: order_key(self.sort, &q),
+            order: order_key(self.sort, &q, local),
             server: q,
             local,
             inflight,
@@ -214,7 +217,7 @@ impl Queue {
         if let Some((st, ok)) = &from {
             self.index[slot(*st)].remove(ok);
         }
-        e.order = order_key(self.sort, &view);
+        e.order = order_key(self.sort, &view, e.local);
         self.index[slot(view.status)].insert(e.order.clone());
         let to = Some(view.status);
         e.view = view;
@@ -357,6 +360,50 @@ impl Queue {
             .find(|e| e.view.on_air)
     }
 
+    /// New local states that move a selected question `delta` places (up
+    /// when negative) in the selected queue: the whole queue is numbered
+    /// afresh, so the order is the moderator's from then on. Empty when it
+    /// cannot move.
+    pub fn reorder_selected(&self, key: &QKey, delta: i64) -> Vec<(QKey, LocalState)> {
+        let mut keys: Vec<QKey> = self.index[slot(Status::Selected)]
+            .iter()
+            .map(|k| k.key.clone())
+            .collect();
+        let Some(at) = keys.iter().position(|k| k == key) else {
+            return Vec::new();
+        };
+        let to = (at as i64 + delta).clamp(0, keys.len() as i64 - 1) as usize;
+        if to == at {
+            return Vec::new();
+        }
+        let moving = keys.remove(at);
+        keys.insert(to, moving);
+        keys.into_iter()
+            .enumerate()
+            .filter_map(|(i, k)| {
+                let mut local = self.local(&k);
+                (local.rank != Some(i as i64)).then(|| {
+                    local.rank = Some(i as i64);
+                    (k, local)
+                })
+            })
+            .collect()
+    }
+
+    /// Every question of one source whose local state is not the default,
+    /// loaded or not (to compare with another console's copy in the store).
+    pub fn locals_of(&self, source: crate::domain::SourceId) -> Vec<(QKey, LocalState)> {
+        let loaded = self
+            .entries
+            .iter()
+            .map(|(k, e)| (k, e.local))
+            .chain(self.local.iter().map(|(k, l)| (k, *l)));
+        loaded
+            .filter(|(k, l)| k.source == source && !l.is_empty())
+            .map(|(k, l)| (k.clone(), l))
+            .collect()
+    }
+
     /// Questions not (yet) loaded whose local state has them on air (a
     /// headless run that loaded only the question it acts on).
     pub fn on_air_unloaded(&self) -> Vec<QKey> {
@@ -376,12 +423,17 @@ fn vote_value(v: MyVote) -> i64 {
     }
 }
 
-fn order_key(sort: SortBy, q: &Question) -> OrderKey {
+fn order_key(sort: SortBy, q: &Question, local: LocalState) -> OrderKey {
     let primary = match sort {
         SortBy::Time => 0,
         SortBy::Votes => q.votes.saturating_neg(),
     };
+    let rank = match (q.status, local.rank) {
+        (Status::Selected, Some(r)) => r,
+        _ => i64::MAX,
+    };
     OrderKey {
+        rank,
         primary,
         created: q.created,
         key: q.key(),
@@ -460,6 +512,29 @@ mod tests {
     }
 
     #[test]
+    fn the_moderator_orders_the_selected_queue() {
+        let mut queue = Queue::default();
+        for (id, t) in [("a", 1), ("b", 2), ("c", 3)] {
+            let mut x = q(id, t, 0);
+            x.status = Status::Selected;
+            queue.upsert(x);
+        }
+        let c = q("c", 3, 0).key();
+        let moves = queue.reorder_selected(&c, -1);
+        for (k, l) in moves {
+            queue.set_local(&k, l);
+        }
+        assert_eq!(ids(&queue, Status::Selected), ["a", "c", "b"]);
+        let mut d = q("d", 4, 0);
+        d.status = Status::Selected;
+        queue.upsert(d);
+        assert_eq!(ids(&queue, Status::Selected), ["a", "c", "b", "d"]);
+        assert!(queue.reorder_selected(&q("a", 1, 0).key(), -1).is_empty());
+        queue.set_sort(SortBy::Votes);
+        assert_eq!(ids(&queue, Status::Selected), ["a", "c", "b", "d"]);
+    }
+
+    #[test]
     fn local_state_waits_for_its_question() {
         let mut queue = Queue::default();
         let key = q("a", 1, 0).key();
@@ -468,6 +543,7 @@ mod tests {
             LocalState {
                 status: Some(Status::Answered),
                 on_air: false,
+                rank: None,
             },
         );
         queue.upsert(q("a", 1, 0));

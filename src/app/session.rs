@@ -22,6 +22,7 @@ impl App {
                     s.waiting = waiting;
                 }
             }
+            SessionEvent::SharedLocal { source, states, .. } => self.take_shared(source, states),
         }
     }
 }

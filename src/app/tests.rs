@@ -792,6 +792,7 @@ fn on_air_moves_off_a_question_that_is_not_loaded() {
     let aired = LocalState {
         status: Some(Status::Selected),
         on_air: true,
+        rank: None,
     };
     app.update(Event::Restored {
         ops: Vec::new(),
@@ -808,7 +809,8 @@ fn on_air_moves_off_a_question_that_is_not_loaded() {
             key: earlier.clone(),
             local: LocalState {
                 status: Some(Status::Selected),
-                on_air: false
+                on_air: false,
+                rank: None,
             }
         }),
         "{cmds:?}"
@@ -958,5 +960,83 @@ fn the_info_view_names_the_log_file_it_was_given() {
         rows.iter()
             .any(|(k, v)| k == "log" && v == "/state/qadeck/qadeck.log"),
         "{rows:?}"
+    );
+}
+
+#[test]
+fn show_requests_run_the_key_handlers_and_answer() {
+    use crate::domain::{ShowAction, ShowRefusal};
+    let mut a = q("a", 1, 0);
+    a.status = Status::Selected;
+    let mut b = q("b", 2, 0);
+    b.status = Status::Selected;
+    let mut app = app_with(caps_chat(), vec![a, b]);
+    assert_eq!(app.on_air_snapshot().next.map(|n| n.id), Some("a".into()));
+    let cmds = app.update(Event::Show {
+        request: 7,
+        action: ShowAction::Next,
+    });
+    assert!(
+        cmds.contains(&Command::ShowDone {
+            request: 7,
+            result: Ok(())
+        }),
+        "{cmds:?}"
+    );
+    let s = app.on_air_snapshot();
+    assert_eq!(s.on_air.map(|q| q.id), Some("a".into()));
+    assert_eq!(
+        (s.next.map(|q| q.id), s.queue_length),
+        (Some("b".into()), 1)
+    );
+    app.update(Event::Show {
+        request: 8,
+        action: ShowAction::Clear,
+    });
+    assert_eq!(app.on_air_snapshot().on_air, None);
+    let cmds = app.update(Event::Show {
+        request: 9,
+        action: ShowAction::Air {
+            source: "nope".into(),
+            id: "a".into(),
+        },
+    });
+    assert!(matches!(
+        cmds.last(),
+        Some(Command::ShowDone {
+            request: 9,
+            result: Err(ShowRefusal::Unknown(_))
+        })
+    ));
+}
+
+#[test]
+fn another_consoles_on_air_state_replaces_ours() {
+    let mut a = q("a", 1, 0);
+    a.status = Status::Selected;
+    let mut app = app_with(caps_chat(), vec![a]);
+    let key = QKey {
+        source: SourceId(0),
+        id: "a".into(),
+    };
+    let aired = LocalState {
+        status: None,
+        on_air: true,
+        rank: None,
+    };
+    app.update(Event::Session(SessionEvent::SharedLocal {
+        source: SourceId(0),
+        states: vec![(key, aired)],
+        seen: 0,
+    }));
+    assert!(view(&app, "a").on_air);
+    app.update(Event::Session(SessionEvent::SharedLocal {
+        source: SourceId(0),
+        states: Vec::new(),
+        seen: 0,
+    }));
+    assert!(
+        !view(&app, "a").on_air,
+        "a row gone from the store is the default state"
     );
 }

@@ -87,6 +87,7 @@ impl App {
                 }
             }
             Event::Session(news) => self.on_session(news),
+            Event::Show { request, action } => self.on_show(request, action, &mut cmds),
             Event::Events { source, events } => {
                 if let Some(Overlay::Picker {
                     source: s,
@@ -181,6 +182,11 @@ impl App {
                 self.on_picker_action(action, source, events, row, cmds);
             }
             Overlay::Help(_) | Overlay::Errors(_) => self.on_pager_key(overlay, input, cmds),
+            Overlay::Stage => {
+                if self.keymap.resolve(Scope::Stage, &input) == Some(Action::StageBack) {
+                    self.overlay = None;
+                }
+            }
             Overlay::Info { .. } | Overlay::Link { .. } => self.overlay = None,
         }
     }
@@ -293,6 +299,9 @@ impl App {
             ),
             Action::OnAir => self.on_current(|app, key, cmds| app.put_on_air(key, cmds), cmds),
             Action::Next => self.next_on_air(cmds),
+            Action::MoveUp => self.move_selected(-1, cmds),
+            Action::MoveDown => self.move_selected(1, cmds),
+            Action::Stage => self.toggle_stage(),
             Action::Undo => self.undo_last(cmds),
             Action::Vote => self.on_current(|app, key, cmds| app.vote(key, MyVote::Up, cmds), cmds),
             Action::VoteDown => {
@@ -397,6 +406,7 @@ impl App {
             | Action::FormNo
             | Action::FormModerator
             | Action::FormParticipant
+            | Action::StageBack
             | Action::InputSend
             | Action::InputCancel
             | Action::PagerDown

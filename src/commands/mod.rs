@@ -15,6 +15,7 @@ pub use chat::{ChatOptions, chat};
 pub use export::{ExportOptions, export};
 pub mod events;
 pub mod people;
+pub mod stage;
 
 use crate::app::{Event, KeyMap, ModAction};
 use crate::config::{self, Config};
@@ -23,6 +24,7 @@ use crate::ndjson;
 use crate::provider::demo::{Demo, Settings as DemoSettings};
 use crate::provider::{BuildCtx, Provider};
 use crate::runtime::{self, Session, SourceInput};
+use crate::show::ShowConfig;
 use crate::store::Store;
 use crate::ui::Theme;
 use anyhow::{Context as _, anyhow, bail};
@@ -74,6 +76,10 @@ pub struct Context {
     pub theme: Option<String>,
     /// Where this run logs (shown by `config check`).
     pub log_path: Option<PathBuf>,
+    /// `--show ADDR`: overrides `[show] listen`.
+    pub show_listen: Option<String>,
+    /// `--show-file PATH`: overrides `[show] on_air_file`.
+    pub show_file: Option<PathBuf>,
 }
 
 impl Context {
@@ -92,7 +98,41 @@ impl Context {
             store_path,
             theme,
             log_path: None,
+            show_listen: None,
+            show_file: None,
         })
+    }
+
+    /// The show outputs asked for by `[show]` and the command line, with
+    /// the token from its environment variable; `None` when none is.
+    pub fn show_config(&self) -> anyhow::Result<Option<ShowConfig>> {
+        let cfg = &self.config.show;
+        let listen = self.show_listen.as_ref().or(cfg.listen.as_ref());
+        let on_air_file = self.show_file.clone().or_else(|| cfg.on_air_file.clone());
+        if listen.is_none() && on_air_file.is_none() {
+            return Ok(None);
+        }
+        let listen = listen
+            .map(|l| {
+                l.parse::<std::net::SocketAddr>().map_err(|_| {
+                    anyhow!("show server: `{l}` is not an address with a port, like 127.0.0.1:7077")
+                })
+            })
+            .transpose()?;
+        let token_env = cfg
+            .token_env
+            .clone()
+            .unwrap_or_else(|| "QADECK_SHOW_TOKEN".into());
+        let token = std::env::var(&token_env)
+            .ok()
+            .map(|t| t.trim().to_string())
+            .filter(|t| !t.is_empty());
+        Ok(Some(ShowConfig {
+            listen,
+            token,
+            token_env,
+            on_air_file,
+        }))
     }
 
     /// The key map with the `[keys]` overrides; a bad entry is a config
@@ -187,12 +227,33 @@ pub async fn tui(ctx: Context) -> anyhow::Result<()> {
         session.app.set_log_file(log.display().to_string());
     }
     session.start(true);
+    start_show(&mut session, &ctx, true)?;
     runtime::tui::run(session, inbox, theme).await
 }
 
 /// The exit status of a headless run that ended on a signal (128 + n).
 fn signal_status(ended: runtime::headless::Ended) -> Option<u8> {
     ended.signal.map(|n| 128 + n as u8)
+}
+
+/// Starts the show outputs the context asks for, and (for a store other
+/// processes may share) follows other consoles' on-air state.
+fn start_show(session: &mut Session, ctx: &Context, shared_store: bool) -> anyhow::Result<()> {
+    if let Some(show) = ctx.show_config()? {
+        if let Some(addr) = session.start_show(&show)? {
+            tracing::info!("show server on http://{addr}/ (overlay: /overlay, stage: /stage)");
+        }
+        if show.listen.is_some() && show.token.is_none() {
+            tracing::warn!(
+                "show server: no token in {}: control calls answer 403",
+                show.token_env
+            );
+        }
+    }
+    if shared_store {
+        session.follow_shared_store();
+    }
+    Ok(())
 }
 
 /// `qadeck demo`: the embedded platform, in the TUI or headless.
@@ -206,6 +267,7 @@ pub async fn demo(ctx: Context, opts: DemoOptions) -> anyhow::Result<u8> {
     };
     // The demo's world lives in this process, so its outbox does too, unless
     // `--store` asks otherwise.
+    let shared_store = ctx.store_path.is_some();
     let store = match &ctx.store_path {
         Some(_) => ctx.store()?,
         None => Arc::new(Store::open_in_memory()?),
@@ -221,6 +283,7 @@ pub async fn demo(ctx: Context, opts: DemoOptions) -> anyhow::Result<u8> {
     )
     .map_err(|e| Usage(e.to_string()))?;
     session.start(true);
+    start_show(&mut session, &ctx, shared_store)?;
     match theme {
         None => {
             let o = runtime::headless::Options {

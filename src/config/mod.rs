@@ -28,6 +28,23 @@ pub struct Config {
     /// The line of each `[keys]` entry, for messages about it.
     #[serde(skip)]
     pub key_lines: BTreeMap<String, usize>,
+    /// The live show outputs (`[show]`); off unless `listen` or
+    /// `on_air_file` is set.
+    #[serde(default)]
+    pub show: ShowSettings,
+}
+
+/// The `[show]` table.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ShowSettings {
+    /// `host:port` of the show server, e.g. `127.0.0.1:7077`.
+    pub listen: Option<String>,
+    /// The environment variable holding the control token (default
+    /// `QADECK_SHOW_TOKEN`).
+    pub token_env: Option<String>,
+    /// A text file replaced atomically with the on-air text.
+    pub on_air_file: Option<PathBuf>,
 }
 
 /// One key or several for an action.

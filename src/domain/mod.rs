@@ -13,6 +13,7 @@ mod op;
 mod people;
 mod question;
 mod report;
+mod show;
 
 pub use caps::{Capabilities, Delivery, VoteKind};
 pub use chat::Message;
@@ -25,3 +26,4 @@ pub use op::{Op, Outcome};
 pub use people::{Participant, ParticipantDraft, Role, valid_email};
 pub use question::{LocalState, MyVote, Question, Status};
 pub use report::OpReport;
+pub use show::{OnAir, ShowAction, ShowItem, ShowRefusal};

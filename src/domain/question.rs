@@ -67,11 +67,15 @@ pub struct Question {
 pub struct LocalState {
     pub status: Option<Status>,
     pub on_air: bool,
+    /// Place in the selected queue the moderator set (lower first); `None`
+    /// keeps the display order.
+    #[serde(default)]
+    pub rank: Option<i64>,
 }
 
 impl LocalState {
     pub fn is_empty(&self) -> bool {
-        self.status.is_none() && !self.on_air
+        self.status.is_none() && !self.on_air && self.rank.is_none()
     }
 }
 

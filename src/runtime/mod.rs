@@ -5,6 +5,7 @@
 //! waits on the network or on SQLite.
 
 pub mod headless;
+pub mod show;
 mod store_actor;
 pub mod terminal;
 pub mod tui;
@@ -88,6 +89,11 @@ pub struct Session {
     outbox_timing: Timing,
     /// The moderator asked to suspend (Ctrl-Z); the TUI loop carries it out.
     pub suspend: bool,
+    show: show::Hub,
+    /// Sources whose local states other consoles may change (`show.rs`).
+    watched: show::Watched,
+    /// Local states this session wrote, to tell its own from others'.
+    local_writes: Arc<std::sync::atomic::AtomicU64>,
 }
 
 /// Feed events a provider may queue before it waits for the loop.
@@ -171,6 +177,9 @@ impl Session {
             retiring: Vec::new(),
             outbox_timing: Timing::default(),
             suspend: false,
+            show: show::Hub::default(),
+            watched: show::Watched::default(),
+            local_writes: Arc::default(),
         };
         Ok((
             session,
@@ -250,6 +259,7 @@ impl Session {
             source: name.clone(),
             event: Some(event.clone()),
         });
+        self.watch_source(id, &name, &event);
         let slot = &mut self.slots[idx];
         if with_feed {
             let tx = crate::provider::FeedTx::new(id, self.feed_tx.clone());
@@ -345,8 +355,12 @@ impl Session {
         if starts_countdown {
             self.app.update(Event::Tick { now: now_ms() });
         }
+        if show::is_stale(&event, &self.local_writes) {
+            return;
+        }
         let cmds = self.app.update(event);
         self.execute(cmds);
+        self.show.publish(&self.app);
     }
 
     pub fn execute(&mut self, cmds: Vec<Command>) {
@@ -357,6 +371,8 @@ impl Session {
                     let Some(slot) = self.slots.get(key.source.0 as usize) else {
                         continue;
                     };
+                    self.local_writes
+                        .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
                     self.actor.send(Request::SaveLocal {
                         source: slot.name.clone(),
                         event: slot.event.clone().unwrap_or_default(),
@@ -407,6 +423,10 @@ impl Session {
                 }
                 Command::PickEvent { source, event } => self.pick_event(source, event),
                 Command::Suspend => self.suspend = true,
+                Command::ShowDone { request, result } => {
+                    self.show.publish(&self.app);
+                    self.show.answer(request, result);
+                }
                 Command::Quit => {}
             }
         }

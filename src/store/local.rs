@@ -1,6 +1,6 @@
 //! Local question state that a platform does not store itself: on-air
-//! everywhere, selected/answered on streams.live. A question in the default
-//! state has no row.
+//! everywhere, selected/answered on streams.live, the moderator's order of
+//! the selected queue. A question in the default state has no row.
 
 use super::{Result, Store, bad_text};
 use crate::domain::{LocalState, Status};
@@ -24,16 +24,18 @@ impl Store {
             )?;
         } else {
             conn.execute(
-                "INSERT INTO local_state (source, event, question_id, status, on_air)
-                 VALUES (?1, ?2, ?3, ?4, ?5)
+                "INSERT INTO local_state (source, event, question_id, status, on_air, rank)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)
                  ON CONFLICT (source, event, question_id)
-                 DO UPDATE SET status = excluded.status, on_air = excluded.on_air",
+                 DO UPDATE SET status = excluded.status, on_air = excluded.on_air,
+                               rank = excluded.rank",
                 params![
                     source,
                     event,
                     question_id,
                     state.status.map(Status::as_str),
-                    state.on_air
+                    state.on_air,
+                    state.rank
                 ],
             )?;
         }
@@ -44,7 +46,8 @@ impl Store {
     pub fn local_states(&self, source: &str, event: &str) -> Result<HashMap<String, LocalState>> {
         let conn = self.conn();
         let mut stmt = conn.prepare_cached(
-            "SELECT question_id, status, on_air FROM local_state WHERE source = ?1 AND event = ?2",
+            "SELECT question_id, status, on_air, rank FROM local_state
+             WHERE source = ?1 AND event = ?2",
         )?;
         let rows = stmt.query_map(params![source, event], |r| {
             let status = r
@@ -56,6 +59,7 @@ impl Store {
                 LocalState {
                     status,
                     on_air: r.get(2)?,
+                    rank: r.get(3)?,
                 },
             ))
         })?;
@@ -73,6 +77,7 @@ mod tests {
         let on_air = LocalState {
             status: Some(Status::Selected),
             on_air: true,
+            rank: Some(2),
         };
         store.set_local("s", "ev", "q1", &on_air).unwrap();
         store
@@ -83,6 +88,7 @@ mod tests {
                 &LocalState {
                     status: Some(Status::Answered),
                     on_air: false,
+                    rank: None,
                 },
             )
             .unwrap();

@@ -7,7 +7,8 @@
 //! - the **journal** (`journal`): who did what to which item, when, and how
 //!   it ended;
 //! - **local question state** (`local`) that a platform does not store
-//!   itself (on-air everywhere, selected/answered on streams.live).
+//!   itself (on-air everywhere, selected/answered on streams.live, the
+//!   moderator's order of the selected queue).
 //!
 //! This module opens the file and brings its schema up to date. A panic
 //! cannot corrupt anything: every change is one transaction, rolled back if
@@ -78,6 +79,8 @@ const MIGRATIONS: &[&str] = &[
     CREATE INDEX outbox_event_head ON outbox (source, event, state, seq);
     -- Retries after the first are counted on its journal line, not logged.
     ALTER TABLE journal ADD COLUMN retries INTEGER NOT NULL DEFAULT 0;
+    -- The moderator's order of the selected queue (lower first).
+    ALTER TABLE local_state ADD COLUMN rank INTEGER;
 ",
 ];
 
@@ -253,6 +256,7 @@ pub(super) mod tests {
                 &LocalState {
                     status: None,
                     on_air: true,
+                    rank: None,
                 },
             )
             .unwrap();

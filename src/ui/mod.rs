@@ -4,6 +4,7 @@
 mod detail;
 mod overlay;
 mod panes;
+pub mod stage;
 mod status;
 pub mod theme;
 
@@ -14,6 +15,12 @@ use ratatui::Frame;
 
 /// Draws the whole screen.
 pub fn draw(frame: &mut Frame, app: &App, theme: &Theme) {
+    if app.overlay == Some(crate::app::Overlay::Stage) {
+        let back = app.keymap.key_for(crate::app::Action::StageBack);
+        let note = format!("{back} returns");
+        let show = app.on_air_snapshot();
+        return stage::stage(frame, frame.area(), &show, app.now, &note, theme);
+    }
     let screen = app.screen();
     if screen.too_small {
         let notice = format!(

@@ -40,6 +40,8 @@ pub fn overlay(frame: &mut Frame, area: Rect, o: &Overlay, app: &App, theme: &Th
     let yes = app.keymap.key_for(Action::Confirm);
     let (title, lines): (&str, Vec<Line>) = match o {
         Overlay::Help(_) | Overlay::Errors(_) => ("", Vec::new()),
+        // Drawn by `ui::draw` instead of the panes.
+        Overlay::Stage => return,
         Overlay::ConfirmQuit => (
             "quit?",
             vec![

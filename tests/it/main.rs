@@ -12,6 +12,7 @@
 mod support;
 
 mod boomstream;
+mod browser;
 mod cli;
 mod cli_people;
 mod cli_tools;
@@ -19,6 +20,7 @@ mod e2e_demo;
 mod e2e_layout;
 mod e2e_people;
 mod e2e_postobox;
+mod e2e_show;
 mod e2e_streamslive;
 mod faults;
 mod headless;
@@ -33,6 +35,7 @@ mod postobox_cli;
 mod postobox_session;
 mod render;
 mod secrets;
+mod show;
 mod store_lock;
 mod streamboxy;
 mod streamslive;
