@@ -1276,3 +1276,63 @@ fn background_fake_serves_a_blocking_test() {
     assert!(answer.contains("\"title\":\"Keynote\""), "{answer}");
     assert_eq!(fake.counters().route("GET /events"), 1);
 }
+
+fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64)
+}
+
+#[tokio::test]
+async fn a_submit_whose_answer_was_lost_after_commit_lands_once() {
+    let fake = FakePostobox::start(FakeConfig::fast()).await;
+    let ev = fake.add_event("Keynote");
+    fake.add_question(&ev, "Unrelated");
+    let p = provider(&fake, &ev);
+    let route = "POST /events/{id}/questions";
+    let op = Op::SubmitQuestion {
+        text: "Will slides be shared?".into(),
+    };
+    let queued = now_ms();
+    fake.lose_answers(route, 1);
+    let e = p.perform(&op).await.unwrap_err();
+    assert!(e.is_transient(), "{e:?}");
+    assert_eq!(fake.counters().lost_answers, 1);
+    // The retry finds the question it already made instead of asking again.
+    let out = p.perform_again(&op, queued).await.unwrap();
+    assert!(
+        matches!(out, Outcome::Question(ref q) if q.text == "Will slides be shared?"),
+        "{out:?}"
+    );
+    let copies = |text: &str| {
+        fake.questions(&ev)
+            .iter()
+            .filter(|q| q.text == text)
+            .count()
+    };
+    assert_eq!(copies("Will slides be shared?"), 1);
+    assert_eq!(fake.counters().route(route), 1);
+
+    // Refused before anything was made: the retry sends it, once.
+    let op = Op::SubmitQuestion {
+        text: "And the recording?".into(),
+    };
+    fake.fail_next(route, 503, "UNAVAILABLE", "down", 1);
+    assert!(p.perform(&op).await.unwrap_err().is_transient());
+    assert!(matches!(
+        p.perform_again(&op, now_ms()).await.unwrap(),
+        Outcome::Question(_)
+    ));
+    assert_eq!(copies("And the recording?"), 1);
+
+    // The same text asked before the action was queued is someone else's
+    // question: the retry still sends ours.
+    let op = Op::SubmitQuestion {
+        text: "Unrelated".into(),
+    };
+    assert!(matches!(
+        p.perform_again(&op, now_ms() + 120_000).await.unwrap(),
+        Outcome::Question(_)
+    ));
+    assert_eq!(copies("Unrelated"), 2);
+}
