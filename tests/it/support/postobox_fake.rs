@@ -114,8 +114,9 @@ impl Plan {
     }
 }
 
-/// How the fake starts. `Default` follows the document (60 s windows, data
-/// every 3 s, heartbeats every 15 s); [`FakeConfig::fast`] suits tests.
+/// How the fake starts. `Default` follows the document (Professional plan,
+/// so no stream; 60 s windows, data every 3 s, heartbeats every 15 s);
+/// [`FakeConfig::fast`] suits tests.
 #[derive(Debug, Clone)]
 pub struct FakeConfig {
     pub plan: Plan,
@@ -144,7 +145,8 @@ pub struct FakeConfig {
 impl Default for FakeConfig {
     fn default() -> FakeConfig {
         FakeConfig {
-            plan: Plan::Enterprise,
+            // Most customers poll: the stream is Enterprise only.
+            plan: Plan::Professional,
             api_key: "pk_live_fake_0123456789abcdef".into(),
             scopes: ALL_SCOPES.iter().map(|s| s.to_string()).collect(),
             rate_window: Duration::from_secs(60),
