@@ -10,8 +10,10 @@
 //! retry itself is `Provider::perform_again`, which STREAMBOXY and
 //! Boomstream answer with the same look-up (e-mail or external key) the
 //! outbox relies on.
-//! Authentication, permission and "not found" errors stop the import: the
-//! rows not attempted are reported as such.
+//! What needs the moderator ([`ProviderError::needs_moderator`]: refused
+//! credentials or permission, "not found", unsupported) stops the import and
+//! the rows not attempted are reported as such; a row the platform refuses
+//! as invalid fails alone.
 
 use super::csv::ImportRow;
 use super::outcome::{RowOutcome, RowStatus};
@@ -282,28 +284,17 @@ async fn add_one(
                     }
                 }
             }
-            (
-                ProviderError::Auth(_)
-                | ProviderError::Forbidden(_)
-                | ProviderError::NotFound(_)
-                | ProviderError::Unsupported(_),
-                _,
-            ) => {
-                return (
-                    RowStatus::Failed {
-                        error: err.to_string(),
-                    },
-                    retries,
-                    true,
-                );
-            }
             _ => {
+                // What needs the moderator stops the import, except a row
+                // the platform refused (`Invalid`): that is this row's
+                // failure, the next rows may be fine.
+                let stop = err.needs_moderator() && !matches!(err, ProviderError::Invalid(_));
                 return (
                     RowStatus::Failed {
                         error: err.to_string(),
                     },
                     retries,
-                    false,
+                    stop,
                 );
             }
         }

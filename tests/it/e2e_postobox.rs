@@ -4,7 +4,7 @@
 //! failure is one clear message while qadeck keeps running.
 
 use crate::support::postobox_fake::{
-    ALL_SCOPES, ANSWERED, FakeConfig, FakePostobox, NewQuestion, REJECTED, SELECTED,
+    ALL_SCOPES, ANSWERED, FakeConfig, FakePostobox, NewQuestion, Plan, REJECTED, SELECTED,
 };
 use crate::support::tmux::{Tmux, count};
 use crate::support::wait_until;
@@ -65,7 +65,10 @@ fn status_line(screen: &str) -> &str {
 
 #[test]
 fn moderating_a_postobox_event_in_the_tui() {
-    let fake = FakePostobox::start_background(FakeConfig::fast());
+    let fake = FakePostobox::start_background(FakeConfig {
+        plan: Plan::Enterprise,
+        ..FakeConfig::fast()
+    });
     let ev = fake.add_event("Keynote");
     let a = fake.add_question(&ev, "Alpha question");
     let b = fake.add_question(&ev, "Beta question");
@@ -190,7 +193,10 @@ fn moderating_a_postobox_event_in_the_tui() {
 
 #[test]
 fn a_source_without_an_event_offers_the_picker() {
-    let fake = FakePostobox::start_background(FakeConfig::fast());
+    let fake = FakePostobox::start_background(FakeConfig {
+        plan: Plan::Enterprise,
+        ..FakeConfig::fast()
+    });
     fake.add_event("Morning keynote");
     let panel = fake.add_event("Afternoon panel");
     fake.add_event("Closing remarks");
@@ -249,10 +255,14 @@ fn check_failure(t: &Tmux, what: &str, message: &str, needs_moderator: bool) {
 
 #[test]
 fn each_failure_is_one_clear_message_and_qadeck_keeps_running() {
-    let fake = FakePostobox::start_background(FakeConfig::fast());
+    let fake = FakePostobox::start_background(FakeConfig {
+        plan: Plan::Enterprise,
+        ..FakeConfig::fast()
+    });
     let ev = fake.add_event("Keynote");
     fake.add_question(&ev, "Never shown");
     let read_only = FakePostobox::start_background(FakeConfig {
+        plan: Plan::Enterprise,
         scopes: ALL_SCOPES
             .iter()
             .filter(|s| **s != "questions:read")
@@ -309,7 +319,7 @@ fn each_failure_is_one_clear_message_and_qadeck_keeps_running() {
 fn a_429_shows_a_countdown_and_the_actions_stay_queued() {
     let window = Duration::from_secs(3);
     let fake = FakePostobox::start_background(FakeConfig {
-        plan: crate::support::postobox_fake::Plan::Free,
+        plan: Plan::Free,
         rate_window: window,
         rate_limit: Some(5),
         ..FakeConfig::fast()

@@ -24,7 +24,7 @@
 
 use crate::support::fault_proxy::{ENDLESS_CAP, Fault, FaultProxy};
 use crate::support::postobox_fake::{
-    ANSWERED, DEFAULT, FakeConfig, FakePostobox, NewQuestion, REJECTED, SELECTED,
+    ANSWERED, DEFAULT, FakeConfig, FakePostobox, NewQuestion, Plan, REJECTED, SELECTED,
 };
 use crate::support::wait_until;
 use qadeck::app::{Event, KeyMap, ModAction};
@@ -81,7 +81,14 @@ struct Platform {
 
 impl Platform {
     async fn start(questions: usize) -> Platform {
-        Platform::start_with(FakeConfig::fast(), questions).await
+        Platform::start_with(
+            FakeConfig {
+                plan: Plan::Enterprise,
+                ..FakeConfig::fast()
+            },
+            questions,
+        )
+        .await
     }
 
     async fn start_with(config: FakeConfig, questions: usize) -> Platform {
@@ -1086,7 +1093,10 @@ fn attempts(e: &qadeck::store::JournalEntry) -> usize {
 /// action reaches the server exactly once; no vote is toggled twice.
 #[test]
 fn a_thousand_actions_while_down_survive_kill_9_and_land_exactly_once() {
-    let fake = FakePostobox::start_background(FakeConfig::fast());
+    let fake = FakePostobox::start_background(FakeConfig {
+        plan: Plan::Enterprise,
+        ..FakeConfig::fast()
+    });
     let ev = fake.add_event("Keynote");
     let ids = fake.add_questions(&ev, 500);
     let proxy = FaultProxy::start_background(fake.addr());
@@ -1200,7 +1210,10 @@ fn a_thousand_actions_while_down_survive_kill_9_and_land_exactly_once() {
 /// and every question it prints is capped.
 #[test]
 fn enormous_answers_keep_the_binary_within_bounded_memory() {
-    let fake = FakePostobox::start_background(FakeConfig::fast());
+    let fake = FakePostobox::start_background(FakeConfig {
+        plan: Plan::Enterprise,
+        ..FakeConfig::fast()
+    });
     let ev = fake.add_event("Keynote");
     for i in 0..10 {
         let text = format!("{i}{}", "ж".repeat(512 * 1024));
@@ -1257,7 +1270,10 @@ fn enormous_answers_keep_the_binary_within_bounded_memory() {
 /// run, with the platform back, delivers each exactly once.
 #[test]
 fn tui_actions_queued_while_down_survive_kill_9() {
-    let fake = FakePostobox::start_background(FakeConfig::fast());
+    let fake = FakePostobox::start_background(FakeConfig {
+        plan: Plan::Enterprise,
+        ..FakeConfig::fast()
+    });
     let ev = fake.add_event("Keynote");
     fake.add_questions(&ev, 6);
     let proxy = FaultProxy::start_background(fake.addr());

@@ -4,11 +4,14 @@
 //! shown as waiting meanwhile, and can be dropped.
 
 use crate::postobox_cli::{Setup, writes_since};
-use crate::support::postobox_fake::{DEFAULT, FakeConfig, FakePostobox, SELECTED};
+use crate::support::postobox_fake::{DEFAULT, FakeConfig, FakePostobox, Plan, SELECTED};
 
 #[test]
 fn an_action_for_event_a_waits_through_a_run_on_b_and_reaches_a_once() {
-    let fake = FakePostobox::start_background(FakeConfig::fast());
+    let fake = FakePostobox::start_background(FakeConfig {
+        plan: Plan::Enterprise,
+        ..FakeConfig::fast()
+    });
     let (a, b) = (fake.add_event("Keynote"), fake.add_event("Panel"));
     let qa = fake.add_question(&a, "for the keynote");
     let qb = fake.add_question(&b, "for the panel");
@@ -93,7 +96,10 @@ fn an_action_for_event_a_waits_through_a_run_on_b_and_reaches_a_once() {
 
 #[test]
 fn actions_waiting_for_an_event_can_be_dropped() {
-    let fake = FakePostobox::start_background(FakeConfig::fast());
+    let fake = FakePostobox::start_background(FakeConfig {
+        plan: Plan::Enterprise,
+        ..FakeConfig::fast()
+    });
     let (a, b) = (fake.add_event("Keynote"), fake.add_event("Panel"));
     let qa = fake.add_question(&a, "for the keynote");
     let s = Setup::new(&fake, Some(&a));

@@ -255,7 +255,11 @@ const WAIT: Duration = Duration::from_secs(5);
 
 #[tokio::test]
 async fn list_events_reads_every_page() {
-    let fake = FakePostobox::start(FakeConfig::fast()).await;
+    let fake = FakePostobox::start(FakeConfig {
+        plan: Plan::Enterprise,
+        ..FakeConfig::fast()
+    })
+    .await;
     for i in 0..250 {
         fake.add_event(&format!("Event {i}"));
     }
@@ -277,7 +281,11 @@ async fn list_events_reads_every_page() {
 
 #[tokio::test]
 async fn initial_snapshot_pages_through_250_questions_in_every_state() {
-    let fake = FakePostobox::start(FakeConfig::fast()).await;
+    let fake = FakePostobox::start(FakeConfig {
+        plan: Plan::Enterprise,
+        ..FakeConfig::fast()
+    })
+    .await;
     let ev = fake.add_event("Keynote");
     let ids = fake.add_questions(&ev, 250);
     fake.set_status(&ev, &ids[0], SELECTED);
@@ -303,6 +311,7 @@ async fn initial_snapshot_pages_through_250_questions_in_every_state() {
 #[tokio::test]
 async fn heartbeats_keep_the_stream_live_and_silence_reconnects_with_resync() {
     let fake = FakePostobox::start(FakeConfig {
+        plan: Plan::Enterprise,
         heartbeat_interval: Duration::from_millis(100),
         ..FakeConfig::fast()
     })
@@ -408,6 +417,7 @@ async fn rate_limit_headers_are_reported() {
 #[tokio::test]
 async fn too_many_requests_gives_retry_after() {
     let fake = FakePostobox::start(FakeConfig {
+        plan: Plan::Enterprise,
         rate_limit: Some(3),
         ..FakeConfig::fast()
     })
@@ -433,7 +443,11 @@ async fn too_many_requests_gives_retry_after() {
 
 #[tokio::test]
 async fn missing_scope_is_named() {
-    let fake = FakePostobox::start(FakeConfig::fast()).await;
+    let fake = FakePostobox::start(FakeConfig {
+        plan: Plan::Enterprise,
+        ..FakeConfig::fast()
+    })
+    .await;
     let ev = fake.add_event("Keynote");
     let q = fake.add_question(&ev, "Why?");
     let without = |missing: &str| -> Vec<&str> {
@@ -485,7 +499,11 @@ async fn missing_scope_is_named() {
 
 #[tokio::test]
 async fn vote_toggle_converges_and_a_retry_never_flips_it() {
-    let fake = FakePostobox::start(FakeConfig::fast()).await;
+    let fake = FakePostobox::start(FakeConfig {
+        plan: Plan::Enterprise,
+        ..FakeConfig::fast()
+    })
+    .await;
     let ev = fake.add_event("Keynote");
     let q = fake.add_question(&ev, "Vote me");
     let p = provider(&fake, &ev);
@@ -568,7 +586,11 @@ async fn vote_toggle_converges_and_a_retry_never_flips_it() {
 
 #[tokio::test]
 async fn each_moderation_action_changes_the_server_exactly_once() {
-    let fake = FakePostobox::start(FakeConfig::fast()).await;
+    let fake = FakePostobox::start(FakeConfig {
+        plan: Plan::Enterprise,
+        ..FakeConfig::fast()
+    })
+    .await;
     let ev = fake.add_event("Keynote");
     let ids = fake.add_questions(&ev, 5);
     let p = provider(&fake, &ev);
@@ -699,7 +721,11 @@ async fn each_moderation_action_changes_the_server_exactly_once() {
 
 #[tokio::test]
 async fn a_stream_cut_mid_event_loses_and_duplicates_nothing() {
-    let fake = FakePostobox::start(FakeConfig::fast()).await;
+    let fake = FakePostobox::start(FakeConfig {
+        plan: Plan::Enterprise,
+        ..FakeConfig::fast()
+    })
+    .await;
     let ev = fake.add_event("Keynote");
     let ids = fake.add_questions(&ev, 30);
     for id in &ids[..5] {
@@ -745,7 +771,11 @@ async fn a_stream_cut_mid_event_loses_and_duplicates_nothing() {
 
 #[tokio::test]
 async fn server_changes_reach_the_feed_within_one_interval() {
-    let fake = FakePostobox::start(FakeConfig::fast()).await;
+    let fake = FakePostobox::start(FakeConfig {
+        plan: Plan::Enterprise,
+        ..FakeConfig::fast()
+    })
+    .await;
     let ev = fake.add_event("Keynote");
     let ids = fake.add_questions(&ev, 4);
     fake.set_status(&ev, &ids[3], SELECTED);
@@ -807,7 +837,11 @@ fn gone_ids(h: &Harness) -> Vec<&str> {
 
 #[tokio::test]
 async fn answered_and_rejected_changes_elsewhere_show_within_one_poll_while_streaming() {
-    let fake = FakePostobox::start(FakeConfig::fast()).await;
+    let fake = FakePostobox::start(FakeConfig {
+        plan: Plan::Enterprise,
+        ..FakeConfig::fast()
+    })
+    .await;
     let ev = fake.add_event("Keynote");
     let ids = fake.add_questions(&ev, 10);
     for id in &ids[..4] {
@@ -895,6 +929,7 @@ async fn polling_confirms_a_question_missing_from_a_listing_before_removing_it()
 #[tokio::test]
 async fn partial_stream_items_without_updated_at_merge_over_known_copies() {
     let fake = FakePostobox::start(FakeConfig {
+        plan: Plan::Enterprise,
         stream_partial_items: true,
         omit_updated_at: true,
         crlf: true,
@@ -1012,7 +1047,11 @@ async fn free_plan_polling_stays_within_a_shortened_window() {
 #[tokio::test]
 async fn the_api_key_never_appears_in_errors() {
     const KEY: &str = "pk_live_SECRET_never_show_9f8e7d6c";
-    let fake = FakePostobox::start(FakeConfig::fast()).await;
+    let fake = FakePostobox::start(FakeConfig {
+        plan: Plan::Enterprise,
+        ..FakeConfig::fast()
+    })
+    .await;
     let ev = fake.add_event("Keynote");
     let q = fake.add_question(&ev, "Why?");
     let mut s = settings(&fake, Some(&ev));
@@ -1077,7 +1116,11 @@ async fn the_api_key_never_appears_in_errors() {
 
 #[tokio::test]
 async fn failures_that_need_the_moderator_recover_once_fixed() {
-    let fake = FakePostobox::start(FakeConfig::fast()).await;
+    let fake = FakePostobox::start(FakeConfig {
+        plan: Plan::Enterprise,
+        ..FakeConfig::fast()
+    })
+    .await;
     let ev = fake.add_event("Keynote");
     fake.add_questions(&ev, 2);
     fake.delete_event(&ev);
@@ -1221,6 +1264,7 @@ impl Harness {
 #[tokio::test]
 async fn compact_framing_without_blank_lines_still_delivers() {
     let fake = FakePostobox::start(FakeConfig {
+        plan: Plan::Enterprise,
         compact_framing: true,
         heartbeat_interval: Duration::from_millis(100),
         ..FakeConfig::fast()
@@ -1248,7 +1292,10 @@ async fn compact_framing_without_blank_lines_still_delivers() {
 #[test]
 fn background_fake_serves_a_blocking_test() {
     use std::io::{Read, Write};
-    let fake = FakePostobox::start_background(FakeConfig::fast());
+    let fake = FakePostobox::start_background(FakeConfig {
+        plan: Plan::Enterprise,
+        ..FakeConfig::fast()
+    });
     fake.add_event("Keynote");
     std::thread::sleep(Duration::from_millis(20));
     let addr = fake
@@ -1275,4 +1322,68 @@ fn background_fake_serves_a_blocking_test() {
     );
     assert!(answer.contains("\"title\":\"Keynote\""), "{answer}");
     assert_eq!(fake.counters().route("GET /events"), 1);
+}
+
+fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64)
+}
+
+#[tokio::test]
+async fn a_submit_whose_answer_was_lost_after_commit_lands_once() {
+    let fake = FakePostobox::start(FakeConfig {
+        plan: Plan::Enterprise,
+        ..FakeConfig::fast()
+    })
+    .await;
+    let ev = fake.add_event("Keynote");
+    fake.add_question(&ev, "Unrelated");
+    let p = provider(&fake, &ev);
+    let route = "POST /events/{id}/questions";
+    let op = Op::SubmitQuestion {
+        text: "Will slides be shared?".into(),
+    };
+    let queued = now_ms();
+    fake.lose_answers(route, 1);
+    let e = p.perform(&op).await.unwrap_err();
+    assert!(e.is_transient(), "{e:?}");
+    assert_eq!(fake.counters().lost_answers, 1);
+    // The retry finds the question it already made instead of asking again.
+    let out = p.perform_again(&op, queued).await.unwrap();
+    assert!(
+        matches!(out, Outcome::Question(ref q) if q.text == "Will slides be shared?"),
+        "{out:?}"
+    );
+    let copies = |text: &str| {
+        fake.questions(&ev)
+            .iter()
+            .filter(|q| q.text == text)
+            .count()
+    };
+    assert_eq!(copies("Will slides be shared?"), 1);
+    assert_eq!(fake.counters().route(route), 1);
+
+    // Refused before anything was made: the retry sends it, once.
+    let op = Op::SubmitQuestion {
+        text: "And the recording?".into(),
+    };
+    fake.fail_next(route, 503, "UNAVAILABLE", "down", 1);
+    assert!(p.perform(&op).await.unwrap_err().is_transient());
+    assert!(matches!(
+        p.perform_again(&op, now_ms()).await.unwrap(),
+        Outcome::Question(_)
+    ));
+    assert_eq!(copies("And the recording?"), 1);
+
+    // The same text asked before the action was queued is someone else's
+    // question: the retry still sends ours.
+    let op = Op::SubmitQuestion {
+        text: "Unrelated".into(),
+    };
+    assert!(matches!(
+        p.perform_again(&op, now_ms() + 120_000).await.unwrap(),
+        Outcome::Question(_)
+    ));
+    assert_eq!(copies("Unrelated"), 2);
 }

@@ -5,7 +5,7 @@
 
 use crate::support::child_exit;
 use crate::support::postobox_fake::{
-    ALL_SCOPES, ANSWERED, DEFAULT, FakeConfig, FakePostobox, NewQuestion, REJECTED, SELECTED,
+    ALL_SCOPES, ANSWERED, DEFAULT, FakeConfig, FakePostobox, NewQuestion, Plan, REJECTED, SELECTED,
 };
 use serde_json::Value;
 use std::io::{BufRead, BufReader, Read, Write};
@@ -187,7 +187,10 @@ fn wire_status(s: &str) -> &'static str {
 
 #[test]
 fn events_lists_every_page_as_text_and_json() {
-    let fake = FakePostobox::start_background(FakeConfig::fast());
+    let fake = FakePostobox::start_background(FakeConfig {
+        plan: Plan::Enterprise,
+        ..FakeConfig::fast()
+    });
     let ids: Vec<String> = (0..150)
         .map(|i| fake.add_event(&format!("Event {i:03}")))
         .collect();
@@ -221,7 +224,10 @@ fn events_lists_every_page_as_text_and_json() {
 
 #[test]
 fn watch_prints_questions_status_and_a_summary_equal_to_the_server() {
-    let fake = FakePostobox::start_background(FakeConfig::fast());
+    let fake = FakePostobox::start_background(FakeConfig {
+        plan: Plan::Enterprise,
+        ..FakeConfig::fast()
+    });
     let ev = fake.add_event("Keynote");
     let ids = fake.add_questions(&ev, 4);
     fake.set_status(&ev, &ids[2], SELECTED);
@@ -361,7 +367,10 @@ fn moderate_once(fake: &FakePostobox, s: &Setup, id: &str, action: &str) -> Valu
 
 #[test]
 fn moderate_changes_the_server_exactly_once_per_action() {
-    let fake = FakePostobox::start_background(FakeConfig::fast());
+    let fake = FakePostobox::start_background(FakeConfig {
+        plan: Plan::Enterprise,
+        ..FakeConfig::fast()
+    });
     let ev = fake.add_event("Keynote");
     let ids = fake.add_questions(&ev, 3);
     let s = Setup::new(&fake, Some(&ev));
@@ -417,7 +426,10 @@ fn moderate_changes_the_server_exactly_once_per_action() {
 
 #[test]
 fn moderate_reads_several_actions_from_stdin() {
-    let fake = FakePostobox::start_background(FakeConfig::fast());
+    let fake = FakePostobox::start_background(FakeConfig {
+        plan: Plan::Enterprise,
+        ..FakeConfig::fast()
+    });
     let ev = fake.add_event("Keynote");
     let ids = fake.add_questions(&ev, 3);
     let s = Setup::new(&fake, Some(&ev));
@@ -475,6 +487,7 @@ fn moderate_reads_several_actions_from_stdin() {
 #[test]
 fn moderate_with_a_key_lacking_the_moderate_scope_names_it() {
     let fake = FakePostobox::start_background(FakeConfig {
+        plan: Plan::Enterprise,
         scopes: ALL_SCOPES
             .iter()
             .filter(|s| **s != "questions:moderate")
@@ -508,7 +521,10 @@ fn moderate_with_a_key_lacking_the_moderate_scope_names_it() {
 
 #[test]
 fn no_wait_queues_and_a_later_run_delivers_exactly_once() {
-    let fake = FakePostobox::start_background(FakeConfig::fast());
+    let fake = FakePostobox::start_background(FakeConfig {
+        plan: Plan::Enterprise,
+        ..FakeConfig::fast()
+    });
     let ev = fake.add_event("Keynote");
     let ids = fake.add_questions(&ev, 4);
     let s = Setup::new(&fake, Some(&ev));
@@ -569,7 +585,10 @@ fn no_wait_queues_and_a_later_run_delivers_exactly_once() {
 #[test]
 fn a_key_written_in_a_config_others_can_read_is_warned_about() {
     use std::os::unix::fs::PermissionsExt;
-    let fake = FakePostobox::start_background(FakeConfig::fast());
+    let fake = FakePostobox::start_background(FakeConfig {
+        plan: Plan::Enterprise,
+        ..FakeConfig::fast()
+    });
     fake.add_event("Keynote");
     let s = Setup::new(&fake, None);
     s.write_config(&format!(
@@ -617,7 +636,10 @@ fn a_key_written_in_a_config_others_can_read_is_warned_about() {
 
 #[test]
 fn events_and_moderate_failures_are_one_clear_line() {
-    let fake = FakePostobox::start_background(FakeConfig::fast());
+    let fake = FakePostobox::start_background(FakeConfig {
+        plan: Plan::Enterprise,
+        ..FakeConfig::fast()
+    });
     let ev = fake.add_event("Keynote");
     // A wrong key.
     let mut s = Setup::new(&fake, Some(&ev));
@@ -668,9 +690,13 @@ fn events_and_moderate_failures_are_one_clear_line() {
 
 #[test]
 fn watch_reports_what_needs_the_moderator_as_a_status_line() {
-    let fake = FakePostobox::start_background(FakeConfig::fast());
+    let fake = FakePostobox::start_background(FakeConfig {
+        plan: Plan::Enterprise,
+        ..FakeConfig::fast()
+    });
     fake.add_event("Keynote");
     let read_only = FakePostobox::start_background(FakeConfig {
+        plan: Plan::Enterprise,
         scopes: vec!["events:read".into()],
         ..FakeConfig::fast()
     });
@@ -719,7 +745,7 @@ fn watch_reports_what_needs_the_moderator_as_a_status_line() {
 #[test]
 fn watch_says_once_that_the_plan_has_no_stream() {
     let fake = FakePostobox::start_background(FakeConfig {
-        plan: crate::support::postobox_fake::Plan::Starter,
+        plan: Plan::Starter,
         ..FakeConfig::fast()
     });
     let ev = fake.add_event("Keynote");

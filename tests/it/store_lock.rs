@@ -4,7 +4,7 @@
 //! order, not a stopwatch: the keys' effect is visible while the lock is
 //! still held. The action reaches the platform once the lock is released.
 
-use crate::support::postobox_fake::{FakeConfig, FakePostobox, SELECTED};
+use crate::support::postobox_fake::{FakeConfig, FakePostobox, Plan, SELECTED};
 use crate::support::wait::wait_until_async as wait_until;
 use qadeck::app::{Event, KeyMap};
 use qadeck::domain::{Moderator, SourceId, Status};
@@ -40,7 +40,11 @@ fn drain(s: &mut Session, inbox: &mut Inbox) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn keys_are_answered_while_another_process_holds_the_write_lock() {
-    let fake = FakePostobox::start(FakeConfig::fast()).await;
+    let fake = FakePostobox::start(FakeConfig {
+        plan: Plan::Enterprise,
+        ..FakeConfig::fast()
+    })
+    .await;
     let ev = fake.add_event("Keynote");
     fake.add_question(&ev, "first");
     fake.add_question(&ev, "second");

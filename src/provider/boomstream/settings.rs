@@ -3,6 +3,7 @@
 
 use super::Boomstream;
 use crate::provider::BuildError;
+use crate::provider::https::check_base_url;
 use crate::provider::{BuildCtx, Provider, SourceSpec};
 use reqwest::Url;
 use serde::Deserialize;
@@ -101,18 +102,10 @@ impl SourceSpec for Settings {
     }
 }
 
-/// The API root: `…/api/conference` as given, or appended to a bare host.
+/// The API root: `…/api/conference` as given, or appended to a bare host;
+/// the URL follows the https policy ([`check_base_url`]).
 pub(super) fn api_base(s: &str) -> Result<Url, BuildError> {
-    let mut url = Url::parse(s.trim()).map_err(|e| {
-        BuildError::invalid("base_url", format!("bad `base_url`: {e}")).within("boomstream")
-    })?;
-    if !matches!(url.scheme(), "http" | "https") || url.cannot_be_a_base() {
-        return Err(
-            BuildError::invalid("base_url", "`base_url` must be an http(s) URL")
-                .within("boomstream"),
-        );
-    }
-    url.set_query(None);
+    let mut url = check_base_url(s).map_err(|e| e.within("boomstream"))?;
     let path = url.path().trim_end_matches('/').to_string();
     if !path.ends_with("/api/conference")
         && let Ok(mut p) = url.path_segments_mut()

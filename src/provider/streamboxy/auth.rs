@@ -3,11 +3,11 @@
 //!
 //! The document warns not to rely on the eight-hour lifetime. qadeck reads
 //! the `exp` claim of the JWT (and `iat` when present, so a wrong local clock
-//! does not matter) and renews shortly before it — a tenth of the lifetime,
-//! at most a minute, early; when the token carries no `exp` it falls back to
-//! an `expires_in` field, and failing both it keeps the token until the
-//! platform answers 401. A 401 on any call renews the token once and repeats
-//! the call.
+//! does not matter); when the token carries no `exp` it falls back to an
+//! `expires_in` field, and failing both it keeps the token until the
+//! platform answers 401. Keeping and renewing is the shared
+//! [`TokenCache`]'s: shortly before expiry, and once on a 401 (the call is
+//! then repeated).
 //!
 //! The token answer is not shown in the document. Accepted: a JSON object
 //! with the token under `access_token`, `accessToken`, `token`, `jwt`,
@@ -16,63 +16,69 @@
 
 use crate::domain::{ProviderError, ProviderResult};
 use crate::provider::http::{self, net_error};
+use crate::provider::token_cache::{Need, Token, TokenCache, TokenSource};
 use crate::secret::Secret;
+use async_trait::async_trait;
 use base64::Engine;
 use serde_json::{Value, json};
+use std::sync::Arc;
 use std::time::Duration;
-use tokio::time::Instant;
 
 use super::Pacer;
 use super::wire::{ApiError, field};
 
-/// A bearer token and when to stop using it.
-#[derive(Clone)]
-struct Token {
-    value: Secret,
-    renew_at: Option<Instant>,
-}
-
-/// Fetches and keeps the bearer token; one renewal at a time.
+/// The bearer token of one STREAMBOXY provider, kept in the shared
+/// [`TokenCache`].
 pub struct Auth {
-    token_url: reqwest::Url,
-    client_id: String,
-    client_secret: Secret,
-    current: tokio::sync::Mutex<Option<Token>>,
+    credentials: ClientCredentials,
+    cache: TokenCache,
 }
 
 impl Auth {
-    pub fn new(token_url: reqwest::Url, client_id: String, client_secret: Secret) -> Auth {
+    pub fn new(
+        token_url: reqwest::Url,
+        client_id: String,
+        client_secret: Secret,
+        http: reqwest::Client,
+        pacer: Arc<Pacer>,
+    ) -> Auth {
         Auth {
-            token_url,
-            client_id,
-            client_secret,
-            current: tokio::sync::Mutex::new(None),
+            credentials: ClientCredentials {
+                token_url,
+                client_id,
+                client_secret,
+                http,
+                pacer,
+            },
+            cache: TokenCache::new(),
         }
     }
 
     /// A token good for the next call, renewed when due.
-    pub async fn bearer(&self, http: &reqwest::Client, pacer: &Pacer) -> ProviderResult<Secret> {
-        let mut cur = self.current.lock().await;
-        if let Some(t) = cur.as_ref()
-            && t.renew_at.is_none_or(|at| Instant::now() < at)
-        {
-            return Ok(t.value.clone());
-        }
-        let fresh = self.fetch(http, pacer).await?;
-        let value = fresh.value.clone();
-        *cur = Some(fresh);
-        Ok(value)
+    pub async fn bearer(&self) -> ProviderResult<Secret> {
+        self.cache.bearer(&self.credentials).await
     }
 
-    /// Drops `used` after a 401, unless another call already renewed it.
-    pub async fn invalidate(&self, used: &Secret) {
-        let mut cur = self.current.lock().await;
-        if cur.as_ref().is_some_and(|t| &t.value == used) {
-            *cur = None;
-        }
+    /// After a 401 for a call made with `used`: the token to repeat it with
+    /// (renewed unless another call already did).
+    pub async fn rejected(&self, used: &Secret) -> ProviderResult<Secret> {
+        self.cache.rejected(&self.credentials, used).await
     }
+}
 
-    async fn fetch(&self, http: &reqwest::Client, pacer: &Pacer) -> ProviderResult<Token> {
+/// The client-credentials call, paced like every other call of the tenant.
+struct ClientCredentials {
+    token_url: reqwest::Url,
+    client_id: String,
+    client_secret: Secret,
+    http: reqwest::Client,
+    pacer: Arc<Pacer>,
+}
+
+#[async_trait]
+impl TokenSource for ClientCredentials {
+    async fn fetch(&self, _need: Need<'_>) -> ProviderResult<Token> {
+        let (http, pacer) = (&self.http, &self.pacer);
         pacer.wait().await;
         let body = json!({
             "clientId": self.client_id,
@@ -116,20 +122,17 @@ impl Auth {
         let (raw, expires_in) = parse_token_answer(&bytes).ok_or_else(|| {
             ProviderError::Protocol("STREAMBOXY token answer holds no token".into())
         })?;
-        let value = Secret::new(raw);
-        let lifetime = token_lifetime(value.expose(), expires_in);
-        let renew_at = lifetime.map(|l| Instant::now() + l.saturating_sub(renew_margin(l)));
+        let lifetime = token_lifetime(&raw, expires_in);
         tracing::info!(
             lifetime_s = lifetime.map(|l| l.as_secs_f64()),
             "streamboxy token fetched"
         );
-        Ok(Token { value, renew_at })
+        Ok(Token {
+            access: Secret::new(raw),
+            refresh: None,
+            lifetime,
+        })
     }
-}
-
-/// Renew this long before the token expires: a tenth, at most a minute.
-pub fn renew_margin(lifetime: Duration) -> Duration {
-    (lifetime / 10).min(Duration::from_secs(60))
 }
 
 /// The token and an `expires_in` (seconds) from the token answer.
@@ -257,17 +260,5 @@ mod tests {
         }
         assert_eq!(parse_token_answer(b"{}"), None);
         assert_eq!(parse_token_answer(b"<html>"), None);
-    }
-
-    #[test]
-    fn margin_is_small_for_short_tokens() {
-        assert_eq!(
-            renew_margin(Duration::from_secs(2)),
-            Duration::from_millis(200)
-        );
-        assert_eq!(
-            renew_margin(Duration::from_secs(8 * 3600)),
-            Duration::from_secs(60)
-        );
     }
 }

@@ -67,14 +67,16 @@ impl Streamboxy {
             .or_else(|| settings.event.clone())
             .map(|s| s.trim().to_string())
             .filter(|s| !s.is_empty());
+        let http = http::client();
+        let pacer = Pacer::shared(&format!("{base}|{tenant}"), settings.calls_per_sec);
         Ok(Streamboxy {
-            http: http::client(),
-            pacer: Pacer::shared(&format!("{base}|{tenant}"), settings.calls_per_sec),
+            auth: auth::Auth::new(token_url, client_id, secret, http.clone(), pacer.clone()),
+            http,
+            pacer,
             base,
             tenant,
             session,
             source: ctx.source,
-            auth: auth::Auth::new(token_url, client_id, secret),
             poll: Duration::from_millis(settings.poll_ms.max(100)),
             numeric_versions: AtomicBool::new(false),
         })
@@ -108,8 +110,8 @@ impl Streamboxy {
         body: Option<&Value>,
     ) -> ProviderResult<Reply> {
         let what = format!("{method} {}", url.path());
+        let mut token = self.auth.bearer().await?;
         for attempt in 0..2 {
-            let token = self.auth.bearer(&self.http, &self.pacer).await?;
             self.pacer.wait().await;
             let started = Instant::now();
             let mut req = self
@@ -129,7 +131,7 @@ impl Streamboxy {
                 "streamboxy"
             );
             if status == 401 && attempt == 0 {
-                self.auth.invalidate(&token).await;
+                token = self.auth.rejected(&token).await?;
                 continue;
             }
             if status == 429 {

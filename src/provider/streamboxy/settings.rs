@@ -2,6 +2,7 @@
 
 use super::Streamboxy;
 use crate::provider::BuildError;
+use crate::provider::https::check_base_url;
 use crate::provider::{BuildCtx, Provider, SourceSpec};
 use crate::secret::SecretSource;
 use reqwest::Url;
@@ -119,15 +120,7 @@ impl SourceSpec for Settings {
     }
 }
 
+/// The configured `base_url` under the https policy ([`check_base_url`]).
 pub(super) fn parse_base(s: &str) -> Result<Url, BuildError> {
-    let url = Url::parse(s.trim()).map_err(|e| {
-        BuildError::invalid("base_url", format!("bad `base_url`: {e}")).within("streamboxy")
-    })?;
-    if !matches!(url.scheme(), "http" | "https") || url.cannot_be_a_base() {
-        return Err(
-            BuildError::invalid("base_url", "`base_url` must be an http(s) URL")
-                .within("streamboxy"),
-        );
-    }
-    Ok(url)
+    check_base_url(s).map_err(|e| e.within("streamboxy"))
 }

@@ -27,19 +27,23 @@ fn urls_escape_segments() {
     );
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn pacer_spaces_calls_and_holds() {
     let p = Pacer::new(100);
     let t0 = Instant::now();
     for _ in 0..11 {
         p.wait().await;
     }
-    // Ten intervals of 10.5 ms.
-    assert!(t0.elapsed() >= Duration::from_millis(105));
+    // Ten intervals of 10.5 ms, no more (the clock is tokio's, paused).
+    let spent = t0.elapsed();
+    assert!(spent >= Duration::from_millis(105), "{spent:?}");
+    assert!(spent < Duration::from_millis(116), "{spent:?}");
     p.hold(Duration::from_millis(200));
     let t1 = Instant::now();
     p.wait().await;
-    assert!(t1.elapsed() >= Duration::from_millis(200));
+    let held = t1.elapsed();
+    assert!(held >= Duration::from_millis(200), "{held:?}");
+    assert!(held < Duration::from_millis(211), "{held:?}");
 }
 
 #[test]

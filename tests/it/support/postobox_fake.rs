@@ -33,7 +33,8 @@
 //! next `data:` line is cut in half and the connection aborted),
 //! [`FakePostobox::kill_streams`], [`FakePostobox::stall_streams`] (open but
 //! silent), [`FakePostobox::fail_next`] (canned errors on a route),
-//! [`FakePostobox::hide_in_listings`] (a question briefly in no list), partial
+//! [`FakePostobox::hide_in_listings`] (a question briefly in no list),
+//! [`FakePostobox::lose_answers`] (applied, then answered 500), partial
 //! stream items, answers without `updatedAt`, CRLF framing, compact framing
 //! (no blank lines, as the document's example reads). Counters of every
 //! request by route pattern and by concrete path allow "exactly once" checks;
@@ -113,8 +114,9 @@ impl Plan {
     }
 }
 
-/// How the fake starts. `Default` follows the document (60 s windows, data
-/// every 3 s, heartbeats every 15 s); [`FakeConfig::fast`] suits tests.
+/// How the fake starts. `Default` follows the document (Professional plan,
+/// so no stream; 60 s windows, data every 3 s, heartbeats every 15 s);
+/// [`FakeConfig::fast`] suits tests.
 #[derive(Debug, Clone)]
 pub struct FakeConfig {
     pub plan: Plan,
@@ -143,7 +145,8 @@ pub struct FakeConfig {
 impl Default for FakeConfig {
     fn default() -> FakeConfig {
         FakeConfig {
-            plan: Plan::Enterprise,
+            // Most customers poll: the stream is Enterprise only.
+            plan: Plan::Professional,
             api_key: "pk_live_fake_0123456789abcdef".into(),
             scopes: ALL_SCOPES.iter().map(|s| s.to_string()).collect(),
             rate_window: Duration::from_secs(60),
@@ -245,6 +248,9 @@ pub struct Counters {
     pub total: u64,
     /// Requests answered with 429.
     pub rate_limited: u64,
+    /// Requests applied whose answer was then lost (see
+    /// [`FakePostobox::lose_answers`]).
+    pub lost_answers: u64,
     /// Streams that were opened (200).
     pub streams_opened: u64,
 }
@@ -299,6 +305,8 @@ struct World {
     stream_gen: u64,
     /// Question id → how many more listing requests leave it out.
     hidden: HashMap<String, u32>,
+    /// Route key → how many more successful answers are lost after commit.
+    lose: HashMap<String, u32>,
 }
 
 struct Shared {
@@ -584,6 +592,19 @@ async fn gate(
         Err(resp) => resp,
         Ok(headers) => {
             let mut resp = next.run(req).await;
+            if resp.status().is_success() {
+                let mut w = sh.world();
+                if let Some(n) = w.lose.get_mut(&key).filter(|n| **n > 0) {
+                    *n -= 1;
+                    w.counters.lost_answers += 1;
+                    resp = error(
+                        StatusCode::INTERNAL_SERVER_ERROR,
+                        "INTERNAL_ERROR",
+                        "answer lost after commit",
+                        Value::Null,
+                    );
+                }
+            }
             for (k, v) in headers {
                 if let (Ok(k), Ok(v)) = (
                     k.parse::<axum::http::HeaderName>(),
@@ -1156,6 +1177,7 @@ impl FakePostobox {
                 stall_gen: 0,
                 stream_gen: 0,
                 hidden: HashMap::new(),
+                lose: HashMap::new(),
             }),
             started: Instant::now(),
             tasks: Mutex::new(Vec::new()),
@@ -1268,6 +1290,14 @@ impl FakePostobox {
             message: message.to_string(),
             times,
         });
+    }
+
+    /// The next `n` successful answers on `route` (e.g.
+    /// `"POST /events/{id}/questions"`) are lost after the request was
+    /// applied: the change is made, the client gets a 500, as when a proxy
+    /// drops the answer on its way back.
+    pub fn lose_answers(&self, route: &str, n: u32) {
+        *self.world().lose.entry(route.to_string()).or_default() += n;
     }
 
     /// The next `times` question listing requests (any event, any status
