@@ -325,11 +325,18 @@ fn journal_json_has_rfc3339_times_and_one_line_per_transition() {
     let mut args = base.to_vec();
     args.extend(["journal", "--json"]);
     let journal = home.run(&args);
-    let lines: Vec<Value> = journal
+    let all: Vec<Value> = journal
         .stdout
         .lines()
         .map(|l| serde_json::from_str(l).unwrap())
         .collect();
+    // `waiting` lines follow the journal's (actions still queued per event).
+    let lines: Vec<&Value> = all.iter().filter(|l| l["type"] == "journal").collect();
+    assert!(
+        all.iter()
+            .all(|l| l["type"] == "journal" || l["type"] == "waiting"),
+        "{all:?}"
+    );
     let outcomes: Vec<&str> = lines
         .iter()
         .map(|l| l["outcome"].as_str().unwrap())
