@@ -615,3 +615,25 @@ async fn an_add_whose_answer_was_lost_lands_once_and_needs_an_email() {
         Outcome::ParticipantGone(ada.id)
     );
 }
+
+#[tokio::test]
+async fn an_add_answered_202_without_a_body_is_read_back_once() {
+    let fake = StreamboxyFake::start(Config {
+        accept_adds_without_body: true,
+        ..Config::default()
+    })
+    .await;
+    let s = fake.add_session("Panel");
+    let p = build(&settings(&fake, Some(&s)));
+    let op = Op::AddParticipant {
+        draft: draft("Ada", "ada@example.com", Role::Speaker),
+    };
+    let Outcome::Participant(ada) = p.perform(&op).await.unwrap() else {
+        panic!("not a participant")
+    };
+    let users = fake.users(&s);
+    assert_eq!(users.len(), 1, "exactly one on the platform");
+    assert_eq!(ada.id, users[0].id);
+    assert_eq!(ada.email.as_deref(), Some("ada@example.com"));
+    assert_eq!(ada.role, Role::Speaker);
+}

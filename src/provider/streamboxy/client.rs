@@ -264,6 +264,18 @@ impl Streamboxy {
         let reply = self
             .call(Method::POST, self.users_url(&[])?, Some(&body))
             .await?;
+        if reply.body.iter().all(u8::is_ascii_whitespace) {
+            // "202 Accepted" (or 204) with no body: the command was taken;
+            // the new user is read back by its e-mail or external key.
+            let all = self.get_all(self.users_url(&[])?).await?;
+            let all = all.iter().filter_map(|v| self.to_participant(v)).collect();
+            return super::super::poll::find_invited(all, d).ok_or_else(|| {
+                ProviderError::Server(format!(
+                    "STREAMBOXY accepted the invitation (HTTP {}) but does not list it yet",
+                    reply.status
+                ))
+            });
+        }
         let v = Self::json(&reply)?;
         let mut p = self.to_participant(&v).ok_or_else(|| {
             ProviderError::Protocol("STREAMBOXY did not return the new session user's id".into())

@@ -29,6 +29,8 @@
 //!   ([`Provider::perform_again`]), the session users are listed and one with
 //!   the draft's external key (else its e-mail) is taken as the invitation;
 //!   only when there is none is it sent again.
+//! - An invitation answered "202 Accepted" (or 204) without a body is read
+//!   back from the session's users by its e-mail or external key.
 //! - An invitation needs a name and an e-mail (the documented body has
 //!   both); a session needs a title, a description, start and end, and a
 //!   `Lobby` one a `contentUrl`: checked before sending.

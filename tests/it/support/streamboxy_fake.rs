@@ -20,6 +20,9 @@
 //! - [`Config::lose_create_answers`]: that many creates (session users and
 //!   sessions) are committed and then answered with a 500, as when the
 //!   answer is lost on its way back.
+//! - [`Config::accept_adds_without_body`]: a session-user add is committed
+//!   and answered `202 Accepted` with no body (the document lists 202
+//!   "Command Accepted" among its common answers).
 //! - Deleting a session user that is gone → 404 (a repeat delete).
 //! - A per-second limit for the whole tenant (token calls included) → 429
 //!   with `Retry-After`.
@@ -53,6 +56,8 @@ pub struct Config {
     pub conflict_status: u16,
     /// Creates committed whose answer is then lost (a 500 instead).
     pub lose_create_answers: u32,
+    /// Session-user adds answered "202 Accepted" with an empty body.
+    pub accept_adds_without_body: bool,
 }
 
 impl Default for Config {
@@ -67,6 +72,7 @@ impl Default for Config {
             retry_after_secs: 1,
             conflict_status: 409,
             lose_create_answers: 0,
+            accept_adds_without_body: false,
         }
     }
 }
@@ -567,6 +573,9 @@ fn users(st: &mut State, m: Method, sid: &str, rest: &[&str], body: &Value, op: 
                 body["sendMailNotification"].as_bool().unwrap_or(false),
             );
             st.users.push(u.clone());
+            if st.cfg.accept_adds_without_body {
+                return StatusCode::ACCEPTED.into_response();
+            }
             let answer = (StatusCode::CREATED, axum::Json(user_json(&u))).into_response();
             st.created(op, answer)
         }
