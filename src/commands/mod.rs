@@ -608,7 +608,8 @@ pub async fn moderate(ctx: Context, opts: ModerateOptions) -> anyhow::Result<u8>
                     action_name(action),
                     key.id
                 );
-                hint(matches!(e, crate::domain::ProviderError::NotFound(_)));
+                // Any failure: this run's demo world is not the one `watch` showed.
+                hint(true);
             }
             None => {
                 if session.app.queue.get(&key).is_none()
