@@ -123,10 +123,7 @@ fn qadeck_pid(t: &Tmux) -> String {
 }
 
 fn pane_flag(t: &Tmux, format: &str) -> String {
-    let out = Command::new("tmux")
-        .args(["display-message", "-p", "-t", &t.name, format])
-        .output()
-        .unwrap();
+    let out = crate::support::tmux::tmux(&["display-message", "-p", "-t", &t.name, format]);
     String::from_utf8_lossy(&out.stdout).trim().to_string()
 }
 

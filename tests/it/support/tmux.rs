@@ -11,8 +11,14 @@ pub struct Tmux {
     pub dir: tempfile::TempDir,
 }
 
-fn tmux(args: &[&str]) -> std::process::Output {
+/// The tests' own tmux server, so that neither a moderator's sessions nor
+/// a `tmux kill-server` on the default socket meets them.
+const SOCKET: &str = "qadeck-tests";
+
+/// Runs `tmux ARGS` against the tests' server.
+pub fn tmux(args: &[&str]) -> std::process::Output {
     Command::new("tmux")
+        .args(["-L", SOCKET])
         .args(args)
         .output()
         .expect("tmux runs (scripts/test installs it)")
