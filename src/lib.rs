@@ -17,4 +17,5 @@ pub mod secret;
 pub mod show;
 pub mod store;
 pub mod text;
+pub mod triage;
 pub mod ui;

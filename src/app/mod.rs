@@ -5,6 +5,7 @@
 pub mod action;
 mod cursor;
 mod feeds;
+pub mod groups;
 mod input;
 pub mod keymap;
 pub mod layout;
@@ -31,7 +32,7 @@ pub use people::{FormField, InviteForm, PeopleConflict};
 pub use queue::{Queue, SortBy};
 
 use crate::domain::{
-    Capabilities, Connection, EventInfo, LocalState, Message, Millis, MyVote, Op, OpReport,
+    Capabilities, Connection, EventInfo, LocalState, Marks, Message, Millis, MyVote, Op, OpReport,
     Participant, QKey, RateBudget, Role, ShowAction, ShowRefusal, SourceFeed, SourceId, Status,
 };
 use ratatui_textarea::{Input, TextArea};
@@ -133,6 +134,12 @@ pub enum Command {
     SaveLocal {
         key: QKey,
         local: LocalState,
+    },
+    /// Persist a question's marks (star, labels, a rule's hold); empty
+    /// marks remove the stored row.
+    SaveMarks {
+        key: QKey,
+        marks: Marks,
     },
     RetryOp {
         op_id: String,
@@ -375,6 +382,8 @@ pub struct App {
     /// The role a participant had before qadeck made it moderator (a
     /// STREAMBOXY Speaker), so demoting gives that role back.
     pub earlier_roles: HashMap<(SourceId, String), Role>,
+    /// Stars, labels and holds, only for questions that have any.
+    pub marks: HashMap<QKey, Marks>,
     pub now: Millis,
     pub size: (u16, u16),
     /// Session-unique prefix of action ids.
@@ -424,6 +433,7 @@ impl App {
             form: None,
             people_conflict: None,
             earlier_roles: HashMap::new(),
+            marks: HashMap::new(),
             now,
             size: (80, 24),
             session,

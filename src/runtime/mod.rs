@@ -380,6 +380,10 @@ impl Session {
                         local,
                     });
                 }
+                Command::SaveMarks { key, .. } => {
+                    // SCAFFOLD(#14): persisted by the stars/labels work.
+                    tracing::debug!(id = %key.id, "marks changed");
+                }
                 Command::RetryOp { op_id } => self.actor.send(Request::Retry {
                     op_id,
                     actor: self.moderator.name.clone(),

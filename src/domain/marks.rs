@@ -1,0 +1,33 @@
+//! What this machine attaches to a question beyond the platform's state:
+//! the moderator's star and labels, and a rule's hold. Kept durable in the
+//! store, keyed like local states (source, event, question id).
+
+use serde::{Deserialize, Serialize};
+
+/// A question's marks. The default (nothing marked) is not stored.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct Marks {
+    #[serde(default)]
+    pub starred: bool,
+    /// Labels in the order they were added, each once.
+    #[serde(default)]
+    pub labels: Vec<String>,
+    /// The rule that holds the question in Pending for review.
+    #[serde(default)]
+    pub held: Option<Hold>,
+}
+
+/// Why a rule held (or rejected) a question.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Hold {
+    /// The rule's `name`.
+    pub rule: String,
+    /// What matched, as shown in the detail view ("word: darn").
+    pub matched: String,
+}
+
+impl Marks {
+    pub fn is_empty(&self) -> bool {
+        !self.starred && self.labels.is_empty() && self.held.is_none()
+    }
+}

@@ -1,0 +1,6 @@
+//! Triage: the pure engines behind duplicate groups, rules and search.
+//! They take text and facts in and give decisions out; no state of the
+//! core, no clock, no IO. The core (`app`) and the config (`config`, to
+//! check rules with file and line) use them.
+
+pub mod fold;
