@@ -151,6 +151,12 @@ actions! {
     Undo "undo" Main Moderation ["u"] "undo the last action", short "undo";
     Vote "vote" Main Moderation ["v"] "vote / unvote (up)", short "vote";
     VoteDown "vote_down" Main Moderation ["V"] "vote down (where the platform has it)";
+    /// Duplicates: the group under the cursor shows its members, or folds.
+    Expand "expand" Main Moderation ["z"] "duplicates: expand / fold the group", short "group";
+    /// Duplicates: keep one (the best-voted, or the member under the cursor
+    /// in an expanded group), reject the others on their platforms.
+    Merge "merge" Main Moderation ["M"] "duplicates: merge (keep one, reject the others)",
+        short "merge";
     Freeze "freeze" Main Moderation ["f"] "freeze incoming (count what arrives)", short "freeze";
     Filter "filter" Main Views ["/"] "filter by text (search in the people pane)",
         short "filter", people "search";

@@ -14,6 +14,10 @@ impl App {
     pub(super) fn moved(&mut self, m: Option<Moved>) {
         let Some(m) = m else { return };
         self.changed(&m.key);
+        match m.to {
+            None => self.group_forget(&m.key),
+            Some(_) => self.group_moved(&m.key),
+        }
         let Some((from_status, from_order)) = m.from else {
             return;
         };

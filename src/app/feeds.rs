@@ -122,8 +122,14 @@ impl App {
         match outcome {
             Outcome::Question(mut q) => {
                 q.source = source;
+                let key = q.key();
+                let text = self.new_text(&q);
                 let m = self.queue.confirm(q);
+                let text = text.filter(|_| m.is_some());
                 self.moved(m);
+                if let Some(text) = text {
+                    self.group_text(&key, &text);
+                }
             }
             Outcome::Voted { id, my_vote, votes } => {
                 let m = self
@@ -251,8 +257,22 @@ impl App {
 
     pub(super) fn upsert(&mut self, source: SourceId, mut q: Question) {
         q.source = source;
+        let key = q.key();
+        let text = self.new_text(&q);
         let m = self.queue.upsert(q);
+        let text = text.filter(|_| m.is_some());
         self.moved(m);
+        if let Some(text) = text {
+            self.group_text(&key, &text);
+        }
+    }
+
+    /// The question's text when it is new or changed (duplicates are
+    /// looked for again), else `None`.
+    fn new_text(&self, q: &Question) -> Option<String> {
+        let held = self.queue.get(&q.key());
+        let same = held.is_some_and(|e| *e.server.text == *q.text);
+        (!same).then(|| q.text.to_string())
     }
 
     pub(super) fn merge_messages(&mut self, msgs: Vec<crate::domain::Message>) {

@@ -9,6 +9,7 @@ pub mod groups;
 mod input;
 pub mod keymap;
 pub mod layout;
+mod merge;
 mod moderation;
 mod pager;
 pub mod people;
@@ -123,6 +124,9 @@ pub struct QueuedOp {
     pub op_id: String,
     pub source: SourceId,
     pub op: Op,
+    /// Why, for the journal's queued line ("merge: kept demo/q3"); `None`
+    /// for a plain action (and for actions restored from the outbox).
+    pub note: Option<String>,
 }
 
 /// What the runtime must do after an update.
@@ -384,6 +388,8 @@ pub struct App {
     pub earlier_roles: HashMap<(SourceId, String), Role>,
     /// Stars, labels and holds, only for questions that have any.
     pub marks: HashMap<QKey, Marks>,
+    /// Duplicate groups (fed as questions arrive, change or go).
+    pub groups: groups::Groups,
     pub now: Millis,
     pub size: (u16, u16),
     /// Session-unique prefix of action ids.
@@ -434,6 +440,7 @@ impl App {
             people_conflict: None,
             earlier_roles: HashMap::new(),
             marks: HashMap::new(),
+            groups: groups::Groups::default(),
             now,
             size: (80, 24),
             session,
@@ -527,8 +534,12 @@ impl App {
         self.source(id).map_or("?", |s| s.name.as_str())
     }
 
-    /// Whether a question passes the text filter.
+    /// Whether a question shows: it passes the text filter and is not
+    /// folded into its duplicate group's row.
     pub fn matches(&self, q: &crate::domain::Question) -> bool {
+        if self.groups.hides(q) {
+            return false;
+        }
         match &self.filter {
             None => true,
             Some(f) => {

@@ -107,6 +107,7 @@ impl App {
                     op_id: self.new_op_id(),
                     source: key.source,
                     op,
+                    note: None,
                 };
                 cmds.push(Command::Send(queued.clone()));
                 self.track(queued, patch);
@@ -489,10 +490,24 @@ impl App {
         patch: Patch,
         cmds: &mut Vec<Command>,
     ) {
+        self.send_noted(source, op, key, patch, None, cmds);
+    }
+
+    /// [`App::send`] with a reason for the journal.
+    pub(super) fn send_noted(
+        &mut self,
+        source: SourceId,
+        op: Op,
+        key: Option<QKey>,
+        patch: Patch,
+        note: Option<String>,
+        cmds: &mut Vec<Command>,
+    ) {
         let queued = QueuedOp {
             op_id: self.new_op_id(),
             source,
             op,
+            note,
         };
         cmds.push(Command::Send(queued.clone()));
         self.track(queued, key.map(|k| (k, patch)));

@@ -308,6 +308,8 @@ impl App {
                 self.on_current(|app, key, cmds| app.vote(key, MyVote::Down, cmds), cmds);
             }
             Action::Freeze => self.toggle_freeze(),
+            Action::Expand => self.toggle_group(),
+            Action::Merge => self.merge_group(cmds),
             Action::Filter => {
                 let current = self.filter.clone().unwrap_or_default();
                 self.open_input(InputPurpose::Filter, &current);

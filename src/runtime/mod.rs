@@ -450,6 +450,7 @@ impl Session {
             op: q.op,
             actor: self.moderator.name.clone(),
             created: now_ms(),
+            note: q.note,
         };
         self.actor.send(Request::Enqueue {
             new,

@@ -225,6 +225,7 @@ pub(super) mod tests {
             },
             actor: "alice".into(),
             created,
+            note: None,
         }
     }
 

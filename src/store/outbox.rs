@@ -30,6 +30,8 @@ pub struct NewOp {
     /// Who took the action (the moderator's name).
     pub actor: String,
     pub created: Millis,
+    /// Why, on the journal's queued line (a merge names the kept question).
+    pub note: Option<String>,
 }
 
 /// Where an outbox row is in its life.
@@ -141,7 +143,7 @@ impl Store {
                 new.created,
                 None,
                 JournalOutcome::Queued,
-                "",
+                &clean(new.note.as_deref().unwrap_or_default()),
             )?;
         }
         tx.commit()?;

@@ -3,4 +3,5 @@
 //! core, no clock, no IO. The core (`app`) and the config (`config`, to
 //! check rules with file and line) use them.
 
+pub mod dup;
 pub mod fold;

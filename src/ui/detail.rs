@@ -190,6 +190,7 @@ pub fn detail(frame: &mut Frame, rect: Rect, app: &App, theme: &Theme) {
                         )));
                     }
                 }
+                tail.extend(group_lines(app, &q.key(), w, theme));
                 (l, q.text.clone())
             }
             None => (
@@ -231,4 +232,52 @@ pub fn detail(frame: &mut Frame, rect: Rect, app: &App, theme: &Theme) {
     }
     all.truncate(inner.height as usize);
     frame.render_widget(Paragraph::new(all), inner);
+}
+
+/// Members of the question's duplicate group shown in the detail.
+const MEMBERS_SHOWN: usize = 6;
+
+/// The question's duplicate group: its totals, then its members (source,
+/// votes, text), the kept one marked.
+fn group_lines(
+    app: &App,
+    key: &crate::domain::QKey,
+    w: usize,
+    theme: &Theme,
+) -> Vec<Line<'static>> {
+    let Some(info) = app.group_of(key) else {
+        return Vec::new();
+    };
+    let mut out = vec![Line::from(Span::styled(
+        format!(
+            "duplicates: {} questions, {} votes together — {} expands · {} merges",
+            info.size,
+            info.votes,
+            app.keymap.key_for(Action::Expand),
+            app.keymap.key_for(Action::Merge)
+        ),
+        theme.accent,
+    ))];
+    for k in app.group_members(key, MEMBERS_SHOWN) {
+        let Some(e) = app.queue.get(&k) else { continue };
+        let mark = if k == info.kept { "★" } else { "·" };
+        let head = format!(
+            " {mark} {} · {} · {} votes · ",
+            app.source_name(k.source),
+            e.view.status.as_str(),
+            e.view.votes
+        );
+        let text = crate::text::one_line(&e.view.text, w.saturating_sub(crate::text::width(&head)));
+        out.push(Line::from(vec![
+            Span::styled(head, theme.dim),
+            Span::styled(text, theme.text),
+        ]));
+    }
+    if info.size > MEMBERS_SHOWN {
+        out.push(Line::from(Span::styled(
+            format!("   … and {} more", info.size - MEMBERS_SHOWN),
+            theme.dim,
+        )));
+    }
+    out
 }

@@ -1,6 +1,7 @@
 //! The list panes: questions by status, chat and participants.
 
 use super::Theme;
+use crate::app::groups::GroupRow;
 use crate::app::layout::inner_rows;
 use crate::app::{Action, App, PaneKind};
 use crate::domain::{MyVote, Question, Role, Status};
@@ -218,7 +219,14 @@ fn question_line<'a>(
         .as_deref()
         .map(|a| format!(" — {}", one_line(a, 16)))
         .unwrap_or_default();
-    let fixed = width(flag) + width(&votes) + width(&src);
+    // A group's row carries its size and combined votes; an expanded
+    // group's other members are indented under it.
+    let group = match app.group_row(&q.key()) {
+        Some(GroupRow::Head { size, votes }) => format!("×{size} ▲{votes} "),
+        Some(GroupRow::Member) => "  ↳ ".to_string(),
+        None => String::new(),
+    };
+    let fixed = width(flag) + width(&votes) + width(&group) + width(&src);
     let room = width_cells.saturating_sub(fixed);
     let (text, cut) = one_line_cut(&q.text, room);
     // The author only when the whole question fits.
@@ -231,6 +239,7 @@ fn question_line<'a>(
     Line::from(vec![
         Span::styled(flag, flag_style.patch(row_style)),
         Span::styled(votes, theme.dim.patch(row_style)),
+        Span::styled(group, theme.accent.patch(row_style)),
         Span::styled(text, theme.text.patch(row_style)),
         Span::styled(author, theme.dim.patch(row_style)),
         Span::styled(" ".repeat(pad), row_style),

@@ -193,6 +193,17 @@ pub fn key_bar(frame: &mut Frame, rect: Rect, app: &App, theme: &Theme) {
             Action::Errors,
         ],
     };
+    // On a duplicate group, its two keys come first.
+    let grouped = app
+        .current()
+        .is_some_and(|e| app.group_row(&e.view.key()).is_some());
+    let group_keys: &[Action] =
+        if grouped && app.focus != PaneKind::Chat && app.focus != PaneKind::People {
+            &[Action::Expand, Action::Merge]
+        } else {
+            &[]
+        };
+    let actions: Vec<Action> = group_keys.iter().chain(actions).copied().collect();
     let renews = app.sources.iter().any(|s| s.caps.renew_link);
     let entry = |a: Action| {
         let spec = a.spec();

@@ -17,6 +17,7 @@ mod cli;
 mod cli_people;
 mod cli_tools;
 mod e2e_demo;
+mod e2e_dups;
 mod e2e_layout;
 mod e2e_people;
 mod e2e_postobox;

@@ -145,6 +145,7 @@ fn action(n: usize, source: &str) -> NewOp {
         op,
         actor: "alice".into(),
         created: qadeck::provider::now_ms(),
+        note: None,
     }
 }
 

@@ -45,6 +45,7 @@ async fn a_picked_event_replaces_the_provider_without_rerunning_secrets() {
             },
             actor: "tess".into(),
             created: 1,
+            note: None,
         })
         .unwrap();
     let moderator = Moderator {

@@ -385,11 +385,11 @@ fn promote_and_demote_send_the_version_seen_and_wait_for_the_platform() {
 
 #[test]
 fn the_promote_key_is_remappable_and_explained_elsewhere() {
-    let keymap = KeyMap::with_overrides([("toggle_moderator", vec!["M"])]).unwrap();
+    let keymap = KeyMap::with_overrides([("toggle_moderator", vec!["T"])]).unwrap();
     let mut app = people_app(caps_sbx(), three());
     app.keymap = keymap;
     assert!(sent(&app.update(key('m'))).is_empty());
-    assert_eq!(sent(&app.update(key('M'))).len(), 1);
+    assert_eq!(sent(&app.update(key('T'))).len(), 1);
     // In a question pane it says where it works.
     let mut q = App::new(
         vec![SourceView::new(

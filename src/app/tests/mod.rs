@@ -450,6 +450,7 @@ fn restored_actions_show_in_flight_before_the_first_sync() {
             id: "a".into(),
             status: Status::Answered,
         },
+        note: None,
     };
     app.update(Event::Restored {
         ops: vec![op],
@@ -602,5 +603,6 @@ fn caps_chat() -> Capabilities {
     }
 }
 
+mod groups;
 mod inputs;
 mod sources;

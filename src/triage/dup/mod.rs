@@ -1,0 +1,25 @@
+//! Duplicate questions: which questions ask the same thing, across
+//! sources too, robust to case, punctuation, word order, contractions,
+//! small typos, spacing and digits-as-words, and not fooled by a shared
+//! frame ("What is the price?" is not "What is the roadmap?").
+//!
+//! [`Index`] is incremental: an arrival costs the same at 1,000 and at
+//! 100,000 questions. It keeps a compact signature per question (content
+//! tokens in one string), never the text.
+
+mod index;
+mod normalize;
+mod sig;
+mod similarity;
+mod words;
+
+#[cfg(test)]
+mod tests;
+
+pub use index::{Index, Regroup};
+pub use sig::Sig;
+
+/// Whether two texts ask the same thing (the measure the index applies).
+pub fn same_question(a: &str, b: &str) -> bool {
+    Sig::of(a).same(&Sig::of(b))
+}
