@@ -251,6 +251,7 @@ impl App {
 
     pub(super) fn upsert(&mut self, source: SourceId, mut q: Question) {
         q.source = source;
+        self.arrived(&q);
         let m = self.queue.upsert(q);
         self.moved(m);
     }

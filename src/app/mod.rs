@@ -15,6 +15,7 @@ pub mod people;
 pub mod queue;
 mod session;
 mod show;
+mod triage;
 mod update;
 mod waiting;
 
@@ -23,7 +24,7 @@ mod key_tests;
 #[cfg(test)]
 mod tests;
 
-pub use action::{ACTIONS, Action, ActionSpec, Group, Scope, in_scope};
+pub use action::{ACTIONS, Action, ActionSpec, Group, SAVED_SEARCHES, Scope, in_scope};
 pub use keymap::{KeyChord, KeyError, KeyMap};
 pub use layout::PaneKind;
 pub use moderation::{ModAction, Refusal};
@@ -35,6 +36,8 @@ use crate::domain::{
     Capabilities, Connection, EventInfo, LocalState, Marks, Message, Millis, MyVote, Op, OpReport,
     Participant, QKey, RateBudget, Role, ShowAction, ShowRefusal, SourceFeed, SourceId, Status,
 };
+use crate::triage::rules::{Flood, Rule, Verdict};
+use crate::triage::search::{Query, SavedSearch};
 use ratatui_textarea::{Input, TextArea};
 use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 
@@ -123,6 +126,9 @@ pub struct QueuedOp {
     pub op_id: String,
     pub source: SourceId,
     pub op: Op,
+    /// Who decided it, for the journal, when not the moderator (a rule:
+    /// `rule:profanity`).
+    pub actor: Option<String>,
 }
 
 /// What the runtime must do after an update.
@@ -384,6 +390,24 @@ pub struct App {
     pub earlier_roles: HashMap<(SourceId, String), Role>,
     /// Stars, labels and holds, only for questions that have any.
     pub marks: HashMap<QKey, Marks>,
+    /// The `[[rule]]`s every arriving question meets, in config order.
+    pub rules: Vec<Rule>,
+    /// The flood rules' recent arrivals per author.
+    flood: Flood,
+    /// Questions first seen during the current update, for the rules.
+    arrived: Vec<QKey>,
+    /// What a rule decided for a question this session (hold, reject,
+    /// approve), for the detail view and `u`.
+    pub decided: HashMap<QKey, Verdict>,
+    /// Who decides the actions queued now when it is not the moderator
+    /// (`rule:NAME`), for the journal.
+    acting: Option<String>,
+    /// The search `filter` holds, parsed once when it was set.
+    pub query: Option<Query>,
+    /// The `[searches]` of the config, on the number keys.
+    pub searches: Vec<SavedSearch>,
+    /// The saved search the filter came from, shown by name.
+    pub search_name: Option<String>,
     pub now: Millis,
     pub size: (u16, u16),
     /// Session-unique prefix of action ids.
@@ -434,6 +458,14 @@ impl App {
             people_conflict: None,
             earlier_roles: HashMap::new(),
             marks: HashMap::new(),
+            rules: Vec::new(),
+            flood: Flood::default(),
+            arrived: Vec::new(),
+            decided: HashMap::new(),
+            acting: None,
+            query: None,
+            searches: Vec::new(),
+            search_name: None,
             now,
             size: (80, 24),
             session,
@@ -527,13 +559,11 @@ impl App {
         self.source(id).map_or("?", |s| s.name.as_str())
     }
 
-    /// Whether a question passes the text filter.
+    /// Whether a question passes the search.
     pub fn matches(&self, q: &crate::domain::Question) -> bool {
-        match &self.filter {
+        match &self.query {
             None => true,
-            Some(f) => {
-                contains_ci(&q.text, f) || q.author.as_deref().is_some_and(|a| contains_ci(a, f))
-            }
+            Some(query) => query.matches(&self.facts(q, query.uses_marks())),
         }
     }
 

@@ -107,6 +107,7 @@ impl App {
                     op_id: self.new_op_id(),
                     source: key.source,
                     op,
+                    actor: None,
                 };
                 cmds.push(Command::Send(queued.clone()));
                 self.track(queued, patch);
@@ -166,6 +167,7 @@ impl App {
             local.on_air = false;
         }
         self.save_local(&key, local, cmds);
+        self.moderator_decided(&key, cmds);
         if record && let Some(b) = before {
             let label = op.label();
             self.toast(format!(
@@ -329,6 +331,9 @@ impl App {
     }
 
     pub(super) fn undo_last(&mut self, cmds: &mut Vec<Command>) {
+        if self.undo_decision(cmds) {
+            return;
+        }
         let Some(entry) = self.undo.pop() else {
             self.toast("nothing to undo");
             return;
@@ -493,6 +498,7 @@ impl App {
             op_id: self.new_op_id(),
             source,
             op,
+            actor: self.acting.clone(),
         };
         cmds.push(Command::Send(queued.clone()));
         self.track(queued, key.map(|k| (k, patch)));

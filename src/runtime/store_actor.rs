@@ -179,6 +179,7 @@ fn restore(
                         op_id: r.op_id,
                         source: id,
                         op: r.op,
+                        actor: None,
                     });
                 } else {
                     match waiting.iter_mut().find(|(e, _)| *e == r.event) {

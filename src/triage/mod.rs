@@ -4,3 +4,5 @@
 //! check rules with file and line) use them.
 
 pub mod fold;
+pub mod rules;
+pub mod search;

@@ -450,6 +450,7 @@ fn restored_actions_show_in_flight_before_the_first_sync() {
             id: "a".into(),
             status: Status::Answered,
         },
+        actor: None,
     };
     app.update(Event::Restored {
         ops: vec![op],
