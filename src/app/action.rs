@@ -160,6 +160,16 @@ actions! {
     Freeze "freeze" Main Moderation ["f"] "freeze incoming (count what arrives)", short "freeze";
     Filter "filter" Main Views ["/"] "filter by text (search in the people pane)",
         short "filter", people "search";
+    /// The saved searches of `[searches]`, in file order.
+    Search1 "search_1" Main Views ["1"] "saved search 1 ([searches]; again: off)";
+    Search2 "search_2" Main Views ["2"] "saved search 2 ([searches]; again: off)";
+    Search3 "search_3" Main Views ["3"] "saved search 3 ([searches]; again: off)";
+    Search4 "search_4" Main Views ["4"] "saved search 4 ([searches]; again: off)";
+    Search5 "search_5" Main Views ["5"] "saved search 5 ([searches]; again: off)";
+    Search6 "search_6" Main Views ["6"] "saved search 6 ([searches]; again: off)";
+    Search7 "search_7" Main Views ["7"] "saved search 7 ([searches]; again: off)";
+    Search8 "search_8" Main Views ["8"] "saved search 8 ([searches]; again: off)";
+    Search9 "search_9" Main Views ["9"] "saved search 9 ([searches]; again: off)";
     Sort "sort" Main Views ["s"] "sort by time / votes", short "sort";
     ToggleRejected "toggle_rejected" Main Views ["R"] "show / hide rejected";
     Delete "delete" Main Moderation ["D", "del"] "delete / remove a participant (asks first)",
@@ -239,7 +249,28 @@ pub fn in_scope(scope: Scope) -> impl Iterator<Item = &'static ActionSpec> {
     ACTIONS.iter().filter(move |a| a.scope == scope)
 }
 
+/// The number keys' actions: saved search 1 to 9.
+pub const SAVED_SEARCHES: [Action; 9] = [
+    Action::Search1,
+    Action::Search2,
+    Action::Search3,
+    Action::Search4,
+    Action::Search5,
+    Action::Search6,
+    Action::Search7,
+    Action::Search8,
+    Action::Search9,
+];
+
 impl Action {
+    /// Which saved search (1-based) the action picks, if it is one.
+    pub fn saved_search(self) -> Option<usize> {
+        SAVED_SEARCHES
+            .iter()
+            .position(|a| *a == self)
+            .map(|i| i + 1)
+    }
+
     /// The action's row in [`ACTIONS`].
     pub fn spec(self) -> &'static ActionSpec {
         // Rows are declared in variant order by the macro.

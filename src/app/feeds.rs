@@ -259,6 +259,7 @@ impl App {
         q.source = source;
         let key = q.key();
         let text = self.new_text(&q);
+        self.arrived(&q);
         let m = self.queue.upsert(q);
         let text = text.filter(|_| m.is_some());
         self.moved(m);

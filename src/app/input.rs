@@ -19,7 +19,7 @@ impl App {
         match action {
             Some(Action::InputCancel) => {
                 match ib.purpose {
-                    InputPurpose::Filter => self.filter = None,
+                    InputPurpose::Filter => self.clear_search(),
                     InputPurpose::PeopleSearch => self.people_filter = None,
                     _ => {}
                 }
@@ -37,10 +37,13 @@ impl App {
                 ib.area.input(input);
                 ib.error = None;
                 let t = ib.area.lines().join(" ");
-                let t = (!t.trim().is_empty()).then(|| t.trim().to_string());
                 match ib.purpose {
-                    InputPurpose::Filter => self.filter = t,
-                    InputPurpose::PeopleSearch => self.people_filter = t,
+                    // A search that does not parse says why under the
+                    // input; the last one that did stays applied.
+                    InputPurpose::Filter => ib.error = self.set_search(&t, None).err(),
+                    InputPurpose::PeopleSearch => {
+                        self.people_filter = (!t.trim().is_empty()).then(|| t.trim().to_string());
+                    }
                     _ => {}
                 }
             }
@@ -56,10 +59,7 @@ impl App {
         cmds: &mut Vec<Command>,
     ) -> Result<(), String> {
         match purpose.clone() {
-            InputPurpose::Filter => {
-                self.filter = (!text.is_empty()).then_some(text);
-                Ok(())
-            }
+            InputPurpose::Filter => self.set_search(&text, None),
             InputPurpose::PeopleSearch => {
                 self.people_filter = (!text.is_empty()).then_some(text);
                 Ok(())

@@ -16,6 +16,7 @@ pub mod people;
 pub mod queue;
 mod session;
 mod show;
+mod triage;
 mod update;
 mod waiting;
 
@@ -24,7 +25,7 @@ mod key_tests;
 #[cfg(test)]
 mod tests;
 
-pub use action::{ACTIONS, Action, ActionSpec, Group, Scope, in_scope};
+pub use action::{ACTIONS, Action, ActionSpec, Group, SAVED_SEARCHES, Scope, in_scope};
 pub use keymap::{KeyChord, KeyError, KeyMap};
 pub use layout::PaneKind;
 pub use moderation::{ModAction, Refusal};
@@ -36,6 +37,8 @@ use crate::domain::{
     Capabilities, Connection, EventInfo, LocalState, Marks, Message, Millis, MyVote, Op, OpReport,
     Participant, QKey, RateBudget, Role, ShowAction, ShowRefusal, SourceFeed, SourceId, Status,
 };
+use crate::triage::rules::{Flood, Rule, Verdict};
+use crate::triage::search::{Query, SavedSearch};
 use ratatui_textarea::{Input, TextArea};
 use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 
@@ -127,6 +130,9 @@ pub struct QueuedOp {
     /// Why, for the journal's queued line ("merge: kept demo/q3"); `None`
     /// for a plain action (and for actions restored from the outbox).
     pub note: Option<String>,
+    /// Who decided it, for the journal, when not the moderator (a rule:
+    /// `rule:profanity`).
+    pub actor: Option<String>,
 }
 
 /// What the runtime must do after an update.
@@ -390,6 +396,24 @@ pub struct App {
     pub marks: HashMap<QKey, Marks>,
     /// Duplicate groups (fed as questions arrive, change or go).
     pub groups: groups::Groups,
+    /// The `[[rule]]`s every arriving question meets, in config order.
+    pub rules: Vec<Rule>,
+    /// The flood rules' recent arrivals per author.
+    flood: Flood,
+    /// Questions first seen during the current update, for the rules.
+    arrived: Vec<QKey>,
+    /// What a rule decided for a question this session (hold, reject,
+    /// approve), for the detail view and `u`.
+    pub decided: HashMap<QKey, Verdict>,
+    /// Who decides the actions queued now when it is not the moderator
+    /// (`rule:NAME`), for the journal.
+    acting: Option<String>,
+    /// The search `filter` holds, parsed once when it was set.
+    pub query: Option<Query>,
+    /// The `[searches]` of the config, on the number keys.
+    pub searches: Vec<SavedSearch>,
+    /// The saved search the filter came from, shown by name.
+    pub search_name: Option<String>,
     pub now: Millis,
     pub size: (u16, u16),
     /// Session-unique prefix of action ids.
@@ -441,6 +465,14 @@ impl App {
             earlier_roles: HashMap::new(),
             marks: HashMap::new(),
             groups: groups::Groups::default(),
+            rules: Vec::new(),
+            flood: Flood::default(),
+            arrived: Vec::new(),
+            decided: HashMap::new(),
+            acting: None,
+            query: None,
+            searches: Vec::new(),
+            search_name: None,
             now,
             size: (80, 24),
             session,
@@ -534,17 +566,15 @@ impl App {
         self.source(id).map_or("?", |s| s.name.as_str())
     }
 
-    /// Whether a question shows: it passes the text filter and is not
-    /// folded into its duplicate group's row.
+    /// Whether a question shows: it passes the search and is not folded
+    /// into its duplicate group's row.
     pub fn matches(&self, q: &crate::domain::Question) -> bool {
         if self.groups.hides(q) {
             return false;
         }
-        match &self.filter {
+        match &self.query {
             None => true,
-            Some(f) => {
-                contains_ci(&q.text, f) || q.author.as_deref().is_some_and(|a| contains_ci(a, f))
-            }
+            Some(query) => query.matches(&self.facts(q, query.uses_marks())),
         }
     }
 

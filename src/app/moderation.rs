@@ -108,6 +108,7 @@ impl App {
                     source: key.source,
                     op,
                     note: None,
+                    actor: None,
                 };
                 cmds.push(Command::Send(queued.clone()));
                 self.track(queued, patch);
@@ -167,6 +168,7 @@ impl App {
             local.on_air = false;
         }
         self.save_local(&key, local, cmds);
+        self.moderator_decided(&key, cmds);
         if record && let Some(b) = before {
             let label = op.label();
             self.toast(format!(
@@ -330,6 +332,9 @@ impl App {
     }
 
     pub(super) fn undo_last(&mut self, cmds: &mut Vec<Command>) {
+        if self.undo_decision(cmds) {
+            return;
+        }
         let Some(entry) = self.undo.pop() else {
             self.toast("nothing to undo");
             return;
@@ -508,6 +513,7 @@ impl App {
             source,
             op,
             note,
+            actor: self.acting.clone(),
         };
         cmds.push(Command::Send(queued.clone()));
         self.track(queued, key.map(|k| (k, patch)));

@@ -88,10 +88,21 @@ impl App {
                 } else {
                     keys.join(" ")
                 };
+                let help = match spec.action.saved_search() {
+                    // Saved searches by name; the unused number keys once.
+                    Some(n) => match self.searches.get(n - 1) {
+                        Some(s) => format!("saved search {}: {}", s.name, s.text),
+                        None if n == 1 => {
+                            "saved searches: [searches] in the config puts them on 1–9".into()
+                        }
+                        None => continue,
+                    },
+                    None => spec.help.to_string(),
+                };
                 let help = if unbound {
-                    format!("{} — unbound: [keys] {} = \"…\"", spec.help, spec.name)
+                    format!("{help} — unbound: [keys] {} = \"…\"", spec.name)
                 } else {
-                    spec.help.to_string()
+                    help
                 };
                 if !search.is_empty()
                     && !contains_ci(&keys, search)

@@ -34,17 +34,20 @@ impl App {
             Event::Paste(text) => {
                 if self.form.is_some() {
                     self.paste_into_form(&text);
-                } else if let Some(ib) = self.input.as_mut() {
+                } else if let Some(mut ib) = self.input.take() {
                     ib.area
                         .insert_str(crate::text::sanitize(&text).replace('\n', " "));
                     ib.error = None;
                     let t = ib.area.lines().join(" ");
-                    let t = (!t.trim().is_empty()).then(|| t.trim().to_string());
                     match ib.purpose {
-                        InputPurpose::Filter => self.filter = t,
-                        InputPurpose::PeopleSearch => self.people_filter = t,
+                        InputPurpose::Filter => ib.error = self.set_search(&t, None).err(),
+                        InputPurpose::PeopleSearch => {
+                            self.people_filter =
+                                (!t.trim().is_empty()).then(|| t.trim().to_string());
+                        }
                         _ => {}
                     }
+                    self.input = Some(ib);
                 }
             }
             Event::Click { col, row } => self.on_click(col, row),
@@ -100,6 +103,7 @@ impl App {
                 }
             }
         }
+        self.apply_rules(&mut cmds);
         if self.last_error != error_before
             && let Some(e) = self.last_error.clone()
         {
@@ -313,6 +317,19 @@ impl App {
             Action::Filter => {
                 let current = self.filter.clone().unwrap_or_default();
                 self.open_input(InputPurpose::Filter, &current);
+            }
+            Action::Search1
+            | Action::Search2
+            | Action::Search3
+            | Action::Search4
+            | Action::Search5
+            | Action::Search6
+            | Action::Search7
+            | Action::Search8
+            | Action::Search9 => {
+                if let Some(n) = action.saved_search() {
+                    self.saved_search(n);
+                }
             }
             Action::Sort => {
                 let next = match self.queue.sort() {

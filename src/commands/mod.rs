@@ -169,6 +169,13 @@ impl Context {
         )
     }
 
+    /// Gives the session the config's rules and saved searches.
+    pub fn triage(&self, session: &mut Session) {
+        session
+            .app
+            .set_triage(self.config.rules.clone(), self.config.searches.clone());
+    }
+
     pub fn store(&self) -> anyhow::Result<Arc<Store>> {
         let path = self
             .store_path
@@ -223,6 +230,7 @@ pub async fn tui(ctx: Context) -> anyhow::Result<()> {
         ctx.config.moderator.clone(),
     )
     .map_err(|e| Usage(e.to_string()))?;
+    ctx.triage(&mut session);
     if let Some(log) = &ctx.log_path {
         session.app.set_log_file(log.display().to_string());
     }
@@ -282,6 +290,7 @@ pub async fn demo(ctx: Context, opts: DemoOptions) -> anyhow::Result<u8> {
         ctx.config.moderator.clone(),
     )
     .map_err(|e| Usage(e.to_string()))?;
+    ctx.triage(&mut session);
     session.start(true);
     start_show(&mut session, &ctx, shared_store)?;
     match theme {
@@ -315,6 +324,7 @@ pub async fn watch(ctx: Context, source: &str, duration: Option<Duration>) -> an
         ctx.config.moderator.clone(),
     )
     .map_err(|e| Usage(e.to_string()))?;
+    ctx.triage(&mut session);
     if session.app.sources[0].has_event {
         session.start(true);
     } else {

@@ -5,11 +5,13 @@
 
 use crate::domain::Moderator;
 mod sources;
+mod triage;
 
 use serde::Deserialize;
 pub use sources::SourceSettings;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+pub use triage::RuleSettings;
 
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -32,6 +34,18 @@ pub struct Config {
     /// `on_air_file` is set.
     #[serde(default)]
     pub show: ShowSettings,
+    /// The `[[rule]]` tables as written; checked into `rules`.
+    #[serde(default, rename = "rule")]
+    rule_tables: Vec<RuleSettings>,
+    /// The rules applied to every arriving question, in file order.
+    #[serde(skip)]
+    pub rules: Vec<crate::triage::rules::Rule>,
+    /// The `[searches]` table as written; parsed into `searches`.
+    #[serde(default, rename = "searches")]
+    search_table: BTreeMap<String, toml::Spanned<String>>,
+    /// Saved searches in file order, on the number keys.
+    #[serde(skip)]
+    pub searches: Vec<crate::triage::search::SavedSearch>,
 }
 
 /// The `[show]` table.
@@ -171,6 +185,8 @@ pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
         }
     }
     cfg.key_lines = key_lines(text);
+    cfg.rules = triage::rules(&cfg.rule_tables, text, path)?;
+    cfg.searches = triage::searches(&cfg.search_table, text, path)?;
     let mut seen = std::collections::HashSet::new();
     for s in &cfg.sources {
         if !seen.insert(s.name().to_string()) {

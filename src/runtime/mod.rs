@@ -448,7 +448,7 @@ impl Session {
             source: slot.name.clone(),
             event: slot.event.clone().unwrap_or_default(),
             op: q.op,
-            actor: self.moderator.name.clone(),
+            actor: q.actor.unwrap_or_else(|| self.moderator.name.clone()),
             created: now_ms(),
             note: q.note,
         };

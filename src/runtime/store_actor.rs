@@ -180,6 +180,7 @@ fn restore(
                         source: id,
                         op: r.op,
                         note: None,
+                        actor: None,
                     });
                 } else {
                     match waiting.iter_mut().find(|(e, _)| *e == r.event) {

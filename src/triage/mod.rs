@@ -5,3 +5,5 @@
 
 pub mod dup;
 pub mod fold;
+pub mod rules;
+pub mod search;

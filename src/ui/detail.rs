@@ -168,7 +168,14 @@ pub fn detail(frame: &mut Frame, rect: Rect, app: &App, theme: &Theme) {
                     ),
                     theme.dim,
                 ));
-                let l = vec![Line::from(head)];
+                let mut l = vec![Line::from(head)];
+                // Why a rule decided it, under the head where it is always seen.
+                if let Some(note) = app.decision_note(&q.key()) {
+                    l.push(Line::from(Span::styled(
+                        format!("⚑ {}", for_terminal(&note)),
+                        theme.error,
+                    )));
+                }
                 if let Some(s) = app.source(q.source) {
                     let local: Vec<&str> = [
                         crate::domain::Status::Selected,

@@ -226,7 +226,13 @@ fn question_line<'a>(
         Some(GroupRow::Member) => "  ↳ ".to_string(),
         None => String::new(),
     };
-    let fixed = width(flag) + width(&votes) + width(&group) + width(&src);
+    // A rule's hold leads the text: `⚑ profanity`.
+    let held = (!app.marks.is_empty())
+        .then(|| app.held_by(&q.key()))
+        .flatten()
+        .map(|rule| format!("⚑ {} ", one_line(rule, 16)))
+        .unwrap_or_default();
+    let fixed = width(flag) + width(&votes) + width(&group) + width(&held) + width(&src);
     let room = width_cells.saturating_sub(fixed);
     let (text, cut) = one_line_cut(&q.text, room);
     // The author only when the whole question fits.
@@ -240,6 +246,7 @@ fn question_line<'a>(
         Span::styled(flag, flag_style.patch(row_style)),
         Span::styled(votes, theme.dim.patch(row_style)),
         Span::styled(group, theme.accent.patch(row_style)),
+        Span::styled(held, theme.error.patch(row_style)),
         Span::styled(text, theme.text.patch(row_style)),
         Span::styled(author, theme.dim.patch(row_style)),
         Span::styled(" ".repeat(pad), row_style),

@@ -20,10 +20,11 @@ pub fn header(frame: &mut Frame, rect: Rect, app: &App, theme: &Theme) {
     };
     let mut right = vec![Span::styled(format!(" │ sort: {sort}"), theme.dim)];
     if let Some(f) = &app.filter {
-        right.push(Span::styled(
-            format!(" │ filter: {}", one_line(f, 20)),
-            theme.accent,
-        ));
+        let shown = match &app.search_name {
+            Some(name) => format!(" │ search: {}", one_line(name, 20)),
+            None => format!(" │ filter: {}", one_line(f, 20)),
+        };
+        right.push(Span::styled(shown, theme.accent));
     }
     if app.frozen.is_some() {
         right.push(Span::styled(
@@ -234,6 +235,18 @@ pub fn key_bar(frame: &mut Frame, rect: Rect, app: &App, theme: &Theme) {
             continue;
         }
         if cost(&e) > room {
+            break;
+        }
+        room -= cost(&e);
+        shown.push(e);
+    }
+    // The saved searches by name, where the room allows, in the question
+    // panes.
+    let question_pane = !matches!(app.focus, PaneKind::Chat | PaneKind::People);
+    let searches = app.searches.iter().zip(crate::app::SAVED_SEARCHES);
+    for (s, a) in searches.filter(|_| app.toast.is_none() && question_pane) {
+        let e = (app.keymap.key_for(a), s.name.as_str());
+        if e.0 == "-" || cost(&e) > room {
             break;
         }
         room -= cost(&e);

@@ -451,6 +451,7 @@ fn restored_actions_show_in_flight_before_the_first_sync() {
             status: Status::Answered,
         },
         note: None,
+        actor: None,
     };
     app.update(Event::Restored {
         ops: vec![op],

@@ -1,0 +1,237 @@
+//! Triage in the core: the `[[rule]]`s meet every new arrival (hold,
+//! reject or approve, each with its reason), `u` takes a rule's decision
+//! back, and the search (`/`, saved searches on the number keys) filters
+//! the panes through facts the core knows.
+
+use super::{App, Command};
+use crate::domain::{Hold, QKey, Question, Status};
+use crate::triage::rules::{self, Arrival, Rule, RuleAction, Verdict};
+use crate::triage::search::{self, Facts, SavedSearch};
+
+impl App {
+    /// The config's rules and saved searches.
+    pub fn set_triage(&mut self, rules: Vec<Rule>, searches: Vec<SavedSearch>) {
+        self.rules = rules;
+        self.searches = searches;
+    }
+
+    /// Notes a question the core has not held before, for the rules.
+    pub(super) fn arrived(&mut self, q: &Question) {
+        if !self.rules.is_empty() && self.queue.get(&q.key()).is_none() {
+            self.arrived.push(q.key());
+        }
+    }
+
+    /// Runs the rules over what arrived in this update. Only a question
+    /// still undecided meets them: pending, with no action of this machine
+    /// on it (a local state, an action in flight, a hold kept from before).
+    pub(super) fn apply_rules(&mut self, cmds: &mut Vec<Command>) {
+        for key in std::mem::take(&mut self.arrived) {
+            let Some(e) = self.queue.get(&key) else {
+                continue;
+            };
+            let undecided = e.view.status == Status::Pending
+                && e.inflight == 0
+                && e.local.status.is_none()
+                && !self.decided.contains_key(&key)
+                && self.marks.get(&key).is_none_or(|m| m.held.is_none());
+            if !undecided {
+                continue;
+            }
+            let author = e
+                .view
+                .author
+                .as_deref()
+                .map(|a| format!("{}\u{1f}{}", key.source.0, crate::triage::fold::fold(a)));
+            // The platform's time where it has one; a question from the
+            // future counts as now.
+            let at = match e.view.created {
+                c if c > 0 => c.min(self.now),
+                _ => self.now,
+            };
+            let arrival = Arrival {
+                text: &e.view.text,
+                author: author.as_deref(),
+                at,
+            };
+            if let Some(verdict) = rules::check(&self.rules, arrival, &mut self.flood) {
+                self.decide(key, verdict, cmds);
+            }
+        }
+    }
+
+    fn decide(&mut self, key: QKey, verdict: Verdict, cmds: &mut Vec<Command>) {
+        match verdict.action {
+            RuleAction::Hold => {
+                let marks = self.marks.entry(key.clone()).or_default();
+                marks.held = Some(Hold {
+                    rule: verdict.rule.clone(),
+                    matched: verdict.matched.clone(),
+                });
+                cmds.push(Command::SaveMarks {
+                    key: key.clone(),
+                    marks: marks.clone(),
+                });
+            }
+            RuleAction::Reject | RuleAction::Approve => {
+                let target = match verdict.action {
+                    RuleAction::Reject => Status::Rejected,
+                    _ => Status::Selected,
+                };
+                self.acting = Some(format!("rule:{}", verdict.rule));
+                self.set_status(key.clone(), target, false, cmds);
+                self.acting = None;
+            }
+        }
+        self.changed(&key);
+        self.decided.insert(key, verdict);
+    }
+
+    /// Why a rule decided this question, for the detail view: "held by
+    /// rule profanity — matched word 'darn'".
+    pub fn decision_note(&self, key: &QKey) -> Option<String> {
+        if let Some(h) = self.marks.get(key).and_then(|m| m.held.as_ref()) {
+            return Some(format!("held by rule {} — matched {}", h.rule, h.matched));
+        }
+        let v = self.decided.get(key)?;
+        let done = match v.action {
+            RuleAction::Reject => "rejected",
+            RuleAction::Approve => "approved",
+            RuleAction::Hold => return None,
+        };
+        Some(format!(
+            "{done} by rule {} — matched {} ({} undoes)",
+            v.rule,
+            v.matched,
+            self.keymap.key_for(super::Action::Undo)
+        ))
+    }
+
+    /// The rule holding a question, for its row (`⚑ name`).
+    pub fn held_by(&self, key: &QKey) -> Option<&str> {
+        self.marks.get(key)?.held.as_ref().map(|h| h.rule.as_str())
+    }
+
+    /// The moderator decided the question: a rule's hold and decision on
+    /// it are over.
+    pub(super) fn moderator_decided(&mut self, key: &QKey, cmds: &mut Vec<Command>) {
+        if self.acting.is_some() {
+            return;
+        }
+        self.decided.remove(key);
+        self.release_hold(key, cmds);
+    }
+
+    fn release_hold(&mut self, key: &QKey, cmds: &mut Vec<Command>) -> Option<Hold> {
+        let marks = self.marks.get_mut(key)?;
+        let hold = marks.held.take()?;
+        cmds.push(Command::SaveMarks {
+            key: key.clone(),
+            marks: marks.clone(),
+        });
+        if marks.is_empty() {
+            self.marks.remove(key);
+        }
+        self.changed(key);
+        Some(hold)
+    }
+
+    /// `u` on a question a rule decided takes that decision back, as the
+    /// moderator's own action: a hold is released, a rejected or approved
+    /// question goes back to pending (where the platform allows it).
+    /// False when the question under the cursor carries no such decision.
+    pub(super) fn undo_decision(&mut self, cmds: &mut Vec<Command>) -> bool {
+        let Some(key) = self.current().map(|e| e.view.key()) else {
+            return false;
+        };
+        if let Some(hold) = self.release_hold(&key, cmds) {
+            self.decided.remove(&key);
+            self.toast(format!(
+                "released “{}” (held by rule {})",
+                self.preview(&key),
+                hold.rule
+            ));
+            return true;
+        }
+        let Some(v) = self.decided.get(&key).cloned() else {
+            return false;
+        };
+        let target = match v.action {
+            RuleAction::Reject => Status::Rejected,
+            RuleAction::Approve => Status::Selected,
+            RuleAction::Hold => return false,
+        };
+        if self.queue.get(&key).is_none_or(|e| e.view.status != target) {
+            self.decided.remove(&key);
+            return false;
+        }
+        self.set_status(key.clone(), Status::Pending, false, cmds);
+        self.toast(format!(
+            "undone: rule {}'s {} of “{}”",
+            v.rule,
+            v.action.as_str(),
+            self.preview(&key)
+        ));
+        true
+    }
+
+    /// What the search can ask about a question.
+    pub fn facts<'a>(&'a self, q: &'a Question, with_marks: bool) -> Facts<'a> {
+        let key = with_marks.then(|| q.key());
+        let marks = key.as_ref().and_then(|k| self.marks.get(k));
+        Facts {
+            text: &q.text,
+            author: q.author.as_deref(),
+            source: self.source_name(q.source),
+            status: q.status,
+            on_air: q.on_air,
+            votes: q.votes,
+            age_ms: self.now.saturating_sub(q.created),
+            starred: marks.is_some_and(|m| m.starred),
+            held: marks.is_some_and(|m| m.held.is_some()),
+            dup: key.as_ref().is_some_and(|k| self.group_of(k).is_some()),
+            labels: marks.map_or(&[], |m| m.labels.as_slice()),
+        }
+    }
+
+    /// Sets the search from typed text (or a saved search's); an error
+    /// leaves the search as it was.
+    pub(super) fn set_search(&mut self, text: &str, name: Option<String>) -> Result<(), String> {
+        let text = text.trim();
+        if text.is_empty() {
+            self.clear_search();
+            return Ok(());
+        }
+        let query = search::parse(text)?;
+        self.filter = Some(text.to_string());
+        self.query = Some(query);
+        self.search_name = name;
+        Ok(())
+    }
+
+    pub(super) fn clear_search(&mut self) {
+        self.filter = None;
+        self.query = None;
+        self.search_name = None;
+    }
+
+    /// Number key `n` (1-based): that saved search, or off again when it
+    /// is the one filtering.
+    pub(super) fn saved_search(&mut self, n: usize) {
+        let Some(s) = self.searches.get(n - 1).cloned() else {
+            self.toast(format!(
+                "no saved search {n}: add it under [searches] in the config"
+            ));
+            return;
+        };
+        if self.search_name.as_deref() == Some(s.name.as_str()) {
+            self.clear_search();
+            self.toast(format!("search {} off", s.name));
+            return;
+        }
+        self.filter = Some(s.text.clone());
+        self.query = Some(s.query.clone());
+        self.search_name = Some(s.name.clone());
+        self.toast(format!("search {}: {}", s.name, s.text));
+    }
+}
