@@ -452,6 +452,7 @@ fn restored_actions_show_in_flight_before_the_first_sync() {
         },
     };
     app.update(Event::Restored {
+        marks: Vec::new(),
         ops: vec![op],
         local: vec![],
     });
