@@ -41,4 +41,5 @@ mod streamboxy;
 mod streamslive;
 mod streamslive_cli;
 mod streamslive_reliable;
+mod triage;
 mod wire_fuzz;
