@@ -9,7 +9,7 @@ use clap::{CommandFactory, Parser, Subcommand};
 use qadeck::commands::events::EventChange;
 use qadeck::commands::people::ImportOptions;
 use qadeck::commands::{
-    self, ChatOptions, Context, DemoOptions, ExportOptions, ModerateOptions, exit,
+    self, ChatOptions, Context, DemoOptions, ExportOptions, Format, ModerateOptions, Which, exit,
 };
 use qadeck::domain::{EventDraft, ReportKind};
 use qadeck::provider::demo::Settings as DemoSettings;
@@ -122,12 +122,14 @@ enum Cmd {
         #[arg(long, default_value = "http://127.0.0.1:7077")]
         url: String,
     },
-    /// Print one source's questions and connection changes as NDJSON.
-    /// Exits 3 if the source never became live or polling.
+    /// Print questions and connection changes as NDJSON: one source, or
+    /// every configured source in one stream. Exits 3 if a source never
+    /// became live or polling.
     Watch {
-        /// The `[[source]]` to watch, by name.
+        /// The `[[source]]` to watch, by name (default, or `all`: every
+        /// source that names an event).
         #[arg(long, value_name = "NAME")]
-        source: String,
+        source: Option<String>,
         /// Stop after this many seconds (default: until Ctrl-C or SIGTERM).
         #[arg(long, value_name = "S")]
         duration: Option<f64>,
@@ -178,14 +180,25 @@ enum Cmd {
         #[arg(long, default_value_t = 60.0, value_name = "S")]
         timeout: f64,
     },
-    /// Export questions or chat: the platform's report where it has one, else NDJSON.
+    /// Export questions or chat: the platform's report where it has one, else
+    /// NDJSON; or, with --format, a local export as NDJSON, JSON, CSV or Markdown.
     Export {
-        /// The `[[source]]` to export, by name.
+        /// The `[[source]]` to export, by name, or `all` (every source that
+        /// names an event, in one local export).
         #[arg(long, value_name = "NAME")]
         source: String,
-        /// What to export.
+        /// What to export: questions (all of them: also `all`), only the
+        /// `answered` or the `unanswered` ones (pending and selected), or chat.
         #[arg(long, value_enum, default_value_t = What::Questions)]
         what: What,
+        /// A local export in this format (default: the platform's report
+        /// where it has one, else ndjson).
+        #[arg(long, value_enum, value_name = "FORMAT")]
+        format: Option<ExportFormat>,
+        /// With --format csv: start with a UTF-8 byte order mark (for
+        /// spreadsheets that guess the encoding).
+        #[arg(long)]
+        bom: bool,
         /// Write here instead of stdout (an existing file needs --force).
         #[arg(long, value_name = "FILE")]
         out: Option<PathBuf>,
@@ -277,7 +290,18 @@ enum Cmd {
 #[derive(Clone, Copy, clap::ValueEnum)]
 enum What {
     Questions,
+    All,
+    Answered,
+    Unanswered,
     Chat,
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum ExportFormat {
+    Ndjson,
+    Json,
+    Csv,
+    Md,
 }
 
 #[derive(Subcommand)]
@@ -450,7 +474,8 @@ async fn run(cli: Cli) -> anyhow::Result<u8> {
         }
         Some(Cmd::Stage { url }) => commands::stage::stage(&url, ctx.theme()?).await?,
         Some(Cmd::Watch { source, duration }) => {
-            return commands::watch(ctx, &source, secs(duration)?).await;
+            let source = source.filter(|s| s != "all");
+            return commands::watch(ctx, source.as_deref(), secs(duration)?).await;
         }
         Some(Cmd::Moderate {
             source,
@@ -511,17 +536,30 @@ async fn run(cli: Cli) -> anyhow::Result<u8> {
         Some(Cmd::Export {
             source,
             what,
+            format,
+            bom,
             out,
             force,
             local,
             timeout,
         }) => {
+            let (what, which) = match what {
+                What::Questions | What::All => (ReportKind::Questions, Which::All),
+                What::Answered => (ReportKind::Questions, Which::Answered),
+                What::Unanswered => (ReportKind::Questions, Which::Unanswered),
+                What::Chat => (ReportKind::Chat, Which::All),
+            };
             let opts = ExportOptions {
                 source,
-                what: match what {
-                    What::Questions => ReportKind::Questions,
-                    What::Chat => ReportKind::Chat,
-                },
+                what,
+                which,
+                format: format.map(|f| match f {
+                    ExportFormat::Ndjson => Format::Ndjson,
+                    ExportFormat::Json => Format::Json,
+                    ExportFormat::Csv => Format::Csv,
+                    ExportFormat::Md => Format::Markdown,
+                }),
+                bom,
                 out,
                 local,
                 timeout: secs(Some(timeout))?.unwrap_or_default(),

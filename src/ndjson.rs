@@ -5,13 +5,15 @@
 //! fields are sanitized.
 
 use crate::app::App;
-use crate::domain::{Connection, Message, MyVote, Participant, Question, Status};
+use crate::domain::{Connection, Message, MyVote, Participant, QKey, Question, Status};
 use serde_json::{Value, json};
 
 /// The machine format's version, in every `summary` and in
 /// `qadeck --version --json`. 2: journal `at` became RFC 3339; `summary`
-/// gained `schema`, `source` and `at`.
-pub const SCHEMA: u32 = 2;
+/// gained `schema`, `source` and `at`. 3: `question` gained `group`,
+/// `group_size`, `held_by`, `starred`, `labels` and `changed_elsewhere`
+/// (a deleted one: `changed_elsewhere`).
+pub const SCHEMA: u32 = 3;
 
 /// An RFC 3339 UTC time with milliseconds (null if out of range).
 pub fn iso(ms: i64) -> Value {
@@ -39,8 +41,55 @@ pub fn waiting(source: &str, event: &str, count: usize) -> Value {
     })
 }
 
+/// What the core knows of a question beyond its platform state: its group
+/// of duplicates, a rule's hold, the moderator's star and labels, and a
+/// change from elsewhere.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Triage {
+    /// The kept question of its group (`source/id`), on every member of a
+    /// group of two or more.
+    pub group: Option<String>,
+    pub group_size: usize,
+    pub held_by: Option<String>,
+    pub starred: bool,
+    pub labels: Vec<String>,
+    pub changed_elsewhere: bool,
+}
+
+impl Default for Triage {
+    /// A question alone, unmarked, unchanged.
+    fn default() -> Triage {
+        Triage {
+            group: None,
+            group_size: 1,
+            held_by: None,
+            starred: false,
+            labels: Vec::new(),
+            changed_elsewhere: false,
+        }
+    }
+}
+
+impl Triage {
+    /// The question's triage as the core holds it.
+    pub fn of(app: &App, key: &QKey) -> Triage {
+        let group = app.group_of(key).filter(|g| g.size >= 2);
+        let marks = app.marks_of(key);
+        Triage {
+            group: group
+                .as_ref()
+                .map(|g| format!("{}/{}", app.source_name(g.kept.source), g.kept.id)),
+            group_size: group.map_or(1, |g| g.size),
+            held_by: marks.and_then(|m| m.held.as_ref()).map(|h| h.rule.clone()),
+            starred: marks.is_some_and(|m| m.starred),
+            labels: marks.map(|m| m.labels.clone()).unwrap_or_default(),
+            changed_elsewhere: app.changed_elsewhere(key).is_some(),
+        }
+    }
+}
+
 /// `{"type":"question",…}` for the effective state of a question.
-pub fn question(source: &str, q: &Question, inflight: bool) -> Value {
+pub fn question(source: &str, q: &Question, inflight: bool, t: &Triage) -> Value {
     json!({
         "type": "question",
         "source": source,
@@ -54,12 +103,33 @@ pub fn question(source: &str, q: &Question, inflight: bool) -> Value {
         "created": iso(q.created),
         "updated": iso(q.updated),
         "in_flight": inflight,
+        "group": t.group,
+        "group_size": t.group_size,
+        "held_by": t.held_by,
+        "starred": t.starred,
+        "labels": t.labels,
+        "changed_elsewhere": t.changed_elsewhere,
     })
 }
 
-/// A question the platform deleted.
-pub fn question_gone(source: &str, id: &str) -> Value {
-    json!({ "type": "question", "source": source, "id": id, "deleted": true })
+/// A question the platform deleted; `changed_elsewhere` when this console
+/// did not delete it.
+pub fn question_gone(source: &str, id: &str, changed_elsewhere: bool) -> Value {
+    json!({
+        "type": "question",
+        "source": source,
+        "id": id,
+        "deleted": true,
+        "changed_elsewhere": changed_elsewhere,
+    })
+}
+
+/// The line for a question the core holds, or its deletion.
+pub fn question_of(app: &App, source: &str, key: &QKey) -> Value {
+    match app.queue.get(key) {
+        Some(e) => question(source, &e.view, e.inflight > 0, &Triage::of(app, key)),
+        None => question_gone(source, &key.id, app.changed_elsewhere(key).is_some()),
+    }
 }
 
 pub fn message(source: &str, m: &Message) -> Value {

@@ -190,6 +190,10 @@ actions! {
     /// People pane: the invitation link alone on a full-width line, to copy.
     ShowLink "show_link" Main People ["enter"] "people: show the link full width, to copy",
         people "link";
+    /// Stars the question, or takes the star away (local, durable).
+    Star "star" Main Moderation ["*"] "star / unstar the question (local)";
+    /// A label to add, or remove when the question has it (local, durable).
+    Label "label" Main Moderation ["#"] "add / remove a label (Tab completes)";
     ToggleOpen "toggle_open" Main Moderation ["O"] "open / close the event for questions";
     Info "info" Main Views ["i"] "source and account info";
     PickEvent "pick_event" Main Views ["E"] "pick the event of a source that names none";
@@ -231,6 +235,8 @@ actions! {
 
     InputSend "input_send" Input Dialogs ["enter"] "text input: send / keep it";
     InputCancel "input_cancel" Input Dialogs ["esc"] "text input: cancel / clear";
+    /// In the label input: the next label in use that starts with the text.
+    InputComplete "input_complete" Input Dialogs ["tab"] "text input: complete a label";
 
     PagerDown "pager_down" Pager Pager ["j", "down"] "scroll down a line";
     PagerUp "pager_up" Pager Pager ["k", "up"] "scroll up a line";

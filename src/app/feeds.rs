@@ -1,5 +1,6 @@
 //! What arrives: provider feeds and the outbox's reports.
 
+use super::elsewhere::Origin;
 use super::{Action, App, Command, Failed, Inflight, InputPurpose, QueuedOp, trim_chat};
 use crate::domain::{
     Connection, Feed, Op, OpReport, Outcome, ProviderError, QKey, Question, SourceFeed, SourceId,
@@ -16,6 +17,7 @@ impl App {
                 if let Some(k) = &done.key {
                     let m = self.queue.drop_patch(k, &op_id);
                     self.moved(m);
+                    self.note_ours(k.clone(), done.queued.op.clone());
                 }
                 if done.queued.op.is_participant_op() {
                     self.participant_op_confirmed(&done.queued, outcome);
@@ -198,22 +200,20 @@ impl App {
                 for q in qs {
                     self.upsert(source, q);
                 }
+                let mut gone = Vec::new();
                 for key in self.queue.keys_of(source) {
                     if !keep.contains(&key.id) {
-                        let m = self.queue.remove(&key);
-                        self.moved(m);
+                        gone.push(key);
                     }
                 }
+                self.remove_gone(gone);
             }
             Feed::Upsert(qs) => {
                 for q in qs {
                     self.upsert(source, q);
                 }
             }
-            Feed::QuestionGone(id) => {
-                let m = self.queue.remove(&QKey { source, id });
-                self.moved(m);
-            }
+            Feed::QuestionGone(id) => self.remove_gone(vec![QKey { source, id }]),
             Feed::ChatSnapshot(mut msgs) => {
                 self.chat.retain(|m| m.source != source);
                 for m in &mut msgs {
@@ -260,7 +260,11 @@ impl App {
         let key = q.key();
         let text = self.new_text(&q);
         self.arrived(&q);
+        let before = self.seen(&key);
         let m = self.queue.upsert(q);
+        if m.is_some() {
+            self.judge(&key, before, Origin::Platform);
+        }
         let text = text.filter(|_| m.is_some());
         self.moved(m);
         if let Some(text) = text {
@@ -274,6 +278,25 @@ impl App {
         let held = self.queue.get(&q.key());
         let same = held.is_some_and(|e| *e.server.text == *q.text);
         (!same).then(|| q.text.to_string())
+    }
+
+    /// Questions the platform no longer has. One that this console did not
+    /// delete is said in a toast (its row is gone, so no `✎` can show).
+    fn remove_gone(&mut self, keys: Vec<QKey>) {
+        let mut elsewhere = Vec::new();
+        for key in keys {
+            let before = self.seen(&key);
+            if self.judge_gone(&key, before) {
+                elsewhere.push(self.preview(&key));
+            }
+            let m = self.queue.remove(&key);
+            self.moved(m);
+        }
+        match elsewhere.as_slice() {
+            [] => {}
+            [one] => self.toast(format!("deleted on the platform: “{one}”")),
+            many => self.toast(format!("{} questions deleted on the platform", many.len())),
+        }
     }
 
     pub(super) fn merge_messages(&mut self, msgs: Vec<crate::domain::Message>) {

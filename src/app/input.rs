@@ -25,6 +25,7 @@ impl App {
                 }
                 return;
             }
+            Some(Action::InputComplete) => self.complete_label_in(&mut ib),
             Some(Action::InputSend) => {
                 let text = ib.area.lines().join("\n").trim().to_string();
                 match self.submit_input(&ib.purpose, text, cmds) {
@@ -36,6 +37,9 @@ impl App {
             _ => {
                 ib.area.input(input);
                 ib.error = None;
+                if let InputPurpose::Label { typed, .. } = &mut ib.purpose {
+                    *typed = None;
+                }
                 let t = ib.area.lines().join(" ");
                 match ib.purpose {
                     // A search that does not parse says why under the
@@ -82,6 +86,7 @@ impl App {
             InputPurpose::RenameParticipant { source, id } => {
                 self.submit_rename(source, &id, &text, cmds)
             }
+            InputPurpose::Label { key, .. } => self.toggle_label(key, &text, cmds),
             InputPurpose::Chat { source, reply_to } => {
                 let text = self.check_message(source, &text)?;
                 self.send(
@@ -168,6 +173,7 @@ impl App {
             purpose,
             area,
             error: None,
+            hint: None,
         });
     }
 }

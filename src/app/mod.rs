@@ -4,12 +4,14 @@
 
 pub mod action;
 mod cursor;
+pub mod elsewhere;
 mod feeds;
 pub mod groups;
 mod input;
 pub mod keymap;
 pub mod layout;
 mod merge;
+mod marks;
 mod moderation;
 mod pager;
 pub mod people;
@@ -68,10 +70,12 @@ pub enum Event {
     Tick {
         now: Millis,
     },
-    /// Actions still queued in the outbox from an earlier run.
+    /// Actions still queued in the outbox from an earlier run, and what
+    /// this machine keeps for questions (local states, marks).
     Restored {
         ops: Vec<QueuedOp>,
         local: Vec<(QKey, LocalState)>,
+        marks: Vec<(QKey, Marks)>,
     },
     AccountInfo {
         source: SourceId,
@@ -299,6 +303,12 @@ pub enum InputPurpose {
         source: SourceId,
         id: String,
     },
+    /// A label to add to a question (or remove, when it has it).
+    Label {
+        key: QKey,
+        /// What was typed before Tab started cycling through completions.
+        typed: Option<String>,
+    },
 }
 
 /// A modal text input.
@@ -308,6 +318,8 @@ pub struct InputBox {
     pub area: TextArea<'static>,
     /// Why the last submit was refused (shown under the input).
     pub error: Option<String>,
+    /// A help line under the input when nothing was refused (completions).
+    pub hint: Option<String>,
 }
 
 /// Overlays drawn over the main screen.
@@ -414,6 +426,14 @@ pub struct App {
     pub searches: Vec<SavedSearch>,
     /// The saved search the filter came from, shown by name.
     pub search_name: Option<String>,
+    /// Questions whose marks this session set: a restore from the store
+    /// never takes them back.
+    saved_marks: HashSet<QKey>,
+    /// Changes that did not come from this console, for a minute each.
+    pub elsewhere: HashMap<QKey, elsewhere::Change>,
+    /// This console's actions the platform confirmed lately, so the feed
+    /// that echoes them is not taken for someone else's change.
+    ours: HashMap<QKey, elsewhere::Ours>,
     pub now: Millis,
     pub size: (u16, u16),
     /// Session-unique prefix of action ids.
@@ -473,6 +493,9 @@ impl App {
             query: None,
             searches: Vec::new(),
             search_name: None,
+            saved_marks: HashSet::new(),
+            elsewhere: HashMap::new(),
+            ours: HashMap::new(),
             now,
             size: (80, 24),
             session,

@@ -3,6 +3,7 @@
 //! handlers as the keys they mirror), the moderator's order of the selected
 //! queue, and another console's on-air state arriving through the store.
 
+use super::elsewhere::Origin;
 use super::layout::PaneKind;
 use super::{App, Command, Overlay};
 use crate::domain::{
@@ -135,12 +136,16 @@ impl App {
             self.queue.locals_of(source).into_iter().collect();
         for (key, local) in states {
             if stale.remove(&key) != Some(local) {
+                let before = self.seen(&key);
                 let m = self.queue.set_local(&key, local);
+                self.judge(&key, before, Origin::OtherConsole);
                 self.moved(m);
             }
         }
         for key in stale.into_keys() {
+            let before = self.seen(&key);
             let m = self.queue.set_local(&key, LocalState::default());
+            self.judge(&key, before, Origin::OtherConsole);
             self.moved(m);
         }
     }

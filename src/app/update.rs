@@ -62,11 +62,13 @@ impl App {
             Event::Op(report) => self.on_report(report, &mut cmds),
             Event::Tick { now } => {
                 self.now = now;
+                self.expire_elsewhere();
                 if self.toast.as_ref().is_some_and(|t| t.until <= now) {
                     self.toast = None;
                 }
             }
-            Event::Restored { ops, local } => {
+            Event::Restored { ops, local, marks } => {
+                self.restore_marks(marks);
                 for (key, l) in local {
                     if !self.saved_local.contains(&key) {
                         let m = self.queue.set_local(&key, l);
@@ -386,6 +388,10 @@ impl App {
                     }
                 }
             }
+            Action::Star => {
+                self.on_current(|app, key, cmds| app.toggle_star(key, cmds), cmds);
+            }
+            Action::Label => self.on_current(|app, key, _| app.ask_label(key), cmds),
             Action::Retry => self.retry_now(cmds),
             Action::Drop => self.drop_waiting_action(cmds),
             Action::DetailDown => self.detail_scroll = self.detail_scroll.saturating_add(3),
@@ -428,6 +434,7 @@ impl App {
             | Action::StageBack
             | Action::InputSend
             | Action::InputCancel
+            | Action::InputComplete
             | Action::PagerDown
             | Action::PagerUp
             | Action::PagerPageDown
@@ -453,7 +460,8 @@ impl App {
         }
     }
 
-    pub(super) fn preview(&self, key: &QKey) -> String {
+    /// The question's text on one line, cut short (toasts, dialogs).
+    pub fn preview(&self, key: &QKey) -> String {
         self.queue
             .get(key)
             .map(|e| crate::text::one_line(&e.view.text, 32))

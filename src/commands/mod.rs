@@ -9,10 +9,12 @@
 
 mod chat;
 mod export;
+mod export_format;
 pub mod setup;
 
 pub use chat::{ChatOptions, chat};
-pub use export::{ExportOptions, export};
+pub use export::{ExportOptions, Which, export};
+pub use export_format::Format;
 pub mod events;
 pub mod people;
 pub mod stage;
@@ -313,44 +315,74 @@ pub async fn demo(ctx: Context, opts: DemoOptions) -> anyhow::Result<u8> {
     }
 }
 
-/// `qadeck watch`: one source as NDJSON. Exit status 1 when the source
-/// ended failed (bad key, unknown event), 3 when it was never live or
-/// polling during the run.
-pub async fn watch(ctx: Context, source: &str, duration: Option<Duration>) -> anyhow::Result<u8> {
+/// `qadeck watch`: one source as NDJSON, or (`source` `None`) every
+/// configured source that names an event in one stream, each line naming
+/// its `source`. Exit status 1 when a source ended failed (bad key, unknown
+/// event), 3 when one was never live or polling during the run.
+pub async fn watch(
+    ctx: Context,
+    source: Option<&str>,
+    duration: Option<Duration>,
+) -> anyhow::Result<u8> {
+    let inputs = match source {
+        Some(name) => {
+            if ctx.config.source(name)?.event().is_none() {
+                bail!(
+                    "source `{name}` names no event: set `event = ...` (list them with `qadeck events --source {name}`)"
+                );
+            }
+            ctx.source_inputs(Some(name))?
+        }
+        None => {
+            let mut list = Vec::new();
+            for s in &ctx.config.sources {
+                match s.event() {
+                    Some(_) => list.push(SourceInput::Settings(s.clone())),
+                    None => eprintln!(
+                        "not watching `{}`: it names no event (set `event = ...`; `qadeck events --source {}` lists them)",
+                        s.name(),
+                        s.name()
+                    ),
+                }
+            }
+            if list.is_empty() {
+                bail!(Usage(format!(
+                    "no configured source names an event in {} (add a [[source]] with `event = ...`, or give --source)",
+                    ctx.config_path.display()
+                )));
+            }
+            list
+        }
+    };
     let (mut session, inbox) = Session::new(
-        ctx.source_inputs(Some(source))?,
+        inputs,
         ctx.store()?,
         ctx.keymap()?,
         ctx.config.moderator.clone(),
     )
     .map_err(|e| Usage(e.to_string()))?;
     ctx.triage(&mut session);
-    if session.app.sources[0].has_event {
-        session.start(true);
-    } else {
-        bail!(
-            "source `{source}` names no event: set `event = ...` (list them with `qadeck events --source {source}`)"
-        );
-    }
+    session.start(true);
     let o = runtime::headless::Options {
         duration,
         status_lines: true,
         generated: None,
     };
+    let names: Vec<String> = session.app.sources.iter().map(|s| s.name.clone()).collect();
     let ended = runtime::headless::run(session, inbox, o).await?;
     if let Some(status) = signal_status(ended) {
         return Ok(status);
     }
+    let which = match names.as_slice() {
+        [one] => format!("source `{one}`"),
+        _ => "a source".to_string(),
+    };
     if ended.any_failed {
-        eprintln!(
-            "source `{source}` failed and needs the moderator (the last `status` line says why)"
-        );
+        eprintln!("{which} failed and needs the moderator (the last `status` line says why)");
         return Ok(exit::FAILED);
     }
     if !ended.all_reached {
-        eprintln!(
-            "source `{source}` was never live or polling during the run (the `status` lines say why)"
-        );
+        eprintln!("{which} was never live or polling during the run (the `status` lines say why)");
         return Ok(exit::UNREACHABLE);
     }
     Ok(exit::OK)
@@ -470,6 +502,11 @@ pub fn parse_action_lines(text: &str) -> anyhow::Result<Vec<(String, ModAction)>
 /// The exit status: 1 when an action was refused, 3 when the platform could
 /// not be reached in time (the actions stay queued).
 pub async fn moderate(ctx: Context, opts: ModerateOptions) -> anyhow::Result<u8> {
+    if opts.source == "all" && ctx.config.source("all").is_err() {
+        bail!(Usage(
+            "moderate acts on one source's questions (an id means something only on its source): give --source NAME; `qadeck watch` names each question's `source`".into()
+        ));
+    }
     let is_demo = ctx.config.source(&opts.source)?.provider_name() == "demo";
     let hint = |failed: bool| {
         if failed && is_demo {
@@ -657,10 +694,7 @@ fn print_question(
     name: &str,
     key: &QKey,
 ) -> anyhow::Result<()> {
-    let line = match session.app.queue.get(key) {
-        Some(e) => ndjson::question(name, &e.view, e.inflight > 0),
-        None => ndjson::question_gone(name, &key.id),
-    };
+    let line = ndjson::question_of(&session.app, name, key);
     writeln!(out, "{line}")?;
     Ok(())
 }

@@ -137,10 +137,7 @@ fn handle(
     }
     for key in session.app.take_changes() {
         let name = session.source_name(key.source).to_string();
-        let line = match session.app.queue.get(&key) {
-            Some(e) => ndjson::question(&name, &e.view, e.inflight > 0),
-            None => ndjson::question_gone(&name, &key.id),
-        };
+        let line = ndjson::question_of(&session.app, &name, &key);
         writeln!(out, "{line}")?;
     }
     Ok(())

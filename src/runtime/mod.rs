@@ -278,9 +278,10 @@ impl Session {
         slot.tasks.push(tokio::spawn(worker.run()));
     }
 
-    /// Gives the core this machine's local states without starting
-    /// anything, so decisions made before [`Session::start`] (headless
-    /// `moderate`) see them. `start` restores them again, harmlessly.
+    /// Gives the core this machine's local states and marks without
+    /// starting anything, so decisions made before [`Session::start`]
+    /// (headless `moderate`, `export`) see them. `start` restores them
+    /// again, harmlessly.
     pub async fn restore_local(&mut self) {
         for i in 0..self.slots.len() {
             let id = SourceId(i as u16);
@@ -288,24 +289,23 @@ impl Session {
                 continue;
             };
             let (store, name) = (self.store.clone(), self.slots[i].name.clone());
-            let read = tokio::task::spawn_blocking(move || store.local_states(&name, &event)).await;
+            let read = tokio::task::spawn_blocking(move || {
+                Ok::<_, crate::store::StoreError>((
+                    store.local_states(&name, &event)?,
+                    store.marks(&name, &event)?,
+                ))
+            })
+            .await;
+            let key = |qid: String| crate::domain::QKey {
+                source: id,
+                id: qid.as_str().into(),
+            };
             match read {
-                Ok(Ok(map)) => {
-                    let local = map
-                        .into_iter()
-                        .map(|(qid, l)| {
-                            (
-                                crate::domain::QKey {
-                                    source: id,
-                                    id: qid,
-                                },
-                                l,
-                            )
-                        })
-                        .collect();
+                Ok(Ok((local, marks))) => {
                     self.app.update(Event::Restored {
                         ops: Vec::new(),
-                        local,
+                        local: local.into_iter().map(|(q, l)| (key(q), l)).collect(),
+                        marks: marks.into_iter().map(|(q, m)| (key(q), m)).collect(),
                     });
                 }
                 Ok(Err(e)) => self.store_failed(format!("store: {e}")),
@@ -380,9 +380,16 @@ impl Session {
                         local,
                     });
                 }
-                Command::SaveMarks { key, .. } => {
-                    // SCAFFOLD(#14): persisted by the stars/labels work.
-                    tracing::debug!(id = %key.id, "marks changed");
+                Command::SaveMarks { key, marks } => {
+                    let Some(slot) = self.slots.get(key.source.0 as usize) else {
+                        continue;
+                    };
+                    self.actor.send(Request::SaveMarks {
+                        source: slot.name.clone(),
+                        event: slot.event.clone().unwrap_or_default(),
+                        id: key.id.to_string(),
+                        marks,
+                    });
                 }
                 Command::RetryOp { op_id } => self.actor.send(Request::Retry {
                     op_id,

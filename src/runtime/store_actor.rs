@@ -11,7 +11,7 @@
 //! platform never hears of an action that is not durably queued).
 
 use crate::app::{Event, QueuedOp, SessionEvent};
-use crate::domain::{LocalState, OpReport, ProviderError, QKey, SourceId};
+use crate::domain::{LocalState, Marks, OpReport, ProviderError, QKey, SourceId};
 use crate::provider::now_ms;
 use crate::store::{NewOp, Store};
 use std::sync::Arc;
@@ -30,6 +30,12 @@ pub(super) enum Request {
         id: String,
         local: LocalState,
     },
+    SaveMarks {
+        source: String,
+        event: String,
+        id: String,
+        marks: Marks,
+    },
     /// Retry an action now, then wake the workers.
     Retry {
         op_id: String,
@@ -40,8 +46,8 @@ pub(super) enum Request {
         op_id: String,
         actor: String,
     },
-    /// What the store holds for a source's event (local states, actions
-    /// still queued) and what waits for its other events; with no event
+    /// What the store holds for a source's event (local states, marks,
+    /// actions still queued) and what waits for its other events; with no event
     /// (not picked yet), only what waits.
     Restore {
         id: SourceId,
@@ -122,6 +128,16 @@ fn serve(store: &Store, answers: &mpsc::UnboundedSender<Event>, req: Request) {
                 store_failed(answers, format!("could not save on-air/local state: {e}"));
             }
         }
+        Request::SaveMarks {
+            source,
+            event,
+            id,
+            marks,
+        } => {
+            if let Err(e) = store.set_marks(&source, &event, &id, &marks) {
+                store_failed(answers, format!("could not save stars/labels: {e}"));
+            }
+        }
         Request::Retry { op_id, actor, wake } => {
             if let Err(e) = store.requeue(&op_id, &actor, now_ms()) {
                 store_failed(answers, format!("store: {e}"));
@@ -151,20 +167,21 @@ fn restore(
     source: &str,
     event: Option<&str>,
 ) {
+    let key = |qid: String| QKey {
+        source: id,
+        id: qid.as_str().into(),
+    };
     let local = match event.map(|e| store.local_states(source, e)) {
         None => Vec::new(),
-        Some(Ok(map)) => map
-            .into_iter()
-            .map(|(qid, l)| {
-                (
-                    QKey {
-                        source: id,
-                        id: qid,
-                    },
-                    l,
-                )
-            })
-            .collect(),
+        Some(Ok(map)) => map.into_iter().map(|(qid, l)| (key(qid), l)).collect(),
+        Some(Err(e)) => {
+            store_failed(answers, format!("store: {e}"));
+            Vec::new()
+        }
+    };
+    let marks = match event.map(|e| store.marks(source, e)) {
+        None => Vec::new(),
+        Some(Ok(map)) => map.into_iter().map(|(qid, m)| (key(qid), m)).collect(),
         Some(Err(e)) => {
             store_failed(answers, format!("store: {e}"));
             Vec::new()
@@ -193,7 +210,7 @@ fn restore(
         Err(e) => store_failed(answers, format!("store: {e}")),
     }
     if event.is_some() {
-        let _ = answers.send(Event::Restored { ops, local });
+        let _ = answers.send(Event::Restored { ops, local, marks });
     }
     let _ = answers.send(Event::Session(SessionEvent::Waiting {
         source: id,

@@ -126,6 +126,46 @@ impl Store {
     }
 }
 
+impl Store {
+    /// The confirmed actions on one source's event, by target (question
+    /// id), oldest first: a question's history as this machine took part
+    /// in it (exports).
+    pub fn confirmed_by_target(
+        &self,
+        source: &str,
+        event: &str,
+    ) -> Result<std::collections::HashMap<String, Vec<JournalEntry>>> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare_cached(
+            "SELECT at, actor, source, event, op_id, action, target, detail, retries FROM journal
+             WHERE source = ?1 AND event = ?2 AND outcome = 'confirmed' AND target IS NOT NULL
+             ORDER BY id",
+        )?;
+        let rows = stmt.query_map(params![source, event], |r| {
+            Ok(JournalEntry {
+                at: r.get(0)?,
+                actor: r.get(1)?,
+                source: r.get(2)?,
+                event: r.get(3)?,
+                op_id: r.get(4)?,
+                action: r.get(5)?,
+                target: r.get(6)?,
+                outcome: JournalOutcome::Confirmed,
+                detail: r.get(7)?,
+                retries: r.get(8)?,
+            })
+        })?;
+        let mut out: std::collections::HashMap<String, Vec<JournalEntry>> = Default::default();
+        for e in rows {
+            let e = e?;
+            if let Some(t) = e.target.clone() {
+                out.entry(t).or_default().push(e);
+            }
+        }
+        Ok(out)
+    }
+}
+
 /// Writes one journal line for an outbox row; `actor` overrides the row's
 /// actor (whoever retried or dropped it). A final line carries the row's
 /// failed attempts.
@@ -227,6 +267,10 @@ mod retry_tests {
         let journal = store.journal(200).unwrap();
         let outcomes: Vec<_> = journal.iter().map(|e| (e.outcome, e.retries)).collect();
         assert_eq!(outcomes, [(Queued, 0), (Retrying, 49), (Confirmed, 50)]);
+        let history = store.confirmed_by_target("a", "ev").unwrap();
+        let lines: Vec<_> = history["q-a1"].iter().map(|e| e.action.as_str()).collect();
+        assert_eq!(lines, ["approve"]);
+        assert!(store.confirmed_by_target("a", "other").unwrap().is_empty());
         assert_eq!(journal[1].detail, "network error #49");
         assert_eq!(
             journal[1].at, 0,

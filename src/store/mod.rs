@@ -8,7 +8,8 @@
 //!   it ended;
 //! - **local question state** (`local`) that a platform does not store
 //!   itself (on-air everywhere, selected/answered on streams.live, the
-//!   moderator's order of the selected queue).
+//!   moderator's order of the selected queue);
+//! - **marks** (`marks`): stars, labels and rule holds per question.
 //!
 //! This module opens the file and brings its schema up to date. A panic
 //! cannot corrupt anything: every change is one transaction, rolled back if
@@ -16,6 +17,7 @@
 
 mod journal;
 mod local;
+mod marks;
 mod outbox;
 
 pub use self::journal::{JournalEntry, JournalOutcome};
@@ -81,6 +83,21 @@ const MIGRATIONS: &[&str] = &[
     ALTER TABLE journal ADD COLUMN retries INTEGER NOT NULL DEFAULT 0;
     -- The moderator's order of the selected queue (lower first).
     ALTER TABLE local_state ADD COLUMN rank INTEGER;
+",
+    "
+    -- The moderator's stars and labels and a rule's hold, per question
+    -- (keyed like local_state); a question with no marks has no row.
+    CREATE TABLE marks (
+        source      TEXT NOT NULL,
+        event       TEXT NOT NULL,
+        question_id TEXT NOT NULL,
+        starred     INTEGER NOT NULL,
+        -- A JSON array of strings, in the order they were added.
+        labels      TEXT NOT NULL,
+        held_rule   TEXT,
+        held_match  TEXT,
+        PRIMARY KEY (source, event, question_id)
+    ) WITHOUT ROWID;
 ",
 ];
 

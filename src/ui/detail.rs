@@ -169,12 +169,30 @@ pub fn detail(frame: &mut Frame, rect: Rect, app: &App, theme: &Theme) {
                     theme.dim,
                 ));
                 let mut l = vec![Line::from(head)];
+                let key = q.key();
                 // Why a rule decided it, under the head where it is always seen.
-                if let Some(note) = app.decision_note(&q.key()) {
+                if let Some(note) = app.decision_note(&key) {
                     l.push(Line::from(Span::styled(
                         format!("⚑ {}", for_terminal(&note)),
                         theme.error,
                     )));
+                }
+                if let Some(c) = app.changed_elsewhere(&key) {
+                    let secs = (app.now.saturating_sub(c.at) / 1000).max(0);
+                    l.push(Line::from(Span::styled(
+                        format!("✎ changed {} {secs} s ago: {}", c.origin.phrase(), c.what),
+                        theme.accent,
+                    )));
+                }
+                if let Some(m) = app
+                    .marks_of(&key)
+                    .filter(|m| m.starred || !m.labels.is_empty())
+                {
+                    let mut marks: Vec<String> = m.labels.iter().map(|l| format!("#{l}")).collect();
+                    if m.starred {
+                        marks.insert(0, "★ starred".into());
+                    }
+                    l.push(Line::from(Span::styled(marks.join(" "), theme.accent)));
                 }
                 if let Some(s) = app.source(q.source) {
                     let local: Vec<&str> = [

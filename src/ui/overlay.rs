@@ -301,6 +301,20 @@ pub fn input(frame: &mut Frame, area: Rect, ib: &InputBox, app: &App, theme: &Th
             one_line(&app.name_of(*source, id), 30),
             app.source_name(*source)
         ),
+        InputPurpose::Label { key, .. } => {
+            let has = app
+                .marks_of(key)
+                .map(|m| m.labels.iter().map(|l| format!("#{l}")).collect::<Vec<_>>())
+                .unwrap_or_default();
+            let has = match has.is_empty() {
+                true => String::new(),
+                false => format!(" {}", has.join(" ")),
+            };
+            format!(
+                "label for “{}”{has} (Tab completes, {send} adds / removes, {cancel} cancels)",
+                one_line(&app.preview(key), 24)
+            )
+        }
         InputPurpose::Question { source } => format!(
             "new question for {} ({send} sends, {cancel} cancels)",
             app.source_name(*source)
@@ -329,7 +343,12 @@ pub fn input(frame: &mut Frame, area: Rect, ib: &InputBox, app: &App, theme: &Th
             .is_some_and(|l| chars > l),
         _ => false,
     };
-    let h = if ib.error.is_some() { 5 } else { 4 };
+    let under = ib
+        .error
+        .as_ref()
+        .map(|e| (e, theme.error))
+        .or_else(|| ib.hint.as_ref().map(|h| (h, theme.dim)));
+    let h = if under.is_some() { 5 } else { 4 };
     let rect = Rect::new(area.x, area.height.saturating_sub(h + 2), area.width, h);
     frame.render_widget(Clear, rect);
     let block = boxed(&title, theme).border_style(if over {
@@ -345,10 +364,10 @@ pub fn input(frame: &mut Frame, area: Rect, ib: &InputBox, app: &App, theme: &Th
         inner.x,
         inner.y,
         inner.width,
-        inner.height.saturating_sub(u16::from(ib.error.is_some())),
+        inner.height.saturating_sub(u16::from(under.is_some())),
     );
     frame.render_widget(&ta, text_rect);
-    if let Some(e) = &ib.error {
+    if let Some((e, style)) = under {
         let r = Rect::new(
             inner.x,
             inner.y + inner.height.saturating_sub(1),
@@ -356,7 +375,7 @@ pub fn input(frame: &mut Frame, area: Rect, ib: &InputBox, app: &App, theme: &Th
             1,
         );
         frame.render_widget(
-            Paragraph::new(Span::styled(one_line(e, inner.width as usize), theme.error)),
+            Paragraph::new(Span::styled(one_line(e, inner.width as usize), style)),
             r,
         );
     }

@@ -232,7 +232,9 @@ fn question_line<'a>(
         .flatten()
         .map(|rule| format!("⚑ {} ", one_line(rule, 16)))
         .unwrap_or_default();
-    let fixed = width(flag) + width(&votes) + width(&group) + width(&held) + width(&src);
+    let (signs, labels) = marks_of(app, q, width_cells / 3);
+    let marks_w = width(&signs) + width(&labels);
+    let fixed = width(flag) + width(&votes) + width(&group) + width(&held) + width(&src) + marks_w;
     let room = width_cells.saturating_sub(fixed);
     let (text, cut) = one_line_cut(&q.text, room);
     // The author only when the whole question fits.
@@ -247,11 +249,44 @@ fn question_line<'a>(
         Span::styled(votes, theme.dim.patch(row_style)),
         Span::styled(group, theme.accent.patch(row_style)),
         Span::styled(held, theme.error.patch(row_style)),
+        Span::styled(signs, theme.accent.patch(row_style)),
+        Span::styled(labels, theme.dim.patch(row_style)),
         Span::styled(text, theme.text.patch(row_style)),
         Span::styled(author, theme.dim.patch(row_style)),
         Span::styled(" ".repeat(pad), row_style),
         Span::styled(src, theme.dim.patch(row_style)),
     ])
+}
+
+/// A row's marks, each part followed by a space: the signs (`✎` changed
+/// elsewhere, `★` starred) and the labels (`#press #vip`), the labels cut
+/// to fit `max` cells together.
+fn marks_of(app: &App, q: &Question, max: usize) -> (String, String) {
+    let key = q.key();
+    let mut signs = String::new();
+    if app.changed_elsewhere(&key).is_some() {
+        signs.push('✎');
+    }
+    let marks = app.marks_of(&key);
+    if marks.is_some_and(|m| m.starred) {
+        signs.push('★');
+    }
+    if !signs.is_empty() {
+        signs.push(' ');
+    }
+    let labels = marks.map_or_else(String::new, |m| {
+        m.labels
+            .iter()
+            .map(|l| format!("#{l}"))
+            .collect::<Vec<_>>()
+            .join(" ")
+    });
+    let labels = match max.saturating_sub(width(&signs) + 1) {
+        _ if labels.is_empty() => labels,
+        0 => String::new(),
+        room => format!("{} ", one_line(&labels, room)),
+    };
+    (signs, labels)
 }
 
 fn chat(frame: &mut Frame, rect: Rect, app: &App, theme: &Theme, focused: bool) {

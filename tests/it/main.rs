@@ -42,4 +42,5 @@ mod streamboxy;
 mod streamslive;
 mod streamslive_cli;
 mod streamslive_reliable;
+mod triage;
 mod wire_fuzz;

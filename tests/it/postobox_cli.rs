@@ -58,6 +58,15 @@ impl Setup {
         self.dir.path().join("qadeck.db")
     }
 
+    /// The temp dir (config, store, files a test writes).
+    pub(crate) fn dir(&self) -> &std::path::Path {
+        self.dir.path()
+    }
+
+    pub(crate) fn store_path(&self) -> PathBuf {
+        self.store()
+    }
+
     pub(crate) fn write_config(&self, text: &str) {
         std::fs::write(self.config(), text).unwrap();
     }
@@ -126,6 +135,10 @@ pub(crate) struct Run {
 impl Run {
     pub(crate) fn ok(&self) -> bool {
         self.code == Some(0)
+    }
+
+    pub(crate) fn code(&self) -> Option<i32> {
+        self.code
     }
 
     /// Every stdout line as JSON.

@@ -389,7 +389,7 @@ fn through_the_core(questions: Vec<Question>, messages: Vec<Message>, people: Ve
         height: 30,
     });
     for q in &questions {
-        let _ = qadeck::ndjson::question("s", q, false).to_string();
+        let _ = qadeck::ndjson::question("s", q, false, &Default::default()).to_string();
     }
     for m in &messages {
         let _ = qadeck::ndjson::message("s", m).to_string();

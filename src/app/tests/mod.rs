@@ -454,6 +454,7 @@ fn restored_actions_show_in_flight_before_the_first_sync() {
         actor: None,
     };
     app.update(Event::Restored {
+        marks: Vec::new(),
         ops: vec![op],
         local: vec![],
     });
@@ -607,3 +608,4 @@ fn caps_chat() -> Capabilities {
 mod groups;
 mod inputs;
 mod sources;
+mod triage_marks;

@@ -18,6 +18,7 @@ fn on_air_moves_off_a_question_that_is_not_loaded() {
         rank: None,
     };
     app.update(Event::Restored {
+        marks: Vec::new(),
         ops: Vec::new(),
         local: vec![(earlier.clone(), aired)],
     });
@@ -159,6 +160,7 @@ fn a_late_restore_never_takes_back_what_the_moderator_just_did() {
     assert!(app.queue.local(&k).on_air);
     // The store's answer (read before the key press) arrives afterwards.
     app.update(Event::Restored {
+        marks: Vec::new(),
         ops: Vec::new(),
         local: vec![(k.clone(), LocalState::default())],
     });
