@@ -605,3 +605,4 @@ fn caps_chat() -> Capabilities {
 
 mod inputs;
 mod sources;
+mod triage;
