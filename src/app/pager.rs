@@ -319,7 +319,10 @@ mod tests {
         let lines = a.help_lines(78, "saved search");
         let l = lines.iter().find(|l| l.keys == "1").unwrap();
         assert_eq!(l.text, "saved search press: label:press is:starred");
-        assert!(lines.iter().all(|l| l.keys != "2"), "unused keys are left out");
+        assert!(
+            lines.iter().all(|l| l.keys != "2"),
+            "unused keys are left out"
+        );
     }
 
     #[test]

@@ -55,7 +55,10 @@ fn a_hold_rule_marks_the_arrival_with_its_reason_and_u_releases_it() {
     assert_eq!(saved.len(), 1, "{cmds:?}");
     assert_eq!(saved[0].0, k("a"));
     let hold = saved[0].1.held.clone().unwrap();
-    assert_eq!((hold.rule.as_str(), hold.matched.as_str()), ("profanity", "word 'darn'"));
+    assert_eq!(
+        (hold.rule.as_str(), hold.matched.as_str()),
+        ("profanity", "word 'darn'")
+    );
     assert!(sent(&cmds).is_empty(), "a hold sends nothing");
     assert_eq!(status(&app, "a"), Status::Pending);
     assert_eq!(app.held_by(&k("a")), Some("profanity"));
@@ -224,7 +227,16 @@ fn saved_searches_are_on_the_number_keys_and_shown_by_name() {
     );
     // Again: off.
     app.update(key('2'));
-    assert_eq!((app.search_name.as_deref(), app.query.is_none()), (None, true));
+    assert_eq!(
+        (app.search_name.as_deref(), app.query.is_none()),
+        (None, true)
+    );
     app.update(key('5'));
-    assert!(app.toast.as_ref().unwrap().text.starts_with("no saved search 5"));
+    assert!(
+        app.toast
+            .as_ref()
+            .unwrap()
+            .text
+            .starts_with("no saved search 5")
+    );
 }
