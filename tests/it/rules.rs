@@ -202,3 +202,36 @@ fn search_with_an_unknown_term_at_80x24() {
     t.keys(&["1"]);
     t.wait_text("search: held", wait);
 }
+
+/// Every fixture in `fixtures/config/` is a config with one mistake in its
+/// rules or saved searches; its first line says where and what
+/// (`# expect: LINE: message`). `qadeck config check` must name the file,
+/// that line and the message, and fail.
+#[test]
+fn config_check_names_the_file_and_line_of_each_rule_mistake() {
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/it/fixtures/config");
+    let mut seen = 0;
+    for entry in std::fs::read_dir(&fixtures).unwrap() {
+        let path = entry.unwrap().path();
+        let text = std::fs::read_to_string(&path).unwrap();
+        let expect = text
+            .lines()
+            .next()
+            .and_then(|l| l.strip_prefix("# expect: "))
+            .unwrap_or_else(|| panic!("{} has no `# expect:` line", path.display()));
+        let home = tempfile::tempdir().unwrap();
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_qadeck"))
+            .env("XDG_CONFIG_HOME", home.path().join("config"))
+            .env("XDG_DATA_HOME", home.path().join("data"))
+            .env("XDG_STATE_HOME", home.path().join("data"))
+            .args(["--config", path.to_str().unwrap(), "config", "check"])
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success(), "{}: {stderr}", path.display());
+        let want = format!("{}:{expect}", path.display());
+        assert!(stderr.contains(&want), "want {want}\ngot {stderr}");
+        seen += 1;
+    }
+    assert!(seen >= 6, "fixtures missing: {seen}");
+}
