@@ -14,6 +14,7 @@ impl App {
     pub(super) fn moved(&mut self, m: Option<Moved>) {
         let Some(m) = m else { return };
         self.changed(&m.key);
+        self.left_pending(&m);
         let Some((from_status, from_order)) = m.from else {
             return;
         };

@@ -83,6 +83,21 @@ fn a_hold_rule_marks_the_arrival_with_its_reason_and_u_releases_it() {
 }
 
 #[test]
+fn a_held_question_decided_on_the_platform_is_held_no_more() {
+    let mut app = with_rules(vec![rule("profanity", "darn", RuleAction::Hold)]);
+    app.update(feed(Feed::Upsert(vec![asked("a", "darn")])));
+    assert_eq!(app.held_by(&k("a")), Some("profanity"));
+    let elsewhere = Question {
+        status: Status::Selected,
+        updated: 20,
+        ..asked("a", "darn")
+    };
+    let cmds = app.update(feed(Feed::Upsert(vec![elsewhere])));
+    assert_eq!(saves(&cmds), vec![(k("a"), Marks::default())]);
+    assert_eq!(app.held_by(&k("a")), None);
+}
+
+#[test]
 fn approving_a_held_question_releases_its_hold() {
     let mut app = with_rules(vec![rule("profanity", "darn", RuleAction::Hold)]);
     app.update(feed(Feed::Upsert(vec![asked("a", "darn")])));
