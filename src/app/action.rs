@@ -148,7 +148,7 @@ actions! {
     MoveDown "move_down" Main OnAir ["-"] "selected queue: move down";
     Stage "stage" Main OnAir ["S"] "stage view (on air, big)";
     Pending "pending" Main Moderation ["p"] "back to pending", short "pending";
-    Undo "undo" Main Moderation ["u"] "undo the last action", short "undo";
+    Undo "undo" Main Moderation ["u"] "undo the last action, or a rule's decision on this question", short "undo";
     Vote "vote" Main Moderation ["v"] "vote / unvote (up)", short "vote";
     VoteDown "vote_down" Main Moderation ["V"] "vote down (where the platform has it)";
     /// Duplicates: the group under the cursor shows its members, or folds.
@@ -158,7 +158,7 @@ actions! {
     Merge "merge" Main Moderation ["M"] "duplicates: merge (keep one, reject the others)",
         short "merge";
     Freeze "freeze" Main Moderation ["f"] "freeze incoming (count what arrives)", short "freeze";
-    Filter "filter" Main Views ["/"] "filter by text (search in the people pane)",
+    Filter "filter" Main Views ["/"] "search: words, \"phrases\", -word, terms such as state: votes> age< is: label: (people: by name)",
         short "filter", people "search";
     /// The saved searches of `[searches]`, in file order.
     Search1 "search_1" Main Views ["1"] "saved search 1 ([searches]; again: off)";

@@ -18,6 +18,7 @@ impl App {
             None => self.group_forget(&m.key),
             Some(_) => self.group_moved(&m.key),
         }
+        self.left_pending(&m);
         let Some((from_status, from_order)) = m.from else {
             return;
         };

@@ -414,6 +414,9 @@ pub struct App {
     flood: Flood,
     /// Questions first seen during the current update, for the rules.
     arrived: Vec<QKey>,
+    /// Held questions that left Pending during the current update (decided
+    /// on the platform, deleted): their holds are over.
+    unheld: Vec<QKey>,
     /// What a rule decided for a question this session (hold, reject,
     /// approve), for the detail view and `u`.
     pub decided: HashMap<QKey, Verdict>,
@@ -488,6 +491,7 @@ impl App {
             rules: Vec::new(),
             flood: Flood::default(),
             arrived: Vec::new(),
+            unheld: Vec::new(),
             decided: HashMap::new(),
             acting: None,
             query: None,

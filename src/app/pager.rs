@@ -293,14 +293,36 @@ mod tests {
             .map(|l| l.text.as_str())
             .collect::<Vec<_>>()
             .join(" ");
-        for spec in ACTIONS {
+        // Saved searches are described by what the config gives them.
+        for spec in ACTIONS.iter().filter(|s| s.action.saved_search().is_none()) {
             for word in spec.help.split_whitespace() {
                 assert!(text.contains(word), "{}: {word}", spec.name);
             }
         }
+        assert!(text.contains("[searches] in the config puts them on 1–9"));
         for l in lines.iter().filter(|l| l.kind == LineKind::Entry) {
             assert!(width(&l.text) <= 58 - key_column(58), "{l:?}");
         }
+    }
+
+    #[test]
+    fn help_names_the_saved_searches() {
+        let mut a = app(KeyMap::default());
+        let text = "label:press is:starred";
+        let query = crate::triage::search::parse(text).unwrap();
+        let press = crate::triage::search::SavedSearch {
+            name: "press".into(),
+            text: text.into(),
+            query,
+        };
+        a.searches = vec![press];
+        let lines = a.help_lines(78, "saved search");
+        let l = lines.iter().find(|l| l.keys == "1").unwrap();
+        assert_eq!(l.text, "saved search press: label:press is:starred");
+        assert!(
+            lines.iter().all(|l| l.keys != "2"),
+            "unused keys are left out"
+        );
     }
 
     #[test]

@@ -22,10 +22,29 @@ impl App {
         }
     }
 
+    /// Notes a held question that left Pending, whoever moved it.
+    pub(super) fn left_pending(&mut self, m: &super::queue::Moved) {
+        let left = m.from.as_ref().is_some_and(|(s, _)| *s == Status::Pending)
+            && m.to != Some(Status::Pending);
+        if left && !self.marks.is_empty() && self.held_by(&m.key).is_some() {
+            self.unheld.push(m.key.clone());
+        }
+    }
+
     /// Runs the rules over what arrived in this update. Only a question
     /// still undecided meets them: pending, with no action of this machine
     /// on it (a local state, an action in flight, a hold kept from before).
     pub(super) fn apply_rules(&mut self, cmds: &mut Vec<Command>) {
+        for key in std::mem::take(&mut self.unheld) {
+            let pending = self
+                .queue
+                .get(&key)
+                .is_some_and(|e| e.view.status == Status::Pending);
+            if !pending {
+                self.decided.remove(&key);
+                self.release_hold(&key, cmds);
+            }
+        }
         for key in std::mem::take(&mut self.arrived) {
             let Some(e) = self.queue.get(&key) else {
                 continue;

@@ -129,20 +129,31 @@ pub fn check(rules: &[Rule], arrival: Arrival, flood: &mut Flood) -> Option<Verd
 
 impl Flood {
     /// Counts the arrival in rule `rule`'s window; says so when the author
-    /// is over `max`.
+    /// has more than `max` questions in some span of `per_ms` that holds
+    /// this one. Times may come in any order (a listing newest first), so
+    /// they are kept sorted; those too old to share a span with the newest
+    /// are dropped.
     fn count(&mut self, rule: usize, a: Arrival, max: u32, per_ms: Millis) -> Option<String> {
         let author = a.author?;
         let times = self.seen.entry((rule, author.to_string())).or_default();
-        while times.front().is_some_and(|t| a.at - *t >= per_ms) {
-            times.pop_front();
+        let at = a.at;
+        let pos = times.partition_point(|t| *t <= at);
+        times.insert(pos, at);
+        if let Some(&newest) = times.back() {
+            while times.front().is_some_and(|t| newest - *t >= per_ms) {
+                times.pop_front();
+            }
         }
-        times.push_back(a.at);
-        // Only `max + 1` times are ever needed to tell.
-        if times.len() > max as usize + 1 {
-            times.pop_front();
-        }
-        let n = times.len();
-        (n > max as usize).then(|| {
+        let (start, end) = (
+            times.partition_point(|t| *t <= at - per_ms),
+            times.partition_point(|t| *t <= at),
+        );
+        // Each span starts at one of the times up to this one.
+        let over = (start..end).any(|i| {
+            let upto = times.partition_point(|t| *t < times[i] + per_ms);
+            upto - i > max as usize
+        });
+        over.then(|| {
             format!(
                 "more than {max} question{} from one author in {} s",
                 if max == 1 { "" } else { "s" },
@@ -409,6 +420,38 @@ mod tests {
         // 0 and 10 s have left the window at 70 s: 20, 30, 70 remain.
         assert!(at(Some("0:ana"), 70_000).is_none());
         assert!(at(Some("0:ana"), 75_000).is_some());
+    }
+
+    #[test]
+    fn flood_does_not_depend_on_the_order_of_arrival() {
+        let r = [rule(
+            "flood",
+            Matcher::PerAuthor {
+                max: 2,
+                per_ms: 60_000,
+            },
+            RuleAction::Hold,
+        )];
+        let held = |times: &[Millis]| {
+            let mut flood = Flood::default();
+            times
+                .iter()
+                .filter(|t| {
+                    let a = Arrival {
+                        text: "hi",
+                        author: Some("ana"),
+                        at: **t,
+                    };
+                    check(&r, a, &mut flood).is_some()
+                })
+                .count()
+        };
+        // Spread out: none, newest first or oldest first.
+        assert_eq!(held(&[0, 100_000, 200_000, 300_000]), 0);
+        assert_eq!(held(&[300_000, 200_000, 100_000, 0]), 0);
+        // Three in a minute: the third seen is held, either way.
+        assert_eq!(held(&[0, 10_000, 20_000]), 1);
+        assert_eq!(held(&[20_000, 10_000, 0]), 1);
     }
 
     #[test]

@@ -35,6 +35,7 @@ mod postobox;
 mod postobox_cli;
 mod postobox_session;
 mod render;
+mod rules;
 mod secrets;
 mod show;
 mod store_lock;

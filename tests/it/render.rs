@@ -308,7 +308,11 @@ fn help_snapshots_and_every_description_whole() {
         let mut app = sample();
         let seen = whole_help(&mut app, w, h);
         let words: String = seen.split_whitespace().collect::<Vec<_>>().join(" ");
-        for a in qadeck::app::ACTIONS {
+        // Saved searches are described by the config's `[searches]`.
+        let fixed = qadeck::app::ACTIONS
+            .iter()
+            .filter(|a| a.action.saved_search().is_none());
+        for a in fixed {
             let what: String = a.help.split_whitespace().collect::<Vec<_>>().join(" ");
             // Wrapped lines join with a space in `words`.
             assert!(

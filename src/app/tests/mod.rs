@@ -608,4 +608,5 @@ fn caps_chat() -> Capabilities {
 mod groups;
 mod inputs;
 mod sources;
+mod triage;
 mod triage_marks;
