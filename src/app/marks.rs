@@ -114,7 +114,7 @@ impl App {
     }
 
     /// Stores the marks in the core and has the runtime persist them.
-    fn set_marks(&mut self, key: QKey, marks: Marks, cmds: &mut Vec<Command>) {
+    pub(super) fn set_marks(&mut self, key: QKey, marks: Marks, cmds: &mut Vec<Command>) {
         if marks.is_empty() {
             self.marks.remove(&key);
         } else {

@@ -437,6 +437,9 @@ pub struct App {
     /// This console's actions the platform confirmed lately, so the feed
     /// that echoes them is not taken for someone else's change.
     ours: HashMap<QKey, elsewhere::Ours>,
+    /// Sources whose shared local states were read once: the first read
+    /// is where this console starts, not another console's change.
+    shared_seen: HashSet<SourceId>,
     pub now: Millis,
     pub size: (u16, u16),
     /// Session-unique prefix of action ids.
@@ -500,6 +503,7 @@ impl App {
             saved_marks: HashSet::new(),
             elsewhere: HashMap::new(),
             ours: HashMap::new(),
+            shared_seen: HashSet::new(),
             now,
             size: (80, 24),
             session,

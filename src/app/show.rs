@@ -134,18 +134,23 @@ impl App {
     pub(super) fn take_shared(&mut self, source: SourceId, states: Vec<(QKey, LocalState)>) {
         let mut stale: std::collections::HashMap<QKey, LocalState> =
             self.queue.locals_of(source).into_iter().collect();
+        let origin = (!self.shared_seen.insert(source)).then_some(Origin::OtherConsole);
         for (key, local) in states {
             if stale.remove(&key) != Some(local) {
                 let before = self.seen(&key);
                 let m = self.queue.set_local(&key, local);
-                self.judge(&key, before, Origin::OtherConsole);
+                if let Some(o) = origin {
+                    self.judge(&key, before, o);
+                }
                 self.moved(m);
             }
         }
         for key in stale.into_keys() {
             let before = self.seen(&key);
             let m = self.queue.set_local(&key, LocalState::default());
-            self.judge(&key, before, Origin::OtherConsole);
+            if let Some(o) = origin {
+                self.judge(&key, before, o);
+            }
             self.moved(m);
         }
     }

@@ -61,11 +61,16 @@ async fn run_inner(mut session: Session, mut inbox: Inbox, opts: Options) -> any
     tokio::pin!(deadline);
     let mut term = signal_term()?;
     let mut reached = vec![false; session.app.sources.len()];
+    // The core's clock: what holds for a while (a change from elsewhere,
+    // `changed_elsewhere`) ends on time here too.
+    let mut tick = tokio::time::interval(Duration::from_secs(1));
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let signal = loop {
         let event = tokio::select! {
             _ = &mut deadline => break None,
             _ = tokio::signal::ctrl_c() => break Some(2),
             _ = term.recv() => break Some(15),
+            _ = tick.tick() => Event::Tick { now: now_ms() },
             Some(f) = inbox.feed.recv() => Event::Feed(f),
             Some(r) = inbox.reports.recv() => Event::Op(r),
             Some(m) = inbox.misc.recv() => m,

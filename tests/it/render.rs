@@ -667,3 +667,63 @@ fn status_bar_names_actions_waiting_for_another_event() {
         "{screen}"
     );
 }
+
+/// Marks on rows at 80x24: a star, labels cut to a third of the row, and
+/// `✎` on a question another moderator moved (with the detail's note);
+/// a minute later the `✎` is gone.
+#[test]
+fn rows_show_stars_labels_and_changes_from_elsewhere() {
+    let theme = Theme::builtin("dark");
+    let mut app = with_questions(3);
+    let press = |app: &mut App, k: Key| {
+        app.update(Event::Key(Input {
+            key: k,
+            ..Input::default()
+        }));
+    };
+    press(&mut app, Key::Char('*'));
+    for label in ["press", "follow-up-after-talk", "vip"] {
+        press(&mut app, Key::Char('#'));
+        for c in label.chars() {
+            press(&mut app, Key::Char(c));
+        }
+        press(&mut app, Key::Enter);
+    }
+    // Another moderator approves the third question, then sends it back.
+    let mut third = app
+        .queue
+        .iter_from(Status::Pending, None)
+        .nth(2)
+        .unwrap()
+        .server
+        .clone();
+    third.status = Status::Selected;
+    third.updated += 1;
+    app.update(Event::Feed(SourceFeed {
+        source: SourceId(0),
+        feed: Feed::Upsert(vec![third.clone()]),
+    }));
+    third.status = Status::Pending;
+    third.updated += 1;
+    app.update(Event::Feed(SourceFeed {
+        source: SourceId(0),
+        feed: Feed::Upsert(vec![third]),
+    }));
+    app.update(Event::Tick { now: NOW + 12_000 });
+    press(&mut app, Key::Char('j'));
+    press(&mut app, Key::Char('j'));
+    app.toast = None;
+    let term = render(&mut app, 80, 24, &theme);
+    let screen = term.backend().to_string();
+    insta::assert_snapshot!("marks_80x24", screen);
+    assert!(screen.contains("★ #press #follow-up-"), "{screen}");
+    assert!(
+        !screen.contains("#vip What"),
+        "labels are cut to a third of the row"
+    );
+    assert!(screen.contains("✎ changed on the platform 12 s ago: selected → pending"));
+    app.update(Event::Tick { now: NOW + 60_000 });
+    let later = render(&mut app, 80, 24, &theme).backend().to_string();
+    assert!(!later.contains('✎'), "{later}");
+    assert!(later.contains("★ #press"));
+}

@@ -217,6 +217,18 @@ fn the_accounts_vote_and_a_deletion_from_elsewhere_are_marked() {
 #[test]
 fn another_consoles_on_air_is_marked_as_such() {
     let mut app = app();
+    let aired = LocalState {
+        status: None,
+        on_air: true,
+        rank: None,
+    };
+    // The first read of the shared store is where this console starts.
+    app.update(Event::Session(SessionEvent::SharedLocal {
+        source: SourceId(0),
+        states: vec![(k("a"), aired)],
+        seen: 0,
+    }));
+    assert!(app.changed_elsewhere(&k("a")).is_none());
     app.update(Event::Session(SessionEvent::SharedLocal {
         source: SourceId(0),
         states: vec![(
