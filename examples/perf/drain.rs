@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 const ACTIONS: usize = 1_000;
 
 pub async fn run(sheet: &mut Sheet, bin: &Path, quick: bool) -> anyhow::Result<()> {
-    let window = Duration::from_secs(if quick { 10 } else { 60 });
+    let window = Duration::from_secs(if quick { 6 } else { 60 });
     let mut questions = crate::corpus::questions(ACTIONS);
     for q in &mut questions {
         q["status"] = "DEFAULT".into();

@@ -81,7 +81,7 @@ struct Bench {
 pub fn run(sheet: &mut Sheet, pages: &[Vec<u8>], quick: bool) {
     let theme = Theme::builtin("dark");
     let clock = Clock::new();
-    let frames = if quick { 300 } else { 1000 };
+    let frames = if quick { 200 } else { 1000 };
     let mut benches: Vec<Bench> = [
         (10usize, "frame_us_10"),
         (1_000, "frame_us_1000"),

@@ -27,7 +27,7 @@ pub fn run(
     bin: &Path,
     quick: bool,
 ) -> anyhow::Result<()> {
-    let window = Duration::from_secs(if quick { 10 } else { 30 });
+    let window = Duration::from_secs(if quick { 8 } else { 30 });
     let mut rng = SmallRng::seed_from_u64(99);
     let mut initial = crate::corpus::questions(200);
     for q in &mut initial {

@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 const RSS_CAP_MB: f64 = 2048.0;
 
 pub fn run(sheet: &mut Sheet, bin: &Path, quick: bool) -> anyhow::Result<()> {
-    let timeout = Duration::from_secs(if quick { 8 } else { 20 });
+    let timeout = Duration::from_secs(if quick { 6 } else { 20 });
     let sb = Sandbox::new(bin, "")?;
     let mut child = sb
         .command(&[

@@ -11,7 +11,7 @@ pub fn run(sheet: &mut Sheet, bin: &Path, quick: bool) -> anyhow::Result<()> {
     let sb = Sandbox::new(bin, "")?;
     let tty = sb.tty(&["demo", "--rate", "100", "--fail-rate", "0"], 200, 60)?;
     tty.wait_for("demo", Duration::from_secs(10));
-    std::thread::sleep(Duration::from_secs(2));
+    std::thread::sleep(Duration::from_secs(1));
     let (t0, b0) = (Instant::now(), tty.bytes());
     let c0 = tty.screen.lock().expect("screen").chunks.len();
     std::thread::sleep(window);
