@@ -90,6 +90,7 @@
 mod client;
 mod errors;
 mod feed;
+mod ingest;
 pub mod pacing;
 mod settings;
 pub mod wire;
