@@ -11,7 +11,8 @@
 //! against local fakes: `rss` (`qadeck watch` holding 100,000), `idle` and
 //! `tty` (the TUI in a pty), `latency` (the TUI following a PostoBox
 //! stream), `drain` (a backlog of 1,000 actions), `overload` (`demo
-//! --headless` at a million a second). `dup` waits for the grouping engine.
+//! --headless` at a million a second). In process too: `dup` (the
+//! duplicate index's cost per arrival).
 #![allow(
     clippy::print_stdout,
     clippy::print_stderr,
@@ -41,10 +42,10 @@ use std::time::Instant;
 const USAGE: &str = "usage: cargo run --release --example perf -- [--quick] [--json] [--only PARTS]
   --quick        shorter windows (under 90 s on two cores)
   --json         one JSON object on stdout instead of the table
-  --only PARTS   some parts, comma-separated: ingest, frame, rss, idle, latency, tty, drain, overload";
+  --only PARTS   some parts, comma-separated: ingest, frame, dup, rss, idle, latency, tty, drain, overload";
 
-const PARTS: [&str; 8] = [
-    "ingest", "frame", "rss", "idle", "latency", "tty", "drain", "overload",
+const PARTS: [&str; 9] = [
+    "ingest", "frame", "dup", "rss", "idle", "latency", "tty", "drain", "overload",
 ];
 
 /// Runs one part's measurement unless `--only` leaves it out; a failure
@@ -114,7 +115,10 @@ fn main() -> anyhow::Result<()> {
         Ok(())
     });
     drop(pages);
-    dup::run(&mut sheet);
+    attempt(&mut sheet, &only, "dup", &[], "duplicate grouping", |s| {
+        dup::run(s);
+        Ok(())
+    });
 
     let bin = child::binary();
     match &bin {
