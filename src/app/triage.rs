@@ -53,7 +53,10 @@ impl App {
                 && e.inflight == 0
                 && e.local.status.is_none()
                 && !self.decided.contains_key(&key)
-                && self.marks.get(&key).is_none_or(|m| m.held.is_none());
+                && self
+                    .marks
+                    .get(&key)
+                    .is_none_or(|m| m.held.is_none() && !m.reviewed);
             if !undecided {
                 continue;
             }
@@ -144,13 +147,11 @@ impl App {
     fn release_hold(&mut self, key: &QKey, cmds: &mut Vec<Command>) -> Option<Hold> {
         let marks = self.marks.get_mut(key)?;
         let hold = marks.held.take()?;
+        marks.reviewed = true;
         cmds.push(Command::SaveMarks {
             key: key.clone(),
             marks: marks.clone(),
         });
-        if marks.is_empty() {
-            self.marks.remove(key);
-        }
         self.changed(key);
         Some(hold)
     }
@@ -185,6 +186,9 @@ impl App {
             return false;
         }
         self.set_status(key.clone(), Status::Pending, false, cmds);
+        let mut marks = self.marks.get(&key).cloned().unwrap_or_default();
+        marks.reviewed = true;
+        self.set_marks(key.clone(), marks, cmds);
         self.toast(format!(
             "undone: rule {}'s {} of “{}”",
             v.rule,

@@ -15,6 +15,10 @@ pub struct Marks {
     /// The rule that holds the question in Pending for review.
     #[serde(default)]
     pub held: Option<Hold>,
+    /// The moderator took a rule's decision on it back (or released its
+    /// hold): the rules leave it alone from then on, across restarts.
+    #[serde(default)]
+    pub reviewed: bool,
 }
 
 /// Why a rule held (or rejected) a question.
@@ -28,6 +32,6 @@ pub struct Hold {
 
 impl Marks {
     pub fn is_empty(&self) -> bool {
-        !self.starred && self.labels.is_empty() && self.held.is_none()
+        !self.starred && self.labels.is_empty() && self.held.is_none() && !self.reviewed
     }
 }

@@ -30,11 +30,13 @@ impl Store {
             None => (None, None),
         };
         conn.execute(
-            "INSERT INTO marks (source, event, question_id, starred, labels, held_rule, held_match)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+            "INSERT INTO marks (source, event, question_id, starred, labels, held_rule, held_match,
+                                reviewed)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
              ON CONFLICT (source, event, question_id)
              DO UPDATE SET starred = excluded.starred, labels = excluded.labels,
-                           held_rule = excluded.held_rule, held_match = excluded.held_match",
+                           held_rule = excluded.held_rule, held_match = excluded.held_match,
+                           reviewed = excluded.reviewed",
             params![
                 source,
                 event,
@@ -42,7 +44,8 @@ impl Store {
                 marks.starred,
                 labels,
                 rule,
-                matched
+                matched,
+                marks.reviewed
             ],
         )?;
         Ok(())
@@ -52,7 +55,7 @@ impl Store {
     pub fn marks(&self, source: &str, event: &str) -> Result<HashMap<String, Marks>> {
         let conn = self.conn();
         let mut stmt = conn.prepare_cached(
-            "SELECT question_id, starred, labels, held_rule, held_match FROM marks
+            "SELECT question_id, starred, labels, held_rule, held_match, reviewed FROM marks
              WHERE source = ?1 AND event = ?2",
         )?;
         let rows = stmt.query_map(params![source, event], |r| {
@@ -62,11 +65,12 @@ impl Store {
                 r.get::<_, String>(2)?,
                 r.get::<_, Option<String>>(3)?,
                 r.get::<_, Option<String>>(4)?,
+                r.get::<_, bool>(5)?,
             ))
         })?;
         let mut out = HashMap::new();
         for row in rows {
-            let (id, starred, labels, rule, matched) = row?;
+            let (id, starred, labels, rule, matched, reviewed) = row?;
             let held = rule.map(|rule| Hold {
                 rule,
                 matched: matched.unwrap_or_default(),
@@ -75,6 +79,7 @@ impl Store {
                 starred,
                 labels: serde_json::from_str(&labels)?,
                 held,
+                reviewed,
             };
             out.insert(id, marks);
         }

@@ -96,6 +96,8 @@ const MIGRATIONS: &[&str] = &[
         labels      TEXT NOT NULL,
         held_rule   TEXT,
         held_match  TEXT,
+        -- 1 once the moderator took a rule's decision back.
+        reviewed    INTEGER NOT NULL DEFAULT 0,
         PRIMARY KEY (source, event, question_id)
     ) WITHOUT ROWID;
 ",
