@@ -23,11 +23,12 @@ use std::time::Instant;
 fn question(i: usize) -> Question {
     Question {
         source: SourceId(0),
-        id: format!("q{i}"),
+        id: format!("q{i}").into(),
         text: format!(
             "Question number {i}: how do you handle backwards compatibility when the protocol changes?"
-        ),
-        author: Some(format!("person {}", i % 97)),
+        )
+        .into(),
+        author: Some(format!("person {}", i % 97).into()),
         votes: (i % 13) as i64,
         my_vote: MyVote::None,
         status: Status::Pending,

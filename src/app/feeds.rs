@@ -126,13 +126,21 @@ impl App {
                 self.moved(m);
             }
             Outcome::Voted { id, my_vote, votes } => {
-                let m = self
-                    .queue
-                    .confirm_vote(&QKey { source, id }, my_vote, votes);
+                let m = self.queue.confirm_vote(
+                    &QKey {
+                        source,
+                        id: id.into(),
+                    },
+                    my_vote,
+                    votes,
+                );
                 self.moved(m);
             }
             Outcome::QuestionGone(id) => {
-                let m = self.queue.remove(&QKey { source, id });
+                let m = self.queue.remove(&QKey {
+                    source,
+                    id: id.into(),
+                });
                 self.moved(m);
             }
             Outcome::Message(mut msg) => {
@@ -187,7 +195,7 @@ impl App {
                 }
             }
             Feed::Snapshot(qs) => {
-                let keep: std::collections::HashSet<String> =
+                let keep: std::collections::HashSet<crate::domain::Str> =
                     qs.iter().map(|q| q.id.clone()).collect();
                 for q in qs {
                     self.upsert(source, q);
@@ -205,7 +213,10 @@ impl App {
                 }
             }
             Feed::QuestionGone(id) => {
-                let m = self.queue.remove(&QKey { source, id });
+                let m = self.queue.remove(&QKey {
+                    source,
+                    id: id.into(),
+                });
                 self.moved(m);
             }
             Feed::ChatSnapshot(mut msgs) => {

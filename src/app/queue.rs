@@ -463,7 +463,7 @@ mod tests {
     fn ids(queue: &Queue, s: Status) -> Vec<String> {
         queue
             .iter_from(s, None)
-            .map(|e| e.view.id.clone())
+            .map(|e| e.view.id.to_string())
             .collect()
     }
 

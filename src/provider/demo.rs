@@ -165,9 +165,9 @@ impl World {
         };
         Some(Question {
             source,
-            id: format!("q{n}"),
-            text,
-            author,
+            id: format!("q{n}").into(),
+            text: text.into(),
+            author: author.map(Into::into),
             votes: sim.votes,
             my_vote: sim.my_vote,
             status: sim.status,
@@ -548,7 +548,7 @@ mod tests {
         let texts = |d: Demo| -> Vec<String> {
             d.new_questions(20, 0)
                 .into_iter()
-                .map(|q| q.text)
+                .map(|q| q.text.to_string())
                 .collect()
         };
         assert_eq!(texts(demo(0.0)), texts(demo(0.0)));
@@ -627,7 +627,7 @@ mod tests {
         let mut ids = std::collections::HashSet::new();
         while let Ok(sf) = rx.try_recv() {
             if let Feed::Snapshot(qs) | Feed::Upsert(qs) = sf.feed {
-                ids.extend(qs.into_iter().map(|q| q.id));
+                ids.extend(qs.into_iter().map(|q| q.id.to_string()));
             }
         }
         let generated = d.generated().load(Ordering::SeqCst);

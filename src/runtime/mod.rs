@@ -298,7 +298,7 @@ impl Session {
                             (
                                 crate::domain::QKey {
                                     source: id,
-                                    id: qid,
+                                    id: qid.into(),
                                 },
                                 l,
                             )
@@ -377,7 +377,7 @@ impl Session {
                     self.actor.send(Request::SaveLocal {
                         source: slot.name.clone(),
                         event: slot.event.clone().unwrap_or_default(),
-                        id: key.id,
+                        id: key.id.to_string(),
                         local,
                     });
                 }

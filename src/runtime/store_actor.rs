@@ -159,7 +159,7 @@ fn restore(
                 (
                     QKey {
                         source: id,
-                        id: qid,
+                        id: qid.into(),
                     },
                     l,
                 )

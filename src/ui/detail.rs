@@ -190,7 +190,7 @@ pub fn detail(frame: &mut Frame, rect: Rect, app: &App, theme: &Theme) {
                         )));
                     }
                 }
-                (l, q.text.clone())
+                (l, q.text.to_string())
             }
             None => (
                 vec![Line::from(Span::styled("nothing selected", theme.dim))],

@@ -30,9 +30,9 @@ fn app_with(texts: Vec<String>) -> App {
         .enumerate()
         .map(|(i, t)| Question {
             source: SourceId(0),
-            id: format!("q{i}"),
-            text: sanitize(&t),
-            author: Some(sanitize(&t)),
+            id: format!("q{i}").into(),
+            text: sanitize(&t).into(),
+            author: Some(sanitize(&t).into()),
             votes: i as i64,
             my_vote: MyVote::None,
             status: Status::Pending,

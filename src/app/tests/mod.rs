@@ -21,7 +21,7 @@ fn q(id: &str, created: i64, votes: i64) -> Question {
     Question {
         source: SourceId(0),
         id: id.into(),
-        text: format!("question {id}"),
+        text: format!("question {id}").into(),
         author: None,
         votes,
         my_vote: MyVote::None,
@@ -110,7 +110,9 @@ fn sent(cmds: &[Command]) -> Vec<QueuedOp> {
 }
 
 fn cursor(app: &App) -> String {
-    app.current().map(|e| e.view.id.clone()).unwrap_or_default()
+    app.current()
+        .map(|e| e.view.id.to_string())
+        .unwrap_or_default()
 }
 
 /// Confirms every action in flight the way a platform would.

@@ -8,7 +8,8 @@ use super::settings::{Settings, Timing};
 use super::wire;
 use super::wire::WireQuestion;
 use crate::domain::{
-    MyVote, Outcome, ProviderError, ProviderResult, Question, RateBudget, SourceId, Status,
+    MyVote, Outcome, Pool, ProviderError, ProviderResult, Question, RateBudget, SourceId, Status,
+    Str,
 };
 use crate::provider::BuildError;
 use crate::provider::https::check_base_url;
@@ -38,12 +39,15 @@ pub(super) struct RateSeen {
 #[derive(Default)]
 pub(super) struct State {
     /// Last known copy of every question (merge base for partial items).
-    pub(super) known: HashMap<String, Question>,
+    /// Texts, ids and names are shared with what was sent to the core.
+    pub(super) known: HashMap<Str, Question>,
     /// When `perform` last changed a question (guards diffs of listings that
     /// started before).
-    pub(super) touched: HashMap<String, Instant>,
+    pub(super) touched: HashMap<Str, Instant>,
     /// The `voted` answers of our own vote calls.
     pub(super) my_votes: HashMap<String, MyVote>,
+    /// One copy of each author name.
+    pub(super) authors: Pool,
     pub(super) last_perform: Option<Instant>,
     pub(super) rate: Option<RateSeen>,
     pub(super) rate_gen: u64,
@@ -367,15 +371,17 @@ impl Postobox {
         w: &WireQuestion,
         default_status: Status,
     ) -> Option<(Question, bool)> {
-        let mut st = self.state();
-        let prev = st.known.get(&w.id);
+        let mut guard = self.state();
+        let st = &mut *guard;
+        let prev = st.known.get(w.id.as_str());
         if let Some(p) = prev
             && w.is_stale(p)
         {
             return Some((p.clone(), false));
         }
         let mut q = w.merge(self.source, prev, default_status)?;
-        if let Some(v) = st.my_votes.get(&q.id) {
+        q.author = q.author.map(|a| st.authors.share(a));
+        if let Some(v) = st.my_votes.get(&*q.id) {
             q.my_vote = *v;
         }
         let changed = prev != Some(&q);
@@ -392,7 +398,7 @@ impl Postobox {
     pub(super) fn forget(&self, id: &str) {
         let mut st = self.state();
         st.known.remove(id);
-        st.touched.insert(id.to_string(), Instant::now());
+        st.touched.insert(id.into(), Instant::now());
     }
 
     /// `GET` one question; `Ok(None)` when it is gone (404).
@@ -532,7 +538,7 @@ impl Postobox {
             q.my_vote = my_vote;
             q.votes = votes;
         }
-        st.touched.insert(id.to_string(), Instant::now());
+        st.touched.insert(id.into(), Instant::now());
         Ok(Outcome::Voted {
             id: id.to_string(),
             my_vote,
