@@ -197,6 +197,8 @@ impl App {
             Feed::Snapshot(qs) => {
                 let keep: std::collections::HashSet<crate::domain::Str> =
                     qs.iter().map(|q| q.id.clone()).collect();
+                self.queue
+                    .reserve(qs.len().saturating_sub(self.queue.len()));
                 for q in qs {
                     self.upsert(source, q);
                 }

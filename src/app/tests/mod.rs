@@ -125,7 +125,7 @@ fn confirm_all(app: &mut App) {
     for (op_id, key, op) in ids {
         let outcome = match (&op, key) {
             (Op::SetStatus { status, .. }, Some(k)) => {
-                let mut server = app.queue.get(&k).unwrap().server.clone();
+                let mut server = app.queue.get(&k).unwrap().server();
                 server.status = *status;
                 server.updated += 1;
                 Outcome::Question(server)

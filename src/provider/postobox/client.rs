@@ -274,14 +274,18 @@ impl Postobox {
         wire::json(&body).ok_or_else(|| garbled().into())
     }
 
-    /// Every page of a listing. `consistent` is false when the total moved
-    /// while paging or the ids do not add up to it.
-    pub(super) async fn list_all(
+    /// Every page of a listing, each item read by `parse` as its page
+    /// arrives (a listing of every question never holds the JSON of all
+    /// pages at once). `consistent` is false when the total moved while
+    /// paging or the ids do not add up to it.
+    pub(super) async fn list_all<T>(
         &self,
         segments: &[&str],
         status: Option<&str>,
         ctx: &Ctx<'_>,
-    ) -> Result<Listing, Failure> {
+        parse: fn(&Value) -> Option<T>,
+        id: fn(&T) -> &str,
+    ) -> Result<Listing<T>, Failure> {
         let mut items = Vec::new();
         let mut totals = Vec::new();
         let mut page = 1u64;
@@ -310,7 +314,7 @@ impl Postobox {
             let p = wire::page(&v);
             let got = p.items.len() as u64;
             totals.push(p.total);
-            items.extend(p.items);
+            items.extend(p.items.iter().filter_map(parse));
             let done = match p.total_pages {
                 Some(tp) => page >= tp,
                 None => got == 0 || got < p.limit.unwrap_or(PAGE_LIMIT).max(1),
@@ -320,7 +324,7 @@ impl Postobox {
             }
             page += 1;
         }
-        let ids: HashSet<String> = items.iter().filter_map(wire::id_of).collect();
+        let ids: HashSet<&str> = items.iter().map(id).collect();
         let consistent = match totals.first().copied().flatten() {
             Some(total) => totals.iter().all(|t| *t == Some(total)) && ids.len() as u64 == total,
             None => true,
@@ -349,14 +353,19 @@ impl Postobox {
         loop {
             tried += 1;
             let listing = self
-                .list_all(&["events", event, "questions"], status, &ctx)
+                .list_all(
+                    &["events", event, "questions"],
+                    status,
+                    &ctx,
+                    WireQuestion::from_value,
+                    |w| &w.id,
+                )
                 .await?;
             if listing.consistent || tried >= tries {
                 let mut seen = HashSet::new();
                 let qs = listing
                     .items
-                    .iter()
-                    .filter_map(WireQuestion::from_value)
+                    .into_iter()
                     .filter(|w| seen.insert(w.id.clone()))
                     .collect();
                 return Ok((qs, listing.consistent, listing.pages));
@@ -555,8 +564,8 @@ pub(super) fn garbled() -> ProviderError {
 }
 
 /// Pages of a listing.
-pub(super) struct Listing {
-    pub(super) items: Vec<Value>,
+pub(super) struct Listing<T> {
+    pub(super) items: Vec<T>,
     pub(super) consistent: bool,
     pub(super) pages: u64,
 }
