@@ -167,7 +167,7 @@ fn confirm(app: &mut App, cmds: Vec<Command>) {
         };
         let key = QKey {
             source: q.source,
-            id: id.clone(),
+            id: id.as_str().into(),
         };
         let Some(mut view) = app.queue.get(&key).map(|e| e.view.clone()) else {
             continue;

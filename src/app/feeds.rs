@@ -134,13 +134,21 @@ impl App {
                 }
             }
             Outcome::Voted { id, my_vote, votes } => {
-                let m = self
-                    .queue
-                    .confirm_vote(&QKey { source, id }, my_vote, votes);
+                let m = self.queue.confirm_vote(
+                    &QKey {
+                        source,
+                        id: id.into(),
+                    },
+                    my_vote,
+                    votes,
+                );
                 self.moved(m);
             }
             Outcome::QuestionGone(id) => {
-                let m = self.queue.remove(&QKey { source, id });
+                let m = self.queue.remove(&QKey {
+                    source,
+                    id: id.into(),
+                });
                 self.moved(m);
             }
             Outcome::Message(mut msg) => {
@@ -195,8 +203,10 @@ impl App {
                 }
             }
             Feed::Snapshot(qs) => {
-                let keep: std::collections::HashSet<String> =
+                let keep: std::collections::HashSet<crate::domain::Str> =
                     qs.iter().map(|q| q.id.clone()).collect();
+                self.queue
+                    .reserve(qs.len().saturating_sub(self.queue.len()));
                 for q in qs {
                     self.upsert(source, q);
                 }
@@ -213,7 +223,10 @@ impl App {
                     self.upsert(source, q);
                 }
             }
-            Feed::QuestionGone(id) => self.remove_gone(vec![QKey { source, id }]),
+            Feed::QuestionGone(id) => self.remove_gone(vec![QKey {
+                source,
+                id: id.into(),
+            }]),
             Feed::ChatSnapshot(mut msgs) => {
                 self.chat.retain(|m| m.source != source);
                 for m in &mut msgs {
@@ -274,10 +287,10 @@ impl App {
 
     /// The question's text when it is new or changed (duplicates are
     /// looked for again), else `None`.
-    fn new_text(&self, q: &Question) -> Option<String> {
+    fn new_text(&self, q: &Question) -> Option<crate::domain::Str> {
         let held = self.queue.get(&q.key());
-        let same = held.is_some_and(|e| *e.server.text == *q.text);
-        (!same).then(|| q.text.to_string())
+        let same = held.is_some_and(|e| *e.view.text == *q.text);
+        (!same).then(|| q.text.clone())
     }
 
     /// Questions the platform no longer has. One that this console did not

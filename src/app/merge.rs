@@ -41,7 +41,9 @@ impl App {
             merged += 1;
             if !caps.stores(Status::Rejected) && caps.delete {
                 deleted += 1;
-                let op = Op::Delete { id: k.id.clone() };
+                let op = Op::Delete {
+                    id: k.id.to_string(),
+                };
                 let why = Some(note.clone());
                 self.send_noted(k.source, op, Some(k.clone()), Patch::default(), why, cmds);
             } else {

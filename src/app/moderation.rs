@@ -50,7 +50,7 @@ impl App {
             (_, Some(target)) => {
                 if caps.stores(target) {
                     let op = Op::SetStatus {
-                        id: key.id.clone(),
+                        id: key.id.to_string(),
                         status: target,
                     };
                     self.send(key.source, op, None, Patch::default(), &mut cmds);
@@ -61,14 +61,16 @@ impl App {
                 }
             }
             (ModAction::OnAir, _) if loaded => self.put_on_air(key, &mut cmds),
-            (ModAction::OnAir, _) => return Err(Refusal::NotLoaded(key.id)),
+            (ModAction::OnAir, _) => return Err(Refusal::NotLoaded(key.id.to_string())),
             (ModAction::Delete, _) => {
                 if !caps.delete {
                     return Err(Refusal::NoDelete);
                 }
                 self.send(
                     key.source,
-                    Op::Delete { id: key.id.clone() },
+                    Op::Delete {
+                        id: key.id.to_string(),
+                    },
                     Some(key),
                     Patch::default(),
                     &mut cmds,
@@ -100,7 +102,7 @@ impl App {
                     )
                 });
                 let op = Op::Vote {
-                    id: key.id.clone(),
+                    id: key.id.to_string(),
                     want,
                 };
                 let queued = QueuedOp {
@@ -149,7 +151,7 @@ impl App {
         }
         let before = self.snapshot(&key);
         let op = Op::SetStatus {
-            id: key.id.clone(),
+            id: key.id.to_string(),
             status: target,
         };
         if local.status.is_some() && target == server_status {
@@ -312,7 +314,7 @@ impl App {
             ..Patch::default()
         };
         let op = Op::Vote {
-            id: key.id.clone(),
+            id: key.id.to_string(),
             want,
         };
         let label = op.label();
@@ -348,7 +350,7 @@ impl App {
             }
             if now.my_vote != *my_vote {
                 let op = Op::Vote {
-                    id: key.id.clone(),
+                    id: key.id.to_string(),
                     want: *my_vote,
                 };
                 let patch = Patch {
@@ -526,7 +528,7 @@ impl App {
             None => {
                 let key = queued.op.target().map(|id| QKey {
                     source: queued.source,
-                    id: id.to_string(),
+                    id: id.into(),
                 });
                 (key, patch_of(&queued.op))
             }

@@ -7,7 +7,7 @@
 //! actions (`patches`, removed on confirmation or failure). The effective
 //! view is computed when a layer changes, never while drawing.
 
-use crate::domain::{LocalState, Millis, MyVote, QKey, Question, Status};
+use crate::domain::{LocalState, Millis, MyVote, Pool, QKey, Question, Status};
 use std::collections::{BTreeSet, HashMap};
 use std::ops::Bound;
 
@@ -46,15 +46,61 @@ pub struct Patch {
     pub my_vote: Option<MyVote>,
 }
 
+/// What the platform last said where it may differ from the view; the
+/// rest (id, text, author, times) is the view's own, held once.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Server {
+    pub status: Status,
+    pub on_air: bool,
+    pub votes: i64,
+    pub my_vote: MyVote,
+}
+
+impl Server {
+    fn of(q: &Question) -> Server {
+        Server {
+            status: q.status,
+            on_air: q.on_air,
+            votes: q.votes,
+            my_vote: q.my_vote,
+        }
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct Entry {
-    pub server: Question,
+    pub server: Server,
     pub local: LocalState,
     /// The effective question: server, then local, then patches.
     pub view: Question,
     /// Ids of in-flight actions touching this question.
     pub inflight: usize,
     order: OrderKey,
+}
+
+impl Entry {
+    /// The question as the platform last said it.
+    pub fn server(&self) -> Question {
+        Question {
+            status: self.server.status,
+            on_air: self.server.on_air,
+            votes: self.server.votes,
+            my_vote: self.server.my_vote,
+            ..self.view.clone()
+        }
+    }
+
+    /// Whether `q` says exactly what the platform last said.
+    fn same_as_server(&self, q: &Question) -> bool {
+        let v = &self.view;
+        Server::of(q) == self.server
+            && q.updated == v.updated
+            && q.created == v.created
+            && q.source == v.source
+            && q.id == v.id
+            && q.author == v.author
+            && (q.text.same(&v.text) || q.text == v.text)
+    }
 }
 
 /// What happened to the entry's place in the lists.
@@ -76,6 +122,8 @@ pub struct Queue {
     /// Local state for questions not (yet) loaded.
     local: HashMap<QKey, LocalState>,
     sort: SortBy,
+    /// One copy of each author name.
+    names: Pool,
 }
 
 fn slot(status: Status) -> usize {
@@ -133,14 +181,14 @@ impl Queue {
     pub fn upsert(&mut self, mut q: Question) -> Option<Moved> {
         let key = q.key();
         if let Some(e) = self.entries.get(&key) {
-            if q.updated < e.server.updated {
+            if q.updated < e.view.updated {
                 return None;
             }
             // Platforms that cannot tell whose vote it is leave ours alone.
             if q.my_vote == MyVote::None {
                 q.my_vote = e.server.my_vote;
             }
-            if e.server == q {
+            if e.same_as_server(&q) {
                 return None;
             }
         }
@@ -161,13 +209,26 @@ impl Queue {
 
     /// Sets the moderator's vote as the platform confirmed it.
     pub fn confirm_vote(&mut self, key: &QKey, my_vote: MyVote, votes: i64) -> Option<Moved> {
-        let mut q = self.entries.get(key)?.server.clone();
+        let mut q = self.entries.get(key)?.server();
         q.my_vote = my_vote;
         q.votes = votes;
         self.set_server(key.clone(), q)
     }
 
-    fn set_server(&mut self, key: QKey, q: Question) -> Option<Moved> {
+    /// Room for `n` more questions at once (a snapshot), rather than
+    /// growing step by step with a copy of the table at each step.
+    pub fn reserve(&mut self, n: usize) {
+        self.entries.reserve(n);
+    }
+
+    fn set_server(&mut self, key: QKey, mut q: Question) -> Option<Moved> {
+        // One allocation per text and per name, however many copies arrive.
+        q.author = q.author.map(|a| self.names.share(a));
+        if let Some(e) = self.entries.get(&key)
+            && e.view.text == q.text
+        {
+            q.text = e.view.text.clone();
+        }
         let local = self
             .entries
             .get(&key)
@@ -176,9 +237,9 @@ impl Queue {
             .unwrap_or_default();
         let inflight = self.patches.get(&key).map_or(0, Vec::len);
         let entry = Entry {
-            view: q.clone(),
             order: order_key(self.sort, &q, local),
-            server: q,
+            server: Server::of(&q),
+            view: q,
             local,
             inflight,
         };
@@ -191,7 +252,7 @@ impl Queue {
     fn refresh(&mut self, key: &QKey, from: Option<(Status, OrderKey)>) -> Option<Moved> {
         let patches = self.patches.get(key);
         let e = self.entries.get_mut(key)?;
-        let mut view = e.server.clone();
+        let mut view = e.server();
         if let Some(s) = e.local.status {
             view.status = s;
         }
@@ -463,7 +524,7 @@ mod tests {
     fn ids(queue: &Queue, s: Status) -> Vec<String> {
         queue
             .iter_from(s, None)
-            .map(|e| e.view.id.clone())
+            .map(|e| e.view.id.to_string())
             .collect()
     }
 

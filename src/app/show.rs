@@ -83,7 +83,7 @@ impl App {
                     .ok_or_else(|| ShowRefusal::Unknown(format!("no source named `{source}`")))?;
                 let key = QKey {
                     source: SourceId(source as u16),
-                    id,
+                    id: id.into(),
                 };
                 if self.queue.get(&key).is_none() {
                     return Err(ShowRefusal::Unknown(format!(

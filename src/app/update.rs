@@ -154,7 +154,9 @@ impl App {
                 if yes {
                     self.send(
                         key.source,
-                        Op::Delete { id: key.id.clone() },
+                        Op::Delete {
+                            id: key.id.to_string(),
+                        },
                         Some(key),
                         Patch::default(),
                         cmds,

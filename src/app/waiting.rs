@@ -77,7 +77,7 @@ mod tests {
         Question {
             source: SourceId(0),
             id: id.into(),
-            text: format!("question {id}"),
+            text: format!("question {id}").into(),
             author: None,
             votes: 0,
             my_vote: MyVote::None,

@@ -564,7 +564,7 @@ pub async fn moderate(ctx: Context, opts: ModerateOptions) -> anyhow::Result<u8>
         }
         let key = QKey {
             source: SourceId(0),
-            id: id.clone(),
+            id: id.clone().into(),
         };
         let cmds = match session.app.moderate(key.clone(), *action) {
             Ok(cmds) => cmds,

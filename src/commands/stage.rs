@@ -131,9 +131,9 @@ fn sanitized(mut show: OnAir) -> OnAir {
     fn clean(q: &mut ShowItem) {
         let s = crate::text::sanitize;
         q.source = s(&q.source);
-        q.id = s(&q.id);
-        q.text = s(&q.text);
-        q.author = q.author.as_deref().map(s);
+        q.id = s(&q.id).into();
+        q.text = s(&q.text).into();
+        q.author = q.author.as_deref().map(|a| s(a).into());
     }
     show.on_air
         .iter_mut()

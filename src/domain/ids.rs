@@ -1,5 +1,6 @@
 //! Identities and time: the small values every other domain type carries.
 
+use super::Str;
 use serde::{Deserialize, Serialize};
 
 /// Milliseconds since the Unix epoch. The core never reads a clock; times
@@ -14,5 +15,6 @@ pub struct SourceId(pub u16);
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct QKey {
     pub source: SourceId,
-    pub id: String,
+    /// Shared with the question's own id.
+    pub id: Str,
 }

@@ -14,6 +14,7 @@ mod op;
 mod people;
 mod question;
 mod report;
+mod shared;
 mod show;
 
 pub use caps::{Capabilities, Delivery, VoteKind};
@@ -28,4 +29,5 @@ pub use op::{Op, Outcome};
 pub use people::{Participant, ParticipantDraft, Role, valid_email};
 pub use question::{LocalState, MyVote, Question, Status};
 pub use report::OpReport;
+pub use shared::{Pool, Str};
 pub use show::{OnAir, ShowAction, ShowItem, ShowRefusal};

@@ -1,6 +1,6 @@
 //! Audience questions and their moderation state.
 
-use super::{Millis, QKey, SourceId};
+use super::{Millis, QKey, SourceId, Str};
 use serde::{Deserialize, Serialize};
 
 /// Moderation state of a question.
@@ -49,10 +49,10 @@ pub enum MyVote {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Question {
     pub source: SourceId,
-    pub id: String,
-    pub text: String,
+    pub id: Str,
+    pub text: Str,
     /// `None` means anonymous.
-    pub author: Option<String>,
+    pub author: Option<Str>,
     pub votes: i64,
     pub my_vote: MyVote,
     pub status: Status,

@@ -3,7 +3,7 @@
 //! every change), and what a show controller may ask for ([`ShowAction`]).
 //! Texts are the sanitized texts the core holds.
 
-use super::Millis;
+use super::{Millis, Str};
 use serde::{Deserialize, Serialize};
 
 /// One question as the show server serves it.
@@ -11,9 +11,9 @@ use serde::{Deserialize, Serialize};
 pub struct ShowItem {
     /// The source's name from the config.
     pub source: String,
-    pub id: String,
-    pub text: String,
-    pub author: Option<String>,
+    pub id: Str,
+    pub text: Str,
+    pub author: Option<Str>,
     pub votes: i64,
     /// When it went on air (Unix milliseconds); `None` for the next one.
     pub since: Option<Millis>,

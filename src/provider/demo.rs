@@ -89,6 +89,12 @@ impl SourceSpec for Settings {
 
 /// Questions already waiting when a demo with an audience starts.
 const WAITING_AT_START: u64 = 5;
+/// Most questions in one feed event.
+const CHUNK: u64 = 1024;
+/// The demo makes questions only while fewer feed events than this wait for
+/// the loop: it never holds (nor has queued) much that the core has not
+/// taken, however high the rate.
+const QUEUED_AT_MOST: usize = 4;
 
 /// The simulated platform.
 pub struct Demo {
@@ -98,14 +104,82 @@ pub struct Demo {
     generated: Arc<AtomicU64>,
 }
 
+/// What the simulated platform keeps: a few numbers per question. A
+/// question's text and author are made again from the seed and its number
+/// when they are needed, so the world holds no second copy of the texts.
 struct World {
+    seed: u64,
     rng: SmallRng,
-    questions: HashMap<String, Question>,
-    /// Insertion order, for picking vote targets cheaply.
-    order: Vec<String>,
-    next_id: u64,
+    /// Question `q{n}` at `n - 1`.
+    sims: Vec<Sim>,
+    /// Texts the moderator submitted (not the audience's), by number.
+    submitted: HashMap<u64, String>,
     open: bool,
 }
+
+/// The changing part of one question.
+#[derive(Debug, Clone, Copy)]
+struct Sim {
+    votes: i64,
+    created: Millis,
+    updated: Millis,
+    status: Status,
+    my_vote: MyVote,
+    gone: bool,
+}
+
+impl Sim {
+    fn new(now: Millis) -> Sim {
+        Sim {
+            votes: 0,
+            created: now,
+            updated: now,
+            status: Status::Pending,
+            my_vote: MyVote::None,
+            gone: false,
+        }
+    }
+}
+
+/// The number in a demo id (`q17` → 17).
+fn number(id: &str) -> Option<u64> {
+    id.strip_prefix('q')?.parse().ok().filter(|n| *n > 0)
+}
+
+impl World {
+    fn sim_mut(&mut self, id: &str) -> Option<&mut Sim> {
+        let n = number(id)?;
+        self.sims.get_mut(n as usize - 1).filter(|s| !s.gone)
+    }
+
+    /// The whole question `q{n}`, text made again from the seed.
+    fn question(&self, source: SourceId, n: u64, hostile: bool) -> Option<Question> {
+        let sim = self.sims.get(n as usize - 1).filter(|s| !s.gone)?;
+        let (text, author) = match self.submitted.get(&n) {
+            Some(text) => (text.clone(), Some("moderator".to_string())),
+            None => {
+                let mut rng = SmallRng::seed_from_u64(self.seed ^ n.wrapping_mul(SPREAD));
+                let (raw, author) = audience::question(&mut rng, hostile);
+                (sanitize(&raw), author.map(|a| sanitize(&a)))
+            }
+        };
+        Some(Question {
+            source,
+            id: format!("q{n}").into(),
+            text: text.into(),
+            author: author.map(Into::into),
+            votes: sim.votes,
+            my_vote: sim.my_vote,
+            status: sim.status,
+            on_air: false,
+            created: sim.created,
+            updated: sim.updated,
+        })
+    }
+}
+
+/// Spreads question numbers over the seed space (a 64-bit golden ratio).
+const SPREAD: u64 = 0x9E37_79B9_7F4A_7C15;
 
 impl Demo {
     pub fn new(settings: Settings, source: SourceId) -> Demo {
@@ -114,17 +188,18 @@ impl Demo {
             settings,
             source,
             world: Mutex::new(World {
+                seed,
                 rng: SmallRng::seed_from_u64(seed),
-                questions: HashMap::new(),
-                order: Vec::new(),
-                next_id: 1,
+                sims: Vec::new(),
+                submitted: HashMap::new(),
                 open: true,
             }),
             generated: Arc::new(AtomicU64::new(0)),
         }
     }
 
-    /// Counter of questions the audience produced (for the headless summary).
+    /// Counter of questions the audience produced and the loop was given
+    /// (for the headless summary).
     pub fn generated(&self) -> Arc<AtomicU64> {
         self.generated.clone()
     }
@@ -135,56 +210,61 @@ impl Demo {
 
     fn new_questions(&self, n: u64, now: Millis) -> Vec<Question> {
         let mut w = self.world();
-        let mut out = Vec::with_capacity(n as usize);
-        for _ in 0..n {
-            let id = format!("q{}", w.next_id);
-            w.next_id += 1;
-            let (raw, author) = audience::question(&mut w.rng, self.settings.hostile);
-            let q = Question {
-                source: self.source,
-                id: id.clone(),
-                text: sanitize(&raw),
-                author: author.map(|a| sanitize(&a)),
-                votes: 0,
-                my_vote: MyVote::None,
-                status: Status::Pending,
-                on_air: false,
-                created: now,
-                updated: now,
-            };
-            w.questions.insert(id.clone(), q.clone());
-            w.order.push(id);
-            out.push(q);
-        }
-        out
+        let first = w.sims.len() as u64 + 1;
+        w.sims.extend((0..n).map(|_| Sim::new(now)));
+        (first..first + n)
+            .filter_map(|k| w.question(self.source, k, self.settings.hostile))
+            .collect()
     }
 
-    /// The audience votes: a few recent or popular questions gain votes.
+    /// The audience votes: a few recent questions gain votes.
     fn audience_votes(&self, now: Millis) -> Vec<Question> {
         let mut w = self.world();
-        if w.order.is_empty() {
+        if w.sims.is_empty() {
             return Vec::new();
         }
-        let most = 3usize.min(w.order.len());
+        let most = 3usize.min(w.sims.len());
         let picks = w.rng.random_range(1..=most);
         let mut out = Vec::new();
         for _ in 0..picks {
             // Bias toward recent questions: they are what people just read.
-            let len = w.order.len();
+            let len = w.sims.len();
             let window = len.min(40);
             let back = w.rng.random_range(0..window);
             let idx = len - 1 - back;
-            let id = w.order[idx].clone();
             let gain: i64 = w.rng.random_range(1..=3);
-            if let Some(q) = w.questions.get_mut(&id)
-                && q.status != Status::Rejected
-            {
-                q.votes += gain;
-                q.updated = now;
-                out.push(q.clone());
+            let sim = &mut w.sims[idx];
+            if sim.gone || sim.status == Status::Rejected {
+                continue;
             }
+            sim.votes += gain;
+            sim.updated = now;
+            out.extend(w.question(self.source, idx as u64 + 1, self.settings.hostile));
         }
         out
+    }
+
+    /// Every question the platform holds, for a (re)started feed.
+    fn snapshot(&self) -> Vec<Question> {
+        let w = self.world();
+        (1..=w.sims.len() as u64)
+            .filter_map(|n| w.question(self.source, n, self.settings.hostile))
+            .collect()
+    }
+}
+
+/// How often the audience is looked at: coarse at low rates (an idle demo
+/// stays near 0% CPU), fine at high ones (each look makes at most
+/// [`QUEUED_AT_MOST`] × [`CHUNK`] questions).
+fn tick_for(rate: f64) -> Duration {
+    if rate == 0.0 {
+        Duration::from_secs(3600)
+    } else if rate <= 20.0 {
+        Duration::from_millis(100)
+    } else if rate <= 50_000.0 {
+        Duration::from_millis(20)
+    } else {
+        Duration::from_millis(2)
     }
 }
 
@@ -209,42 +289,41 @@ impl Provider for Demo {
         }
         // A live event is already under way: a few questions are waiting
         // when the moderator arrives (none when the audience is silent).
-        if self.world().questions.is_empty() && self.settings.rate > 0.0 {
+        let mut waiting = 0;
+        if self.world().sims.is_empty() && self.settings.rate > 0.0 {
             self.new_questions(WAITING_AT_START, super::now_ms() - 30_000);
+            waiting = WAITING_AT_START;
         }
-        let snapshot: Vec<Question> = self.world().questions.values().cloned().collect();
-        let held = snapshot.len() as u64;
-        if !tx.send(Feed::Snapshot(snapshot)).await {
+        if !tx.send(Feed::Snapshot(self.snapshot())).await {
             return;
         }
-        self.generated.store(held, Ordering::SeqCst);
+        self.generated.fetch_add(waiting, Ordering::SeqCst);
         let start = tokio::time::Instant::now();
         let rate = self.settings.rate;
-        // Coarse ticks at low rates keep an idle demo near 0% CPU.
-        let tick = if rate == 0.0 {
-            Duration::from_secs(3600)
-        } else if rate <= 20.0 {
-            Duration::from_millis(100)
-        } else {
-            Duration::from_millis(20)
-        };
-        let mut interval = tokio::time::interval(tick);
+        let mut interval = tokio::time::interval(tick_for(rate));
         interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         let mut next_votes = start + Duration::from_millis(700);
-        let mut made = 0u64;
+        let mut asked = 0u64;
         loop {
             interval.tick().await;
             let now = super::now_ms();
             let due = (start.elapsed().as_secs_f64() * rate) as u64;
-            if due > made {
-                let batch = self.new_questions(due - made, now);
-                made = due;
-                if !tx.send(Feed::Upsert(batch)).await {
-                    return;
-                }
-                // Counted once delivered: a stop mid-send loses nothing
-                // that the summary claims was generated.
-                self.generated.store(held + made, Ordering::SeqCst);
+            // Made only while the loop has room: what the audience would
+            // have asked beyond what the core takes is never generated.
+            while asked < due {
+                let Some(permit) = tx.reserve_within(QUEUED_AT_MOST) else {
+                    break;
+                };
+                let n = (due - asked).min(CHUNK);
+                permit.send(Feed::Upsert(self.new_questions(n, now)));
+                // Counted as it is handed over, so the summary's count is
+                // exactly what the loop was given.
+                self.generated.fetch_add(n, Ordering::SeqCst);
+                asked += n;
+            }
+            asked = due;
+            if tx.is_closed() {
+                return;
             }
             if rate > 0.0 && tokio::time::Instant::now() >= next_votes {
                 next_votes += Duration::from_millis(900);
@@ -280,53 +359,48 @@ impl Provider for Demo {
             ));
         }
         let now = super::now_ms();
+        let hostile = self.settings.hostile;
         let mut w = self.world();
         let missing = |id: &str| ProviderError::NotFound(format!("question {id}"));
         match op {
             Op::SetStatus { id, status } => {
-                let q = w.questions.get_mut(id).ok_or_else(|| missing(id))?;
-                q.status = *status;
-                q.updated = now;
-                Ok(Outcome::Question(q.clone()))
+                let sim = w.sim_mut(id).ok_or_else(|| missing(id))?;
+                sim.status = *status;
+                sim.updated = now;
+                let n = number(id).ok_or_else(|| missing(id))?;
+                w.question(self.source, n, hostile)
+                    .map(Outcome::Question)
+                    .ok_or_else(|| missing(id))
             }
             Op::Delete { id } => {
-                w.questions.remove(id).ok_or_else(|| missing(id))?;
-                w.order.retain(|x| x != id);
+                w.sim_mut(id).ok_or_else(|| missing(id))?.gone = true;
+                if let Some(n) = number(id) {
+                    w.submitted.remove(&n);
+                }
                 Ok(Outcome::QuestionGone(id.clone()))
             }
             Op::Vote { id, want } => {
-                let q = w.questions.get_mut(id).ok_or_else(|| missing(id))?;
-                let had = q.my_vote == MyVote::Up;
+                let sim = w.sim_mut(id).ok_or_else(|| missing(id))?;
+                let had = sim.my_vote == MyVote::Up;
                 let wants = *want == MyVote::Up;
                 if had != wants {
-                    q.votes += if wants { 1 } else { -1 };
-                    q.my_vote = if wants { MyVote::Up } else { MyVote::None };
-                    q.updated = now;
+                    sim.votes += if wants { 1 } else { -1 };
+                    sim.my_vote = if wants { MyVote::Up } else { MyVote::None };
+                    sim.updated = now;
                 }
                 Ok(Outcome::Voted {
                     id: id.clone(),
-                    my_vote: q.my_vote,
-                    votes: q.votes,
+                    my_vote: sim.my_vote,
+                    votes: sim.votes,
                 })
             }
             Op::SubmitQuestion { text } => {
-                let id = format!("q{}", w.next_id);
-                w.next_id += 1;
-                let q = Question {
-                    source: self.source,
-                    id: id.clone(),
-                    text: sanitize(text),
-                    author: Some("moderator".into()),
-                    votes: 0,
-                    my_vote: MyVote::None,
-                    status: Status::Pending,
-                    on_air: false,
-                    created: now,
-                    updated: now,
-                };
-                w.questions.insert(id.clone(), q.clone());
-                w.order.push(id);
-                Ok(Outcome::Question(q))
+                w.sims.push(Sim::new(now));
+                let n = w.sims.len() as u64;
+                w.submitted.insert(n, sanitize(text));
+                w.question(self.source, n, hostile)
+                    .map(Outcome::Question)
+                    .ok_or_else(|| missing(&format!("q{n}")))
             }
             Op::SetOpen { questions, .. } => {
                 if let Some(open) = questions {
@@ -339,11 +413,11 @@ impl Provider for Demo {
     }
 
     async fn fetch_question(&self, id: &str) -> ProviderResult<Question> {
+        let missing = || ProviderError::NotFound(format!("question {id}"));
+        let n = number(id).ok_or_else(missing)?;
         self.world()
-            .questions
-            .get(id)
-            .cloned()
-            .ok_or_else(|| ProviderError::NotFound(format!("question {id}")))
+            .question(self.source, n, self.settings.hostile)
+            .ok_or_else(missing)
     }
 }
 
@@ -454,6 +528,8 @@ mod audience {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::SourceFeed;
+    use tokio::sync::mpsc;
 
     fn demo(fail_rate: f64) -> Demo {
         Demo::new(
@@ -469,23 +545,38 @@ mod tests {
 
     #[test]
     fn same_seed_same_questions() {
-        let a: Vec<String> = demo(0.0)
-            .new_questions(20, 0)
-            .into_iter()
-            .map(|q| q.text)
-            .collect();
-        let b: Vec<String> = demo(0.0)
-            .new_questions(20, 0)
-            .into_iter()
-            .map(|q| q.text)
-            .collect();
-        assert_eq!(a, b);
+        let texts = |d: Demo| -> Vec<String> {
+            d.new_questions(20, 0)
+                .into_iter()
+                .map(|q| q.text.to_string())
+                .collect()
+        };
+        assert_eq!(texts(demo(0.0)), texts(demo(0.0)));
+    }
+
+    #[tokio::test]
+    async fn a_question_reads_back_the_same_with_its_votes() {
+        let d = demo(0.0);
+        let made = d.new_questions(3, 0);
+        let id = made[2].id.to_string();
+        d.perform(&Op::Vote {
+            id: id.clone(),
+            want: MyVote::Up,
+        })
+        .await
+        .unwrap();
+        let read = d.fetch_question(&id).await.unwrap();
+        assert_eq!((&read.text, &read.author), (&made[2].text, &made[2].author));
+        assert_eq!((read.votes, read.my_vote), (1, MyVote::Up));
+        d.perform(&Op::Delete { id: id.clone() }).await.unwrap();
+        assert!(d.fetch_question(&id).await.is_err());
+        assert_eq!(d.snapshot().len(), 2);
     }
 
     #[tokio::test]
     async fn vote_converges_to_intent() {
         let d = demo(0.0);
-        let id = d.new_questions(1, 0)[0].id.clone();
+        let id = d.new_questions(1, 0)[0].id.to_string();
         let want = Op::Vote {
             id: id.clone(),
             want: MyVote::Up,
@@ -506,7 +597,7 @@ mod tests {
     #[tokio::test]
     async fn refusals_happen_when_configured() {
         let d = demo(1.0);
-        let id = d.new_questions(1, 0)[0].id.clone();
+        let id = d.new_questions(1, 0)[0].id.to_string();
         let r = d
             .perform(&Op::SetStatus {
                 id,
@@ -514,5 +605,38 @@ mod tests {
             })
             .await;
         assert!(matches!(r, Err(ProviderError::Conflict(_))));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_flood_makes_only_what_the_loop_has_room_for() {
+        let d = Arc::new(Demo::new(
+            Settings {
+                seed: Some(3),
+                rate: 1e9,
+                ..Settings::default()
+            },
+            SourceId(0),
+        ));
+        let (tx, mut rx) = mpsc::channel::<SourceFeed>(1024);
+        let feed = tokio::spawn({
+            let d = d.clone();
+            async move { d.run_feed(FeedTx::new(SourceId(0), tx)).await }
+        });
+        // Nobody takes anything for ten simulated seconds.
+        tokio::time::sleep(Duration::from_secs(10)).await;
+        let mut ids = std::collections::HashSet::new();
+        while let Ok(sf) = rx.try_recv() {
+            if let Feed::Snapshot(qs) | Feed::Upsert(qs) = sf.feed {
+                ids.extend(qs.into_iter().map(|q| q.id.to_string()));
+            }
+        }
+        let generated = d.generated().load(Ordering::SeqCst);
+        assert_eq!(ids.len() as u64, generated);
+        assert!(
+            generated <= WAITING_AT_START + QUEUED_AT_MOST as u64 * CHUNK,
+            "{generated}"
+        );
+        assert_eq!(d.world().sims.len() as u64, generated);
+        feed.abort();
     }
 }

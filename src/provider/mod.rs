@@ -61,6 +61,44 @@ impl FeedTx {
     }
 }
 
+impl FeedTx {
+    /// The loop is gone (time to stop).
+    pub fn is_closed(&self) -> bool {
+        self.tx.is_closed()
+    }
+
+    /// Room for one event, granted only while fewer than `most` events wait
+    /// for the loop: a producer that makes events on demand (the demo)
+    /// makes only what the loop has room for. `None`: make nothing now.
+    pub fn reserve_within(&self, most: usize) -> Option<FeedPermit<'_>> {
+        let waiting = self.tx.max_capacity() - self.tx.capacity();
+        if waiting >= most {
+            return None;
+        }
+        let permit = self.tx.try_reserve().ok()?;
+        Some(FeedPermit {
+            source: self.source,
+            permit,
+        })
+    }
+}
+
+/// A place in the loop's feed queue, taken before the event is made.
+pub struct FeedPermit<'a> {
+    source: SourceId,
+    permit: mpsc::Permit<'a, SourceFeed>,
+}
+
+impl FeedPermit<'_> {
+    /// Sends the event into the reserved place (it cannot fail).
+    pub fn send(self, feed: Feed) {
+        self.permit.send(SourceFeed {
+            source: self.source,
+            feed,
+        });
+    }
+}
+
 /// One platform, bound to one source. Implementations live in sibling modules.
 #[async_trait]
 pub trait Provider: Send + Sync {

@@ -2,7 +2,7 @@
 //! printing NDJSON instead of drawing. Ends on duration, SIGINT or SIGTERM
 //! with a summary line, and says how it ended ([`Ended`]) for the exit code.
 
-use super::{Inbox, Session};
+use super::{Inbox, Session, batch};
 use crate::app::Event;
 use crate::domain::{Connection, Feed};
 use crate::ndjson;
@@ -31,9 +31,21 @@ pub struct Ended {
     pub any_failed: bool,
 }
 
-/// Runs until done. A closed stdout (`| head`) ends the run quietly.
+/// Runs until done, printing to stdout. A closed stdout (`| head`) ends the
+/// run quietly.
 pub async fn run(session: Session, inbox: Inbox, opts: Options) -> anyhow::Result<Ended> {
-    match run_inner(session, inbox, opts).await {
+    let stdout = std::io::stdout();
+    run_to(session, inbox, opts, stdout.lock()).await
+}
+
+/// [`run`] with the NDJSON going to `out`.
+pub async fn run_to(
+    session: Session,
+    inbox: Inbox,
+    opts: Options,
+    out: impl Write,
+) -> anyhow::Result<Ended> {
+    match run_inner(session, inbox, opts, out).await {
         Err(e)
             if e.downcast_ref::<std::io::Error>()
                 .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe) =>
@@ -48,10 +60,14 @@ pub async fn run(session: Session, inbox: Inbox, opts: Options) -> anyhow::Resul
     }
 }
 
-async fn run_inner(mut session: Session, mut inbox: Inbox, opts: Options) -> anyhow::Result<Ended> {
+async fn run_inner(
+    mut session: Session,
+    mut inbox: Inbox,
+    opts: Options,
+    out: impl Write,
+) -> anyhow::Result<Ended> {
     session.app.track_changes();
-    let stdout = std::io::stdout();
-    let mut out = std::io::BufWriter::new(stdout.lock());
+    let mut out = std::io::BufWriter::new(out);
     let deadline = async {
         match opts.duration {
             Some(d) => tokio::time::sleep(d).await,
@@ -66,25 +82,30 @@ async fn run_inner(mut session: Session, mut inbox: Inbox, opts: Options) -> any
     let mut tick = tokio::time::interval(Duration::from_secs(1));
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let signal = loop {
+        // The deadline and the signals come first: a flood of feed events
+        // waits for the next batch.
         let event = tokio::select! {
+            biased;
             _ = &mut deadline => break None,
             _ = tokio::signal::ctrl_c() => break Some(2),
             _ = term.recv() => break Some(15),
             _ = tick.tick() => Event::Tick { now: now_ms() },
-            Some(f) = inbox.feed.recv() => Event::Feed(f),
             Some(r) = inbox.reports.recv() => Event::Op(r),
             Some(m) = inbox.misc.recv() => m,
+            Some(f) = inbox.feed.recv() => Event::Feed(f),
         };
         handle(&mut session, event, &opts, &mut out)?;
         note_reached(&session, &mut reached);
-        while let Some(e) = inbox.try_next() {
+        batch::drain(&mut inbox, |e| {
             handle(&mut session, e, &opts, &mut out)?;
             note_reached(&session, &mut reached);
-        }
+            anyhow::Ok(())
+        })?;
         out.flush()?;
     };
     // Stop the producers first, then take everything they sent: the summary
-    // counts exactly what the core holds.
+    // counts exactly what the core holds. What waits is bounded by the feed
+    // queue (the demo only generates what fits in it).
     session.shutdown().await;
     while let Some(e) = inbox.try_next() {
         handle(&mut session, e, &opts, &mut out)?;

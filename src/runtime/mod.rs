@@ -4,6 +4,7 @@
 //! store work on the store's own thread (`store_actor`), so the loop never
 //! waits on the network or on SQLite.
 
+mod batch;
 pub mod headless;
 pub mod show;
 mod store_actor;
@@ -376,7 +377,7 @@ impl Session {
                     self.actor.send(Request::SaveLocal {
                         source: slot.name.clone(),
                         event: slot.event.clone().unwrap_or_default(),
-                        id: key.id,
+                        id: key.id.to_string(),
                         local,
                     });
                 }
@@ -594,14 +595,15 @@ async fn supervise_feed(provider: Arc<dyn Provider>, tx: crate::provider::FeedTx
 
 impl Inbox {
     /// Takes whatever is already waiting, without blocking: many feed events
-    /// become one redraw.
+    /// become one redraw. Feeds come last: answers to the loop's own
+    /// requests (reports, the store's) are few and never wait behind a flood.
     pub fn try_next(&mut self) -> Option<Event> {
         if let Ok(r) = self.reports.try_recv() {
             return Some(Event::Op(r));
         }
-        if let Ok(f) = self.feed.try_recv() {
-            return Some(Event::Feed(f));
+        if let Ok(m) = self.misc.try_recv() {
+            return Some(m);
         }
-        self.misc.try_recv().ok()
+        self.feed.try_recv().ok().map(Event::Feed)
     }
 }

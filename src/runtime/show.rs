@@ -6,7 +6,7 @@
 
 use super::Session;
 use crate::app::{Event, SessionEvent};
-use crate::domain::{LocalState, Millis, OnAir, QKey, ShowRefusal, SourceId};
+use crate::domain::{LocalState, Millis, OnAir, QKey, ShowRefusal, SourceId, Str};
 use crate::provider::now_ms;
 use crate::show::{ControlRequest, Show, ShowConfig, ShowError};
 use crate::store::Store;
@@ -31,7 +31,7 @@ pub struct Hub {
     publish: Option<watch::Sender<OnAir>>,
     replies: Replies,
     /// The on-air question and since when, to date `since`.
-    aired: Option<(String, String, Millis)>,
+    aired: Option<(String, Str, Millis)>,
     show: Option<Show>,
     tasks: Vec<JoinHandle<()>>,
 }
@@ -177,7 +177,7 @@ async fn poll_shared(
                                 (
                                     QKey {
                                         source: id,
-                                        id: qid,
+                                        id: qid.into(),
                                     },
                                     l,
                                 )

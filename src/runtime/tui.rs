@@ -6,7 +6,7 @@
 //! and redraw in full on resume.
 
 use super::terminal::{self, SyncBackend};
-use super::{Inbox, Session};
+use super::{Inbox, Session, batch};
 use crate::app::Event;
 use crate::provider::now_ms;
 use crate::ui::{self, Theme};
@@ -15,10 +15,6 @@ use futures::StreamExt;
 use ratatui::Terminal;
 use std::time::Duration;
 use tokio::signal::unix::{Signal, SignalKind, signal};
-
-/// Events handled before a redraw at most, so input stays responsive under
-/// a flood of feed events.
-const BATCH: usize = 512;
 
 /// The loop ended on a signal: exit with [`Stopped::exit_code`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
@@ -129,7 +125,10 @@ async fn event_loop(
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         term.draw(|f| ui::draw(f, &session.app, theme))?;
+        // Signals and keys come first; feed events are taken a bounded
+        // batch at a time (`batch`), so a flood never delays a redraw or a key.
         let event = tokio::select! {
+            biased;
             stopped = signals.ending() => return Ok(Some(stopped)),
             _ = tstp.recv() => {
                 session.suspend = true;
@@ -140,20 +139,18 @@ async fn event_loop(
                 Some(Err(e)) => return Err(e.into()),
                 None => return Ok(None),
             },
-            Some(f) = inbox.feed.recv() => Some(Event::Feed(f)),
+            _ = tick.tick() => Some(Event::Tick { now: now_ms() }),
             Some(r) = inbox.reports.recv() => Some(Event::Op(r)),
             Some(m) = inbox.misc.recv() => Some(m),
-            _ = tick.tick() => Some(Event::Tick { now: now_ms() }),
+            Some(f) = inbox.feed.recv() => Some(Event::Feed(f)),
         };
         if let Some(e) = event {
             session.handle(e);
         }
-        for _ in 0..BATCH {
-            match inbox.try_next() {
-                Some(e) => session.handle(e),
-                None => break,
-            }
-        }
+        let Ok(_) = batch::drain(inbox, |e| {
+            session.handle(e);
+            Ok::<(), std::convert::Infallible>(())
+        });
         if std::mem::take(&mut session.suspend) {
             suspend(&mut term)?;
             let size = term.size()?;

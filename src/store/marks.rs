@@ -101,6 +101,7 @@ mod tests {
                 rule: "links".into(),
                 matched: "regex: https://".into(),
             }),
+            reviewed: true,
         };
         store.set_marks("s", "ev", "q1", &press).unwrap();
         store

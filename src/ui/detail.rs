@@ -216,7 +216,7 @@ pub fn detail(frame: &mut Frame, rect: Rect, app: &App, theme: &Theme) {
                     }
                 }
                 tail.extend(group_lines(app, &q.key(), w, theme));
-                (l, q.text.clone())
+                (l, q.text.to_string())
             }
             None => (
                 vec![Line::from(Span::styled("nothing selected", theme.dim))],

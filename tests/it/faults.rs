@@ -192,7 +192,7 @@ impl Rig {
     fn key(source: usize, id: &str) -> QKey {
         QKey {
             source: SourceId(source as u16),
-            id: id.to_string(),
+            id: id.into(),
         }
     }
 
@@ -293,7 +293,7 @@ impl Rig {
                 mine,
                 qadeck::text::sanitize(&s.text),
             );
-            let got = (wire(q.status), q.votes, q.my_vote, q.text.clone());
+            let got = (wire(q.status), q.votes, q.my_vote, q.text.to_string());
             if want != got {
                 return Some(format!(
                     "{}: server {:?} here {:?}",

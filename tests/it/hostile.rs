@@ -30,9 +30,9 @@ fn app_with(texts: Vec<String>) -> App {
         .enumerate()
         .map(|(i, t)| Question {
             source: SourceId(0),
-            id: format!("q{i}"),
-            text: sanitize(&t),
-            author: Some(sanitize(&t)),
+            id: format!("q{i}").into(),
+            text: sanitize(&t).into(),
+            author: Some(sanitize(&t).into()),
             votes: i as i64,
             my_vote: MyVote::None,
             status: Status::Pending,
@@ -120,14 +120,22 @@ fn demo_hostile_audience_never_escapes() {
     let (tx, mut rx) = tokio::sync::mpsc::channel(4096);
     let qs: Vec<Question> = rt.block_on(async {
         let feed = tokio::spawn(async move { demo.run_feed(FeedTx::new(SourceId(0), tx)).await });
-        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
-        feed.abort();
+        // Taken as it comes, as the loop does: the demo makes only what
+        // the loop has room for.
         let mut all = Vec::new();
-        while let Ok(sf) = rx.try_recv() {
-            if let Feed::Upsert(q) | Feed::Snapshot(q) = sf.feed {
-                all.extend(q);
+        let until = tokio::time::sleep(std::time::Duration::from_millis(500));
+        tokio::pin!(until);
+        loop {
+            tokio::select! {
+                _ = &mut until => break,
+                Some(sf) = rx.recv() => {
+                    if let Feed::Upsert(q) | Feed::Snapshot(q) = sf.feed {
+                        all.extend(q);
+                    }
+                }
             }
         }
+        feed.abort();
         all
     });
     assert!(qs.len() > 50, "the demo produced {}", qs.len());

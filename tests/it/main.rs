@@ -27,6 +27,7 @@ mod faults;
 mod headless;
 mod hostile;
 mod outbox;
+mod overload;
 mod people_conflict;
 mod people_import;
 mod per_event;

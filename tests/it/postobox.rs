@@ -98,7 +98,7 @@ impl Harness {
             Feed::Snapshot(qs) => {
                 let ids: HashSet<&str> = qs.iter().map(|q| q.id.as_str()).collect();
                 assert_eq!(ids.len(), qs.len(), "duplicate ids in a snapshot");
-                self.model = qs.iter().map(|q| (q.id.clone(), q.clone())).collect();
+                self.model = qs.iter().map(|q| (q.id.to_string(), q.clone())).collect();
             }
             Feed::Upsert(qs) => {
                 let ids: HashSet<&str> = qs.iter().map(|q| q.id.as_str()).collect();
@@ -106,10 +106,10 @@ impl Harness {
                 for q in qs {
                     let stale = self
                         .model
-                        .get(&q.id)
+                        .get(&*q.id)
                         .is_some_and(|old| old.updated > q.updated);
                     if !stale {
-                        self.model.insert(q.id.clone(), q.clone());
+                        self.model.insert(q.id.to_string(), q.clone());
                     }
                 }
             }

@@ -30,9 +30,9 @@ fn caps() -> Capabilities {
 fn q(id: u32, text: &str, author: Option<&str>, votes: i64, age_s: i64) -> Question {
     Question {
         source: SourceId(0),
-        id: format!("q{id}"),
-        text: sanitize(text),
-        author: author.map(sanitize),
+        id: format!("q{id}").into(),
+        text: sanitize(text).into(),
+        author: author.map(|a| sanitize(a).into()),
         votes,
         my_vote: MyVote::None,
         status: Status::Pending,
@@ -695,8 +695,7 @@ fn rows_show_stars_labels_and_changes_from_elsewhere() {
         .iter_from(Status::Pending, None)
         .nth(2)
         .unwrap()
-        .server
-        .clone();
+        .server();
     third.status = Status::Selected;
     third.updated += 1;
     app.update(Event::Feed(SourceFeed {

@@ -150,13 +150,13 @@ async fn a_held_question_is_marked_with_its_reason_and_a_rejected_one_lands_once
     assert_eq!(s.app.held_by(&key(&fine)), None);
     // `u` on it releases the hold; nothing goes to the platform.
     for _ in 0..3 {
-        if s.app.current().map(|e| e.view.id.clone()) == Some(held.clone()) {
+        if s.app.current().map(|e| e.view.id.to_string()) == Some(held.clone()) {
             break;
         }
         press(&mut s, 'j');
     }
     assert_eq!(
-        s.app.current().map(|e| e.view.id.clone()),
+        s.app.current().map(|e| e.view.id.to_string()),
         Some(held.clone())
     );
     let before = fake.counters().total;

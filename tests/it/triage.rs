@@ -106,6 +106,7 @@ async fn stars_and_labels_survive_a_restart() {
         starred: true,
         labels: vec!["press".into()],
         held: None,
+        reviewed: false,
     };
     let want_second = Marks {
         labels: vec!["press".into()],
@@ -245,6 +246,7 @@ fn export_formats_carry_votes_times_history_and_marks() {
                 starred: true,
                 labels: vec!["press".into(), "vip".into()],
                 held: None,
+                reviewed: false,
             },
         )
         .unwrap();

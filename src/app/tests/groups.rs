@@ -23,7 +23,7 @@ fn shown(app: &App) -> Vec<String> {
     app.queue
         .iter_from(Status::Pending, None)
         .filter(|e| app.matches(&e.view))
-        .map(|e| e.view.id.clone())
+        .map(|e| e.view.id.to_string())
         .collect()
 }
 

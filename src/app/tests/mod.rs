@@ -21,7 +21,7 @@ fn q(id: &str, created: i64, votes: i64) -> Question {
     Question {
         source: SourceId(0),
         id: id.into(),
-        text: format!("question {id}"),
+        text: format!("question {id}").into(),
         author: None,
         votes,
         my_vote: MyVote::None,
@@ -110,7 +110,9 @@ fn sent(cmds: &[Command]) -> Vec<QueuedOp> {
 }
 
 fn cursor(app: &App) -> String {
-    app.current().map(|e| e.view.id.clone()).unwrap_or_default()
+    app.current()
+        .map(|e| e.view.id.to_string())
+        .unwrap_or_default()
 }
 
 /// Confirms every action in flight the way a platform would.
@@ -123,7 +125,7 @@ fn confirm_all(app: &mut App) {
     for (op_id, key, op) in ids {
         let outcome = match (&op, key) {
             (Op::SetStatus { status, .. }, Some(k)) => {
-                let mut server = app.queue.get(&k).unwrap().server.clone();
+                let mut server = app.queue.get(&k).unwrap().server();
                 server.status = *status;
                 server.updated += 1;
                 Outcome::Question(server)

@@ -127,7 +127,7 @@ fn restored_marks_show_but_never_undo_this_session() {
 
 /// The platform's copy of `id` with another status.
 fn platform(app: &App, id: &str, status: Status) -> Event {
-    let mut server = app.queue.get(&k(id)).unwrap().server.clone();
+    let mut server = app.queue.get(&k(id)).unwrap().server();
     server.status = status;
     server.updated += 10;
     feed(Feed::Upsert(vec![server]))
@@ -146,7 +146,7 @@ fn another_moderators_status_change_is_marked_for_a_minute() {
     assert_eq!((c.at, c.origin), (1_000, Origin::Platform));
     assert_eq!(c.what, "pending → selected");
     // Audience votes moving is not a change.
-    let mut more = app.queue.get(&k("c")).unwrap().server.clone();
+    let mut more = app.queue.get(&k("c")).unwrap().server();
     more.votes += 7;
     more.updated += 10;
     app.update(feed(Feed::Upsert(vec![more])));
@@ -188,7 +188,7 @@ fn our_own_actions_are_not_changes_from_elsewhere() {
 #[test]
 fn the_accounts_vote_and_a_deletion_from_elsewhere_are_marked() {
     let mut app = app();
-    let mut voted = app.queue.get(&k("b")).unwrap().server.clone();
+    let mut voted = app.queue.get(&k("b")).unwrap().server();
     voted.my_vote = MyVote::Up;
     voted.votes += 1;
     voted.updated += 10;

@@ -8,7 +8,8 @@ use super::settings::{Settings, Timing};
 use super::wire;
 use super::wire::WireQuestion;
 use crate::domain::{
-    MyVote, Outcome, ProviderError, ProviderResult, Question, RateBudget, SourceId, Status,
+    MyVote, Outcome, Pool, ProviderError, ProviderResult, Question, RateBudget, SourceId, Status,
+    Str,
 };
 use crate::provider::BuildError;
 use crate::provider::https::check_base_url;
@@ -38,12 +39,15 @@ pub(super) struct RateSeen {
 #[derive(Default)]
 pub(super) struct State {
     /// Last known copy of every question (merge base for partial items).
-    pub(super) known: HashMap<String, Question>,
+    /// Texts, ids and names are shared with what was sent to the core.
+    pub(super) known: HashMap<Str, Question>,
     /// When `perform` last changed a question (guards diffs of listings that
     /// started before).
-    pub(super) touched: HashMap<String, Instant>,
+    pub(super) touched: HashMap<Str, Instant>,
     /// The `voted` answers of our own vote calls.
     pub(super) my_votes: HashMap<String, MyVote>,
+    /// One copy of each author name.
+    pub(super) authors: Pool,
     pub(super) last_perform: Option<Instant>,
     pub(super) rate: Option<RateSeen>,
     pub(super) rate_gen: u64,
@@ -270,14 +274,18 @@ impl Postobox {
         wire::json(&body).ok_or_else(|| garbled().into())
     }
 
-    /// Every page of a listing. `consistent` is false when the total moved
-    /// while paging or the ids do not add up to it.
-    pub(super) async fn list_all(
+    /// Every page of a listing, each item read by `parse` as its page
+    /// arrives (a listing of every question never holds the JSON of all
+    /// pages at once). `consistent` is false when the total moved while
+    /// paging or the ids do not add up to it.
+    pub(super) async fn list_all<T>(
         &self,
         segments: &[&str],
         status: Option<&str>,
         ctx: &Ctx<'_>,
-    ) -> Result<Listing, Failure> {
+        parse: fn(&Value) -> Option<T>,
+        id: fn(&T) -> &str,
+    ) -> Result<Listing<T>, Failure> {
         let mut items = Vec::new();
         let mut totals = Vec::new();
         let mut page = 1u64;
@@ -306,7 +314,7 @@ impl Postobox {
             let p = wire::page(&v);
             let got = p.items.len() as u64;
             totals.push(p.total);
-            items.extend(p.items);
+            items.extend(p.items.iter().filter_map(parse));
             let done = match p.total_pages {
                 Some(tp) => page >= tp,
                 None => got == 0 || got < p.limit.unwrap_or(PAGE_LIMIT).max(1),
@@ -316,7 +324,7 @@ impl Postobox {
             }
             page += 1;
         }
-        let ids: HashSet<String> = items.iter().filter_map(wire::id_of).collect();
+        let ids: HashSet<&str> = items.iter().map(id).collect();
         let consistent = match totals.first().copied().flatten() {
             Some(total) => totals.iter().all(|t| *t == Some(total)) && ids.len() as u64 == total,
             None => true,
@@ -345,14 +353,19 @@ impl Postobox {
         loop {
             tried += 1;
             let listing = self
-                .list_all(&["events", event, "questions"], status, &ctx)
+                .list_all(
+                    &["events", event, "questions"],
+                    status,
+                    &ctx,
+                    WireQuestion::from_value,
+                    |w| &w.id,
+                )
                 .await?;
             if listing.consistent || tried >= tries {
                 let mut seen = HashSet::new();
                 let qs = listing
                     .items
-                    .iter()
-                    .filter_map(WireQuestion::from_value)
+                    .into_iter()
                     .filter(|w| seen.insert(w.id.clone()))
                     .collect();
                 return Ok((qs, listing.consistent, listing.pages));
@@ -367,15 +380,17 @@ impl Postobox {
         w: &WireQuestion,
         default_status: Status,
     ) -> Option<(Question, bool)> {
-        let mut st = self.state();
-        let prev = st.known.get(&w.id);
+        let mut guard = self.state();
+        let st = &mut *guard;
+        let prev = st.known.get(w.id.as_str());
         if let Some(p) = prev
             && w.is_stale(p)
         {
             return Some((p.clone(), false));
         }
         let mut q = w.merge(self.source, prev, default_status)?;
-        if let Some(v) = st.my_votes.get(&q.id) {
+        q.author = q.author.map(|a| st.authors.share(a));
+        if let Some(v) = st.my_votes.get(&*q.id) {
             q.my_vote = *v;
         }
         let changed = prev != Some(&q);
@@ -392,7 +407,7 @@ impl Postobox {
     pub(super) fn forget(&self, id: &str) {
         let mut st = self.state();
         st.known.remove(id);
-        st.touched.insert(id.to_string(), Instant::now());
+        st.touched.insert(id.into(), Instant::now());
     }
 
     /// `GET` one question; `Ok(None)` when it is gone (404).
@@ -532,7 +547,7 @@ impl Postobox {
             q.my_vote = my_vote;
             q.votes = votes;
         }
-        st.touched.insert(id.to_string(), Instant::now());
+        st.touched.insert(id.into(), Instant::now());
         Ok(Outcome::Voted {
             id: id.to_string(),
             my_vote,
@@ -549,8 +564,8 @@ pub(super) fn garbled() -> ProviderError {
 }
 
 /// Pages of a listing.
-pub(super) struct Listing {
-    pub(super) items: Vec<Value>,
+pub(super) struct Listing<T> {
+    pub(super) items: Vec<T>,
     pub(super) consistent: bool,
     pub(super) pages: u64,
 }

@@ -5,7 +5,7 @@ use super::errors;
 use super::errors::{Ctx, Failure};
 use super::wire;
 use super::{PLAN_UPGRADE_REQUIRED, Postobox};
-use crate::domain::{Connection, Feed, ProviderError, Question, Status};
+use crate::domain::{Connection, Feed, ProviderError, Question, Status, Str};
 use crate::provider::sse::{SseItem, SseParser};
 use crate::provider::{FeedTx, http};
 use futures::StreamExt;
@@ -310,7 +310,7 @@ impl<'a> FeedLoop<'a> {
                 all.push(q);
             }
         }
-        let listed: HashSet<String> = all.iter().map(|q| q.id.clone()).collect();
+        let listed: HashSet<Str> = all.iter().map(|q| q.id.clone()).collect();
         let mut gone = Vec::new();
         if consistent {
             let mut st = self.p.state();
@@ -323,11 +323,11 @@ impl<'a> FeedLoop<'a> {
                 if st.touched.get(id).is_some_and(|t| *t >= started) {
                     kept.push(q.clone());
                 } else {
-                    gone.push(id.clone());
+                    gone.push(id.to_string());
                 }
             }
             for id in &gone {
-                st.known.remove(id);
+                st.known.remove(id.as_str());
             }
             st.touched.retain(|_, t| *t >= started);
             all.extend(kept);
@@ -335,7 +335,7 @@ impl<'a> FeedLoop<'a> {
         self.selected = all
             .iter()
             .filter(|q| q.status == Status::Selected)
-            .map(|q| q.id.clone())
+            .map(|q| q.id.to_string())
             .collect();
         if initial && consistent {
             self.emit(Feed::Snapshot(all)).await?;
@@ -543,7 +543,7 @@ impl<'a> FeedLoop<'a> {
                 // Our own action already told us where it went.
                 if st
                     .known
-                    .get(id)
+                    .get(id.as_str())
                     .is_some_and(|q| q.status == Status::Selected)
                 {
                     fetch.push(id.clone());
@@ -583,7 +583,7 @@ impl<'a> FeedLoop<'a> {
         let event = self.event.clone();
         let mut still_selected = Vec::new();
         for id in ids {
-            let before = self.p.state().known.get(&id).cloned();
+            let before = self.p.state().known.get(id.as_str()).cloned();
             match self.p.get_question(&event, &id).await? {
                 Some(q) => {
                     if q.status == Status::Selected {
@@ -647,16 +647,16 @@ impl<'a> FeedLoop<'a> {
 /// `started`, sorted by id; a question our own actions changed or
 /// created since is not missing (the listing may predate it).
 pub(super) fn unlisted(
-    known: &HashMap<String, Question>,
-    touched: &HashMap<String, Instant>,
-    listed: &HashSet<String>,
+    known: &HashMap<Str, Question>,
+    touched: &HashMap<Str, Instant>,
+    listed: &HashSet<Str>,
     started: Instant,
 ) -> Vec<String> {
     let mut missing: Vec<String> = known
         .keys()
         .filter(|id| !listed.contains(*id))
         .filter(|id| touched.get(*id).is_none_or(|t| *t < started))
-        .cloned()
+        .map(|id| id.to_string())
         .collect();
     missing.sort();
     missing

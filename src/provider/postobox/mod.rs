@@ -147,14 +147,15 @@ impl Provider for Postobox {
 
     async fn list_events(&self) -> ProviderResult<Vec<EventInfo>> {
         let listing = self
-            .list_all(&["events"], None, &Ctx::ListEvents)
+            .list_all(&["events"], None, &Ctx::ListEvents, wire::event_info, |e| {
+                &e.id
+            })
             .await
             .map_err(|f| f.err)?;
         let mut seen = HashSet::new();
         Ok(listing
             .items
-            .iter()
-            .filter_map(wire::event_info)
+            .into_iter()
             .filter(|e| seen.insert(e.id.clone()))
             .collect())
     }

@@ -1,7 +1,7 @@
 use super::client::reset_in_ms;
 use super::feed::unlisted;
 use super::*;
-use crate::domain::{Moderator, MyVote, SourceId};
+use crate::domain::{Moderator, MyVote, SourceId, Str};
 use crate::provider::{BuildCtx, SourceSpec};
 use reqwest::header::HeaderMap;
 use std::collections::{HashMap, HashSet};
@@ -96,7 +96,7 @@ fn q(id: &str, status: Status) -> Question {
     Question {
         source: SourceId(3),
         id: id.into(),
-        text: format!("Question {id}"),
+        text: format!("Question {id}").into(),
         author: None,
         votes: 0,
         my_vote: MyVote::None,
@@ -109,7 +109,7 @@ fn q(id: &str, status: Status) -> Question {
 
 #[test]
 fn unlisted_names_known_questions_of_every_state_the_listing_lacks() {
-    let known: HashMap<String, Question> = [
+    let known: HashMap<Str, Question> = [
         ("a", Status::Pending),
         ("b", Status::Selected),
         ("c", Status::Answered),
@@ -117,9 +117,9 @@ fn unlisted_names_known_questions_of_every_state_the_listing_lacks() {
         ("e", Status::Answered),
     ]
     .into_iter()
-    .map(|(id, st)| (id.to_string(), q(id, st)))
+    .map(|(id, st)| (id.into(), q(id, st)))
     .collect();
-    let listed: HashSet<String> = ["a", "e"].into_iter().map(String::from).collect();
+    let listed: HashSet<Str> = ["a", "e"].into_iter().map(Str::from).collect();
     let t0 = Instant::now();
     let started = t0 + Duration::from_secs(10);
     // Selected, answered and rejected alike: one listing covers them all.
@@ -129,17 +129,17 @@ fn unlisted_names_known_questions_of_every_state_the_listing_lacks() {
     );
     // Our own action before the listing began does not excuse a question;
     // one after it does (the listing may predate it).
-    let touched: HashMap<String, Instant> = [
-        ("c".to_string(), t0),
-        ("d".to_string(), started + Duration::from_millis(1)),
+    let touched: HashMap<Str, Instant> = [
+        ("c".into(), t0),
+        ("d".into(), started + Duration::from_millis(1)),
     ]
     .into_iter()
     .collect();
     assert_eq!(unlisted(&known, &touched, &listed, started), ["b", "c"]);
     // Ids listed but unknown (new ones) are not missing.
-    let all: HashSet<String> = ["a", "b", "c", "d", "e", "new"]
+    let all: HashSet<Str> = ["a", "b", "c", "d", "e", "new"]
         .into_iter()
-        .map(String::from)
+        .map(Str::from)
         .collect();
     assert!(unlisted(&known, &HashMap::new(), &all, started).is_empty());
 }

@@ -168,8 +168,17 @@ impl WireQuestion {
         prev: Option<&Question>,
         default_status: Status,
     ) -> Option<Question> {
+        // An unchanged text keeps the copy already held (and shared).
         let text = match (&self.text, prev) {
-            (Some(t), _) => sanitize(t),
+            (Some(t), Some(p)) => {
+                let clean = sanitize(t);
+                if *p.text == clean {
+                    p.text.clone()
+                } else {
+                    clean.into()
+                }
+            }
+            (Some(t), None) => sanitize(t).into(),
             (None, Some(p)) => p.text.clone(),
             (None, None) => return None,
         };
@@ -179,7 +188,7 @@ impl WireQuestion {
                 .as_deref()
                 .map(str::trim)
                 .filter(|n| !n.is_empty())
-                .map(sanitize),
+                .map(|n| sanitize(n).into()),
             (_, None) => prev.and_then(|p| p.author.clone()),
         };
         let created = self
@@ -196,7 +205,10 @@ impl WireQuestion {
         };
         Some(Question {
             source,
-            id: self.id.clone(),
+            id: match prev {
+                Some(p) => p.id.clone(),
+                None => self.id.as_str().into(),
+            },
             text,
             author,
             votes: self.vote_count.or(prev.map(|p| p.votes)).unwrap_or(0),

@@ -7,7 +7,7 @@ use super::wire;
 use super::wire::{EventMeta, WireMessage, WireQuestion};
 use crate::domain::{
     EventInfo, Message, Millis, MyVote, Outcome, ProviderError, ProviderResult, Question, SourceId,
-    Status,
+    Status, Str,
 };
 use crate::provider::BuildError;
 use crate::provider::Provider;
@@ -55,7 +55,7 @@ pub(super) struct Local {
     /// Content fingerprint of each question and when it last changed.
     pub(super) fingerprints: HashMap<String, (u64, Option<Millis>)>,
     /// The last view of every question (for outcomes and `fetch_question`).
-    pub(super) last: HashMap<String, Question>,
+    pub(super) last: HashMap<Str, Question>,
     /// Chat messages the feed has reported and not yet reported gone, with
     /// their creation times (to tell a deletion from a scroll-out).
     pub(super) chat_known: HashMap<String, Millis>,
@@ -395,7 +395,7 @@ impl StreamsLive {
         q.updated = q.updated.max(crate::provider::now_ms());
         let mut l = self.local();
         l.archived.insert(id.to_string(), q.clone());
-        l.last.insert(id.to_string(), q.clone());
+        l.last.insert(id.into(), q.clone());
         Ok(Outcome::Question(q))
     }
 
@@ -414,7 +414,7 @@ impl StreamsLive {
         q.status = Status::Rejected;
         q.updated = q.updated.max(crate::provider::now_ms());
         l.archived.insert(id.to_string(), q.clone());
-        l.last.insert(id.to_string(), q.clone());
+        l.last.insert(id.into(), q.clone());
         Outcome::Question(q)
     }
 

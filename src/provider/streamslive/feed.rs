@@ -3,7 +3,7 @@
 
 use super::StreamsLive;
 use super::chat::Window;
-use crate::domain::{Feed, Message, ProviderResult, Question};
+use crate::domain::{Feed, Message, ProviderResult, Question, Str};
 use crate::provider::FeedTx;
 use crate::provider::poll::PollLoop;
 use std::collections::{HashMap, HashSet};
@@ -180,7 +180,7 @@ impl StreamsLive {
         st: &mut FeedState,
         fresh: Vec<Question>,
     ) -> Vec<Question> {
-        let ids: HashSet<String> = fresh.iter().map(|q| q.id.clone()).collect();
+        let ids: HashSet<Str> = fresh.iter().map(|q| q.id.clone()).collect();
         let mut out = fresh;
         let mut missing = HashMap::new();
         for (id, q) in std::mem::take(&mut st.listed) {
@@ -205,9 +205,9 @@ impl StreamsLive {
 #[derive(Default)]
 pub(super) struct FeedState {
     /// The questions of the last snapshot.
-    pub(super) listed: HashMap<String, Question>,
+    pub(super) listed: HashMap<Str, Question>,
     /// Questions missing from the last answer, kept once until confirmed.
-    pub(super) missing: HashMap<String, Question>,
+    pub(super) missing: HashMap<Str, Question>,
     /// The most messages one `thread/read` answered (the window, once full).
     pub(super) chat_max: usize,
     /// Known messages a short answer left out, gone if the next one does too.

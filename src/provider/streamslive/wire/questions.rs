@@ -142,9 +142,9 @@ pub fn to_question(
 ) -> Question {
     Question {
         source,
-        id: w.id.clone(),
-        text: w.text.clone(),
-        author: w.author.clone(),
+        id: w.id.as_str().into(),
+        text: w.text.as_str().into(),
+        author: w.author.as_deref().map(Into::into),
         votes: w.votes,
         my_vote,
         status,
