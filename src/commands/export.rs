@@ -50,6 +50,7 @@ pub async fn export(ctx: Context, opts: ExportOptions) -> anyhow::Result<()> {
         ctx.config.moderator.clone(),
     )
     .map_err(|e| Usage(e.to_string()))?;
+    session.set_in_flight(ctx.config.delivery.in_flight);
     let name = opts.source.clone();
     let what = what_name(opts.what);
     let view = &session.app.sources[0];

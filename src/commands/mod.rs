@@ -223,6 +223,7 @@ pub async fn tui(ctx: Context) -> anyhow::Result<()> {
         ctx.config.moderator.clone(),
     )
     .map_err(|e| Usage(e.to_string()))?;
+    session.set_in_flight(ctx.config.delivery.in_flight);
     if let Some(log) = &ctx.log_path {
         session.app.set_log_file(log.display().to_string());
     }
@@ -282,6 +283,7 @@ pub async fn demo(ctx: Context, opts: DemoOptions) -> anyhow::Result<u8> {
         ctx.config.moderator.clone(),
     )
     .map_err(|e| Usage(e.to_string()))?;
+    session.set_in_flight(ctx.config.delivery.in_flight);
     session.start(true);
     start_show(&mut session, &ctx, shared_store)?;
     match theme {
@@ -315,6 +317,7 @@ pub async fn watch(ctx: Context, source: &str, duration: Option<Duration>) -> an
         ctx.config.moderator.clone(),
     )
     .map_err(|e| Usage(e.to_string()))?;
+    session.set_in_flight(ctx.config.delivery.in_flight);
     if session.app.sources[0].has_event {
         session.start(true);
     } else {
@@ -492,6 +495,7 @@ pub async fn moderate(ctx: Context, opts: ModerateOptions) -> anyhow::Result<u8>
         ctx.config.moderator.clone(),
     )
     .map_err(|e| Usage(e.to_string()))?;
+    session.set_in_flight(ctx.config.delivery.in_flight);
     if !session.app.sources[0].has_event {
         bail!("source `{}` names no event: set `event = ...`", opts.source);
     }

@@ -9,7 +9,11 @@ use unicode_normalization::char::is_combining_mark;
 pub fn fold(s: &str) -> String {
     let nfkc: String = s.nfkc().collect();
     let lower = nfkc.to_lowercase();
-    lower.nfd().filter(|c| !is_combining_mark(*c)).nfc().collect()
+    lower
+        .nfd()
+        .filter(|c| !is_combining_mark(*c))
+        .nfc()
+        .collect()
 }
 
 #[cfg(test)]

@@ -158,11 +158,6 @@ impl Postobox {
         self.event.as_deref()
     }
 
-    /// The last rate-limit budget the headers reported.
-    pub fn budget(&self) -> Option<RateBudget> {
-        self.state().rate.map(|r| r.budget)
-    }
-
     /// Whether the plan turned out to have no stream.
     pub fn polling_only(&self) -> bool {
         self.no_stream.load(Ordering::Relaxed)
