@@ -139,9 +139,11 @@ impl Worker {
         self.deliver(false).await;
     }
 
-    /// The pipeline: keeps it as full as the pace allows; each action's
-    /// task records its own answer. Returns (draining) when nothing is
-    /// queued or in flight.
+    /// The pipeline: keeps it as full as the pace allows. An answer frees
+    /// its slot at once and steers the pace before anything else is sent;
+    /// its result is written by a task of its own, so the next call does
+    /// not wait for the store. Returns (draining) when nothing is queued,
+    /// on the wire or being recorded.
     async fn deliver(&self, forever: bool) {
         let crew = Arc::new(Crew {
             store: self.store.clone(),
@@ -157,10 +159,13 @@ impl Worker {
             }),
         });
         // Dropped with the worker (a session ending): the calls on the wire
-        // are abandoned like in a crash, and their leases run out.
-        let mut flights: JoinSet<String> = JoinSet::new();
-        // The actions on the wire: one whose lease ran out during a stall
-        // comes back from a claim, and must not be sent a second time.
+        // and the results being written are abandoned like in a crash, and
+        // their leases run out.
+        let mut calls: JoinSet<Answered> = JoinSet::new();
+        let mut records: JoinSet<String> = JoinSet::new();
+        // The actions on the wire or being recorded: one whose lease ran out
+        // during a stall comes back from a claim, and must not be sent a
+        // second time.
         let mut flying: HashSet<String> = HashSet::new();
         loop {
             let now = crew.now();
@@ -173,23 +178,21 @@ impl Worker {
             };
             match allow {
                 Allow::At(at) => look_again = Some(at),
-                Allow::Up(cap) if flying.len() < cap => {
-                    match self.claim(cap - flying.len()).await {
-                        Ok(Claim::Ready(rows)) => {
-                            for row in rows {
-                                if flying.insert(row.op_id.clone()) {
-                                    flights.spawn(crew.clone().fly(row, epoch));
-                                }
+                Allow::Up(cap) if calls.len() < cap => match self.claim(cap - calls.len()).await {
+                    Ok(Claim::Ready(rows)) => {
+                        for row in rows {
+                            if flying.insert(row.op_id.clone()) {
+                                calls.spawn(crew.clone().call(row, epoch));
                             }
                         }
-                        Ok(Claim::Wait(at)) => look_again = Some(at),
-                        Ok(Claim::Empty) => empty = true,
-                        Err(e) => {
-                            tracing::warn!(source = %self.source, "outbox claim failed: {e}");
-                            look_again = Some(now.saturating_add(millis(self.timing.backoff_base)));
-                        }
                     }
-                }
+                    Ok(Claim::Wait(at)) => look_again = Some(at),
+                    Ok(Claim::Empty) => empty = true,
+                    Err(e) => {
+                        tracing::warn!(source = %self.source, "outbox claim failed: {e}");
+                        look_again = Some(now.saturating_add(millis(self.timing.backoff_base)));
+                    }
+                },
                 Allow::Up(_) => {}
             }
             if empty && flying.is_empty() && !forever {
@@ -198,15 +201,16 @@ impl Worker {
             let until =
                 look_again.unwrap_or_else(|| now.saturating_add(millis(self.timing.idle_recheck)));
             let sleep = Duration::from_millis(until.saturating_sub(now).max(0) as u64);
+            // The tasks end with their ids: a provider's panic is caught in
+            // the call, and only dropping the worker aborts them.
             tokio::select! {
-                Some(done) = flights.join_next() => match done {
-                    Ok(op_id) => {
-                        flying.remove(&op_id);
-                    }
-                    // Only an aborted task ends without its id, and only
-                    // when the whole worker goes.
-                    Err(e) => tracing::warn!(source = %self.source, "outbox: a delivery task ended: {e}"),
-                },
+                Some(Ok(answered)) = calls.join_next() => {
+                    let (op_id, verdict) = crew.judge(answered);
+                    records.spawn(crew.clone().finish(op_id, verdict));
+                }
+                Some(Ok(op_id)) = records.join_next() => {
+                    flying.remove(&op_id);
+                }
                 _ = tokio::time::sleep(sleep) => {}
                 _ = self.wake.notified() => {}
             }
@@ -221,6 +225,22 @@ impl Worker {
         })
         .await
     }
+}
+
+/// A call that came back: the action, what the platform said, and the
+/// pace's epoch when it was claimed.
+type Answered = (OutboxRow, ProviderResult<Outcome>, u64);
+
+/// What to write for an answer, and what to report.
+struct Verdict {
+    write: Write,
+    report: OpReport,
+}
+
+enum Write {
+    Complete(String),
+    Retry { not_before: Millis, detail: String },
+    Fail(String),
 }
 
 /// The pace and the backoff, shared by a worker's actions in flight.
@@ -251,13 +271,11 @@ impl Crew {
         self.health.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// One action's task: performs it while keeping its lease alive, then
-    /// records and reports the answer while the lease still holds. `epoch`
-    /// is the pace's when the action was claimed. Returns the action's id.
-    async fn fly(self: Arc<Crew>, row: OutboxRow, epoch: u64) -> String {
+    /// One action's call: performed while its lease is kept alive.
+    /// `epoch` is the pace's when the action was claimed.
+    async fn call(self: Arc<Crew>, row: OutboxRow, epoch: u64) -> Answered {
         let result = self.perform(&row).await;
-        self.settle(&row, result, epoch).await;
-        row.op_id
+        (row, result, epoch)
     }
 
     /// Performs the op while keeping its lease alive. An action handed out
@@ -300,13 +318,13 @@ impl Crew {
         }
     }
 
-    /// Records one answer, lets it steer the pace, and reports it. A 429 or
-    /// a failing platform pauses the pipeline before anything is written,
-    /// so no other action starts meanwhile.
-    async fn settle(&self, row: &OutboxRow, result: ProviderResult<Outcome>, epoch: u64) {
-        let op_id = row.op_id.clone();
+    /// Lets one answer steer the pace (at once: a 429 or a failing
+    /// platform pauses the pipeline before anything else goes out) and
+    /// says what to record and report.
+    fn judge(&self, (row, result, epoch): Answered) -> (String, Verdict) {
+        let op_id = row.op_id.as_str();
         let (source, action) = (self.source.as_str(), row.op.label());
-        let report = match result {
+        let verdict = match result {
             Ok(outcome) => {
                 tracing::info!(
                     source,
@@ -316,12 +334,12 @@ impl Crew {
                     "outbox: confirmed"
                 );
                 self.answered(epoch);
-                let summary = summary(&outcome);
-                self.record(move |s, owner, now| s.complete(&op_id, owner, &summary, now))
-                    .await;
-                OpReport::Confirmed {
-                    op_id: row.op_id.clone(),
-                    outcome,
+                Verdict {
+                    write: Write::Complete(summary(&outcome)),
+                    report: OpReport::Confirmed {
+                        op_id: row.op_id.clone(),
+                        outcome,
+                    },
                 }
             }
             Err(error) if error.is_transient() => {
@@ -352,33 +370,59 @@ impl Crew {
                     wait_ms = wait.as_millis() as u64,
                     "outbox: retrying: {reason}"
                 );
-                let detail = format!("{reason}; next try in {} ms", wait.as_millis());
-                self.record(move |s, owner, now| {
-                    s.retry_later(&op_id, owner, not_before, &detail, now)
-                })
-                .await;
-                OpReport::Retrying {
-                    op_id: row.op_id.clone(),
-                    attempt: row.attempts + 1,
-                    in_ms: wait.as_millis() as u64,
-                    reason: crate::secret::redact(&reason),
+                Verdict {
+                    write: Write::Retry {
+                        not_before,
+                        detail: format!("{reason}; next try in {} ms", wait.as_millis()),
+                    },
+                    report: OpReport::Retrying {
+                        op_id: row.op_id.clone(),
+                        attempt: row.attempts + 1,
+                        in_ms: wait.as_millis() as u64,
+                        reason: crate::secret::redact(&reason),
+                    },
                 }
             }
             Err(error) => {
                 self.answered(epoch);
                 let reason = error.to_string();
                 tracing::info!(source, op_id, action, "outbox: failed: {reason}");
-                self.record(move |s, owner, now| s.fail(&op_id, owner, &reason, now))
-                    .await;
-                OpReport::Failed {
-                    op_id: row.op_id.clone(),
-                    error,
+                Verdict {
+                    write: Write::Fail(reason),
+                    report: OpReport::Failed {
+                        op_id: row.op_id.clone(),
+                        error,
+                    },
                 }
             }
         };
+        (row.op_id, verdict)
+    }
+
+    /// Records an answer (the action's lease still holds) and reports it.
+    /// Returns the action's id.
+    async fn finish(self: Arc<Crew>, op_id: String, verdict: Verdict) -> String {
+        let id = op_id.clone();
+        match verdict.write {
+            Write::Complete(summary) => {
+                self.record(move |s, owner, now| s.complete(&id, owner, &summary, now))
+                    .await;
+            }
+            Write::Retry { not_before, detail } => {
+                self.record(move |s, owner, now| {
+                    s.retry_later(&id, owner, not_before, &detail, now)
+                })
+                .await;
+            }
+            Write::Fail(reason) => {
+                self.record(move |s, owner, now| s.fail(&id, owner, &reason, now))
+                    .await;
+            }
+        }
         // A closed channel only means nobody is listening (headless, or the
         // UI is shutting down); the store holds the truth either way.
-        let _ = self.reports.send(report).await;
+        let _ = self.reports.send(verdict.report).await;
+        op_id
     }
 
     /// The platform answered at all: the backoff starts over.

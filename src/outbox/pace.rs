@@ -4,7 +4,8 @@
 //!
 //! - While plenty of the budget remains, the configured number.
 //! - Below a tenth of the limit, proportionally fewer, never more than the
-//!   requests that remain; with none left, none until the window resets.
+//!   requests that remain; with none left, none until the window resets,
+//!   and then never more than the limit.
 //!   Actions may spend the whole budget: the feed's polls leave the last
 //!   quarter of it to the moderator anyway (`provider::postobox::pacing`).
 //! - A 429 or a failing platform (network error, 5xx) pauses the whole
@@ -85,8 +86,9 @@ impl Pace {
 fn budget_cap(b: &RateBudget, now: Millis, max: usize) -> Allow {
     let reset_at = b.reset.map(|s| s.saturating_mul(1000));
     if reset_at.is_some_and(|at| at <= now) {
-        // A new window began: what the headers said is stale.
-        return Allow::Up(max);
+        // A new window began: the whole limit is there again (a limit of 0
+        // says nothing).
+        return Allow::Up(max.min(b.limit as usize).max(1));
     }
     let remaining = b.remaining as usize;
     if remaining == 0 {
@@ -137,8 +139,11 @@ mod tests {
         assert_eq!(free(40), Allow::Up(8));
         assert_eq!(free(4), Allow::Up(4));
         assert_eq!(free(1), Allow::Up(1));
-        // The window has reset since: the old figures no longer count.
+        // The window has reset since: the old figures no longer count, but
+        // a fresh window of a tiny limit is not overrun either.
         assert_eq!(p.allow(60_000, budget(5_000, 0, Some(60))), Allow::Up(8));
+        assert_eq!(p.allow(60_000, budget(5, 0, Some(60))), Allow::Up(5));
+        assert_eq!(p.allow(60_000, budget(0, 0, Some(60))), Allow::Up(1));
         // No reset time: one request finds out how long to wait.
         assert_eq!(p.allow(1_000, budget(5_000, 0, None)), Allow::Up(1));
     }

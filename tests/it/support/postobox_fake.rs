@@ -140,6 +140,9 @@ pub struct FakeConfig {
     /// SSE framing: a strict client only dispatches data at a blank line.
     pub compact_framing: bool,
     pub org_name: String,
+    /// Every answer but the stream's comes this long after the request was
+    /// applied (a venue's uplink: 100–200 ms).
+    pub latency: Duration,
 }
 
 impl Default for FakeConfig {
@@ -158,6 +161,7 @@ impl Default for FakeConfig {
             crlf: false,
             compact_framing: false,
             org_name: "Acme Corp".into(),
+            latency: Duration::ZERO,
         }
     }
 }
@@ -253,6 +257,8 @@ pub struct Counters {
     pub lost_answers: u64,
     /// Streams that were opened (200).
     pub streams_opened: u64,
+    /// The most requests (streams aside) under way at once.
+    pub max_in_flight: u64,
 }
 
 impl Counters {
@@ -307,6 +313,9 @@ struct World {
     hidden: HashMap<String, u32>,
     /// Route key → how many more successful answers are lost after commit.
     lose: HashMap<String, u32>,
+    latency: Duration,
+    /// Requests (streams aside) under way now.
+    in_flight: u64,
 }
 
 struct Shared {
@@ -509,6 +518,15 @@ async fn gate(
         .and_then(|v| v.strip_prefix("Bearer "))
         .map(str::to_string);
 
+    let gauged = !route.ends_with("/stream");
+    let latency = {
+        let mut w = sh.world();
+        if gauged {
+            w.in_flight += 1;
+            w.counters.max_in_flight = w.counters.max_in_flight.max(w.in_flight);
+        }
+        w.latency
+    };
     let early: Result<[(String, String); 3], Response> = (|| {
         let mut w = sh.world();
         *w.counters.by_route.entry(key.clone()).or_default() += 1;
@@ -616,7 +634,13 @@ async fn gate(
             resp
         }
     };
+    if gauged {
+        tokio::time::sleep(latency).await;
+    }
     let mut w = sh.world();
+    if gauged {
+        w.in_flight -= 1;
+    }
     if route.ends_with("/stream") && resp.status() == StatusCode::OK {
         w.counters.streams_opened += 1;
     }
@@ -1178,6 +1202,8 @@ impl FakePostobox {
                 stream_gen: 0,
                 hidden: HashMap::new(),
                 lose: HashMap::new(),
+                latency: config.latency,
+                in_flight: 0,
             }),
             started: Instant::now(),
             tasks: Mutex::new(Vec::new()),
