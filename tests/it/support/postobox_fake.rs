@@ -143,6 +143,9 @@ pub struct FakeConfig {
     /// Every answer but the stream's comes this long after the request was
     /// applied (a venue's uplink: 100–200 ms).
     pub latency: Duration,
+    /// Send the `X-RateLimit-*` headers (a proxy may strip them: then the
+    /// client learns of the limit only from a 429's `Retry-After`).
+    pub rate_headers: bool,
 }
 
 impl Default for FakeConfig {
@@ -162,6 +165,7 @@ impl Default for FakeConfig {
             compact_framing: false,
             org_name: "Acme Corp".into(),
             latency: Duration::ZERO,
+            rate_headers: true,
         }
     }
 }
@@ -314,6 +318,7 @@ struct World {
     /// Route key → how many more successful answers are lost after commit.
     lose: HashMap<String, u32>,
     latency: Duration,
+    rate_headers: bool,
     /// Requests (streams aside) under way now.
     in_flight: u64,
 }
@@ -527,7 +532,7 @@ async fn gate(
         }
         w.latency
     };
-    let early: Result<[(String, String); 3], Response> = (|| {
+    let early: Result<Vec<(String, String)>, Response> = (|| {
         let mut w = sh.world();
         *w.counters.by_route.entry(key.clone()).or_default() += 1;
         *w.counters
@@ -574,13 +579,15 @@ async fn gate(
             let h = resp.headers_mut();
             let retry = left.as_millis().div_ceil(1000).max(1);
             h.insert("retry-after", HeaderValue::from(retry as u64));
-            h.insert("x-ratelimit-limit", HeaderValue::from(limit));
-            h.insert("x-ratelimit-remaining", HeaderValue::from(0u32));
-            h.insert("x-ratelimit-reset", HeaderValue::from(reset_unix_s));
+            if w.rate_headers {
+                h.insert("x-ratelimit-limit", HeaderValue::from(limit));
+                h.insert("x-ratelimit-remaining", HeaderValue::from(0u32));
+                h.insert("x-ratelimit-reset", HeaderValue::from(reset_unix_s));
+            }
             return Err(resp);
         }
         w.window_count += 1;
-        let headers = [
+        let mut headers = vec![
             ("x-ratelimit-limit".to_string(), limit.to_string()),
             (
                 "x-ratelimit-remaining".to_string(),
@@ -588,6 +595,9 @@ async fn gate(
             ),
             ("x-ratelimit-reset".to_string(), reset_unix_s.to_string()),
         ];
+        if !w.rate_headers {
+            headers.clear();
+        }
         let scope = scope_for(&method, &route);
         if !w.scopes.contains(scope) {
             let mut resp = error(
@@ -1203,6 +1213,7 @@ impl FakePostobox {
                 hidden: HashMap::new(),
                 lose: HashMap::new(),
                 latency: config.latency,
+                rate_headers: config.rate_headers,
                 in_flight: 0,
             }),
             started: Instant::now(),
