@@ -348,8 +348,19 @@ impl Crew {
                 // milliseconds, and a retry must never come early.
                 let (wait, not_before) = {
                     let mut health = self.health();
-                    let wait = health.backoff.next_delay().max(retry_after);
-                    let not_before = self.now().saturating_add(millis(wait)).saturating_add(1);
+                    let now = self.now();
+                    // A call already on the wire when an earlier failure
+                    // paused the source belongs to that round: it waits
+                    // with it, and the backoff grows once per round.
+                    let round = if epoch == health.pace.epoch() {
+                        health.backoff.next_delay()
+                    } else {
+                        Duration::from_millis(
+                            health.pace.resume_at().saturating_sub(now).max(0) as u64
+                        )
+                    };
+                    let wait = round.max(retry_after);
+                    let not_before = now.saturating_add(millis(wait)).saturating_add(1);
                     health.pace.pause(not_before);
                     (wait, not_before)
                 };

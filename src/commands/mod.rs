@@ -554,6 +554,13 @@ pub async fn moderate(ctx: Context, opts: ModerateOptions) -> anyhow::Result<u8>
         return Ok(exit::OK);
     }
     session.start(false);
+    // Answers come in any order (several actions are on the wire at once);
+    // lines go out in the order of the actions, each with the question as
+    // its own action left it.
+    let order: Vec<String> = mine.iter().map(|(op_id, _)| op_id.clone()).collect();
+    let mut answered: std::collections::HashMap<String, Option<serde_json::Value>> =
+        Default::default();
+    let mut printed = 0;
     let mut pending: std::collections::HashMap<String, (QKey, ModAction)> =
         mine.into_iter().collect();
     let mut ok = true;
@@ -614,6 +621,7 @@ pub async fn moderate(ctx: Context, opts: ModerateOptions) -> anyhow::Result<u8>
                 );
                 // Any failure: this run's demo world is not the one `watch` showed.
                 hint(true);
+                answered.insert(op_id, None);
             }
             None => {
                 if session.app.queue.get(&key).is_none()
@@ -624,8 +632,20 @@ pub async fn moderate(ctx: Context, opts: ModerateOptions) -> anyhow::Result<u8>
                         feed: Feed::Upsert(vec![q]),
                     }));
                 }
-                print_question(&mut out, &session, &name, &key)?;
+                answered.insert(op_id, Some(question_line(&session, &name, &key)));
             }
+        }
+        while let Some(line) = order.get(printed).and_then(|id| answered.remove(id)) {
+            if let Some(line) = line {
+                writeln!(out, "{line}")?;
+            }
+            printed += 1;
+        }
+    }
+    // Behind an action that was not confirmed in time: the rest, in order.
+    for id in &order[printed..] {
+        if let Some(Some(line)) = answered.remove(id) {
+            writeln!(out, "{line}")?;
         }
     }
     let unconfirmed = !pending.is_empty();
@@ -651,10 +671,14 @@ fn print_question(
     name: &str,
     key: &QKey,
 ) -> anyhow::Result<()> {
-    let line = match session.app.queue.get(key) {
+    writeln!(out, "{}", question_line(session, name, key))?;
+    Ok(())
+}
+
+/// The NDJSON line of a question as the session holds it now.
+fn question_line(session: &Session, name: &str, key: &QKey) -> serde_json::Value {
+    match session.app.queue.get(key) {
         Some(e) => ndjson::question(name, &e.view, e.inflight > 0),
         None => ndjson::question_gone(name, &key.id),
-    };
-    writeln!(out, "{line}")?;
-    Ok(())
+    }
 }

@@ -65,6 +65,11 @@ impl Pace {
         }
     }
 
+    /// When the current pause ends (in the past when there is none).
+    pub fn resume_at(&self) -> Millis {
+        self.paused_until
+    }
+
     /// The platform answered (confirmed or refused) a call sent in `epoch`:
     /// full speed again, unless the call left before the last pause.
     pub fn answered(&mut self, epoch: u64) {

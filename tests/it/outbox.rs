@@ -31,8 +31,8 @@ struct Fake {
     panic_on: Option<String>,
     /// Every n-th call answers 503 (0: never).
     fail_every: usize,
-    /// Call number n (from 1) answers 429 with this `Retry-After`.
-    rate_limit_call: Option<(usize, u64)>,
+    /// These calls (numbered from 1) answer 429 with this `Retry-After`.
+    rate_limited: Option<(std::ops::Range<usize>, u64)>,
     /// `perform_again` looks first, as the real providers do: an action the
     /// platform already applied is not applied again.
     converges: bool,
@@ -163,10 +163,12 @@ impl Provider for Fake {
         if let Some(error) = self.script.lock().unwrap().pop_front() {
             return Err(error);
         }
-        if let Some((n, retry_after_ms)) = self.rate_limit_call
-            && n == call
+        if let Some((calls, retry_after_ms)) = &self.rate_limited
+            && calls.contains(&call)
         {
-            return Err(ProviderError::RateLimited { retry_after_ms });
+            return Err(ProviderError::RateLimited {
+                retry_after_ms: *retry_after_ms,
+            });
         }
         if self.fail_every > 0 && call % self.fail_every == 0 {
             return Err(ProviderError::Server("503 unavailable".into()));
@@ -770,7 +772,7 @@ async fn a_429_pauses_the_whole_pipeline_then_one_probes() {
     backlog(&store, N);
     let fake = Arc::new(Fake {
         latency: Duration::from_millis(100),
-        rate_limit_call: Some((12, 2_000)),
+        rate_limited: Some((12..13, 2_000)),
         ..Fake::default()
     });
     let (worker, mut rx) = paused_worker(&store, &fake);
@@ -834,4 +836,35 @@ async fn a_low_budget_means_fewer_in_flight_and_none_when_spent() {
     assert!(last_few.iter().all(|(_, n)| *n <= 2), "{last_few:?}");
     // A new window: the whole pipeline again.
     assert_eq!(after.iter().map(|(_, n)| *n).max(), Some(8));
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_burst_of_429s_is_one_round_of_the_backoff() {
+    let store = Arc::new(Store::open_in_memory().unwrap());
+    backlog(&store, 24);
+    // The whole second batch meets a 429; the backoff is the real one (1 s
+    // doubling to 30 s), so counting each answer as a round would pause
+    // the source for many seconds.
+    let fake = Arc::new(Fake {
+        latency: Duration::from_millis(100),
+        rate_limited: Some((9..17, 2_000)),
+        ..Fake::default()
+    });
+    let (worker, _rx) = paused_worker(&store, &fake);
+    let worker = worker.with_timing(Timing {
+        lease: Duration::from_secs(600),
+        idle_recheck: Duration::from_secs(600),
+        ..Timing::default()
+    });
+    worker.drain().await;
+    assert_each_applied_once(&fake, "s", 24);
+    let starts = fake.starts.lock().unwrap().clone();
+    let limited_at = starts[15].0;
+    let next = starts[16].0;
+    assert!(
+        next >= limited_at + Duration::from_millis(2_000)
+            && next <= limited_at + Duration::from_millis(2_100),
+        "the source paused {:?}",
+        next - limited_at
+    );
 }
