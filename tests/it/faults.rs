@@ -1095,6 +1095,9 @@ fn attempts(e: &qadeck::store::JournalEntry) -> usize {
 fn a_thousand_actions_while_down_survive_kill_9_and_land_exactly_once() {
     let fake = FakePostobox::start_background(FakeConfig {
         plan: Plan::Enterprise,
+        // A real round trip: with 8 on the wire, a local server without one
+        // would see the backlog gone before the second kill.
+        latency: Duration::from_millis(20),
         ..FakeConfig::fast()
     });
     let ev = fake.add_event("Keynote");
