@@ -44,6 +44,7 @@ pub async fn chat(ctx: Context, opts: ChatOptions) -> anyhow::Result<bool> {
         ctx.config.moderator.clone(),
     )
     .map_err(|e| Usage(e.to_string()))?;
+    session.set_in_flight(ctx.config.delivery.in_flight);
     let name = opts.source.clone();
     let view = &session.app.sources[0];
     if !view.has_event {

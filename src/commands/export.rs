@@ -136,6 +136,7 @@ pub async fn export(ctx: Context, opts: ExportOptions) -> anyhow::Result<()> {
         ctx.config.moderator.clone(),
     )
     .map_err(|e| Usage(e.to_string()))?;
+    session.set_in_flight(ctx.config.delivery.in_flight);
     let what = what_name(opts.what);
     let mut needed = HashSet::new();
     for (i, view) in session.app.sources.iter().enumerate() {

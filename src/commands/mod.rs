@@ -233,6 +233,7 @@ pub async fn tui(ctx: Context) -> anyhow::Result<()> {
     )
     .map_err(|e| Usage(e.to_string()))?;
     ctx.triage(&mut session);
+    session.set_in_flight(ctx.config.delivery.in_flight);
     if let Some(log) = &ctx.log_path {
         session.app.set_log_file(log.display().to_string());
     }
@@ -293,6 +294,7 @@ pub async fn demo(ctx: Context, opts: DemoOptions) -> anyhow::Result<u8> {
     )
     .map_err(|e| Usage(e.to_string()))?;
     ctx.triage(&mut session);
+    session.set_in_flight(ctx.config.delivery.in_flight);
     session.start(true);
     start_show(&mut session, &ctx, shared_store)?;
     match theme {
@@ -362,6 +364,7 @@ pub async fn watch(
     )
     .map_err(|e| Usage(e.to_string()))?;
     ctx.triage(&mut session);
+    session.set_in_flight(ctx.config.delivery.in_flight);
     session.start(true);
     let o = runtime::headless::Options {
         duration,
@@ -539,6 +542,7 @@ pub async fn moderate(ctx: Context, opts: ModerateOptions) -> anyhow::Result<u8>
         ctx.config.moderator.clone(),
     )
     .map_err(|e| Usage(e.to_string()))?;
+    session.set_in_flight(ctx.config.delivery.in_flight);
     if !session.app.sources[0].has_event {
         bail!("source `{}` names no event: set `event = ...`", opts.source);
     }
@@ -597,6 +601,13 @@ pub async fn moderate(ctx: Context, opts: ModerateOptions) -> anyhow::Result<u8>
         return Ok(exit::OK);
     }
     session.start(false);
+    // Answers come in any order (several actions are on the wire at once);
+    // lines go out in the order of the actions, each with the question as
+    // its own action left it.
+    let order: Vec<String> = mine.iter().map(|(op_id, _)| op_id.clone()).collect();
+    let mut answered: std::collections::HashMap<String, Option<serde_json::Value>> =
+        Default::default();
+    let mut printed = 0;
     let mut pending: std::collections::HashMap<String, (QKey, ModAction)> =
         mine.into_iter().collect();
     let mut ok = true;
@@ -657,6 +668,7 @@ pub async fn moderate(ctx: Context, opts: ModerateOptions) -> anyhow::Result<u8>
                 );
                 // Any failure: this run's demo world is not the one `watch` showed.
                 hint(true);
+                answered.insert(op_id, None);
             }
             None => {
                 if session.app.queue.get(&key).is_none()
@@ -667,8 +679,20 @@ pub async fn moderate(ctx: Context, opts: ModerateOptions) -> anyhow::Result<u8>
                         feed: Feed::Upsert(vec![q]),
                     }));
                 }
-                print_question(&mut out, &session, &name, &key)?;
+                answered.insert(op_id, Some(question_line(&session, &name, &key)));
             }
+        }
+        while let Some(line) = order.get(printed).and_then(|id| answered.remove(id)) {
+            if let Some(line) = line {
+                writeln!(out, "{line}")?;
+            }
+            printed += 1;
+        }
+    }
+    // Behind an action that was not confirmed in time: the rest, in order.
+    for id in &order[printed..] {
+        if let Some(Some(line)) = answered.remove(id) {
+            writeln!(out, "{line}")?;
         }
     }
     let unconfirmed = !pending.is_empty();
@@ -694,7 +718,11 @@ fn print_question(
     name: &str,
     key: &QKey,
 ) -> anyhow::Result<()> {
-    let line = ndjson::question_of(&session.app, name, key);
-    writeln!(out, "{line}")?;
+    writeln!(out, "{}", question_line(session, name, key))?;
     Ok(())
+}
+
+/// The NDJSON line of a question as the session holds it now.
+fn question_line(session: &Session, name: &str, key: &QKey) -> serde_json::Value {
+    ndjson::question_of(&session.app, name, key)
 }

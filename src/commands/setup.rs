@@ -31,6 +31,9 @@ name = "moderator"          # recorded in the journal; put your name here
 
 # [keys]                    # remap an action (see `?` in the console); it loses its default keys
 # approve = ["a", "ctrl-a"]
+
+# [delivery]
+# in_flight = 8             # actions each source sends at once (1 to 64); one item's go one after another
 "#;
 
 fn template(provider: &str) -> &'static str {

@@ -3,7 +3,7 @@
 //! honoured); `--config FILE` picks another. A missing file means defaults;
 //! a broken one is an error naming the file and line, never half a config.
 
-use crate::domain::Moderator;
+use crate::domain::{IN_FLIGHT_DEFAULT, IN_FLIGHT_MAX, Moderator};
 mod sources;
 mod triage;
 
@@ -46,6 +46,54 @@ pub struct Config {
     /// Saved searches in file order, on the number keys.
     #[serde(skip)]
     pub searches: Vec<crate::triage::search::SavedSearch>,
+    /// How queued actions are sent (`[delivery]`).
+    #[serde(default)]
+    pub delivery: DeliverySettings,
+}
+
+/// The `[delivery]` table.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct DeliverySettings {
+    /// Actions each source may have on the wire at once (1 to
+    /// [`IN_FLIGHT_MAX`]); actions on one item still go one after another.
+    #[serde(deserialize_with = "in_flight")]
+    pub in_flight: usize,
+}
+
+impl Default for DeliverySettings {
+    fn default() -> DeliverySettings {
+        DeliverySettings {
+            in_flight: IN_FLIGHT_DEFAULT,
+        }
+    }
+}
+
+/// `in_flight`: a whole number from 1 to [`IN_FLIGHT_MAX`]. An error here
+/// carries the value's position, so it names its line.
+fn in_flight<'de, D: serde::Deserializer<'de>>(d: D) -> Result<usize, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Given {
+        Whole(i64),
+        Other(toml::Value),
+    }
+    let given = Given::deserialize(d)?;
+    let n = match &given {
+        Given::Whole(n) => usize::try_from(*n).ok(),
+        Given::Other(_) => None,
+    };
+    n.filter(|n| (1..=IN_FLIGHT_MAX).contains(n))
+        .ok_or_else(|| {
+            let shown = match given {
+                Given::Whole(n) => n.to_string(),
+                Given::Other(v) => v.to_string(),
+            };
+            serde::de::Error::custom(format!(
+                "in_flight must be a whole number from 1 to {IN_FLIGHT_MAX} \
+             (actions each source may have on the wire at once), not {shown}"
+            ))
+        })
 }
 
 /// The `[show]` table.
@@ -434,6 +482,34 @@ mod tests {
         assert_eq!(cfg.key_lines.len(), 2);
         let e = cfg.keys_error(Path::new("c.toml"), Some("reject"), "x".into());
         assert_eq!(e.to_string(), "c.toml:4: x");
+    }
+
+    #[test]
+    fn delivery_in_flight_defaults_to_8_and_bad_values_name_their_line() {
+        let cfg = parse("theme = \"dark\"\n", Path::new("c.toml")).unwrap();
+        assert_eq!(cfg.delivery.in_flight, 8);
+        let cfg = parse("[delivery]\n", Path::new("c.toml")).unwrap();
+        assert_eq!(cfg.delivery.in_flight, 8);
+        let cfg = parse("[delivery]\nin_flight = 1\n", Path::new("c.toml")).unwrap();
+        assert_eq!(cfg.delivery.in_flight, 1);
+        let cfg = parse("[delivery]\nin_flight = 64\n", Path::new("c.toml")).unwrap();
+        assert_eq!(cfg.delivery.in_flight, 64);
+        for (value, says) in [
+            ("0", "from 1 to 64"),
+            ("65", "not 65"),
+            ("-3", "not -3"),
+            ("\"8\"", "not \"8\""),
+            ("2.5", "not 2.5"),
+        ] {
+            let text = format!("theme = \"dark\"\n\n[delivery]\nin_flight = {value}\n");
+            let e = parse(&text, Path::new("/tmp/c.toml")).unwrap_err();
+            let s = e.to_string();
+            assert!(s.starts_with("/tmp/c.toml:4:"), "{value}: {s}");
+            assert!(s.contains(says), "{value}: {s}");
+        }
+        let e = parse("[delivery]\nin_flite = 4\n", Path::new("c.toml")).unwrap_err();
+        assert_eq!(e.line, Some(2), "{e}");
+        assert!(e.message.contains("in_flite"), "{e}");
     }
 
     #[test]

@@ -28,6 +28,6 @@ pub use moderator::Moderator;
 pub use op::{Op, Outcome};
 pub use people::{Participant, ParticipantDraft, Role, valid_email};
 pub use question::{LocalState, MyVote, Question, Status};
-pub use report::OpReport;
+pub use report::{IN_FLIGHT_DEFAULT, IN_FLIGHT_MAX, OpReport};
 pub use shared::{Pool, Str};
 pub use show::{OnAir, ShowAction, ShowItem, ShowRefusal};

@@ -105,6 +105,30 @@ impl Op {
         )
     }
 
+    /// The chain of actions this op belongs to: actions of one chain reach
+    /// the platform in the order they were taken (an approve and then a
+    /// reject of one question never swap), actions of different chains may
+    /// be in flight side by side. One chain per question, message and
+    /// participant is not enough where an op names no item yet or a retry
+    /// looks the op up by its content: submissions form one chain (a
+    /// repeated submit looks for its own text), all chat ops one (messages
+    /// appear in the order written), all participant ops one (a removal and
+    /// a new invitation of the same person never swap), open/close one.
+    pub fn order_key(&self) -> String {
+        match self {
+            Op::SetStatus { id, .. } | Op::Delete { id } | Op::Vote { id, .. } => {
+                format!("question:{id}")
+            }
+            Op::SubmitQuestion { .. } => "question:new".into(),
+            Op::SetOpen { .. } => "event".into(),
+            Op::PostMessage { .. } | Op::DeleteMessage { .. } => "chat".into(),
+            Op::AddParticipant { .. }
+            | Op::UpdateParticipant { .. }
+            | Op::RemoveParticipant { .. }
+            | Op::RenewLink { .. } => "participants".into(),
+        }
+    }
+
     /// The item the op targets, if any.
     pub fn target(&self) -> Option<&str> {
         match self {

@@ -26,7 +26,8 @@ pub mod token_cache;
 
 use crate::domain::{
     Capabilities, EventDraft, EventInfo, Feed, Message, Millis, Moderator, Op, Outcome,
-    Participant, ProviderError, ProviderResult, Question, ReportKind, SourceFeed, SourceId,
+    Participant, ProviderError, ProviderResult, Question, RateBudget, ReportKind, SourceFeed,
+    SourceId,
 };
 pub use build_error::BuildError;
 
@@ -123,6 +124,13 @@ pub trait Provider: Send + Sync {
     async fn perform_again(&self, op: &Op, queued_at: Millis) -> ProviderResult<Outcome> {
         let _ = queued_at;
         self.perform(op).await
+    }
+
+    /// The rate budget the platform's last answer reported (its
+    /// `X-RateLimit-*` headers), for pacing delivery; `None` where the
+    /// platform says nothing (its 429s still pause delivery).
+    fn budget(&self) -> Option<RateBudget> {
+        None
     }
 
     /// Fetches the current state of one question (used to confirm headless

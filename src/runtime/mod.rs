@@ -88,6 +88,8 @@ pub struct Session {
     /// Replaced providers logging out and their tasks ending.
     retiring: Vec<JoinHandle<()>>,
     outbox_timing: Timing,
+    /// Actions each source's worker keeps on the wire (`[delivery]`).
+    in_flight: usize,
     /// The moderator asked to suspend (Ctrl-Z); the TUI loop carries it out.
     pub suspend: bool,
     show: show::Hub,
@@ -177,6 +179,7 @@ impl Session {
             built_rx,
             retiring: Vec::new(),
             outbox_timing: Timing::default(),
+            in_flight: crate::domain::IN_FLIGHT_DEFAULT,
             suspend: false,
             show: show::Hub::default(),
             watched: show::Watched::default(),
@@ -220,6 +223,12 @@ impl Session {
     /// tests shorten them.
     pub fn set_outbox_timing(&mut self, timing: Timing) {
         self.outbox_timing = timing;
+    }
+
+    /// How many actions each source's delivery worker keeps on the wire
+    /// (`[delivery] in_flight`), for sources started after this call.
+    pub fn set_in_flight(&mut self, n: usize) {
+        self.in_flight = n;
     }
 
     /// Starts feeds and delivery for every source that has an event, and
@@ -275,7 +284,8 @@ impl Session {
             slot.wake.clone(),
             self.report_tx.clone(),
         )
-        .with_timing(self.outbox_timing.clone());
+        .with_timing(self.outbox_timing.clone())
+        .with_in_flight(self.in_flight);
         slot.tasks.push(tokio::spawn(worker.run()));
     }
 

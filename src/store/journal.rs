@@ -218,7 +218,7 @@ mod tests {
         crate::secret::register("sk_store_test_secret");
         let store = Store::open_in_memory().unwrap();
         store.enqueue(&new_op("a1", "a", 0)).unwrap();
-        ready(store.claim_next("a", "ev", "w", 0, 1000).unwrap());
+        ready(store.claim("a", "ev", "w", || 0, 1000, 1).unwrap());
         let reason = "forbidden: key sk_store_test_secret\x1b[31m lacks scope\nline two";
         store.fail("a1", "w", reason, 1).unwrap();
         let entry = store.journal(1).unwrap().remove(0);
@@ -256,13 +256,13 @@ mod retry_tests {
         let store = Store::open_in_memory().unwrap();
         store.enqueue(&new_op("a1", "a", 0)).unwrap();
         for n in 0..50 {
-            ready(store.claim_next("a", "ev", "w", n * 10, 5).unwrap());
+            ready(store.claim("a", "ev", "w", || n * 10, 5, 1).unwrap());
             let reason = format!("network error #{n}");
             store
                 .retry_later("a1", "w", n * 10 + 10, &reason, n * 10)
                 .unwrap();
         }
-        ready(store.claim_next("a", "ev", "w", 1000, 5).unwrap());
+        ready(store.claim("a", "ev", "w", || 1000, 5, 1).unwrap());
         store.complete("a1", "w", "approved", 1001).unwrap();
         let journal = store.journal(200).unwrap();
         let outcomes: Vec<_> = journal.iter().map(|e| (e.outcome, e.retries)).collect();
@@ -283,12 +283,12 @@ mod retry_tests {
         );
         // After a failure and the moderator's retry, a new count starts.
         store.enqueue(&new_op("b1", "b", 0)).unwrap();
-        ready(store.claim_next("b", "ev", "w", 0, 5).unwrap());
+        ready(store.claim("b", "ev", "w", || 0, 5, 1).unwrap());
         store.retry_later("b1", "w", 1, "down", 0).unwrap();
-        ready(store.claim_next("b", "ev", "w", 1, 5).unwrap());
+        ready(store.claim("b", "ev", "w", || 1, 5, 1).unwrap());
         store.fail("b1", "w", "forbidden", 2).unwrap();
         store.requeue("b1", "bob", 3).unwrap();
-        ready(store.claim_next("b", "ev", "w", 3, 5).unwrap());
+        ready(store.claim("b", "ev", "w", || 3, 5, 1).unwrap());
         store.retry_later("b1", "w", 4, "down again", 3).unwrap();
         let b: Vec<_> = store
             .journal(200)

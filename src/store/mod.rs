@@ -101,6 +101,13 @@ const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (source, event, question_id)
     ) WITHOUT ROWID;
 ",
+    "
+    -- The chain an action belongs to (`Op::order_key`): a chain is delivered
+    -- in order, different chains side by side. Rows queued before this
+    -- column have none and are delivered alone, in strict order.
+    ALTER TABLE outbox ADD COLUMN item TEXT;
+    CREATE INDEX outbox_item_head ON outbox (source, event, state, item, seq);
+",
 ];
 
 #[derive(Debug, thiserror::Error)]
@@ -248,10 +255,11 @@ pub(super) mod tests {
         }
     }
 
+    /// The one row of a claim of at most one.
     pub(super) fn ready(claim: Claim) -> OutboxRow {
         match claim {
-            Claim::Ready(row) => *row,
-            other => panic!("expected a claim, got {other:?}"),
+            Claim::Ready(mut rows) if rows.len() == 1 => rows.remove(0),
+            other => panic!("expected a claim of one, got {other:?}"),
         }
     }
 
@@ -281,7 +289,7 @@ pub(super) mod tests {
             )
             .unwrap();
         // Like kill -9: the connection is never closed, the claim never settled.
-        ready(store.claim_next("s", "ev", "dead", 1, 100).unwrap());
+        ready(store.claim("s", "ev", "dead", || 1, 100, 1).unwrap());
         std::mem::forget(store);
         let store = Store::open(&path).unwrap();
         let version: i64 = store
@@ -295,11 +303,11 @@ pub(super) mod tests {
             .unwrap();
         assert_eq!(mode, "wal");
         assert_eq!(
-            store.claim_next("s", "ev", "new", 50, 100).unwrap(),
+            store.claim("s", "ev", "new", || 50, 100, 1).unwrap(),
             Claim::Wait(101)
         );
         assert_eq!(
-            ready(store.claim_next("s", "ev", "new", 101, 100).unwrap()).op,
+            ready(store.claim("s", "ev", "new", || 101, 100, 1).unwrap()).op,
             vote.op
         );
         assert!(store.local_states("s", "ev").unwrap()["q9"].on_air);

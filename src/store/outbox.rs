@@ -2,12 +2,15 @@
 //! Rows are never deleted: a finished row keeps its final state (`done`,
 //! `failed`, `dropped`), which also makes enqueueing idempotent.
 //!
-//! Delivery is strictly FIFO per source and event, so "approve, then mark
-//! answered" never reaches a platform in the other order, and an action is
-//! only ever handed to a worker bound to the event it was taken on. Cross-process safety comes
-//! from leases taken inside `BEGIN IMMEDIATE` transactions: only one worker
-//! holds the head of a source's queue at a time, and only the lease holder
-//! may record its outcome.
+//! Each source and event has its own queue, and an action is only ever
+//! handed to a worker bound to the event it was taken on. Inside a queue,
+//! each row belongs to a chain (`item`, from [`Op::order_key`]: one per
+//! question, one for chat, …). A chain is delivered strictly in order, so
+//! "approve, then mark answered" never reaches a platform the other way
+//! round; only the head of each chain is ever handed out, and different
+//! chains may be in flight side by side. Cross-process safety comes from
+//! leases taken inside `BEGIN IMMEDIATE` transactions: a row is held by one
+//! worker at a time, and only the lease holder may record its outcome.
 
 use super::journal::{JournalOutcome, journal_retry, write_journal};
 use super::{Result, Store, StoreError, bad_text, clean};
@@ -102,12 +105,12 @@ pub struct Waiting {
     pub count: usize,
 }
 
-/// What [`Store::claim_next`] found at the head of a source's queue.
+/// What [`Store::claim`] found at the heads of a source's chains.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Claim {
-    /// The head action, now leased to the caller.
-    Ready(Box<OutboxRow>),
-    /// The head is backing off or leased by another worker until this time.
+    /// Heads now leased to the caller, in queue order (at least one).
+    Ready(Vec<OutboxRow>),
+    /// Every head is backing off or leased until at least this time.
     Wait(Millis),
     /// Nothing queued for this source and event.
     Empty,
@@ -122,9 +125,10 @@ impl Store {
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let inserted = tx.execute(
             "INSERT OR IGNORE INTO outbox
-                 (op_id, seq, source, event, op, action, target, actor, created, state, not_before)
+                 (op_id, seq, source, event, op, action, target, actor, created, state, not_before,
+                  item)
              VALUES (?1, (SELECT COALESCE(MAX(seq), 0) + 1 FROM outbox),
-                     ?2, ?3, ?4, ?5, ?6, ?7, ?8, 'queued', ?8)",
+                     ?2, ?3, ?4, ?5, ?6, ?7, ?8, 'queued', ?8, ?9)",
             params![
                 new.op_id,
                 new.source,
@@ -134,6 +138,7 @@ impl Store {
                 new.op.target().map(clean),
                 clean(&new.actor),
                 new.created,
+                new.op.order_key(),
             ],
         )?;
         if inserted == 1 {
@@ -150,47 +155,74 @@ impl Store {
         Ok(())
     }
 
-    /// Leases the head of `source`'s queue for `event` to `owner` for
-    /// `lease_ms`, if it is due and nobody else holds a valid lease on it.
-    /// Only the head is ever handed out, so delivery stays in order even
-    /// across processes; a valid lease blocks its own owner too, so one
-    /// claim means one send. Actions of the source's other events are never
-    /// handed out here: they wait for a worker of their own event.
-    pub fn claim_next(
+    /// Leases up to `max` chain heads of `source`'s queue for `event` to
+    /// `owner` for `lease_ms`: heads that are due and that nobody holds a
+    /// valid lease on, oldest first. A row waits while an earlier row of its
+    /// chain is queued (in flight, backing off or due), so each chain stays
+    /// in order even across processes; a row without a chain (queued before
+    /// chains existed) waits for every earlier row and holds back every
+    /// later one. A valid lease blocks its own owner too, so one claim means
+    /// one send. Actions of the source's other events are never handed out
+    /// here: they wait for a worker of their own event. The time is read
+    /// once the write lock is held (`now`), so a claim that waited for
+    /// another process never writes a lease that has already run out.
+    pub fn claim(
         &self,
         source: &str,
         event: &str,
         owner: &str,
-        now: Millis,
+        now: impl Fn() -> Millis,
         lease_ms: i64,
+        max: usize,
     ) -> Result<Claim> {
         let mut conn = self.conn();
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let head = tx
-            .query_row(
-                &format!(
-                    "SELECT {OUTBOX_COLS}, lease_until FROM outbox
-                     WHERE source = ?1 AND event = ?2 AND state = 'queued'
-                     ORDER BY seq LIMIT 1"
-                ),
-                params![source, event],
-                |r| Ok((read_row(r)?, r.get::<_, Option<Millis>>(11)?)),
-            )
-            .optional()?;
-        let Some((row, lease_until)) = head else {
-            return Ok(Claim::Empty);
-        };
-        let blocked_until = lease_until.unwrap_or(Millis::MIN).max(row.not_before);
-        if blocked_until > now {
-            return Ok(Claim::Wait(blocked_until));
+        let now = now();
+        let mut ready = Vec::new();
+        let mut wait: Option<Millis> = None;
+        {
+            // Three probes of `outbox_item_head` / `outbox_event_head` per
+            // row, never a scan of what is queued before it.
+            let mut heads = tx.prepare_cached(&format!(
+                "SELECT {OUTBOX_COLS}, lease_until FROM outbox r
+                 WHERE source = ?1 AND event = ?2 AND state = 'queued'
+                   AND NOT EXISTS (SELECT 1 FROM outbox o
+                       WHERE o.source = ?1 AND o.event = ?2 AND o.state = 'queued'
+                         AND o.item = r.item AND o.seq < r.seq)
+                   AND NOT EXISTS (SELECT 1 FROM outbox o
+                       WHERE o.source = ?1 AND o.event = ?2 AND o.state = 'queued'
+                         AND o.item IS NULL AND o.seq < r.seq)
+                   AND (r.item IS NOT NULL OR NOT EXISTS (SELECT 1 FROM outbox o
+                       WHERE o.source = ?1 AND o.event = ?2 AND o.state = 'queued'
+                         AND o.seq < r.seq))
+                 ORDER BY seq"
+            ))?;
+            let mut rows = heads.query(params![source, event])?;
+            while ready.len() < max
+                && let Some(r) = rows.next()?
+            {
+                let row = read_row(r)?;
+                let lease_until: Option<Millis> = r.get(11)?;
+                let blocked_until = lease_until.unwrap_or(Millis::MIN).max(row.not_before);
+                if blocked_until > now {
+                    wait = Some(wait.map_or(blocked_until, |w| w.min(blocked_until)));
+                } else {
+                    ready.push(row);
+                }
+            }
         }
-        tx.execute(
-            "UPDATE outbox SET lease_owner = ?2, lease_until = ?3, claims = claims + 1
-             WHERE op_id = ?1",
-            params![row.op_id, owner, now.saturating_add(lease_ms)],
-        )?;
+        if ready.is_empty() {
+            return Ok(wait.map_or(Claim::Empty, Claim::Wait));
+        }
+        for row in &ready {
+            tx.execute(
+                "UPDATE outbox SET lease_owner = ?2, lease_until = ?3, claims = claims + 1
+                 WHERE op_id = ?1",
+                params![row.op_id, owner, now.saturating_add(lease_ms)],
+            )?;
+        }
         tx.commit()?;
-        Ok(Claim::Ready(Box::new(row)))
+        Ok(Claim::Ready(ready))
     }
 
     /// Extends `owner`'s lease while a slow call runs. `false` when the lease
@@ -481,32 +513,52 @@ mod tests {
         assert_eq!((entry.actor.as_str(), entry.at), ("alice", 10));
     }
 
-    #[test]
-    fn only_the_due_unleased_head_of_a_source_is_claimed() {
-        let store = Store::open_in_memory().unwrap();
-        for (id, source) in [("a1", "a"), ("b1", "b"), ("a2", "a")] {
-            store.enqueue(&new_op(id, source, 0)).unwrap();
+    /// `new_op` on question `q` (one chain per question).
+    fn on(op_id: &str, source: &str, q: &str, status: crate::domain::Status) -> NewOp {
+        NewOp {
+            op: Op::SetStatus {
+                id: q.into(),
+                status,
+            },
+            ..new_op(op_id, source, 0)
         }
-        let head = ready(store.claim_next("a", "ev", "w1", 100, 50).unwrap());
+    }
+
+    fn ids(claim: Claim) -> Vec<String> {
+        match claim {
+            Claim::Ready(rows) => rows.into_iter().map(|r| r.op_id).collect(),
+            other => panic!("expected a claim, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn only_the_due_unleased_head_of_a_chain_is_claimed() {
+        use crate::domain::Status::{Rejected, Selected};
+        let store = Store::open_in_memory().unwrap();
+        store.enqueue(&on("a1", "a", "q1", Selected)).unwrap();
+        store.enqueue(&on("b1", "b", "q1", Selected)).unwrap();
+        store.enqueue(&on("a2", "a", "q1", Rejected)).unwrap();
+        let head = ready(store.claim("a", "ev", "w1", || 100, 50, 8).unwrap());
         assert_eq!(head.op_id, "a1");
-        // Leased: neither another worker nor the owner itself gets a second claim.
+        // Leased: neither another worker nor the owner itself gets a second
+        // claim, and the reject of q1 waits behind its approve.
         assert_eq!(
-            store.claim_next("a", "ev", "w2", 120, 50).unwrap(),
+            store.claim("a", "ev", "w2", || 120, 50, 8).unwrap(),
             Claim::Wait(150)
         );
         assert_eq!(
-            store.claim_next("a", "ev", "w1", 120, 50).unwrap(),
+            store.claim("a", "ev", "w1", || 120, 50, 8).unwrap(),
             Claim::Wait(150)
         );
         // Other sources are independent.
         assert_eq!(
-            ready(store.claim_next("b", "ev", "w2", 120, 50).unwrap()).op_id,
+            ready(store.claim("b", "ev", "w2", || 120, 50, 8).unwrap()).op_id,
             "b1"
         );
         // The lease expired: another worker takes the head over, and the old
         // owner can no longer record a result.
         assert_eq!(
-            ready(store.claim_next("a", "ev", "w2", 151, 50).unwrap()).op_id,
+            ready(store.claim("a", "ev", "w2", || 151, 50, 8).unwrap()).op_id,
             "a1"
         );
         assert!(matches!(
@@ -517,32 +569,122 @@ mod tests {
         assert!(store.renew("a1", "w2", 500).unwrap());
         store.complete("a1", "w2", "done", 160).unwrap();
         assert_eq!(
-            ready(store.claim_next("a", "ev", "w1", 170, 50).unwrap()).op_id,
+            ready(store.claim("a", "ev", "w1", || 170, 50, 8).unwrap()).op_id,
             "a2"
         );
         store.complete("a2", "w1", "done", 171).unwrap();
         assert_eq!(
-            store.claim_next("a", "ev", "w1", 172, 50).unwrap(),
+            store.claim("a", "ev", "w1", || 172, 50, 8).unwrap(),
             Claim::Empty
         );
         assert_eq!(store.get("a1").unwrap().unwrap().state, OpState::Done);
     }
 
     #[test]
-    fn retry_later_backs_off_the_head_and_blocks_the_queue() {
+    fn heads_of_different_chains_are_claimed_together_in_queue_order() {
+        use crate::domain::Status::{Answered, Rejected, Selected};
         let store = Store::open_in_memory().unwrap();
-        store.enqueue(&new_op("a1", "a", 0)).unwrap();
-        store.enqueue(&new_op("a2", "a", 0)).unwrap();
-        ready(store.claim_next("a", "ev", "w", 0, 1000).unwrap());
+        for (id, q, status) in [
+            ("1", "q1", Selected),
+            ("2", "q2", Selected),
+            ("3", "q1", Answered),
+            ("4", "q3", Rejected),
+            ("5", "q2", Rejected),
+            ("6", "q4", Selected),
+        ] {
+            store.enqueue(&on(id, "s", q, status)).unwrap();
+        }
+        // At most `max`, oldest first, one per chain.
+        assert_eq!(
+            ids(store.claim("s", "ev", "w", || 0, 100, 2).unwrap()),
+            ["1", "2"]
+        );
+        assert_eq!(
+            ids(store.claim("s", "ev", "w", || 0, 100, 8).unwrap()),
+            ["4", "6"]
+        );
+        // Everything claimable is in flight: the earliest lease says when
+        // to look again.
+        assert_eq!(
+            store.claim("s", "ev", "w", || 1, 100, 8).unwrap(),
+            Claim::Wait(100)
+        );
+        // q2's approve backs off: its reject still waits behind it; q1's
+        // approve is done, so "mark answered" is its head now.
+        store.retry_later("2", "w", 500, "503", 2).unwrap();
+        store.complete("1", "w", "done", 2).unwrap();
+        assert_eq!(
+            ids(store.claim("s", "ev", "w", || 3, 100, 8).unwrap()),
+            ["3"]
+        );
+        for id in ["3", "4", "6"] {
+            store.complete(id, "w", "done", 4).unwrap();
+        }
+        assert_eq!(
+            store.claim("s", "ev", "w", || 5, 100, 8).unwrap(),
+            Claim::Wait(500)
+        );
+        assert_eq!(
+            ids(store.claim("s", "ev", "w", || 500, 100, 8).unwrap()),
+            ["2"]
+        );
+        // A refusal does not hold its chain: the reject goes out after it.
+        store.fail("2", "w", "forbidden", 501).unwrap();
+        assert_eq!(
+            ids(store.claim("s", "ev", "w", || 502, 100, 8).unwrap()),
+            ["5"]
+        );
+    }
+
+    #[test]
+    fn a_row_queued_before_chains_existed_is_delivered_alone_in_order() {
+        use crate::domain::Status::Selected;
+        let store = Store::open_in_memory().unwrap();
+        for (id, q) in [("1", "q1"), ("2", "q2"), ("3", "q3"), ("4", "q4")] {
+            store.enqueue(&on(id, "s", q, Selected)).unwrap();
+        }
+        // Row 2 as an older qadeck wrote it: no chain.
+        store
+            .conn()
+            .execute("UPDATE outbox SET item = NULL WHERE op_id = '2'", [])
+            .unwrap();
+        // Row 1 goes alone; 2 waits for it, and 3 and 4 wait for 2.
+        assert_eq!(
+            ids(store.claim("s", "ev", "w", || 0, 100, 8).unwrap()),
+            ["1"]
+        );
+        assert_eq!(
+            store.claim("s", "ev", "w", || 1, 100, 8).unwrap(),
+            Claim::Wait(100)
+        );
+        store.complete("1", "w", "done", 1).unwrap();
+        assert_eq!(
+            ids(store.claim("s", "ev", "w", || 2, 100, 8).unwrap()),
+            ["2"]
+        );
+        store.complete("2", "w", "done", 3).unwrap();
+        assert_eq!(
+            ids(store.claim("s", "ev", "w", || 4, 100, 8).unwrap()),
+            ["3", "4"]
+        );
+    }
+
+    #[test]
+    fn retry_later_backs_off_the_head_and_blocks_its_chain() {
+        use crate::domain::Status::{Rejected, Selected};
+        let store = Store::open_in_memory().unwrap();
+        store.enqueue(&on("a1", "a", "q1", Selected)).unwrap();
+        store.enqueue(&on("a2", "a", "q1", Rejected)).unwrap();
+        ready(store.claim("a", "ev", "w", || 0, 1000, 8).unwrap());
         store
             .retry_later("a1", "w", 500, "network error: down", 10)
             .unwrap();
         // The lease is released, but a2 must not overtake a1.
         assert_eq!(
-            store.claim_next("a", "ev", "w", 499, 1000).unwrap(),
+            store.claim("a", "ev", "w", || 499, 1000, 8).unwrap(),
             Claim::Wait(500)
         );
-        let again = ready(store.claim_next("a", "ev", "w", 500, 1000).unwrap());
+        let again = ready(store.claim("a", "ev", "w", || 500, 1000, 8).unwrap());
         assert_eq!((again.op_id.as_str(), again.attempts), ("a1", 1));
         assert_eq!(again.last_error.as_deref(), Some("network error: down"));
         let journal = store.journal(10).unwrap();
@@ -556,7 +698,7 @@ mod tests {
         for id in ["a1", "a2", "a3"] {
             store.enqueue(&new_op(id, "a", 0)).unwrap();
         }
-        ready(store.claim_next("a", "ev", "w", 0, 1000).unwrap());
+        ready(store.claim("a", "ev", "w", || 0, 1000, 1).unwrap());
         store.fail("a1", "w", "not found: question", 5).unwrap();
         let failed = store.failed(Some("a")).unwrap();
         assert_eq!(failed.len(), 1);
@@ -575,7 +717,7 @@ mod tests {
         // Retrying a queued op again keeps its place.
         store.requeue("a1", "bob", 7).unwrap();
         assert_eq!(store.pending(Some("a")).unwrap()[2].op_id, "a1");
-        ready(store.claim_next("a", "ev", "w", 7, 1000).unwrap());
+        ready(store.claim("a", "ev", "w", || 7, 1000, 1).unwrap());
         store.fail("a2", "w", "forbidden", 8).unwrap();
         store.discard("a2", "bob", 9).unwrap();
         assert!(store.failed(None).unwrap().is_empty());
@@ -607,11 +749,11 @@ mod tests {
         store.enqueue(&on("b1", "B")).unwrap();
         store.enqueue(&on("a2", "A")).unwrap();
         // A worker on B never sees A's actions, and A's head does not block B.
-        let b = ready(store.claim_next("s", "B", "wb", 0, 100).unwrap());
+        let b = ready(store.claim("s", "B", "wb", || 0, 100, 1).unwrap());
         assert_eq!(b.op_id, "b1");
         store.complete("b1", "wb", "done", 1).unwrap();
         assert_eq!(
-            store.claim_next("s", "B", "wb", 2, 100).unwrap(),
+            store.claim("s", "B", "wb", || 2, 100, 1).unwrap(),
             Claim::Empty
         );
         assert_eq!(
@@ -623,14 +765,14 @@ mod tests {
             }]
         );
         assert_eq!(
-            ready(store.claim_next("s", "A", "wa", 3, 100).unwrap()).op_id,
+            ready(store.claim("s", "A", "wa", || 3, 100, 1).unwrap()).op_id,
             "a1"
         );
         // Dropping what waits for A leaves nothing for A.
         assert_eq!(store.discard_waiting(Some("s"), "A", "bob", 4).unwrap(), 2);
         assert!(store.waiting().unwrap().is_empty());
         assert_eq!(
-            store.claim_next("s", "A", "wa", 5, 100).unwrap(),
+            store.claim("s", "A", "wa", || 5, 100, 1).unwrap(),
             Claim::Empty
         );
     }
@@ -640,11 +782,11 @@ mod tests {
         let store = Store::open_in_memory().unwrap();
         store.enqueue(&new_op("a1", "a", 0)).unwrap();
         assert_eq!(
-            ready(store.claim_next("a", "ev", "w1", 0, 10).unwrap()).claims,
+            ready(store.claim("a", "ev", "w1", || 0, 10, 1).unwrap()).claims,
             0
         );
         // w1 died mid-send; w2 takes over after the lease and must know.
-        let again = ready(store.claim_next("a", "ev", "w2", 11, 10).unwrap());
+        let again = ready(store.claim("a", "ev", "w2", || 11, 10, 1).unwrap());
         assert_eq!((again.claims, again.attempts), (1, 0));
     }
 
@@ -652,22 +794,22 @@ mod tests {
     fn a_waiting_action_can_be_retried_now_or_dropped_even_in_flight() {
         let store = Store::open_in_memory().unwrap();
         store.enqueue(&new_op("a1", "a", 0)).unwrap();
-        ready(store.claim_next("a", "ev", "w", 0, 1000).unwrap());
+        ready(store.claim("a", "ev", "w", || 0, 1000, 1).unwrap());
         // Behind an hour-long Retry-After.
         store
             .retry_later("a1", "w", 3_600_000, "rate limited", 1)
             .unwrap();
         assert_eq!(
-            store.claim_next("a", "ev", "w", 2, 1000).unwrap(),
+            store.claim("a", "ev", "w", || 2, 1000, 1).unwrap(),
             Claim::Wait(3_600_000)
         );
         store.requeue("a1", "bob", 3).unwrap();
-        let row = ready(store.claim_next("a", "ev", "w", 3, 1000).unwrap());
+        let row = ready(store.claim("a", "ev", "w", || 3, 1000, 1).unwrap());
         assert_eq!((row.op_id.as_str(), row.claims), ("a1", 1));
         // Retry now while it is being sent: the lease stands (no second send).
         store.requeue("a1", "bob", 4).unwrap();
         assert_eq!(
-            store.claim_next("a", "ev", "w2", 5, 1000).unwrap(),
+            store.claim("a", "ev", "w2", || 5, 1000, 1).unwrap(),
             Claim::Wait(1003)
         );
         // Dropped while being sent: the sender's result does not bring it back.
@@ -686,7 +828,7 @@ mod tests {
             Err(StoreError::Settled(_))
         ));
         assert_eq!(
-            store.claim_next("a", "ev", "w", 9, 1000).unwrap(),
+            store.claim("a", "ev", "w", || 9, 1000, 1).unwrap(),
             Claim::Empty
         );
     }

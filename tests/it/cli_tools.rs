@@ -426,6 +426,21 @@ fn config_mistakes_name_their_line() {
         "{}",
         run.stderr
     );
+    for (value, says) in [("0", "not 0"), ("65", "not 65"), ("\"all\"", "not \"all\"")] {
+        let pipe = home.write(
+            "d.toml",
+            &format!("[moderator]\nname = \"m\"\n\n[delivery]\nin_flight = {value}\n"),
+        );
+        let run = home.run(&["--config", pipe.to_str().unwrap(), "config", "check"]);
+        assert_eq!(run.code, Some(2), "{value}: {}", run.stderr);
+        assert!(
+            run.stderr
+                .contains("d.toml:5: in_flight must be a whole number from 1 to 64")
+                && run.stderr.contains(says),
+            "{value}: {}",
+            run.stderr
+        );
+    }
 }
 
 #[test]

@@ -32,6 +32,7 @@ mod people_conflict;
 mod people_import;
 mod per_event;
 mod pick_event;
+mod pipeline;
 mod postobox;
 mod postobox_cli;
 mod postobox_session;

@@ -162,11 +162,6 @@ impl Postobox {
         self.event.as_deref()
     }
 
-    /// The last rate-limit budget the headers reported.
-    pub fn budget(&self) -> Option<RateBudget> {
-        self.state().rate.map(|r| r.budget)
-    }
-
     /// Whether the plan turned out to have no stream.
     pub fn polling_only(&self) -> bool {
         self.no_stream.load(Ordering::Relaxed)
@@ -207,6 +202,14 @@ impl Postobox {
         let reset_in = reset_in_ms(headers);
         budget.reset = reset_in.map(|ms| (crate::provider::now_ms() + ms as i64 + 999) / 1000);
         let mut st = self.state();
+        // Answers to calls in flight together come back in any order, and
+        // within one window the count only falls: more left than an answer
+        // already seen said is an older answer, not a newer window.
+        if let Some(seen) = st.rate
+            && (seen.budget.limit, seen.budget.reset) == (budget.limit, budget.reset)
+        {
+            budget.remaining = budget.remaining.min(seen.budget.remaining);
+        }
         st.rate = Some(RateSeen {
             budget,
             reset_at: reset_in.map(|ms| Instant::now() + Duration::from_millis(ms)),

@@ -108,7 +108,7 @@ use self::feed::FeedLoop;
 use super::{FeedTx, Provider};
 use crate::domain::{
     Capabilities, Connection, Delivery, EventInfo, Feed, Millis, Op, Outcome, ProviderError,
-    ProviderResult, Question, Status, VoteKind,
+    ProviderResult, Question, RateBudget, Status, VoteKind,
 };
 use async_trait::async_trait;
 use reqwest::Method;
@@ -287,6 +287,11 @@ impl Provider for Postobox {
             }
             other => Err(ProviderError::Unsupported(other.label())),
         }
+    }
+
+    /// The last rate-limit budget the headers reported.
+    fn budget(&self) -> Option<RateBudget> {
+        self.state().rate.map(|r| r.budget)
     }
 
     async fn fetch_question(&self, id: &str) -> ProviderResult<Question> {

@@ -47,8 +47,9 @@
 //! - Rate limit: 300 calls a second per tenant. One pacer per
 //!   (base URL, tenant) is shared by every call of every provider in the
 //!   process, token calls included, and spaces calls evenly at 5 % under the
-//!   strictest `calls_per_sec` of the tenant's sources (never above 300). A 429 holds the pacer for `Retry-After` (1 s when absent) and the
-//!   call returns [`ProviderError::RateLimited`]; callers (the outbox, the
+//!   strictest `calls_per_sec` of the tenant's sources (never above 300). A 429 holds the pacer for `Retry-After` (1 s when absent), calls
+//!   already waiting for a slot included (the outbox sends several at once),
+//!   and the call returns [`ProviderError::RateLimited`]; callers (the outbox, the
 //!   feed, the bulk import) retry after that wait.
 //! - Errors: the moderator sees `Message`; `ErrorCode`, `OperationId` and
 //!   `DetailedMessage` go to the log (tracing, warn level).

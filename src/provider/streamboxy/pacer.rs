@@ -18,6 +18,9 @@ pub(super) struct PacerState {
     pub(super) interval: Duration,
     pub(super) next: Option<Instant>,
     pub(super) held_until: Option<Instant>,
+    /// Counts holds, so a call that took its slot before a 429 came in
+    /// takes a new one after the hold instead of going out during it.
+    pub(super) holds: u64,
 }
 
 impl Pacer {
@@ -30,6 +33,7 @@ impl Pacer {
                 interval: interval(per_sec),
                 next: None,
                 held_until: None,
+                holds: 0,
             }),
         }
     }
@@ -66,19 +70,27 @@ impl Pacer {
             .interval
     }
 
-    /// Waits for this call's slot.
+    /// Waits for this call's slot. Calls of several sources (and several
+    /// actions of one, delivered side by side) wait here at once; a hold
+    /// that comes in while one waits sends it back for a slot after it.
     pub async fn wait(&self) {
-        let slot = {
-            let mut st = self.state.lock().unwrap_or_else(|e| e.into_inner());
-            let now = Instant::now();
-            let mut at = st.next.map_or(now, |n| n.max(now));
-            if let Some(h) = st.held_until {
-                at = at.max(h);
+        loop {
+            let (slot, holds) = {
+                let mut st = self.state.lock().unwrap_or_else(|e| e.into_inner());
+                let now = Instant::now();
+                let mut at = st.next.map_or(now, |n| n.max(now));
+                if let Some(h) = st.held_until {
+                    at = at.max(h);
+                }
+                st.next = Some(at + st.interval);
+                (at, st.holds)
+            };
+            tokio::time::sleep_until(slot).await;
+            let st = self.state.lock().unwrap_or_else(|e| e.into_inner());
+            if st.holds == holds {
+                return;
             }
-            st.next = Some(at + st.interval);
-            at
-        };
-        tokio::time::sleep_until(slot).await;
+        }
     }
 
     /// No call starts before `d` from now (after a 429).
@@ -86,6 +98,7 @@ impl Pacer {
         let mut st = self.state.lock().unwrap_or_else(|e| e.into_inner());
         let until = Instant::now() + d;
         st.held_until = Some(st.held_until.map_or(until, |h| h.max(until)));
+        st.holds += 1;
     }
 }
 

@@ -46,6 +46,36 @@ async fn pacer_spaces_calls_and_holds() {
     assert!(held < Duration::from_millis(211), "{held:?}");
 }
 
+#[tokio::test(start_paused = true)]
+async fn a_hold_also_stops_calls_already_waiting_for_their_slot() {
+    let p = std::sync::Arc::new(Pacer::new(10));
+    let t0 = Instant::now();
+    // Four calls in flight at once take slots 0, 105, 210 and 315 ms out.
+    let waiting: Vec<_> = (0..4)
+        .map(|_| {
+            let p = p.clone();
+            tokio::spawn(async move {
+                p.wait().await;
+                t0.elapsed()
+            })
+        })
+        .collect();
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    // The first call met a 429: nobody goes for a second.
+    p.hold(Duration::from_secs(1));
+    let mut went = Vec::new();
+    for w in waiting {
+        went.push(w.await.unwrap());
+    }
+    went.sort();
+    assert!(went[0] < Duration::from_millis(50), "{went:?}");
+    for at in &went[1..] {
+        assert!(*at >= Duration::from_millis(1050), "{went:?}");
+    }
+    // ...and after the hold they are still spaced.
+    assert!(went[3] - went[1] >= Duration::from_millis(210), "{went:?}");
+}
+
 #[test]
 fn one_pacer_per_tenant_at_the_strictest_rate() {
     let a = Pacer::shared("http://x/|tenant-pace", 200);

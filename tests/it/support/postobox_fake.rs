@@ -140,6 +140,12 @@ pub struct FakeConfig {
     /// SSE framing: a strict client only dispatches data at a blank line.
     pub compact_framing: bool,
     pub org_name: String,
+    /// Every answer but the stream's comes this long after the request was
+    /// applied (a venue's uplink: 100–200 ms).
+    pub latency: Duration,
+    /// Send the `X-RateLimit-*` headers (a proxy may strip them: then the
+    /// client learns of the limit only from a 429's `Retry-After`).
+    pub rate_headers: bool,
 }
 
 impl Default for FakeConfig {
@@ -158,6 +164,8 @@ impl Default for FakeConfig {
             crlf: false,
             compact_framing: false,
             org_name: "Acme Corp".into(),
+            latency: Duration::ZERO,
+            rate_headers: true,
         }
     }
 }
@@ -253,6 +261,8 @@ pub struct Counters {
     pub lost_answers: u64,
     /// Streams that were opened (200).
     pub streams_opened: u64,
+    /// The most requests (streams aside) under way at once.
+    pub max_in_flight: u64,
 }
 
 impl Counters {
@@ -307,6 +317,10 @@ struct World {
     hidden: HashMap<String, u32>,
     /// Route key → how many more successful answers are lost after commit.
     lose: HashMap<String, u32>,
+    latency: Duration,
+    rate_headers: bool,
+    /// Requests (streams aside) under way now.
+    in_flight: u64,
 }
 
 struct Shared {
@@ -509,7 +523,16 @@ async fn gate(
         .and_then(|v| v.strip_prefix("Bearer "))
         .map(str::to_string);
 
-    let early: Result<[(String, String); 3], Response> = (|| {
+    let gauged = !route.ends_with("/stream");
+    let latency = {
+        let mut w = sh.world();
+        if gauged {
+            w.in_flight += 1;
+            w.counters.max_in_flight = w.counters.max_in_flight.max(w.in_flight);
+        }
+        w.latency
+    };
+    let early: Result<Vec<(String, String)>, Response> = (|| {
         let mut w = sh.world();
         *w.counters.by_route.entry(key.clone()).or_default() += 1;
         *w.counters
@@ -556,13 +579,15 @@ async fn gate(
             let h = resp.headers_mut();
             let retry = left.as_millis().div_ceil(1000).max(1);
             h.insert("retry-after", HeaderValue::from(retry as u64));
-            h.insert("x-ratelimit-limit", HeaderValue::from(limit));
-            h.insert("x-ratelimit-remaining", HeaderValue::from(0u32));
-            h.insert("x-ratelimit-reset", HeaderValue::from(reset_unix_s));
+            if w.rate_headers {
+                h.insert("x-ratelimit-limit", HeaderValue::from(limit));
+                h.insert("x-ratelimit-remaining", HeaderValue::from(0u32));
+                h.insert("x-ratelimit-reset", HeaderValue::from(reset_unix_s));
+            }
             return Err(resp);
         }
         w.window_count += 1;
-        let headers = [
+        let mut headers = vec![
             ("x-ratelimit-limit".to_string(), limit.to_string()),
             (
                 "x-ratelimit-remaining".to_string(),
@@ -570,6 +595,9 @@ async fn gate(
             ),
             ("x-ratelimit-reset".to_string(), reset_unix_s.to_string()),
         ];
+        if !w.rate_headers {
+            headers.clear();
+        }
         let scope = scope_for(&method, &route);
         if !w.scopes.contains(scope) {
             let mut resp = error(
@@ -616,7 +644,13 @@ async fn gate(
             resp
         }
     };
+    if gauged {
+        tokio::time::sleep(latency).await;
+    }
     let mut w = sh.world();
+    if gauged {
+        w.in_flight -= 1;
+    }
     if route.ends_with("/stream") && resp.status() == StatusCode::OK {
         w.counters.streams_opened += 1;
     }
@@ -1178,6 +1212,9 @@ impl FakePostobox {
                 stream_gen: 0,
                 hidden: HashMap::new(),
                 lose: HashMap::new(),
+                latency: config.latency,
+                rate_headers: config.rate_headers,
+                in_flight: 0,
             }),
             started: Instant::now(),
             tasks: Mutex::new(Vec::new()),
