@@ -70,9 +70,12 @@ fn a_hold_rule_marks_the_arrival_with_its_reason_and_u_releases_it() {
     // `u` on the held question releases it.
     assert_eq!(cursor(&app), "a");
     let cmds = app.update(key('u'));
-    assert_eq!(saves(&cmds), vec![(k("a"), Marks::default())]);
+    assert_eq!(saves(&cmds), vec![(k("a"), reviewed())]);
     assert_eq!(app.held_by(&k("a")), None);
-    assert!(app.marks.is_empty());
+    assert!(
+        app.marks[&k("a")].reviewed,
+        "kept: the rules leave it alone"
+    );
     assert_eq!(app.decision_note(&k("a")), None);
     // The same question seen again is not a new arrival.
     let cmds = app.update(feed(Feed::Upsert(vec![Question {
@@ -80,6 +83,27 @@ fn a_hold_rule_marks_the_arrival_with_its_reason_and_u_releases_it() {
         ..asked("a", "Darn, why so late?")
     }])));
     assert!(saves(&cmds).is_empty());
+}
+
+/// The marks of a question whose hold the moderator released.
+fn reviewed() -> Marks {
+    Marks {
+        reviewed: true,
+        ..Marks::default()
+    }
+}
+
+#[test]
+fn a_released_hold_stays_released_after_a_restart() {
+    let mut app = with_rules(vec![rule("profanity", "darn", RuleAction::Hold)]);
+    app.update(Event::Restored {
+        ops: Vec::new(),
+        local: Vec::new(),
+        marks: vec![(k("a"), reviewed())],
+    });
+    let cmds = app.update(feed(Feed::Upsert(vec![asked("a", "darn")])));
+    assert!(saves(&cmds).is_empty());
+    assert_eq!(app.held_by(&k("a")), None);
 }
 
 #[test]
@@ -93,7 +117,7 @@ fn a_held_question_decided_on_the_platform_is_held_no_more() {
         ..asked("a", "darn")
     };
     let cmds = app.update(feed(Feed::Upsert(vec![elsewhere])));
-    assert_eq!(saves(&cmds), vec![(k("a"), Marks::default())]);
+    assert_eq!(saves(&cmds), vec![(k("a"), reviewed())]);
     assert_eq!(app.held_by(&k("a")), None);
 }
 
@@ -102,7 +126,7 @@ fn approving_a_held_question_releases_its_hold() {
     let mut app = with_rules(vec![rule("profanity", "darn", RuleAction::Hold)]);
     app.update(feed(Feed::Upsert(vec![asked("a", "darn")])));
     let cmds = app.update(key('a'));
-    assert_eq!(saves(&cmds), vec![(k("a"), Marks::default())]);
+    assert_eq!(saves(&cmds), vec![(k("a"), reviewed())]);
     assert_eq!(sent(&cmds).len(), 1);
     assert_eq!(sent(&cmds)[0].actor, None, "the moderator's own action");
 }
