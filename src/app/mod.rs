@@ -536,11 +536,17 @@ impl App {
         self.changes = Some(Vec::new());
     }
 
+    /// Changed questions, each once, in the order of their first change
+    /// (a group's regrouping touches a question more than once).
     pub fn take_changes(&mut self) -> Vec<QKey> {
-        self.changes
+        let mut all = self
+            .changes
             .as_mut()
             .map(std::mem::take)
-            .unwrap_or_default()
+            .unwrap_or_default();
+        let mut seen = HashSet::with_capacity(all.len());
+        all.retain(|k| seen.insert(k.clone()));
+        all
     }
 
     /// Panes shown, in Tab order.

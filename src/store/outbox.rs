@@ -492,6 +492,22 @@ mod tests {
     }
 
     #[test]
+    fn a_note_says_why_on_the_queued_line() {
+        let store = Store::open_in_memory().unwrap();
+        let op = NewOp {
+            note: Some("merge: kept demo/q1".into()),
+            ..new_op("a", "s", 10)
+        };
+        store.enqueue(&op).unwrap();
+        let entry = &store.journal(1).unwrap()[0];
+        assert_eq!(entry.detail, "merge: kept demo/q1");
+        assert!(
+            entry.to_string().ends_with("(merge: kept demo/q1)"),
+            "{entry}"
+        );
+    }
+
+    #[test]
     fn enqueue_is_idempotent_and_journaled_once() {
         let store = Store::open_in_memory().unwrap();
         let op = new_op("a", "s", 10);

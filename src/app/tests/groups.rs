@@ -137,6 +137,7 @@ fn a_deleted_or_reworded_member_leaves_and_the_output_hears_it() {
     app.track_changes();
     app.update(feed(Feed::QuestionGone("c".into())));
     let changed = app.take_changes();
+    assert_eq!(changed.len(), 3, "each once: {changed:?}");
     for id in ["a", "c", "d"] {
         assert!(changed.contains(&k(id)), "{id} in {changed:?}");
     }

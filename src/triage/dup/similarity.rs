@@ -48,6 +48,17 @@ pub fn similarity(a: &[&str], b: &[&str]) -> f32 {
             None => left.push(*t),
         }
     }
+    // Even if every word left matched with a typo, too little overlap:
+    // no need to look for typos.
+    let left_a: f32 = left.iter().map(|t| weight(t)).sum();
+    let left_b: f32 = (0..b.len())
+        .filter(|&i| free[i])
+        .map(|i| weight(b[i]))
+        .sum();
+    let best = matched + left_a.min(left_b);
+    if best / (total - best) < THRESHOLD {
+        return matched / (total - matched);
+    }
     for t in left {
         if let Some(i) = (0..b.len()).find(|&i| free[i] && near(t, b[i])) {
             free[i] = false;
@@ -68,9 +79,11 @@ fn joined<'s>(a: &[&'s str], other: &[&str]) -> Vec<std::borrow::Cow<'s, str>> {
     let mut i = 0;
     while i < a.len() {
         if i + 1 < a.len() && !other.contains(&a[i]) && !other.contains(&a[i + 1]) {
-            let join = format!("{}{}", a[i], a[i + 1]);
-            if other.iter().any(|o| *o == join || near(&join, o)) {
-                out.push(join.into());
+            let (x, y) = (a[i], a[i + 1]);
+            let is_join =
+                |o: &&str| o.len() == x.len() + y.len() && o.starts_with(x) && o.ends_with(y);
+            if other.iter().any(is_join) {
+                out.push(format!("{x}{y}").into());
                 i += 2;
                 continue;
             }
@@ -95,6 +108,10 @@ fn dedup<'s>(v: &'s [std::borrow::Cow<'_, str>]) -> Vec<&'s str> {
 /// with the first letter the same (a typo seldom hits it, and "rate" is
 /// not "date"). Numbers match only exactly.
 pub fn near(a: &str, b: &str) -> bool {
+    // Cheap first: two characters apart are at most eight bytes apart.
+    if a.len().abs_diff(b.len()) > 8 || a.chars().next() != b.chars().next() {
+        return false;
+    }
     if is_number(a) || is_number(b) {
         return false;
     }
@@ -112,13 +129,39 @@ pub fn near(a: &str, b: &str) -> bool {
 }
 
 /// Edit distance with a swap of neighbours counting one ("raodmap"),
-/// stopping early once over `max`.
+/// stopping early once over `max`. Plain ASCII words are compared as bytes.
 fn edit_distance(a: &str, b: &str, max: usize) -> usize {
+    if a.is_ascii() && b.is_ascii() {
+        return distance(a.as_bytes(), b.as_bytes(), max);
+    }
     let a: Vec<char> = a.chars().collect();
     let b: Vec<char> = b.chars().collect();
-    let mut before: Vec<usize> = vec![0; b.len() + 1];
-    let mut prev: Vec<usize> = (0..=b.len()).collect();
-    let mut cur = vec![0; b.len() + 1];
+    distance(&a, &b, max)
+}
+
+/// Rows kept on the stack for words up to this length.
+const SHORT: usize = 40;
+
+fn distance<T: PartialEq>(a: &[T], b: &[T], max: usize) -> usize {
+    let n = b.len() + 1;
+    let (mut r0, mut r1, mut r2) = (
+        [0usize; SHORT + 1],
+        [0usize; SHORT + 1],
+        [0usize; SHORT + 1],
+    );
+    let (mut v0, mut v1, mut v2);
+    let (mut before, mut prev, mut cur): (&mut [usize], &mut [usize], &mut [usize]) =
+        if n <= SHORT + 1 {
+            (&mut r0[..n], &mut r1[..n], &mut r2[..n])
+        } else {
+            v0 = vec![0; n];
+            v1 = vec![0; n];
+            v2 = vec![0; n];
+            (&mut v0[..], &mut v1[..], &mut v2[..])
+        };
+    for (j, p) in prev.iter_mut().enumerate() {
+        *p = j;
+    }
     for i in 0..a.len() {
         cur[0] = i + 1;
         let mut best = cur[0];
