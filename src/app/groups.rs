@@ -214,7 +214,12 @@ impl App {
             .fold(0i64, |a, (_, e)| a.saturating_add(e.view.votes));
         let open = self.group_expanded(&kept);
         let mut heads: HashMap<Status, (&QKey, &super::queue::OrderKey)> = HashMap::new();
-        for (k, e) in &entries {
+        // Only Pending folds a group into one row: every selected,
+        // answered or rejected question is a decision of its own and shows.
+        for (k, e) in entries
+            .iter()
+            .filter(|(_, e)| e.view.status == Status::Pending)
+        {
             let st = e.view.status;
             let better = match heads.get(&st) {
                 None => true,
@@ -234,7 +239,11 @@ impl App {
         for k in &members {
             self.groups.heads.remove(k);
             self.groups.hidden.remove(k);
-            if heads.contains(k) {
+            let pending = self
+                .queue
+                .get(k)
+                .is_some_and(|e| e.view.status == Status::Pending);
+            if heads.contains(k) || !pending {
                 self.groups.heads.insert(k.clone());
             } else if !open {
                 self.groups.hidden.insert(k.clone());

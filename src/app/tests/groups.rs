@@ -150,3 +150,26 @@ fn a_deleted_or_reworded_member_leaves_and_the_output_hears_it() {
     assert_eq!(shown(&app), ["a", "b", "d"]);
     assert!(app.take_changes().contains(&k("a")));
 }
+
+#[test]
+fn only_pending_folds_a_group_selected_members_each_show() {
+    let mut app = roadmap_app();
+    for id in ["a", "c", "d"] {
+        app.panes.entry(PaneKind::Pending).or_default().cursor = Some(k(id));
+        app.update(key('z'));
+        app.panes.entry(PaneKind::Pending).or_default().cursor = Some(k(id));
+        app.update(key('a'));
+        app.groups.close();
+    }
+    let selected: Vec<String> = app
+        .queue
+        .iter_from(Status::Selected, None)
+        .filter(|e| app.matches(&e.view))
+        .map(|e| e.view.id.to_string())
+        .collect();
+    assert_eq!(selected.len(), 3, "{selected:?}");
+    assert!(matches!(
+        app.group_row(&k("a")),
+        Some(GroupRow::Head { size: 3, .. })
+    ));
+}
