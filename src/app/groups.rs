@@ -249,10 +249,20 @@ impl App {
                 self.groups.hidden.insert(k.clone());
             }
         }
-        let kept_changed = old.is_none_or(|o| o.kept != info.kept || o.size != info.size);
-        if membership || kept_changed {
-            for k in &members {
-                self.changed(k);
+        // Every member's line names the kept question, so all of them go
+        // out again when it changes; a new size alone is said on the kept
+        // question's line (the arrival's own line says it too), which keeps
+        // an arrival's cost independent of the group's size in the output.
+        match old {
+            Some(o) if o.kept == info.kept => {
+                if membership || o.size != info.size {
+                    self.changed(&info.kept);
+                }
+            }
+            _ => {
+                for k in &members {
+                    self.changed(k);
+                }
             }
         }
     }

@@ -90,11 +90,11 @@ impl SourceSpec for Settings {
 /// Questions already waiting when a demo with an audience starts.
 const WAITING_AT_START: u64 = 5;
 /// Most questions in one feed event.
-const CHUNK: u64 = 1024;
+const CHUNK: u64 = 256;
 /// The demo makes questions only while fewer feed events than this wait for
 /// the loop: it never holds (nor has queued) much that the core has not
 /// taken, however high the rate.
-const QUEUED_AT_MOST: usize = 4;
+const QUEUED_AT_MOST: usize = 2;
 
 /// The simulated platform.
 pub struct Demo {
