@@ -68,11 +68,16 @@ fn joined<'s>(a: &[&'s str], other: &[&str]) -> Vec<std::borrow::Cow<'s, str>> {
     let mut i = 0;
     while i < a.len() {
         if i + 1 < a.len() && !other.contains(&a[i]) && !other.contains(&a[i + 1]) {
-            let join = format!("{}{}", a[i], a[i + 1]);
-            if other.iter().any(|o| *o == join || near(&join, o)) {
-                out.push(join.into());
-                i += 2;
-                continue;
+            // Equal or near words start alike: only then is the join worth
+            // building.
+            let first = a[i].chars().next().or_else(|| a[i + 1].chars().next());
+            if other.iter().any(|o| o.chars().next() == first) {
+                let join = format!("{}{}", a[i], a[i + 1]);
+                if other.iter().any(|o| *o == join || near(&join, o)) {
+                    out.push(join.into());
+                    i += 2;
+                    continue;
+                }
             }
         }
         out.push(a[i].into());
@@ -95,7 +100,8 @@ fn dedup<'s>(v: &'s [std::borrow::Cow<'_, str>]) -> Vec<&'s str> {
 /// with the first letter the same (a typo seldom hits it, and "rate" is
 /// not "date"). Numbers match only exactly.
 pub fn near(a: &str, b: &str) -> bool {
-    if is_number(a) || is_number(b) {
+    // The first letter first: it rejects most pairs before any counting.
+    if a.chars().next() != b.chars().next() || is_number(a) || is_number(b) {
         return false;
     }
     let (la, lb) = (a.chars().count(), b.chars().count());
@@ -105,7 +111,7 @@ pub fn near(a: &str, b: &str) -> bool {
         4..=7 => 1,
         _ => 2,
     };
-    if la.abs_diff(lb) > max || a.chars().next() != b.chars().next() {
+    if la.abs_diff(lb) > max {
         return false;
     }
     edit_distance(a, b, max) <= max
