@@ -116,6 +116,9 @@ pub struct Moved {
 pub struct Queue {
     entries: HashMap<QKey, Entry>,
     index: [BTreeSet<OrderKey>; 4],
+    /// The selected questions on air (normally one), so the header finds
+    /// the on-air question without walking the selected list each frame.
+    on_air: BTreeSet<OrderKey>,
     /// Patches by question, kept even before the question arrives (replayed
     /// actions after a restart can precede the first sync).
     patches: HashMap<QKey, Vec<(String, Patch)>>,
@@ -166,11 +169,15 @@ impl Queue {
         for set in &mut self.index {
             set.clear();
         }
+        self.on_air.clear();
         let keys: Vec<QKey> = self.entries.keys().cloned().collect();
         for k in keys {
             if let Some(e) = self.entries.get_mut(&k) {
                 e.order = order_key(sort, &e.view, e.local);
                 self.index[slot(e.view.status)].insert(e.order.clone());
+                if on_air_selected(&e.view) {
+                    self.on_air.insert(e.order.clone());
+                }
             }
         }
     }
@@ -277,9 +284,13 @@ impl Queue {
         e.inflight = patches.map_or(0, Vec::len);
         if let Some((st, ok)) = &from {
             self.index[slot(*st)].remove(ok);
+            self.on_air.remove(ok);
         }
         e.order = order_key(self.sort, &view, e.local);
         self.index[slot(view.status)].insert(e.order.clone());
+        if on_air_selected(&view) {
+            self.on_air.insert(e.order.clone());
+        }
         let to = Some(view.status);
         e.view = view;
         Some(Moved {
@@ -299,6 +310,7 @@ impl Queue {
     pub fn remove(&mut self, key: &QKey) -> Option<Moved> {
         let e = self.entries.remove(key)?;
         self.index[slot(e.view.status)].remove(&e.order);
+        self.on_air.remove(&e.order);
         Some(Moved {
             key: key.clone(),
             from: Some((e.view.status, e.order)),
@@ -417,8 +429,7 @@ impl Queue {
     /// The question on air, if any (few are ever selected, so a scan of the
     /// selected list is cheap).
     pub fn on_air(&self) -> Option<&Entry> {
-        self.iter_from(Status::Selected, None)
-            .find(|e| e.view.on_air)
+        self.on_air.first().and_then(|k| self.entries.get(&k.key))
     }
 
     /// New local states that move a selected question `delta` places (up
@@ -474,6 +485,11 @@ impl Queue {
             .map(|(k, _)| k.clone())
             .collect()
     }
+}
+
+/// Whether a view belongs in the on-air index.
+fn on_air_selected(q: &Question) -> bool {
+    q.on_air && q.status == Status::Selected
 }
 
 fn vote_value(v: MyVote) -> i64 {

@@ -6,6 +6,7 @@
 use ratatui::backend::{Backend, ClearType, CrosstermBackend, WindowSize};
 use ratatui::buffer::Cell;
 use ratatui::layout::{Position, Size};
+use ratatui::style::{Color, Modifier};
 use std::cell::RefCell;
 use std::io::{self, Write};
 use std::rc::Rc;
@@ -64,7 +65,7 @@ impl<W: Write> Backend for SyncBackend<W> {
         let mut content = content.peekable();
         if content.peek().is_some() {
             self.changed = true;
-            self.inner.draw(content)?;
+            write_cells(&mut self.frame.0.borrow_mut(), content)?;
         }
         Ok(())
     }
@@ -115,6 +116,90 @@ impl<W: Write> Backend for SyncBackend<W> {
         self.changed = false;
         Ok(())
     }
+}
+
+/// The pen of [`write_cells`]: what the terminal draws with now.
+#[derive(PartialEq, Clone, Copy)]
+struct Pen {
+    fg: Color,
+    bg: Color,
+    underline: Color,
+    modifier: Modifier,
+}
+
+impl Pen {
+    const RESET: Pen = Pen {
+        fg: Color::Reset,
+        bg: Color::Reset,
+        underline: Color::Reset,
+        modifier: Modifier::empty(),
+    };
+
+    fn of(cell: &Cell) -> Pen {
+        Pen {
+            fg: cell.fg,
+            bg: cell.bg,
+            underline: cell.underline_color,
+            modifier: cell.modifier,
+        }
+    }
+}
+
+/// Writes changed cells into one frame buffer: a cursor move only where
+/// a run of adjacent cells breaks, a style sequence only where the style
+/// changes, and each symbol's bytes copied as they are (no formatting or
+/// allocation per cell). Starts and ends with the terminal's default
+/// style, as ratatui's crossterm backend does.
+fn write_cells<'a>(
+    buf: &mut Vec<u8>,
+    cells: impl Iterator<Item = (u16, u16, &'a Cell)>,
+) -> io::Result<()> {
+    use crossterm::cursor::MoveTo;
+    use crossterm::queue;
+    use crossterm::style::{Attribute, SetAttribute, SetAttributes, SetColors, SetUnderlineColor};
+    use ratatui::backend::IntoCrossterm;
+    let mut pen = Pen::RESET;
+    let mut next: Option<(u16, u16)> = None;
+    for (x, y, cell) in cells {
+        if next != Some((x, y)) {
+            queue!(buf, MoveTo(x, y))?;
+        }
+        next = Some((x.saturating_add(1), y));
+        let want = Pen::of(cell);
+        if want != pen {
+            let removed = pen.modifier - want.modifier;
+            if !removed.is_empty() {
+                // Taking an attribute away: start from the default style
+                // and set what the cell wants.
+                queue!(buf, SetAttribute(Attribute::Reset))?;
+                pen = Pen::RESET;
+            }
+            let added = want.modifier - pen.modifier;
+            if !added.is_empty() {
+                let attrs = ratatui::style::Style::new()
+                    .add_modifier(added)
+                    .into_crossterm()
+                    .attributes;
+                queue!(buf, SetAttributes(attrs))?;
+            }
+            if (want.fg, want.bg) != (pen.fg, pen.bg) {
+                let colors = crossterm::style::Colors::new(
+                    want.fg.into_crossterm(),
+                    want.bg.into_crossterm(),
+                );
+                queue!(buf, SetColors(colors))?;
+            }
+            if want.underline != pen.underline {
+                queue!(buf, SetUnderlineColor(want.underline.into_crossterm()))?;
+            }
+            pen = want;
+        }
+        buf.extend_from_slice(cell.symbol().as_bytes());
+    }
+    if pen != Pen::RESET {
+        queue!(buf, SetAttribute(Attribute::Reset))?;
+    }
+    Ok(())
 }
 
 /// Mouse buttons and the wheel (1000) in SGR coordinates (1006): no drag
@@ -245,5 +330,89 @@ mod tests {
             first,
             "an unchanged frame wrote bytes"
         );
+    }
+
+    /// What a terminal shows after the backend's bytes matches the frame
+    /// cell by cell (text, colours, bold, reverse), across a redraw that
+    /// takes attributes away and moves wide characters.
+    #[test]
+    fn a_terminal_shows_exactly_the_frame() {
+        use ratatui::style::{Color, Modifier, Style};
+        use ratatui::text::{Line, Span};
+        let mut term = Terminal::with_options(
+            SyncBackend::new(Vec::new()),
+            ratatui::TerminalOptions {
+                viewport: ratatui::Viewport::Fixed(ratatui::layout::Rect::new(0, 0, 30, 3)),
+            },
+        )
+        .unwrap();
+        let n = |v: u16| std::num::NonZero::new(v).unwrap();
+        let mut vt = vt100::Parser::new(n(3), n(30), 0);
+        let frames = [
+            vec![
+                Line::from(vec![
+                    Span::styled("bold red ", Style::new().fg(Color::Red).bold()),
+                    Span::raw("plain 👍 x"),
+                ]),
+                Line::from(Span::styled(
+                    " cursor ",
+                    Style::new().reversed().bg(Color::Blue),
+                )),
+            ],
+            vec![
+                Line::from(vec![
+                    Span::raw("bold red "),
+                    Span::styled("👍 now", Style::new().fg(Color::Indexed(42))),
+                ]),
+                Line::from(vec![
+                    Span::styled(" cur", Style::new().add_modifier(Modifier::DIM)),
+                    Span::styled("sor ", Style::new().bg(Color::Rgb(1, 2, 3))),
+                ]),
+                Line::from("third"),
+            ],
+        ];
+        for lines in frames {
+            let before = term.backend().writer().len();
+            let done = term
+                .draw(|f| f.render_widget(Paragraph::new(lines.clone()), f.area()))
+                .unwrap();
+            let buffer = done.buffer.clone();
+            vt.process(&term.backend().writer()[before..]);
+            let screen = vt.screen();
+            for y in 0..3u16 {
+                for x in 0..30u16 {
+                    let want = &buffer[(x, y)];
+                    let Some(got) = screen.cell(y, x) else {
+                        continue;
+                    };
+                    if got.is_wide_continuation() {
+                        continue;
+                    }
+                    let at = format!("cell {x},{y}");
+                    assert_eq!(
+                        got.contents().trim_end_matches(' '),
+                        want.symbol().trim_end_matches(' '),
+                        "{at}"
+                    );
+                    assert_eq!(got.bold(), want.modifier.contains(Modifier::BOLD), "{at}");
+                    assert_eq!(got.dim(), want.modifier.contains(Modifier::DIM), "{at}");
+                    assert_eq!(
+                        got.inverse(),
+                        want.modifier.contains(Modifier::REVERSED),
+                        "{at}"
+                    );
+                    let colour = |c: Color| match c {
+                        Color::Reset => vt100::Color::Default,
+                        Color::Red => vt100::Color::Idx(1),
+                        Color::Blue => vt100::Color::Idx(4),
+                        Color::Indexed(i) => vt100::Color::Idx(i),
+                        Color::Rgb(r, g, b) => vt100::Color::Rgb(r, g, b),
+                        other => panic!("{other:?} not in this test"),
+                    };
+                    assert_eq!(got.fgcolor(), colour(want.fg), "{at}");
+                    assert_eq!(got.bgcolor(), colour(want.bg), "{at}");
+                }
+            }
+        }
     }
 }
