@@ -169,7 +169,10 @@ pub async fn export(ctx: Context, opts: ExportOptions) -> anyhow::Result<()> {
     let synced = sync(&mut session, inbox, opts.what, opts.timeout, needed.clone()).await;
     session.shutdown().await;
     synced?;
-    let names: Vec<String> = needed
+    // In the config's order.
+    let mut order: Vec<SourceId> = needed.iter().copied().collect();
+    order.sort();
+    let names: Vec<String> = order
         .iter()
         .map(|id| session.source_name(*id).to_string())
         .collect();
