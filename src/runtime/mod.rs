@@ -269,12 +269,19 @@ impl Session {
             source: name.clone(),
             event: Some(event.clone()),
         });
+        // The feed starts once that answer is in the inbox, which the loop
+        // reads before any feed event: the rules then know which questions
+        // this machine already reviewed before the first listing arrives.
+        let restored = self.actor.done_so_far();
         self.watch_source(id, &name, &event);
         let slot = &mut self.slots[idx];
         if with_feed {
             let tx = crate::provider::FeedTx::new(id, self.feed_tx.clone());
-            slot.tasks
-                .push(tokio::spawn(supervise_feed(provider.clone(), tx)));
+            let provider = provider.clone();
+            slot.tasks.push(tokio::spawn(async move {
+                let _ = restored.await;
+                supervise_feed(provider, tx).await;
+            }));
         }
         let worker = Worker::new(
             self.store.clone(),

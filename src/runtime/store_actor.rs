@@ -90,9 +90,16 @@ impl StoreActor {
 
     /// Waits until every request sent so far is carried out.
     pub(super) async fn flush(&self) {
+        let _ = self.done_so_far().await;
+    }
+
+    /// Resolves once every request sent before this call is carried out
+    /// (and its answers are in the loop's inbox); asked for now, awaited
+    /// wherever the wait belongs.
+    pub(super) fn done_so_far(&self) -> oneshot::Receiver<()> {
         let (tx, rx) = oneshot::channel();
         self.send(Request::Flush(tx));
-        let _ = rx.await;
+        rx
     }
 }
 
