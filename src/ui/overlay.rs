@@ -292,7 +292,7 @@ pub fn input(frame: &mut Frame, area: Rect, ib: &InputBox, app: &App, theme: &Th
     let send = app.keymap.key_for(Action::InputSend);
     let cancel = app.keymap.key_for(Action::InputCancel);
     let title = match &ib.purpose {
-        InputPurpose::Filter => format!("filter ({send} keeps it, {cancel} clears)"),
+        InputPurpose::Filter => format!("search ({send} keeps it, {cancel} clears)"),
         InputPurpose::PeopleSearch => {
             format!("search people by name or e-mail ({send} keeps it, {cancel} clears)")
         }
