@@ -42,7 +42,7 @@ use crate::domain::{
 use crate::triage::rules::{Flood, Rule, Verdict};
 use crate::triage::search::{Query, SavedSearch};
 use ratatui_textarea::{Input, TextArea};
-use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet, VecDeque};
 
 /// Everything that can happen to the core.
 #[derive(Debug, Clone)]
@@ -71,11 +71,13 @@ pub enum Event {
         now: Millis,
     },
     /// Actions still queued in the outbox from an earlier run, and what
-    /// this machine keeps for questions (local states, marks).
+    /// this machine keeps for questions (local states, marks) and for
+    /// participants (the role each had before qadeck promoted it).
     Restored {
         ops: Vec<QueuedOp>,
         local: Vec<(QKey, LocalState)>,
         marks: Vec<(QKey, Marks)>,
+        roles: Vec<((SourceId, String), Role)>,
     },
     AccountInfo {
         source: SourceId,
@@ -154,6 +156,13 @@ pub enum Command {
     SaveMarks {
         key: QKey,
         marks: Marks,
+    },
+    /// Persist the role a participant had before qadeck promoted it
+    /// (`None`: forget it).
+    SaveEarlierRole {
+        source: SourceId,
+        participant: String,
+        role: Option<Role>,
     },
     RetryOp {
         op_id: String,
@@ -402,8 +411,11 @@ pub struct App {
     /// The last stale-version refusal, until retried or resolved.
     pub people_conflict: Option<PeopleConflict>,
     /// The role a participant had before qadeck made it moderator (a
-    /// STREAMBOXY Speaker), so demoting gives that role back.
+    /// STREAMBOXY Speaker), so demoting gives that role back. Stored, so
+    /// it outlives a restart: change it through `remember_role`.
     pub earlier_roles: HashMap<(SourceId, String), Role>,
+    /// Participants whose earlier role changed since the last save.
+    roles_unsaved: BTreeSet<(SourceId, String)>,
     /// Stars, labels and holds, only for questions that have any.
     pub marks: HashMap<QKey, Marks>,
     /// Duplicate groups (fed as questions arrive, change or go).
@@ -489,6 +501,7 @@ impl App {
             form: None,
             people_conflict: None,
             earlier_roles: HashMap::new(),
+            roles_unsaved: BTreeSet::new(),
             marks: HashMap::new(),
             groups: groups::Groups::default(),
             rules: Vec::new(),

@@ -67,8 +67,17 @@ impl App {
                     self.toast = None;
                 }
             }
-            Event::Restored { ops, local, marks } => {
+            Event::Restored {
+                ops,
+                local,
+                marks,
+                roles,
+            } => {
                 self.restore_marks(marks);
+                // A role this session remembered already is newer than the store's.
+                for (key, role) in roles {
+                    self.earlier_roles.entry(key).or_insert(role);
+                }
                 for (key, l) in local {
                     if !self.saved_local.contains(&key) {
                         let m = self.queue.set_local(&key, l);
@@ -106,6 +115,7 @@ impl App {
             }
         }
         self.apply_rules(&mut cmds);
+        self.save_roles(&mut cmds);
         if self.last_error != error_before
             && let Some(e) = self.last_error.clone()
         {

@@ -296,7 +296,7 @@ impl Session {
         slot.tasks.push(tokio::spawn(worker.run()));
     }
 
-    /// Gives the core this machine's local states and marks without
+    /// Gives the core this machine's local states, marks and earlier roles without
     /// starting anything, so decisions made before [`Session::start`]
     /// (headless `moderate`, `export`) see them. `start` restores them
     /// again, harmlessly.
@@ -311,6 +311,7 @@ impl Session {
                 Ok::<_, crate::store::StoreError>((
                     store.local_states(&name, &event)?,
                     store.marks(&name, &event)?,
+                    store.earlier_roles(&name, &event)?,
                 ))
             })
             .await;
@@ -319,11 +320,12 @@ impl Session {
                 id: qid.as_str().into(),
             };
             match read {
-                Ok(Ok((local, marks))) => {
+                Ok(Ok((local, marks, roles))) => {
                     self.app.update(Event::Restored {
                         ops: Vec::new(),
                         local: local.into_iter().map(|(q, l)| (key(q), l)).collect(),
                         marks: marks.into_iter().map(|(q, m)| (key(q), m)).collect(),
+                        roles: roles.into_iter().map(|(p, r)| ((id, p), r)).collect(),
                     });
                 }
                 Ok(Err(e)) => self.store_failed(format!("store: {e}")),
@@ -407,6 +409,21 @@ impl Session {
                         event: slot.event.clone().unwrap_or_default(),
                         id: key.id.to_string(),
                         marks,
+                    });
+                }
+                Command::SaveEarlierRole {
+                    source,
+                    participant,
+                    role,
+                } => {
+                    let Some(slot) = self.slots.get(source.0 as usize) else {
+                        continue;
+                    };
+                    self.actor.send(Request::SaveEarlierRole {
+                        source: slot.name.clone(),
+                        event: slot.event.clone().unwrap_or_default(),
+                        participant,
+                        role,
                     });
                 }
                 Command::RetryOp { op_id } => self.actor.send(Request::Retry {

@@ -11,7 +11,7 @@
 //! platform never hears of an action that is not durably queued).
 
 use crate::app::{Event, QueuedOp, SessionEvent};
-use crate::domain::{LocalState, Marks, OpReport, ProviderError, QKey, SourceId};
+use crate::domain::{LocalState, Marks, OpReport, ProviderError, QKey, Role, SourceId};
 use crate::provider::now_ms;
 use crate::store::{NewOp, Store};
 use std::sync::Arc;
@@ -35,6 +35,12 @@ pub(super) enum Request {
         event: String,
         id: String,
         marks: Marks,
+    },
+    SaveEarlierRole {
+        source: String,
+        event: String,
+        participant: String,
+        role: Option<Role>,
     },
     /// Retry an action now, then wake the workers.
     Retry {
@@ -145,6 +151,16 @@ fn serve(store: &Store, answers: &mpsc::UnboundedSender<Event>, req: Request) {
                 store_failed(answers, format!("could not save stars/labels: {e}"));
             }
         }
+        Request::SaveEarlierRole {
+            source,
+            event,
+            participant,
+            role,
+        } => {
+            if let Err(e) = store.set_earlier_role(&source, &event, &participant, role.as_ref()) {
+                store_failed(answers, format!("could not save an earlier role: {e}"));
+            }
+        }
         Request::Retry { op_id, actor, wake } => {
             if let Err(e) = store.requeue(&op_id, &actor, now_ms()) {
                 store_failed(answers, format!("store: {e}"));
@@ -194,6 +210,14 @@ fn restore(
             Vec::new()
         }
     };
+    let roles = match event.map(|e| store.earlier_roles(source, e)) {
+        None => Vec::new(),
+        Some(Ok(map)) => map.into_iter().map(|(p, r)| ((id, p), r)).collect(),
+        Some(Err(e)) => {
+            store_failed(answers, format!("store: {e}"));
+            Vec::new()
+        }
+    };
     let (mut ops, mut waiting) = (Vec::new(), Vec::<(String, usize)>::new());
     match store.pending(Some(source)) {
         Ok(rows) => {
@@ -217,7 +241,12 @@ fn restore(
         Err(e) => store_failed(answers, format!("store: {e}")),
     }
     if event.is_some() {
-        let _ = answers.send(Event::Restored { ops, local, marks });
+        let _ = answers.send(Event::Restored {
+            ops,
+            local,
+            marks,
+            roles,
+        });
     }
     let _ = answers.send(Event::Session(SessionEvent::Waiting {
         source: id,

@@ -19,6 +19,7 @@ mod journal;
 mod local;
 mod marks;
 mod outbox;
+mod roles;
 
 pub use self::journal::{JournalEntry, JournalOutcome};
 pub use self::outbox::{Claim, NewOp, OpState, OutboxRow, Waiting};
@@ -107,6 +108,18 @@ const MIGRATIONS: &[&str] = &[
     -- column have none and are delivered alone, in strict order.
     ALTER TABLE outbox ADD COLUMN item TEXT;
     CREATE INDEX outbox_item_head ON outbox (source, event, state, item, seq);
+",
+    "
+    -- The role a participant had before qadeck made it a moderator, so
+    -- demoting it after a restart gives that role back (STREAMBOXY's
+    -- Speaker); no row means participant.
+    CREATE TABLE earlier_roles (
+        source         TEXT NOT NULL,
+        event          TEXT NOT NULL,
+        participant_id TEXT NOT NULL,
+        role           TEXT NOT NULL,
+        PRIMARY KEY (source, event, participant_id)
+    ) WITHOUT ROWID;
 ",
 ];
 

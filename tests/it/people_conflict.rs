@@ -23,6 +23,15 @@ struct Instance {
 }
 
 fn instance(fake: &StreamboxyFake, session: &str, name: &str) -> Instance {
+    instance_on(
+        fake,
+        session,
+        name,
+        Arc::new(Store::open_in_memory().unwrap()),
+    )
+}
+
+fn instance_on(fake: &StreamboxyFake, session: &str, name: &str, store: Arc<Store>) -> Instance {
     let cfg = fake.config();
     let settings = streamboxy::Settings {
         name: "sbx".into(),
@@ -35,7 +44,6 @@ fn instance(fake: &StreamboxyFake, session: &str, name: &str) -> Instance {
         poll_ms: 600_000,
         ..streamboxy::Settings::default()
     };
-    let store = Arc::new(Store::open_in_memory().unwrap());
     let moderator = Moderator {
         identifier: name.into(),
         name: name.into(),
@@ -200,5 +208,41 @@ async fn after_a_conflict_an_already_made_change_is_not_sent_again() {
     assert_eq!(fake.counters().patches, 2);
     assert_eq!(fake.user(&u.id).unwrap().role, "Moderator");
     a.session.shutdown().await;
+    b.session.shutdown().await;
+}
+
+/// qadeck promotes a Speaker, the console restarts, and demoting her gives
+/// her the Speaker role back: the earlier role is kept in the store.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_promoted_speaker_is_demoted_to_speaker_after_a_restart() {
+    let fake = StreamboxyFake::start(Config::default()).await;
+    let s = fake.add_session("Panel");
+    let u = fake.add_user(&s, "Grace", "grace@example.com", "Speaker");
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("qadeck.db");
+    let mut a = instance_on(&fake, &s, "alex", Arc::new(Store::open(&path).unwrap()));
+    a.until("the list", |app| !app.people.is_empty()).await;
+    a.key('m');
+    a.until("the promote", |app| app.inflight.is_empty()).await;
+    assert_eq!(fake.user(&u.id).unwrap().role, "Moderator");
+    a.session.flush().await;
+    a.session.shutdown().await;
+    drop(a);
+
+    let mut b = instance_on(&fake, &s, "alex", Arc::new(Store::open(&path).unwrap()));
+    b.until("the list and the stored role", |app| {
+        !app.people.is_empty() && !app.earlier_roles.is_empty()
+    })
+    .await;
+    assert_eq!(b.grace().role, Role::Moderator);
+    b.key('m');
+    b.until("the demote", |app| {
+        app.inflight.is_empty()
+            && app
+                .current_participant()
+                .is_some_and(|p| p.role == Role::Speaker)
+    })
+    .await;
+    assert_eq!(fake.user(&u.id).unwrap().role, "Speaker");
     b.session.shutdown().await;
 }

@@ -140,7 +140,7 @@ impl App {
             .cloned()
             .collect();
         for k in stale {
-            self.earlier_roles.remove(&k);
+            self.remember_role(k, None);
         }
     }
 
@@ -312,9 +312,9 @@ impl App {
         };
         let key = (p.source, p.id.clone());
         if want.is_moderator() && p.role != Role::Participant {
-            self.earlier_roles.insert(key, p.role.clone());
+            self.remember_role(key, Some(p.role.clone()));
         } else if want.is_moderator() {
-            self.earlier_roles.remove(&key);
+            self.remember_role(key, None);
         }
         let op = Op::UpdateParticipant {
             id: p.id.clone(),
@@ -325,6 +325,33 @@ impl App {
         let text = self.people_op_text(p.source, &op);
         self.send(p.source, op, None, Patch::default(), cmds);
         self.toast(format!("{text} — waiting for the platform"));
+    }
+
+    /// Changes a participant's remembered earlier role; the change is
+    /// saved at the end of this update ([`App::save_roles`]).
+    pub(in crate::app) fn remember_role(&mut self, key: (SourceId, String), role: Option<Role>) {
+        let changed = match &role {
+            Some(r) => self.earlier_roles.insert(key.clone(), r.clone()).as_ref() != Some(r),
+            None => self.earlier_roles.remove(&key).is_some(),
+        };
+        if changed {
+            self.roles_unsaved.insert(key);
+        }
+    }
+
+    /// One save command per earlier role changed during this update.
+    pub(in crate::app) fn save_roles(&mut self, cmds: &mut Vec<Command>) {
+        for (source, participant) in std::mem::take(&mut self.roles_unsaved) {
+            let role = self
+                .earlier_roles
+                .get(&(source, participant.clone()))
+                .cloned();
+            cmds.push(Command::SaveEarlierRole {
+                source,
+                participant,
+                role,
+            });
+        }
     }
 
     /// The role `m` gives: moderator, or for a moderator the role it had
@@ -442,7 +469,7 @@ impl App {
                 match (role, name) {
                     (Some(r), _) => {
                         if !r.is_moderator() {
-                            self.earlier_roles.remove(&(source, id.clone()));
+                            self.remember_role((source, id.clone()), None);
                         }
                         format!("{} is now {r}", self.name_of(source, id))
                     }

@@ -242,3 +242,66 @@ fn rename_where_the_platform_cannot_says_so() {
     assert!(app.input.is_none());
     assert!(toast(&app).contains("cannot rename"), "{}", toast(&app));
 }
+
+fn saved_roles(cmds: &[Command]) -> Vec<(String, Option<Role>)> {
+    cmds.iter()
+        .filter_map(|c| match c {
+            Command::SaveEarlierRole {
+                participant, role, ..
+            } => Some((participant.clone(), role.clone())),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn the_earlier_role_is_stored_and_given_back_after_a_restart() {
+    let mut app = people_app(caps_sbx(), speaker());
+    go_to(&mut app, "Grace Hopper");
+    let cmds = app.update(key('m'));
+    assert_eq!(
+        saved_roles(&cmds),
+        [("u1".to_string(), Some(Role::Speaker))]
+    );
+    // A new session: the platform lists her as moderator, the store
+    // remembers she was a speaker.
+    let moderator = person(
+        "u1",
+        "Grace Hopper",
+        "grace@example.com",
+        Role::Moderator,
+        "v2",
+    );
+    let mut list = speaker();
+    list[0] = moderator;
+    let mut app = people_app(caps_sbx(), list);
+    app.update(Event::Restored {
+        ops: Vec::new(),
+        local: Vec::new(),
+        marks: Vec::new(),
+        roles: vec![((SourceId(0), "u1".into()), Role::Speaker)],
+    });
+    go_to(&mut app, "Grace Hopper");
+    let cmds = app.update(key('m'));
+    let ops = sent(&cmds);
+    let Op::UpdateParticipant { role, .. } = &ops[0].op else {
+        panic!()
+    };
+    assert_eq!(role, &Some(Role::Speaker));
+    let back = person(
+        "u1",
+        "Grace Hopper",
+        "grace@example.com",
+        Role::Speaker,
+        "v3",
+    );
+    let cmds = app.update(Event::Op(OpReport::Confirmed {
+        op_id: ops[0].op_id.clone(),
+        outcome: Outcome::Participant(back),
+    }));
+    assert_eq!(
+        saved_roles(&cmds),
+        [("u1".to_string(), None)],
+        "forgotten once given back"
+    );
+}

@@ -459,6 +459,7 @@ fn restored_actions_show_in_flight_before_the_first_sync() {
         marks: Vec::new(),
         ops: vec![op],
         local: vec![],
+        roles: Vec::new(),
     });
     app.update(feed(Feed::Snapshot(vec![q("a", 1, 0)])));
     assert_eq!(status(&app, "a"), Status::Answered);

@@ -21,6 +21,7 @@ fn on_air_moves_off_a_question_that_is_not_loaded() {
         marks: Vec::new(),
         ops: Vec::new(),
         local: vec![(earlier.clone(), aired)],
+        roles: Vec::new(),
     });
     let a = QKey {
         source: SourceId(0),
@@ -163,6 +164,7 @@ fn a_late_restore_never_takes_back_what_the_moderator_just_did() {
         marks: Vec::new(),
         ops: Vec::new(),
         local: vec![(k.clone(), LocalState::default())],
+        roles: Vec::new(),
     });
     assert!(app.queue.local(&k).on_air);
 }

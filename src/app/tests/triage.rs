@@ -100,6 +100,7 @@ fn a_released_hold_stays_released_after_a_restart() {
         ops: Vec::new(),
         local: Vec::new(),
         marks: vec![(k("a"), reviewed())],
+        roles: Vec::new(),
     });
     let cmds = app.update(feed(Feed::Upsert(vec![asked("a", "darn")])));
     assert!(saves(&cmds).is_empty());

@@ -120,6 +120,7 @@ fn restored_marks_show_but_never_undo_this_session() {
         ops: Vec::new(),
         local: Vec::new(),
         marks: vec![(k("a"), stored.clone()), (k("b"), stored.clone())],
+        roles: Vec::new(),
     });
     assert!(app.marks_of(&k("a")).unwrap().starred, "ours stays");
     assert_eq!(app.marks_of(&k("b")), Some(&stored));
