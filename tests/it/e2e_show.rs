@@ -187,3 +187,62 @@ async fn n_in_the_tui_and_post_next_drive_every_output() {
         seen.rfind("{\"on_air\":null") > seen.rfind("{\"on_air\":{")
     }));
 }
+
+/// `qadeck stage --url` beside a console: it shows what the console puts on
+/// air, says when the console is gone, and follows it again once it is back
+/// on the same address.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stage_monitor_follows_the_console_through_its_restart() {
+    let port = free_port();
+    let url = format!("http://127.0.0.1:{port}");
+    let console_args = format!("demo --seed 7 --rate 4 --fail-rate 0 --show 127.0.0.1:{port}");
+    let env = [("QADECK_SHOW_TOKEN", TOKEN)];
+    let console = Tmux::start(&console_args, 80, 24, &env);
+    let http = reqwest::Client::new();
+    console.wait_for("questions", T, |s| {
+        count(s, "Pending").is_some_and(|n| n >= 2)
+    });
+    for n in 1..=2 {
+        console.keys(&["a"]);
+        console.wait_for("an approval", T, |s| count(s, "Selected") == Some(n));
+    }
+    let stage = Tmux::start(&format!("stage --url {url}"), 80, 24, &[]);
+    stage.wait_text("nothing on air", T);
+    stage.wait_text("following", T);
+
+    console.keys(&["n"]);
+    let (s, _) = wait_state(&http, &url, |s| s.on_air.is_some()).await;
+    let aired = s.on_air.unwrap();
+    let next = s.next.expect("two were selected");
+    let first_word = next.text.split_whitespace().next().unwrap().to_string();
+    let screen = stage.wait_for("the aired question", T, |s| {
+        s.contains("ON AIR") && s.contains(&format!("next: {first_word}"))
+    });
+    if let Some(author) = &aired.author {
+        assert!(screen.contains(&format!("— {author}")), "{screen}");
+    }
+
+    // The console goes away: the monitor says so and keeps the last state.
+    let dir = console.into_dir();
+    let screen = stage.wait_text("retrying", T);
+    assert!(screen.contains("ON AIR"), "{screen}");
+    assert!(screen.contains(&format!("next: {first_word}")), "{screen}");
+
+    // Back on the same address (the demo's audience starts afresh, so
+    // nothing is on air): followed again, and what it airs is shown.
+    let console = Tmux::start_in(dir, &console_args, 80, 24, &env);
+    console.wait_for("questions", T, |s| {
+        count(s, "Pending").is_some_and(|n| n >= 1)
+    });
+    stage.wait_for("the console again", Duration::from_secs(30), |s| {
+        s.contains("following") && s.contains("nothing on air")
+    });
+    console.keys(&["a"]);
+    console.wait_for("an approval", T, |s| count(s, "Selected") == Some(1));
+    console.keys(&["n"]);
+    stage.wait_for("the new on-air question", T, |s| {
+        s.contains("ON AIR") && s.contains("next: —")
+    });
+    stage.keys(&["q"]);
+    assert!(crate::support::wait_until(T, || stage.dead()), "q leaves");
+}
