@@ -305,6 +305,33 @@ async fn events_send_the_state_then_every_change() {
     assert!(!seen.contains("<script>"), "{seen}");
 }
 
+/// A quiet stream still sends a comment every 15 s, so proxies and the
+/// overlay's EventSource keep the connection; on tokio's paused clock.
+#[tokio::test(start_paused = true)]
+async fn a_quiet_stream_sends_a_heartbeat_every_15_s() {
+    let fake = FakeLoop::start(&config(Some(TOKEN)), vec![item("q1", "first")]);
+    let mut s = open_events(fake.addr).await;
+    read_until(&mut s, "\n\n").await;
+    for n in 1..=2 {
+        let since = tokio::time::Instant::now();
+        let mut seen = String::new();
+        // The bytes come chunked: read on until the comment shows up.
+        while !seen.contains(": heartbeat\n") {
+            assert!(
+                since.elapsed() < Duration::from_secs(60),
+                "no heartbeat: {seen}"
+            );
+            seen.push_str(&read_until(&mut s, "\n").await);
+        }
+        let waited = since.elapsed();
+        assert!(
+            (Duration::from_secs(14)..=Duration::from_secs(16)).contains(&waited),
+            "heartbeat {n} after {waited:?}: {seen}"
+        );
+        assert!(!seen.contains("event: on_air"), "nothing changed: {seen}");
+    }
+}
+
 #[tokio::test]
 async fn a_client_that_never_reads_does_not_hold_anything_up() {
     let texts: Vec<_> = (0..400)
