@@ -378,3 +378,64 @@ fn a_429_shows_a_countdown_and_the_actions_stay_queued() {
     assert!(fake.counters().rate_limited >= 1);
     quit(&t);
 }
+
+/// Two consoles on one machine share its store: what one puts on air, the
+/// other shows within a moment, and either can move the show on.
+#[test]
+fn two_consoles_sharing_the_store_follow_each_others_on_air() {
+    let fake = FakePostobox::start_background(FakeConfig {
+        plan: Plan::Enterprise,
+        ..FakeConfig::fast()
+    });
+    let ev = fake.add_event("Keynote");
+    for text in ["Alpha question", "Beta question"] {
+        fake.add_question_with(
+            &ev,
+            NewQuestion {
+                status: SELECTED.into(),
+                ..NewQuestion::new(text)
+            },
+        );
+    }
+    let dir = tempfile::tempdir().unwrap();
+    write_config(dir.path(), &fake.base_url(), Some(&ev));
+    let args = format!(
+        "--config {c} --store {s}",
+        c = dir.path().join("config.toml").display(),
+        s = dir.path().join("qadeck.db").display()
+    );
+    let a = Tmux::start_in(dir, &args, 120, 40, &[(KEY_ENV, &fake.api_key())]);
+    let b = Tmux::start(&args, 120, 40, &[(KEY_ENV, &fake.api_key())]);
+    for t in [&a, &b] {
+        t.wait_for("the selected questions", T, |s| {
+            count(s, "Selected") == Some(2)
+        });
+    }
+    key(&a, "Tab");
+    a.wait_for("the selected pane", T, |s| s.contains("Alpha question"));
+    key(&a, "o");
+    a.wait_text("ON AIR: Alpha question", T);
+    let s = b.wait_text("ON AIR: Alpha question", T);
+    assert!(!s.contains("ON AIR: Beta question"), "{s}");
+
+    // B moves the show on: A follows.
+    key(&b, "Tab");
+    b.wait_for("the selected pane", T, |s| s.contains("Beta question"));
+    key(&b, "j");
+    key(&b, "o");
+    b.wait_text("ON AIR: Beta question", T);
+    a.wait_text("ON AIR: Beta question", T);
+    let s = a.screen();
+    assert!(!s.contains("ON AIR: Alpha question"), "one on air: {s}");
+    // On air is local to this machine: nothing of it reached the platform.
+    let writes: usize = fake
+        .counters()
+        .by_route
+        .iter()
+        .filter(|(k, _)| !k.starts_with("GET "))
+        .map(|(_, n)| *n as usize)
+        .sum();
+    assert_eq!(writes, 0, "{:?}", fake.counters().by_route);
+    quit(&a);
+    quit(&b);
+}
