@@ -39,7 +39,7 @@ use crate::domain::{
     Capabilities, Connection, EventInfo, LocalState, Marks, Message, Millis, MyVote, Op, OpReport,
     Participant, QKey, RateBudget, Role, ShowAction, ShowRefusal, SourceFeed, SourceId, Status,
 };
-use crate::triage::rules::{Flood, Rule, Verdict};
+use crate::triage::rules::{Flood, Rule};
 use crate::triage::search::{Query, SavedSearch};
 use ratatui_textarea::{Input, TextArea};
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet, VecDeque};
@@ -429,9 +429,6 @@ pub struct App {
     /// Held questions that left Pending during the current update (decided
     /// on the platform, deleted): their holds are over.
     unheld: Vec<QKey>,
-    /// What a rule decided for a question this session (hold, reject,
-    /// approve), for the detail view and `u`.
-    pub decided: HashMap<QKey, Verdict>,
     /// Who decides the actions queued now when it is not the moderator
     /// (`rule:NAME`), for the journal.
     acting: Option<String>,
@@ -508,7 +505,6 @@ impl App {
             flood: Flood::default(),
             arrived: Vec::new(),
             unheld: Vec::new(),
-            decided: HashMap::new(),
             acting: None,
             query: None,
             searches: Vec::new(),

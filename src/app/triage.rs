@@ -4,7 +4,7 @@
 //! the panes through facts the core knows.
 
 use super::{App, Command};
-use crate::domain::{Hold, QKey, Question, Status};
+use crate::domain::{Hold, QKey, Question, Ruled, Status};
 use crate::triage::rules::{self, Arrival, Rule, RuleAction, Verdict};
 use crate::triage::search::{self, Facts, SavedSearch};
 
@@ -41,7 +41,6 @@ impl App {
                 .get(&key)
                 .is_some_and(|e| e.view.status == Status::Pending);
             if !pending {
-                self.decided.remove(&key);
                 self.release_hold(&key, cmds);
             }
         }
@@ -52,11 +51,10 @@ impl App {
             let undecided = e.view.status == Status::Pending
                 && e.inflight == 0
                 && e.local.status.is_none()
-                && !self.decided.contains_key(&key)
                 && self
                     .marks
                     .get(&key)
-                    .is_none_or(|m| m.held.is_none() && !m.reviewed);
+                    .is_none_or(|m| m.held.is_none() && m.ruled.is_none() && !m.reviewed);
             if !undecided {
                 continue;
             }
@@ -87,8 +85,8 @@ impl App {
             RuleAction::Hold => {
                 let marks = self.marks.entry(key.clone()).or_default();
                 marks.held = Some(Hold {
-                    rule: verdict.rule.clone(),
-                    matched: verdict.matched.clone(),
+                    rule: verdict.rule,
+                    matched: verdict.matched,
                 });
                 cmds.push(Command::SaveMarks {
                     key: key.clone(),
@@ -103,10 +101,18 @@ impl App {
                 self.acting = Some(format!("rule:{}", verdict.rule));
                 self.set_status(key.clone(), target, false, cmds);
                 self.acting = None;
+                let mut marks = self.marks.get(&key).cloned().unwrap_or_default();
+                marks.ruled = Some(Ruled {
+                    why: Hold {
+                        rule: verdict.rule,
+                        matched: verdict.matched,
+                    },
+                    to: target,
+                });
+                self.set_marks(key.clone(), marks, cmds);
             }
         }
         self.changed(&key);
-        self.decided.insert(key, verdict);
     }
 
     /// Why a rule decided this question, for the detail view: "held by
@@ -115,16 +121,16 @@ impl App {
         if let Some(h) = self.marks.get(key).and_then(|m| m.held.as_ref()) {
             return Some(format!("held by rule {} — matched {}", h.rule, h.matched));
         }
-        let v = self.decided.get(key)?;
-        let done = match v.action {
-            RuleAction::Reject => "rejected",
-            RuleAction::Approve => "approved",
-            RuleAction::Hold => return None,
-        };
+        let r = self.marks.get(key)?.ruled.as_ref()?;
+        // Another moderator moved it on since: the rule's word is history.
+        if self.queue.get(key).is_none_or(|e| e.view.status != r.to) {
+            return None;
+        }
         Some(format!(
-            "{done} by rule {} — matched {} ({} undoes)",
-            v.rule,
-            v.matched,
+            "{} by rule {} — matched {} ({} undoes)",
+            ruled_word(r.to),
+            r.why.rule,
+            r.why.matched,
             self.keymap.key_for(super::Action::Undo)
         ))
     }
@@ -135,12 +141,17 @@ impl App {
     }
 
     /// The moderator decided the question: a rule's hold and decision on
-    /// it are over.
+    /// it are over, and the rules leave it alone from then on.
     pub(super) fn moderator_decided(&mut self, key: &QKey, cmds: &mut Vec<Command>) {
         if self.acting.is_some() {
             return;
         }
-        self.decided.remove(key);
+        if let Some(m) = self.marks.get(key).filter(|m| m.ruled.is_some()) {
+            let mut m = m.clone();
+            m.ruled = None;
+            m.reviewed = true;
+            self.set_marks(key.clone(), m, cmds);
+        }
         self.release_hold(key, cmds);
     }
 
@@ -165,7 +176,6 @@ impl App {
             return false;
         };
         if let Some(hold) = self.release_hold(&key, cmds) {
-            self.decided.remove(&key);
             self.toast(format!(
                 "released “{}” (held by rule {})",
                 self.preview(&key),
@@ -173,26 +183,25 @@ impl App {
             ));
             return true;
         }
-        let Some(v) = self.decided.get(&key).cloned() else {
+        let Some(r) = self.marks.get(&key).and_then(|m| m.ruled.clone()) else {
             return false;
         };
-        let target = match v.action {
-            RuleAction::Reject => Status::Rejected,
-            RuleAction::Approve => Status::Selected,
-            RuleAction::Hold => return false,
-        };
-        if self.queue.get(&key).is_none_or(|e| e.view.status != target) {
-            self.decided.remove(&key);
+        // Moved on since (elsewhere): the rule's decision is not what
+        // stands any more, so `u` undoes something else.
+        if self.queue.get(&key).is_none_or(|e| e.view.status != r.to) {
             return false;
         }
+        // The moderator's own action: it ends the rule's decision and
+        // marks the question reviewed (`moderator_decided`).
         self.set_status(key.clone(), Status::Pending, false, cmds);
-        let mut marks = self.marks.get(&key).cloned().unwrap_or_default();
-        marks.reviewed = true;
-        self.set_marks(key.clone(), marks, cmds);
         self.toast(format!(
             "undone: rule {}'s {} of “{}”",
-            v.rule,
-            v.action.as_str(),
+            r.why.rule,
+            if r.to == Status::Rejected {
+                "reject"
+            } else {
+                "approve"
+            },
             self.preview(&key)
         ));
         true
@@ -256,5 +265,14 @@ impl App {
         self.query = Some(s.query.clone());
         self.search_name = Some(s.name.clone());
         self.toast(format!("search {}: {}", s.name, s.text));
+    }
+}
+
+/// What a rule's decision did, in words for the detail view.
+fn ruled_word(to: Status) -> &'static str {
+    if to == Status::Rejected {
+        "rejected"
+    } else {
+        "approved"
     }
 }

@@ -1,7 +1,9 @@
 //! What this machine attaches to a question beyond the platform's state:
-//! the moderator's star and labels, and a rule's hold. Kept durable in the
-//! store, keyed like local states (source, event, question id).
+//! the moderator's star and labels, a rule's hold, and a rule's reject or
+//! approve (so `u` can take it back after a restart too). Kept durable in
+//! the store, keyed like local states (source, event, question id).
 
+use super::Status;
 use serde::{Deserialize, Serialize};
 
 /// A question's marks. The default (nothing marked) is not stored.
@@ -19,6 +21,18 @@ pub struct Marks {
     /// hold): the rules leave it alone from then on, across restarts.
     #[serde(default)]
     pub reviewed: bool,
+    /// A rule rejected or approved it, and no one has decided it since.
+    #[serde(default)]
+    pub ruled: Option<Ruled>,
+}
+
+/// A rule's reject or approve, with its reason.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Ruled {
+    /// The rule's `name` and what matched, as for a hold.
+    pub why: Hold,
+    /// Where the rule sent it: rejected or selected.
+    pub to: Status,
 }
 
 /// Why a rule held (or rejected) a question.
@@ -32,6 +46,10 @@ pub struct Hold {
 
 impl Marks {
     pub fn is_empty(&self) -> bool {
-        !self.starred && self.labels.is_empty() && self.held.is_none() && !self.reviewed
+        !self.starred
+            && self.labels.is_empty()
+            && self.held.is_none()
+            && !self.reviewed
+            && self.ruled.is_none()
     }
 }

@@ -23,7 +23,7 @@ pub use error::{MAX_RETRY_AFTER_MS, ProviderError, ProviderResult};
 pub use event::{EventDraft, EventInfo, ReportKind};
 pub use feed::{Connection, Feed, RateBudget, SourceFeed};
 pub use ids::{Millis, QKey, SourceId};
-pub use marks::{Hold, Marks};
+pub use marks::{Hold, Marks, Ruled};
 pub use moderator::Moderator;
 pub use op::{Op, Outcome};
 pub use people::{Participant, ParticipantDraft, Role, valid_email};

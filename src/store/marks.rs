@@ -29,14 +29,19 @@ impl Store {
             Some(h) => (Some(h.rule.as_str()), Some(h.matched.as_str())),
             None => (None, None),
         };
+        let ruled = marks
+            .ruled
+            .as_ref()
+            .map(serde_json::to_string)
+            .transpose()?;
         conn.execute(
             "INSERT INTO marks (source, event, question_id, starred, labels, held_rule, held_match,
-                                reviewed)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
+                                reviewed, ruled)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
              ON CONFLICT (source, event, question_id)
              DO UPDATE SET starred = excluded.starred, labels = excluded.labels,
                            held_rule = excluded.held_rule, held_match = excluded.held_match,
-                           reviewed = excluded.reviewed",
+                           reviewed = excluded.reviewed, ruled = excluded.ruled",
             params![
                 source,
                 event,
@@ -45,7 +50,8 @@ impl Store {
                 labels,
                 rule,
                 matched,
-                marks.reviewed
+                marks.reviewed,
+                ruled
             ],
         )?;
         Ok(())
@@ -55,8 +61,8 @@ impl Store {
     pub fn marks(&self, source: &str, event: &str) -> Result<HashMap<String, Marks>> {
         let conn = self.conn();
         let mut stmt = conn.prepare_cached(
-            "SELECT question_id, starred, labels, held_rule, held_match, reviewed FROM marks
-             WHERE source = ?1 AND event = ?2",
+            "SELECT question_id, starred, labels, held_rule, held_match, reviewed, ruled
+             FROM marks WHERE source = ?1 AND event = ?2",
         )?;
         let rows = stmt.query_map(params![source, event], |r| {
             Ok((
@@ -66,11 +72,12 @@ impl Store {
                 r.get::<_, Option<String>>(3)?,
                 r.get::<_, Option<String>>(4)?,
                 r.get::<_, bool>(5)?,
+                r.get::<_, Option<String>>(6)?,
             ))
         })?;
         let mut out = HashMap::new();
         for row in rows {
-            let (id, starred, labels, rule, matched, reviewed) = row?;
+            let (id, starred, labels, rule, matched, reviewed, ruled) = row?;
             let held = rule.map(|rule| Hold {
                 rule,
                 matched: matched.unwrap_or_default(),
@@ -80,6 +87,7 @@ impl Store {
                 labels: serde_json::from_str(&labels)?,
                 held,
                 reviewed,
+                ruled: ruled.as_deref().map(serde_json::from_str).transpose()?,
             };
             out.insert(id, marks);
         }
@@ -90,6 +98,7 @@ impl Store {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::Ruled;
 
     #[test]
     fn marks_round_trip_and_empty_clears() {
@@ -102,8 +111,20 @@ mod tests {
                 matched: "regex: https://".into(),
             }),
             reviewed: true,
+            ruled: None,
         };
         store.set_marks("s", "ev", "q1", &press).unwrap();
+        let rejected = Marks {
+            ruled: Some(Ruled {
+                why: Hold {
+                    rule: "spam".into(),
+                    matched: "word: casino".into(),
+                },
+                to: crate::domain::Status::Rejected,
+            }),
+            ..Marks::default()
+        };
+        store.set_marks("s", "ev", "q4", &rejected).unwrap();
         store
             .set_marks(
                 "s",
@@ -125,7 +146,11 @@ mod tests {
         let got = store.marks("s", "ev").unwrap();
         assert_eq!(
             got,
-            HashMap::from([("q1".to_string(), press), ("q3".to_string(), starred_only)])
+            HashMap::from([
+                ("q1".to_string(), press),
+                ("q3".to_string(), starred_only),
+                ("q4".to_string(), rejected)
+            ])
         );
     }
 }

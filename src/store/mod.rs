@@ -121,6 +121,11 @@ const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (source, event, participant_id)
     ) WITHOUT ROWID;
 ",
+    "
+    -- A rule's reject or approve no one has decided since, as JSON
+    -- (`domain::Ruled`: the rule, what matched, where it sent the question).
+    ALTER TABLE marks ADD COLUMN ruled TEXT;
+",
 ];
 
 #[derive(Debug, thiserror::Error)]

@@ -107,6 +107,7 @@ async fn stars_and_labels_survive_a_restart() {
         labels: vec!["press".into()],
         held: None,
         reviewed: false,
+        ruled: None,
     };
     let want_second = Marks {
         labels: vec!["press".into()],
@@ -247,6 +248,7 @@ fn export_formats_carry_votes_times_history_and_marks() {
                 labels: vec!["press".into(), "vip".into()],
                 held: None,
                 reviewed: false,
+                ruled: None,
             },
         )
         .unwrap();

@@ -280,3 +280,69 @@ fn saved_searches_are_on_the_number_keys_and_shown_by_name() {
             .starts_with("no saved search 5")
     );
 }
+
+#[test]
+fn a_rules_reject_is_stored_and_u_takes_it_back_after_a_restart() {
+    let mut app = with_rules(vec![rule("links", "spam", RuleAction::Reject)]);
+    let cmds = app.update(feed(Feed::Snapshot(vec![asked("a", "buy SPAM now")])));
+    let saved = saves(&cmds);
+    assert_eq!(saved.len(), 1, "{cmds:?}");
+    let ruled = saved[0].1.ruled.clone().expect("the decision is stored");
+    assert_eq!(
+        (ruled.why.rule.as_str(), ruled.to),
+        ("links", Status::Rejected)
+    );
+
+    // A new session: the store gives the decision back, the platform
+    // lists the question as rejected.
+    let mut app = with_rules(vec![rule("links", "spam", RuleAction::Reject)]);
+    app.update(Event::Restored {
+        ops: Vec::new(),
+        local: Vec::new(),
+        marks: vec![(k("a"), saved[0].1.clone())],
+        roles: Vec::new(),
+    });
+    let rejected = Question {
+        status: Status::Rejected,
+        ..asked("a", "buy SPAM now")
+    };
+    let cmds = app.update(feed(Feed::Snapshot(vec![rejected])));
+    assert!(sent(&cmds).is_empty(), "not decided again: {cmds:?}");
+    assert!(
+        app.decision_note(&k("a"))
+            .is_some_and(|n| n.starts_with("rejected by rule links")),
+        "{:?}",
+        app.decision_note(&k("a"))
+    );
+    app.update(key('R'));
+    for _ in 0..8 {
+        if app.focus == PaneKind::Rejected {
+            break;
+        }
+        app.update(special(Key::Tab));
+    }
+    assert_eq!(app.focus, PaneKind::Rejected);
+    let cmds = app.update(key('u'));
+    let ops = sent(&cmds);
+    assert_eq!(ops.len(), 1, "{cmds:?}");
+    assert_eq!(
+        ops[0].op,
+        Op::SetStatus {
+            id: "a".into(),
+            status: Status::Pending
+        }
+    );
+    let after = saves(&cmds);
+    assert_eq!(
+        after.last().map(|(_, m)| (m.ruled.is_none(), m.reviewed)),
+        Some((true, true))
+    );
+    // Back in pending after the platform confirms: the rule leaves it alone.
+    confirm_all(&mut app);
+    let pending = Question {
+        status: Status::Pending,
+        updated: 30,
+        ..asked("a", "buy SPAM now")
+    };
+    assert!(sent(&app.update(feed(Feed::Snapshot(vec![pending])))).is_empty());
+}
