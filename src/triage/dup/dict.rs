@@ -18,6 +18,8 @@ pub struct Tok {
     /// Characters (saturating).
     pub chars: u16,
     pub first: Option<char>,
+    /// Its first byte (0 for none).
+    pub head: u8,
     pub number: bool,
     pub negation: bool,
     /// Index keys of its first and last four characters (a typo leaves
@@ -56,6 +58,7 @@ impl Dict {
             text: token.into(),
             chars: u16::try_from(n).unwrap_or(u16::MAX),
             first: token.chars().next(),
+            head: token.as_bytes().first().copied().unwrap_or(0),
             number: is_number(token),
             negation: is_negation(token),
             keys,

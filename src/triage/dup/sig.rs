@@ -21,15 +21,20 @@ pub struct Sig {
 impl Sig {
     pub fn of(text: &str, dict: &mut Dict) -> Sig {
         let t = tokens(text);
-        let exact = t.content.is_empty();
-        let words = if exact {
-            &t.all[..]
-        } else {
-            &t.content[..t.content.len().min(MAX_TOKENS)]
-        };
+        let content: Box<[u32]> = t
+            .content()
+            .take(MAX_TOKENS)
+            .map(|w| dict.intern(w))
+            .collect();
+        if !content.is_empty() {
+            return Sig {
+                toks: content,
+                exact: false,
+            };
+        }
         Sig {
-            toks: words.iter().map(|w| dict.intern(w)).collect(),
-            exact,
+            toks: t.all().map(|w| dict.intern(w)).collect(),
+            exact: true,
         }
     }
 

@@ -48,24 +48,19 @@ impl Few {
 /// though "in 2025" may be left out).
 pub fn similarity(a: &[u32], b: &[u32], dict: &Dict) -> f32 {
     let (a, b) = (&a[..a.len().min(MAX_TOKENS)], &b[..b.len().min(MAX_TOKENS)]);
-    let negates = |v: &[u32]| v.iter().any(|t| dict.tok(*t).negation);
-    if negates(a) != negates(b) {
-        return 0.0;
-    }
-    let number = |t: &&u32| dict.tok(**t).number;
-    if a.iter().any(|t| number(&t))
-        && b.iter().any(|t| number(&t))
-        && !a.iter().filter(number).any(|n| b.contains(n))
-    {
-        return 0.0;
-    }
     let (sa, sb) = (Side::of(a, dict), Side::of(b, dict));
+    if sa.negates != sb.negates {
+        return 0.0;
+    }
+    if sa.numbers && sb.numbers && !a.iter().any(|n| dict.tok(*n).number && sb.contains(*n)) {
+        return 0.0;
+    }
     let (ja, jb) = (
         dedup(&joined(&sa, &sb, dict)),
         dedup(&joined(&sb, &sa, dict)),
     );
     let (a, b) = (ja.as_slice(), jb.as_slice());
-    let b_mask = member_mask(b);
+    let b_members = Bloom::of(b);
     let weight = |t: u32| weight(dict, t);
     let total: f32 = a.iter().chain(b).map(|t| weight(*t)).sum();
     if total == 0.0 {
@@ -75,7 +70,8 @@ pub fn similarity(a: &[u32], b: &[u32], dict: &Dict) -> f32 {
     let mut matched = 0.0;
     let mut left = Few::new();
     for &t in a {
-        let at = (b_mask & bit(t) != 0)
+        let at = b_members
+            .may(t)
             .then(|| b.iter().position(|u| *u == t))
             .flatten();
         match at {
@@ -129,40 +125,67 @@ fn typo(dict: &Dict, a: u32, b: u32) -> bool {
 /// and which (first byte, length) its tokens may have.
 struct Side<'a> {
     ids: &'a [u32],
-    members: u64,
+    members: Bloom,
     shapes: u64,
+    negates: bool,
+    numbers: bool,
 }
 
 impl Side<'_> {
     fn of<'a>(ids: &'a [u32], dict: &Dict) -> Side<'a> {
-        let shapes = ids
-            .iter()
-            .map(|t| shape(dict.text(*t), 0))
-            .fold(0, |m, b| m | b);
-        Side {
+        let mut side = Side {
             ids,
-            members: member_mask(ids),
-            shapes,
+            members: Bloom::of(ids),
+            shapes: 0,
+            negates: false,
+            numbers: false,
+        };
+        for t in ids.iter().map(|t| dict.tok(*t)) {
+            side.shapes |= shape(t.head, t.text.len());
+            side.negates |= t.negation;
+            side.numbers |= t.number;
         }
+        side
     }
 
     fn contains(&self, t: u32) -> bool {
-        self.members & bit(t) != 0 && self.ids.contains(&t)
+        self.members.may(t) && self.ids.contains(&t)
     }
 }
 
-fn bit(t: u32) -> u64 {
-    1 << (t & 63)
+/// Which ids a short list may hold (256 bits: few false hits for the
+/// `MAX_TOKENS` of a signature).
+#[derive(Default)]
+struct Bloom([u64; 4]);
+
+impl Bloom {
+    fn of(ids: &[u32]) -> Bloom {
+        let mut b = Bloom::default();
+        for t in ids {
+            b.add(*t);
+        }
+        b
+    }
+
+    fn at(t: u32) -> (usize, u64) {
+        let h = t.wrapping_mul(0x9e37_79b1) >> 24;
+        ((h >> 6) as usize, 1 << (h & 63))
+    }
+
+    fn add(&mut self, t: u32) {
+        let (i, bit) = Bloom::at(t);
+        self.0[i] |= bit;
+    }
+
+    fn may(&self, t: u32) -> bool {
+        let (i, bit) = Bloom::at(t);
+        self.0[i] & bit != 0
+    }
 }
 
-fn member_mask(ids: &[u32]) -> u64 {
-    ids.iter().fold(0, |m, t| m | bit(*t))
-}
-
-/// A token's (first byte, length + `extra`) as one bit.
-fn shape(text: &str, extra: usize) -> u64 {
-    let first = text.as_bytes().first().copied().unwrap_or(0) as usize;
-    1 << (first.wrapping_mul(31).wrapping_add(text.len() + extra) & 63)
+/// A token's (first byte, length) as one bit.
+fn shape(head: u8, len: usize) -> u64 {
+    1 << ((head as usize).wrapping_mul(31).wrapping_add(len) & 63)
 }
 
 /// `a` with adjacent tokens joined where the join is a token of `other`
@@ -172,7 +195,8 @@ fn joined(a: &Side, other: &Side, dict: &Dict) -> Few {
     while i < ids.len() {
         if i + 1 < ids.len() && !other.contains(ids[i]) && !other.contains(ids[i + 1]) {
             let (x, y) = (dict.text(ids[i]), dict.text(ids[i + 1]));
-            let join = (other.shapes & shape(x, y.len()) != 0)
+            let head = dict.tok(ids[i]).head;
+            let join = (other.shapes & shape(head, x.len() + y.len()) != 0)
                 .then(|| {
                     other.ids.iter().find(|o| {
                         let o = dict.text(**o);
@@ -193,11 +217,11 @@ fn joined(a: &Side, other: &Side, dict: &Dict) -> Few {
 }
 
 fn dedup(v: &Few) -> Few {
-    let (mut out, mut seen) = (Few::new(), 0u64);
+    let (mut out, mut seen) = (Few::new(), Bloom::default());
     for &t in v.as_slice() {
-        if seen & bit(t) == 0 || !out.as_slice().contains(&t) {
+        if !seen.may(t) || !out.as_slice().contains(&t) {
             out.push(t);
-            seen |= bit(t);
+            seen.add(t);
         }
     }
     out
