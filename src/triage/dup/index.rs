@@ -71,15 +71,16 @@ impl Index {
         if self.recs.len() <= at {
             self.recs.resize_with(at + 1, || None);
         }
-        let cands = self.candidates(&keys);
+        let mut cands = self.candidates(&keys);
         self.recs[at] = Some(Rec { sig, group: slot });
         self.held += 1;
-        let mut measured = 0;
-        for c in &cands {
-            if measured == MEASURED {
-                break;
+        let (mut measured, mut sorted, mut i) = (0, 0, 0);
+        while measured < MEASURED && i < cands.len() {
+            if i == sorted {
+                sorted = sort_next(&mut cands, sorted);
             }
-            let cand = *c as u32;
+            let cand = cands[i] as u32;
+            i += 1;
             let (Some(mine), Some(theirs)) = (self.group_of_any(slot), self.group_of_any(cand))
             else {
                 continue;
@@ -111,8 +112,8 @@ impl Index {
         out
     }
 
-    /// The slots on the posting lists of `keys`, the most lists shared
-    /// first (then the lowest slot).
+    /// The slots on the posting lists of `keys` (unsorted; `sort_next`
+    /// puts the most lists shared, then the lowest slot, first).
     fn candidates(&mut self, keys: &[u64]) -> Vec<u64> {
         let Scratch {
             counts,
@@ -140,7 +141,6 @@ impl Index {
             out.push(u64::from(255 - *c) << 32 | u64::from(*s));
             *c = 0;
         }
-        out.sort_unstable();
         out
     }
 
@@ -307,6 +307,21 @@ impl Index {
         v.sort_unstable();
         v
     }
+}
+
+/// Candidates sorted a few at a time.
+const SORTED_STEP: usize = 32;
+
+/// Sorts the smallest few of `c[from..]` into place: an arrival sorts only
+/// the candidates it looks at. Returns where the sorted part ends now.
+fn sort_next(c: &mut [u64], from: usize) -> usize {
+    let rest = &mut c[from..];
+    let k = rest.len().min(SORTED_STEP);
+    if rest.len() > k {
+        rest.select_nth_unstable(k - 1);
+    }
+    rest[..k].sort_unstable();
+    from + k
 }
 
 /// Two sorted slot lists as one.

@@ -192,8 +192,15 @@ fn shape(head: u8, len: usize) -> u64 {
 /// and the parts are not ("road map" against "roadmap").
 fn joined(a: &Side, other: &Side, dict: &Dict) -> Few {
     let (ids, mut out, mut i) = (a.ids, Few::new(), 0);
+    // Bit i: `ids[i]` is a token of `other`.
+    let inside = ids
+        .iter()
+        .enumerate()
+        .filter(|(_, t)| other.contains(**t))
+        .fold(0u32, |m, (i, _)| m | 1 << i);
+    let outside = |i: usize| inside & (1 << i) == 0;
     while i < ids.len() {
-        if i + 1 < ids.len() && !other.contains(ids[i]) && !other.contains(ids[i + 1]) {
+        if i + 1 < ids.len() && outside(i) && outside(i + 1) {
             let (x, y) = (dict.text(ids[i]), dict.text(ids[i + 1]));
             let head = dict.tok(ids[i]).head;
             let join = (other.shapes & shape(head, x.len() + y.len()) != 0)
