@@ -1,12 +1,22 @@
 //! Duplicate groups as the core shows them: the index of `triage::dup`
 //! fed as questions arrive, change text or go, and what each group shows
-//! (one row per pane, its size and votes), kept indexed so drawing never
-//! scans a group or the list.
+//! (one row per pane, its size and votes).
+//!
+//! Each group's totals are kept as it changes: an arrival joining a group,
+//! or a member's votes or status changing, costs the same in a group of 2
+//! as in one of 5,000. Only a change that could put another member first
+//! (the kept or first-shown question leaves, loses votes or leaves
+//! Pending, a member leaves the group) looks at the group's members again.
+//! Which members fold into the group's row is worked out when asked (per
+//! drawn row), never stored per member.
 
 use super::App;
+use super::queue::{Entry, OrderKey};
 use crate::domain::{QKey, Question, Status};
 use crate::triage::dup::{Index, Regroup};
-use std::collections::{HashMap, HashSet};
+use rustc_hash::FxHashMap;
+use std::cmp::Ordering;
+use std::collections::HashSet;
 
 /// A question's group of duplicates (two or more members).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -28,19 +38,41 @@ pub enum GroupRow {
     Member,
 }
 
+/// A group's running totals.
+#[derive(Debug, Clone)]
+struct Tally {
+    info: GroupInfo,
+    /// What made the kept question the kept one (picked, votes): when it
+    /// has less of it, another member may be kept now.
+    kept_rank: (bool, i64),
+    kept_pending: bool,
+    /// The pending member first in the pending pane's order, and that
+    /// order: the group's row there while the kept one is not pending.
+    first: Option<(QKey, OrderKey)>,
+}
+
+impl Tally {
+    /// The member that shows as the group's row in Pending.
+    fn pending_row(&self) -> Option<&QKey> {
+        if self.kept_pending {
+            Some(&self.info.kept)
+        } else {
+            self.first.as_ref().map(|(k, _)| k)
+        }
+    }
+}
+
 /// The core's side of duplicate grouping.
 #[derive(Debug, Default)]
 pub struct Groups {
     index: Index,
-    slots: HashMap<QKey, u32>,
+    slots: FxHashMap<QKey, u32>,
     keys: Vec<Option<QKey>>,
+    /// The votes each member counts in its group's total, by slot.
+    votes: Vec<i64>,
     free: Vec<u32>,
     /// By the index's group id.
-    info: HashMap<u32, GroupInfo>,
-    /// Members that show as their group's row in their pane.
-    heads: HashSet<QKey>,
-    /// Members folded into their group's row.
-    hidden: HashSet<QKey>,
+    tallies: FxHashMap<u32, Tally>,
     /// A member of the group `z` expanded, if any.
     expanded: Option<QKey>,
     /// Questions the moderator kept in a merge.
@@ -56,6 +88,7 @@ impl Groups {
             Some(s) => s,
             None => {
                 self.keys.push(None);
+                self.votes.push(0);
                 (self.keys.len() - 1) as u32
             }
         };
@@ -72,17 +105,25 @@ impl Groups {
         self.index.group_of(*self.slots.get(key)?)
     }
 
-    fn member_keys(&self, group: u32) -> Vec<QKey> {
-        self.index
-            .members(group)
-            .iter()
-            .filter_map(|s| self.key(*s).cloned())
-            .collect()
+    fn tally(&self, key: &QKey) -> Option<(u32, &Tally)> {
+        let g = self.group_id(key)?;
+        Some((g, self.tallies.get(&g)?))
+    }
+
+    fn expanded_group(&self) -> Option<u32> {
+        self.group_id(self.expanded.as_ref()?)
     }
 
     /// Whether a question is folded into its group's row.
     pub fn hides(&self, q: &Question) -> bool {
-        !self.hidden.is_empty() && self.hidden.contains(&q.key())
+        if self.tallies.is_empty() || q.status != Status::Pending {
+            return false;
+        }
+        let key = q.key();
+        let Some((g, t)) = self.tally(&key) else {
+            return false;
+        };
+        t.pending_row() != Some(&key) && self.expanded_group() != Some(g)
     }
 
     pub(super) fn pick(&mut self, key: QKey) {
@@ -107,8 +148,7 @@ impl Groups {
 impl App {
     /// The group `key` belongs to, if it has duplicates.
     pub fn group_of(&self, key: &QKey) -> Option<GroupInfo> {
-        let g = self.groups.group_id(key)?;
-        self.groups.info.get(&g).cloned()
+        self.groups.tally(key).map(|(_, t)| t.info.clone())
     }
 
     /// The first `limit` members of `key`'s group (none when it has no
@@ -125,14 +165,19 @@ impl App {
             .collect()
     }
 
-    /// How a question's row shows its group, if it has one.
+    /// How a question's row shows its group, if it has one. Only Pending
+    /// folds a group into one row: every selected, answered or rejected
+    /// question is a decision of its own and shows as a row of the group.
     pub fn group_row(&self, key: &QKey) -> Option<GroupRow> {
-        let g = self.groups.group_id(key)?;
-        let info = self.groups.info.get(&g)?;
-        Some(if self.groups.heads.contains(key) {
+        let (_, t) = self.groups.tally(key)?;
+        let pending = self
+            .queue
+            .get(key)
+            .is_some_and(|e| e.view.status == Status::Pending);
+        Some(if !pending || t.pending_row() == Some(key) {
             GroupRow::Head {
-                size: info.size,
-                votes: info.votes,
+                size: t.info.size,
+                votes: t.info.votes,
             }
         } else {
             GroupRow::Member
@@ -141,18 +186,20 @@ impl App {
 
     /// Whether the group of `key` is the expanded one.
     pub fn group_expanded(&self, key: &QKey) -> bool {
-        let open = self.groups.expanded.as_ref();
-        open.is_some_and(|k| {
-            self.groups.group_id(k).is_some()
-                && self.groups.group_id(k) == self.groups.group_id(key)
-        })
+        let g = self.groups.expanded_group();
+        g.is_some() && g == self.groups.group_id(key)
     }
 
     /// A question arrived or its text changed: it may join or leave groups.
     pub(super) fn group_text(&mut self, key: &QKey, text: &str) {
         let slot = self.groups.slot(key);
+        if self.groups.index.group_of(slot).is_some() {
+            // A new text: out of its group first (which may split it).
+            let r = self.groups.index.remove(slot);
+            self.regrouped(r);
+        }
         let r = self.groups.index.insert(slot, text);
-        self.regrouped(r);
+        self.joined(r);
     }
 
     /// A question is gone.
@@ -164,123 +211,221 @@ impl App {
         self.groups.keys[slot as usize] = None;
         self.groups.free.push(slot);
         self.groups.picked.remove(key);
-        self.groups.heads.remove(key);
-        self.groups.hidden.remove(key);
         self.regrouped(r);
     }
 
+    /// An insertion's unions: the groups (and lone questions) it joined
+    /// become one, their totals added up.
+    fn joined(&mut self, r: Regroup) {
+        let Some(&g) = r.changed.first() else {
+            return;
+        };
+        let old = self.groups.tallies.get(&g).map(|t| t.info.clone());
+        let mut parts = r.gone.iter().chain([&g]);
+        let mut sum = parts.next().and_then(|p| self.part(*p));
+        for p in parts {
+            sum = match (sum, self.part(*p)) {
+                (Some(a), Some(b)) => Some(self.combined(a, b)),
+                (a, b) => a.or(b),
+            };
+        }
+        let Some(t) = sum else { return };
+        let new = t.info.clone();
+        self.groups.tallies.insert(g, t);
+        self.announce(g, old.as_ref(), &new, true);
+    }
+
+    /// A group's totals taken out of the map, or a lone question's.
+    fn part(&mut self, id: u32) -> Option<Tally> {
+        match self.groups.tallies.remove(&id) {
+            Some(t) => Some(t),
+            None => self.solo(id),
+        }
+    }
+
+    /// A question's own totals, as if it were alone.
+    fn solo(&mut self, id: u32) -> Option<Tally> {
+        let key = self.groups.key(id)?.clone();
+        let e = self.queue.get(&key)?;
+        let votes = e.view.votes;
+        let t = Tally {
+            kept_rank: (self.groups.picked.contains(&key), votes),
+            kept_pending: e.view.status == Status::Pending,
+            first: self.pending_order(&key, e).map(|o| (key.clone(), o)),
+            info: GroupInfo {
+                kept: key,
+                size: 1,
+                votes,
+            },
+        };
+        self.groups.votes[id as usize] = votes;
+        Some(t)
+    }
+
+    fn combined(&self, a: Tally, b: Tally) -> Tally {
+        let a_kept = self.ranks_before(&a.info.kept, &b.info.kept);
+        let first = match (a.first, b.first) {
+            (Some(x), Some(y)) => Some(if x.1 <= y.1 { x } else { y }),
+            (x, y) => x.or(y),
+        };
+        let size = a.info.size + b.info.size;
+        let votes = a.info.votes.saturating_add(b.info.votes);
+        let (kept, kept_rank, kept_pending) = if a_kept {
+            (a.info.kept, a.kept_rank, a.kept_pending)
+        } else {
+            (b.info.kept, b.kept_rank, b.kept_pending)
+        };
+        Tally {
+            info: GroupInfo { kept, size, votes },
+            kept_rank,
+            kept_pending,
+            first,
+        }
+    }
+
+    /// A removal's regrouping: the groups it split or shrank are counted
+    /// again (a group's size, not the list's).
     fn regrouped(&mut self, r: Regroup) {
         for g in &r.gone {
-            self.groups.info.remove(g);
+            self.groups.tallies.remove(g);
         }
         for s in &r.slots {
-            let Some(k) = self.groups.key(*s).cloned() else {
-                continue;
-            };
-            if self.groups.group_id(&k).is_none() {
-                self.groups.heads.remove(&k);
-                self.groups.hidden.remove(&k);
+            if let Some(k) = self.groups.key(*s).cloned() {
                 self.changed(&k);
             }
         }
         for g in r.changed {
-            self.refresh_group(g, true);
+            self.recount(g, true);
         }
     }
 
-    /// A question moved, changed votes or status: its group's row, kept
-    /// question and totals follow.
-    pub(super) fn group_moved(&mut self, key: &QKey) {
-        if let Some(g) = self.groups.group_id(key) {
-            self.refresh_group(g, false);
+    /// Counts a group's totals from its members.
+    fn recount(&mut self, g: u32, membership: bool) {
+        let old = self.groups.tallies.remove(&g).map(|t| t.info);
+        let members = self.groups.index.members(g).to_vec();
+        let mut sum: Option<Tally> = None;
+        for s in members {
+            if let Some(t) = self.solo(s) {
+                sum = Some(match sum {
+                    Some(acc) => self.combined(acc, t),
+                    None => t,
+                });
+            }
         }
+        let Some(t) = sum else { return };
+        let new = t.info.clone();
+        self.groups.tallies.insert(g, t);
+        self.announce(g, old.as_ref(), &new, membership);
     }
 
-    /// Works out a group's kept question, totals and rows (a group's size,
-    /// not the list's). Membership changes are reported to the headless
-    /// output, as are changes of the kept question.
-    fn refresh_group(&mut self, g: u32, membership: bool) {
-        let members = self.groups.member_keys(g);
-        let entries: Vec<_> = members
-            .iter()
-            .filter_map(|k| self.queue.get(k).map(|e| (k, e)))
-            .collect();
-        let order = |k: &QKey| self.queue.order_of(k);
-        let Some(kept) = self.pick_kept(&entries) else {
-            return;
-        };
-        let votes = entries
-            .iter()
-            .fold(0i64, |a, (_, e)| a.saturating_add(e.view.votes));
-        let open = self.group_expanded(&kept);
-        let mut heads: HashMap<Status, (&QKey, &super::queue::OrderKey)> = HashMap::new();
-        // Only Pending folds a group into one row: every selected,
-        // answered or rejected question is a decision of its own and shows.
-        for (k, e) in entries
-            .iter()
-            .filter(|(_, e)| e.view.status == Status::Pending)
-        {
-            let st = e.view.status;
-            let better = match heads.get(&st) {
-                None => true,
-                Some((hk, ho)) => *hk != &kept && (*k == &kept || order(k) < Some(*ho)),
-            };
-            if better && let Some(o) = order(k) {
-                heads.insert(st, (k, o));
-            }
-        }
-        let heads: HashSet<QKey> = heads.values().map(|(k, _)| (*k).clone()).collect();
-        let info = GroupInfo {
-            kept,
-            size: members.len(),
-            votes,
-        };
-        let old = self.groups.info.insert(g, info.clone());
-        for k in &members {
-            self.groups.heads.remove(k);
-            self.groups.hidden.remove(k);
-            let pending = self
-                .queue
-                .get(k)
-                .is_some_and(|e| e.view.status == Status::Pending);
-            if heads.contains(k) || !pending {
-                self.groups.heads.insert(k.clone());
-            } else if !open {
-                self.groups.hidden.insert(k.clone());
-            }
-        }
-        // Every member's line names the kept question, so all of them go
-        // out again when it changes; a new size alone is said on the kept
-        // question's line (the arrival's own line says it too), which keeps
-        // an arrival's cost independent of the group's size in the output.
+    /// Tells the headless output. Every member's line names the kept
+    /// question, so all of them go out again when it changes; a new size
+    /// alone is said on the kept question's line (the arrival's own line
+    /// says it too), which keeps an arrival's cost independent of the
+    /// group's size in the output.
+    fn announce(&mut self, g: u32, old: Option<&GroupInfo>, new: &GroupInfo, membership: bool) {
         match old {
-            Some(o) if o.kept == info.kept => {
-                if membership || o.size != info.size {
-                    self.changed(&info.kept);
+            Some(o) if o.kept == new.kept => {
+                let said = !membership && o.size == new.size;
+                if !said {
+                    self.changed(&new.kept);
                 }
             }
-            _ => {
+            _ if self.changes.is_some() => {
+                let members: Vec<QKey> = self
+                    .groups
+                    .index
+                    .members(g)
+                    .iter()
+                    .filter_map(|s| self.groups.key(*s).cloned())
+                    .collect();
                 for k in &members {
                     self.changed(k);
                 }
             }
+            _ => {}
         }
     }
 
-    /// The moderator's pick, else the most votes, then the oldest, then
-    /// the key.
-    fn pick_kept(&self, entries: &[(&QKey, &super::queue::Entry)]) -> Option<QKey> {
-        entries
-            .iter()
-            .min_by(|(ka, a), (kb, b)| {
-                let pa = self.groups.picked.contains(*ka);
-                let pb = self.groups.picked.contains(*kb);
-                pb.cmp(&pa)
-                    .then(b.view.votes.cmp(&a.view.votes))
-                    .then(a.view.created.cmp(&b.view.created))
-                    .then(ka.cmp(kb))
-            })
-            .map(|(k, _)| (*k).clone())
+    /// A question moved, changed votes or status: its group's totals, kept
+    /// question and row follow, in O(1) unless another member may have to
+    /// take the kept or first place (then the group is counted again).
+    pub(super) fn group_moved(&mut self, key: &QKey) {
+        let Some(&slot) = self.groups.slots.get(key) else {
+            return;
+        };
+        let Some(g) = self.groups.index.group_of(slot) else {
+            return;
+        };
+        let (Some(mut t), Some(e)) = (self.groups.tallies.remove(&g), self.queue.get(key)) else {
+            return;
+        };
+        let old = t.info.clone();
+        let votes = e.view.votes;
+        let counted = std::mem::replace(&mut self.groups.votes[slot as usize], votes);
+        t.info.votes = t.info.votes.saturating_sub(counted).saturating_add(votes);
+        let rank = (self.groups.picked.contains(key), votes);
+        let order = self.pending_order(key, e);
+        let mut again = false;
+        if t.info.kept == *key {
+            again |= rank < t.kept_rank;
+            t.kept_rank = rank;
+            t.kept_pending = e.view.status == Status::Pending;
+        } else if self.ranks_before(key, &t.info.kept) {
+            t.info.kept = key.clone();
+            t.kept_rank = rank;
+            t.kept_pending = e.view.status == Status::Pending;
+        }
+        match (&mut t.first, order) {
+            (Some((f, at)), Some(o)) if f == key => {
+                again |= o > *at;
+                *at = o;
+            }
+            (Some((f, _)), None) if f == key => again = true,
+            (Some((_, at)), Some(o)) if o < *at => t.first = Some((key.clone(), o)),
+            (None, Some(o)) => t.first = Some((key.clone(), o)),
+            _ => {}
+        }
+        if again {
+            // Counted again against what was last said.
+            t.info = old;
+            self.groups.tallies.insert(g, t);
+            self.recount(g, false);
+        } else {
+            let new = t.info.clone();
+            self.groups.tallies.insert(g, t);
+            self.announce(g, Some(&old), &new, false);
+        }
+    }
+
+    /// Every group counted again (the order changed: `s`).
+    pub(super) fn recount_groups(&mut self) {
+        let ids: Vec<u32> = self.groups.tallies.keys().copied().collect();
+        for g in ids {
+            self.recount(g, false);
+        }
+    }
+
+    /// Its place in the pending pane's order, if it is pending.
+    fn pending_order(&self, key: &QKey, e: &Entry) -> Option<OrderKey> {
+        (e.view.status == Status::Pending)
+            .then(|| self.queue.order_of(key).cloned())
+            .flatten()
+    }
+
+    /// Whether `a` is kept before `b`: the moderator's pick, else the most
+    /// votes, then the oldest, then the key.
+    fn ranks_before(&self, a: &QKey, b: &QKey) -> bool {
+        let (Some(x), Some(y)) = (self.queue.get(a), self.queue.get(b)) else {
+            return self.queue.get(a).is_some();
+        };
+        let picked = |k: &QKey| self.groups.picked.contains(k);
+        let o = picked(b)
+            .cmp(&picked(a))
+            .then(y.view.votes.cmp(&x.view.votes))
+            .then(x.view.created.cmp(&y.view.created))
+            .then(a.cmp(b));
+        o == Ordering::Less
     }
 
     /// `z`: opens the group under the cursor (its members show, indented),
@@ -296,13 +441,11 @@ impl App {
         };
         let was = self.groups.expanded.take();
         let was_g = was.as_ref().and_then(|k| self.groups.group_id(k));
-        if let Some(old) = was_g {
-            self.refresh_group(old, false);
-        }
         if was_g == Some(g) {
             let status = self.current().map(|e| e.view.status);
             let head = self.group_members(&key, usize::MAX).into_iter().find(|k| {
-                self.groups.heads.contains(k) && self.queue.get(k).map(|e| e.view.status) == status
+                matches!(self.group_row(k), Some(GroupRow::Head { .. }))
+                    && self.queue.get(k).map(|e| e.view.status) == status
             });
             if let (Some(h), Some(p)) = (head, self.panes.get_mut(&self.focus)) {
                 p.cursor = Some(h);
@@ -310,6 +453,5 @@ impl App {
             return;
         }
         self.groups.expanded = Some(key);
-        self.refresh_group(g, false);
     }
 }

@@ -351,6 +351,7 @@ impl App {
                     super::SortBy::Votes => super::SortBy::Time,
                 };
                 self.queue.set_sort(next);
+                self.recount_groups();
                 for p in QUESTION_PANES {
                     if let Some(ps) = self.panes.get_mut(&p) {
                         ps.top = None;

@@ -173,3 +173,44 @@ fn only_pending_folds_a_group_selected_members_each_show() {
         Some(GroupRow::Head { size: 3, .. })
     ));
 }
+
+#[test]
+fn totals_and_the_kept_question_follow_votes_both_ways() {
+    let mut app = roadmap_app();
+    let mut a = asked("a", 1, 9, "What is the roadmap?");
+    a.updated = 10;
+    app.update(feed(Feed::Upsert(vec![a])));
+    let info = app.group_of(&k("d")).expect("a group");
+    assert_eq!((info.kept.id.as_str(), info.size, info.votes), ("a", 3, 15));
+    assert_eq!(shown(&app), ["a", "b"]);
+    // The kept one loses its votes: the next best is kept again.
+    let mut a = asked("a", 1, 0, "What is the roadmap?");
+    a.updated = 11;
+    app.update(feed(Feed::Upsert(vec![a])));
+    let info = app.group_of(&k("d")).expect("a group");
+    assert_eq!((info.kept.id.as_str(), info.votes), ("c", 6));
+    assert_eq!(shown(&app), ["b", "c"]);
+}
+
+#[test]
+fn with_the_kept_one_decided_the_first_pending_member_is_the_row() {
+    let mut app = roadmap_app();
+    app.panes.entry(PaneKind::Pending).or_default().cursor = Some(k("c"));
+    app.update(key('a'));
+    assert_eq!(shown(&app), ["a", "b"]);
+    assert_eq!(
+        app.group_row(&k("a")),
+        Some(GroupRow::Head { size: 3, votes: 8 })
+    );
+    assert!(matches!(
+        app.group_row(&k("c")),
+        Some(GroupRow::Head { .. })
+    ));
+    app.panes.entry(PaneKind::Pending).or_default().cursor = Some(k("a"));
+    app.update(key('a'));
+    assert_eq!(shown(&app), ["b", "d"]);
+    // Back to pending: the kept one is the row again.
+    app.update(key('u'));
+    app.update(key('u'));
+    assert_eq!(shown(&app), ["b", "c"]);
+}

@@ -277,7 +277,7 @@ impl Postobox {
         wire::json(&body).ok_or_else(|| garbled().into())
     }
 
-    /// Every page of a listing, each item read by `parse` as its page
+    /// Every page of a listing, each item read by `read` as its page
     /// arrives (a listing of every question never holds the JSON of all
     /// pages at once). `consistent` is false when the total moved while
     /// paging or the ids do not add up to it.
@@ -286,7 +286,7 @@ impl Postobox {
         segments: &[&str],
         status: Option<&str>,
         ctx: &Ctx<'_>,
-        parse: fn(&Value) -> Option<T>,
+        read: fn(&[u8]) -> Option<wire::ListPage<T>>,
         id: fn(&T) -> &str,
     ) -> Result<Listing<T>, Failure> {
         let mut items = Vec::new();
@@ -306,18 +306,20 @@ impl Postobox {
                         .append_pair("sortOrder", "asc");
                 }
             }
-            let v = self.get_json(url, ctx).await?;
-            if !wire::data(&v).is_array() {
+            let body = self.send(Method::GET, url, None, ctx).await?;
+            let Some(p) = read(&body) else {
+                if wire::json(&body).is_none() {
+                    return Err(garbled().into());
+                }
                 // Read as "no items", this would declare every question
                 // deleted (a snapshot of nothing).
                 return Err(
                     ProviderError::Protocol("a listing answer holds no list".into()).into(),
                 );
-            }
-            let p = wire::page(&v);
-            let got = p.items.len() as u64;
+            };
+            let got = p.len as u64;
             totals.push(p.total);
-            items.extend(p.items.iter().filter_map(parse));
+            items.extend(p.items);
             let done = match p.total_pages {
                 Some(tp) => page >= tp,
                 None => got == 0 || got < p.limit.unwrap_or(PAGE_LIMIT).max(1),
@@ -360,7 +362,7 @@ impl Postobox {
                     &["events", event, "questions"],
                     status,
                     &ctx,
-                    WireQuestion::from_value,
+                    wire::question_page,
                     |w| &w.id,
                 )
                 .await?;

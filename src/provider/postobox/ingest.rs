@@ -2,25 +2,21 @@
 //! (`examples/perf`) measures the provider's own parsing rather than a copy.
 
 use super::Postobox;
-use super::wire::{self, WireQuestion};
+use super::wire;
 use crate::domain::{Question, Status};
 
 impl Postobox {
     /// The questions of one `GET .../questions` page body, through the
-    /// steps a sync takes: the JSON, the page envelope, each item, and the
-    /// merge over the last known copy (which it records). `None` when the
+    /// steps a sync takes (`list_all` reads each page with the same
+    /// `wire::question_page`): the JSON, the page envelope, each item, and
+    /// the merge over the last known copy (which it records). `None` when the
     /// body is not a listing.
     pub fn ingest_page(&self, body: &[u8]) -> Option<Vec<Question>> {
-        let v = wire::json(body)?;
-        if !wire::data(&v).is_array() {
-            return None;
-        }
-        let page = wire::page(&v);
+        let page = wire::question_page(body)?;
         Some(
             page.items
                 .iter()
-                .filter_map(WireQuestion::from_value)
-                .filter_map(|w| self.absorb(&w, Status::Pending))
+                .filter_map(|w| self.absorb(w, Status::Pending))
                 .map(|(q, _)| q)
                 .collect(),
         )

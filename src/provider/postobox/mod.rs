@@ -147,7 +147,7 @@ impl Provider for Postobox {
 
     async fn list_events(&self) -> ProviderResult<Vec<EventInfo>> {
         let listing = self
-            .list_all(&["events"], None, &Ctx::ListEvents, wire::event_info, |e| {
+            .list_all(&["events"], None, &Ctx::ListEvents, wire::event_page, |e| {
                 &e.id
             })
             .await

@@ -1,13 +1,17 @@
 //! PostoBox JSON as it travels, and its mapping to the domain.
 //!
-//! Everything is read from a [`serde_json::Value`] field by field, so a
-//! missing, extra or mistyped field never fails a whole page and no input can
-//! panic. Audience-written strings (question text, author names) and anything
+//! Everything is read field by field (from a [`serde_json::Value`], or a
+//! listing page straight from its bytes: `listing`), so a missing, extra or
+//! mistyped field never fails a whole page and no input can panic. Audience-written strings (question text, author names) and anything
 //! else shown to the moderator pass through [`sanitize`] here, at ingest.
 
 use crate::domain::{EventInfo, Millis, MyVote, Question, SourceId, Status};
 use crate::text::{is_terminal_safe, sanitize};
-use serde_json::Value;
+use serde_json::{Number, Value};
+use std::borrow::Cow;
+
+mod listing;
+pub use listing::{ListPage, question_page};
 
 /// Longest id accepted from the server (ids go into URLs and onto the screen).
 const MAX_ID_LEN: usize = 256;
@@ -48,63 +52,148 @@ pub fn status_from_wire(s: &str) -> Option<Status> {
 
 /// An ISO 8601 / RFC 3339 time (or epoch seconds/ms as a number) in ms.
 pub fn parse_time(v: &Value) -> Option<Millis> {
-    match v {
-        Value::String(s) => {
-            let s = s.trim();
-            if let Ok(t) = chrono::DateTime::parse_from_rfc3339(s) {
-                return Some(t.timestamp_millis());
-            }
-            chrono::NaiveDateTime::parse_from_str(s, "%Y-%m-%dT%H:%M:%S%.f")
-                .ok()
-                .map(|t| t.and_utc().timestamp_millis())
-        }
-        Value::Number(n) => {
-            let f = n.as_f64()?;
-            if !f.is_finite() || f < 0.0 {
-                return None;
-            }
-            // Epoch seconds are below 1e11 until the year 5138.
-            Some(if f < 1e11 {
-                (f * 1000.0) as i64
-            } else {
-                f as i64
-            })
-        }
-        _ => None,
-    }
+    Field::of(v).time()
 }
 
 fn int(v: &Value) -> Option<i64> {
-    match v {
-        Value::Number(n) => n
-            .as_i64()
-            .or_else(|| n.as_f64().filter(|f| f.is_finite()).map(|f| f as i64)),
-        Value::String(s) => s.trim().parse().ok(),
-        _ => None,
-    }
+    Field::of(v).int()
 }
 
 fn boolean(v: &Value) -> Option<bool> {
-    match v {
-        Value::Bool(b) => Some(*b),
-        Value::String(s) => match s.trim() {
-            "true" => Some(true),
-            "false" => Some(false),
-            _ => None,
-        },
-        _ => None,
-    }
+    Field::of(v).boolean()
 }
 
 /// A server id, if it is one qadeck can safely use and show.
 pub fn id_of(v: &Value) -> Option<String> {
-    let id = match v.get("id")? {
-        Value::String(s) => s.clone(),
-        Value::Number(n) => n.to_string(),
-        _ => return None,
-    };
-    (!id.is_empty() && id.len() <= MAX_ID_LEN && is_terminal_safe(&id) && !id.contains('\n'))
-        .then_some(id)
+    Field::of(v.get("id")?).id()
+}
+
+/// One field's value as read: strings borrowed (from a `Value`, or from
+/// the body when it holds no escapes), anything else by kind.
+#[derive(Debug, Clone, PartialEq)]
+enum Field<'a> {
+    Str(Cow<'a, str>),
+    Num(Number),
+    Bool(bool),
+    Null,
+    Other,
+}
+
+impl<'a> Field<'a> {
+    fn of(v: &'a Value) -> Field<'a> {
+        match v {
+            Value::String(s) => Field::Str(Cow::Borrowed(s)),
+            Value::Number(n) => Field::Num(n.clone()),
+            Value::Bool(b) => Field::Bool(*b),
+            Value::Null => Field::Null,
+            _ => Field::Other,
+        }
+    }
+
+    fn int(&self) -> Option<i64> {
+        match self {
+            Field::Num(n) => n
+                .as_i64()
+                .or_else(|| n.as_f64().filter(|f| f.is_finite()).map(|f| f as i64)),
+            Field::Str(s) => s.trim().parse().ok(),
+            _ => None,
+        }
+    }
+
+    fn boolean(&self) -> Option<bool> {
+        match self {
+            Field::Bool(b) => Some(*b),
+            Field::Str(s) => match s.trim() {
+                "true" => Some(true),
+                "false" => Some(false),
+                _ => None,
+            },
+            _ => None,
+        }
+    }
+
+    fn time(&self) -> Option<Millis> {
+        match self {
+            Field::Str(s) => {
+                let s = s.trim();
+                if let Ok(t) = chrono::DateTime::parse_from_rfc3339(s) {
+                    return Some(t.timestamp_millis());
+                }
+                chrono::NaiveDateTime::parse_from_str(s, "%Y-%m-%dT%H:%M:%S%.f")
+                    .ok()
+                    .map(|t| t.and_utc().timestamp_millis())
+            }
+            Field::Num(n) => {
+                let f = n.as_f64()?;
+                if !f.is_finite() || f < 0.0 {
+                    return None;
+                }
+                // Epoch seconds are below 1e11 until the year 5138.
+                Some(if f < 1e11 {
+                    (f * 1000.0) as i64
+                } else {
+                    f as i64
+                })
+            }
+            _ => None,
+        }
+    }
+
+    fn id(self) -> Option<String> {
+        let id = match self {
+            Field::Str(s) => s.into_owned(),
+            Field::Num(n) => n.to_string(),
+            _ => return None,
+        };
+        (!id.is_empty() && id.len() <= MAX_ID_LEN && is_terminal_safe(&id) && !id.contains('\n'))
+            .then_some(id)
+    }
+
+    fn string(self) -> Option<String> {
+        match self {
+            Field::Str(s) => Some(s.into_owned()),
+            _ => None,
+        }
+    }
+}
+
+/// The fields of one question as read, before they mean anything.
+#[derive(Debug, Default)]
+struct Fields<'a> {
+    id: Option<Field<'a>>,
+    text: Option<Field<'a>>,
+    vote_count: Option<Field<'a>>,
+    status: Option<Field<'a>>,
+    is_anonymous: Option<Field<'a>>,
+    author_username: Option<Field<'a>>,
+    created_at: Option<Field<'a>>,
+    updated_at: Option<Field<'a>>,
+}
+
+impl Fields<'_> {
+    /// The question they make; `None` without a usable id.
+    fn question(self) -> Option<WireQuestion> {
+        let id = self.id?.id()?;
+        let author_username = match self.author_username {
+            Some(Field::Str(s)) => Some(Some(s.into_owned())),
+            Some(Field::Null) => Some(None),
+            _ => None,
+        };
+        let status = match &self.status {
+            Some(Field::Str(s)) => status_from_wire(s),
+            _ => None,
+        };
+        Some(WireQuestion {
+            id,
+            text: self.text.and_then(Field::string),
+            vote_count: self.vote_count.as_ref().and_then(Field::int),
+            status,
+            is_anonymous: self.is_anonymous.as_ref().and_then(Field::boolean),
+            author_username,
+            created_at: self.created_at.as_ref().and_then(Field::time),
+            updated_at: self.updated_at.as_ref().and_then(Field::time),
+        })
+    }
 }
 
 /// A question as sent, every field optional (stream items may be partial).
@@ -128,29 +217,18 @@ impl WireQuestion {
         if !v.is_object() {
             return None;
         }
-        let id = id_of(v)?;
-        let text = match v.get("text") {
-            Some(Value::String(s)) => Some(s.clone()),
-            _ => None,
-        };
-        let author_username = match v.get("authorUsername") {
-            Some(Value::String(s)) => Some(Some(s.clone())),
-            Some(Value::Null) => Some(None),
-            _ => None,
-        };
-        Some(WireQuestion {
-            id,
-            text,
-            vote_count: v.get("voteCount").and_then(int),
-            status: v
-                .get("status")
-                .and_then(Value::as_str)
-                .and_then(status_from_wire),
-            is_anonymous: v.get("isAnonymous").and_then(boolean),
-            author_username,
-            created_at: v.get("createdAt").and_then(parse_time),
-            updated_at: v.get("updatedAt").and_then(parse_time),
-        })
+        let f = |k: &str| v.get(k).map(Field::of);
+        Fields {
+            id: f("id"),
+            text: f("text"),
+            vote_count: f("voteCount"),
+            status: f("status"),
+            is_anonymous: f("isAnonymous"),
+            author_username: f("authorUsername"),
+            created_at: f("createdAt"),
+            updated_at: f("updatedAt"),
+        }
+        .question()
     }
 
     /// True when this copy says it is older than `known`: it loses.
@@ -260,6 +338,22 @@ pub fn page(v: &Value) -> Page {
         total_pages: num("totalPages"),
         limit: num("limit"),
     }
+}
+
+/// A page of events, as [`question_page`] reads one of questions.
+pub fn event_page(body: &[u8]) -> Option<ListPage<EventInfo>> {
+    let v = json(body)?;
+    if !data(&v).is_array() {
+        return None;
+    }
+    let p = page(&v);
+    Some(ListPage {
+        len: p.items.len(),
+        items: p.items.iter().filter_map(event_info).collect(),
+        total: p.total,
+        total_pages: p.total_pages,
+        limit: p.limit,
+    })
 }
 
 /// An event for the picker.
@@ -570,6 +664,11 @@ mod tests {
             json!({}),
             json!(u64::MAX),
             json!("\u{1b}]52;c;x\u{7}"),
+            json!("with \"quotes\" and é"),
+            json!("12"),
+            json!("SELECTED"),
+            json!("true"),
+            json!(1717237800.5),
         ];
         let keys = [
             "id",
@@ -628,6 +727,67 @@ mod tests {
             );
             let bytes = serde_json::to_vec(&v).unwrap();
             let _ = scopes_named(&api_error(&bytes));
+            assert_eq!(question_page(&bytes), by_value(&bytes), "{v}");
+            // The same, shaped as a page: a list of objects.
+            let items: Vec<Value> = (0..rng.random_range(0..5))
+                .map(|_| match build(&mut rng, &atoms, &keys, 1) {
+                    Value::Object(mut o) => {
+                        o.insert("id".into(), atoms[rng.random_range(0..atoms.len())].clone());
+                        Value::Object(o)
+                    }
+                    other => other,
+                })
+                .collect();
+            let page = json!({"data": items, "pagination": build(&mut rng, &atoms, &keys, 1)});
+            let bytes = serde_json::to_vec(&page).unwrap();
+            assert_eq!(question_page(&bytes), by_value(&bytes), "{page}");
+        }
+    }
+
+    /// A question page read through a `Value`, as before `question_page`.
+    fn by_value(bytes: &[u8]) -> Option<ListPage<WireQuestion>> {
+        let v = json(bytes)?;
+        if !data(&v).is_array() {
+            return None;
+        }
+        let p = page(&v);
+        Some(ListPage {
+            len: p.items.len(),
+            items: p
+                .items
+                .iter()
+                .filter_map(WireQuestion::from_value)
+                .collect(),
+            total: p.total,
+            total_pages: p.total_pages,
+            limit: p.limit,
+        })
+    }
+
+    #[test]
+    fn a_page_read_from_bytes_is_the_page_read_from_a_value() {
+        let body = br#"{"data":[{"id":"a","text":"caf\u00e9 \"q\"","voteCount":"7",
+            "status":"selected","isAnonymous":"false","authorUsername":"Ana",
+            "createdAt":1717237800,"updatedAt":"2024-06-01T10:30:00.000Z","x":[1,{"y":2}]},
+            {"id":12,"text":null,"authorUsername":null},[1],"s",{"id":""},{"id":"b","id":"c"}],
+            "pagination":{"total":"5","totalPages":-1,"limit":100.0,"page":1},"data2":{}}"#;
+        let p = question_page(body).expect("a page");
+        assert_eq!(Some(&p), by_value(body).as_ref());
+        let ids: Vec<&str> = p.items.iter().map(|w| w.id.as_str()).collect();
+        assert_eq!(ids, ["a", "12", "c"]);
+        assert_eq!(p.items[0].text.as_deref(), Some("café \"q\""));
+        assert_eq!(
+            (p.len, p.total, p.total_pages, p.limit),
+            (6, Some(5), None, Some(100))
+        );
+        for not_a_list in [
+            &b"{\"data\":{}}"[..],
+            b"{\"data\":null}",
+            b"7",
+            b"[1] x",
+            b"{",
+        ] {
+            assert_eq!(question_page(not_a_list), None);
         }
     }
 }

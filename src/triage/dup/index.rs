@@ -3,8 +3,9 @@
 //! questions), measures only the best few candidates, and joins their
 //! groups: groups are the connected components of "asks the same thing".
 
+use super::dict::Dict;
 use super::sig::Sig;
-use std::collections::HashMap;
+use rustc_hash::FxHashMap;
 
 /// Slots a posting list keeps (the most recent; an older question is
 /// still found through any later member of its group).
@@ -19,7 +20,7 @@ pub struct Regroup {
     pub gone: Vec<u32>,
     /// Groups that are new or have other members now.
     pub changed: Vec<u32>,
-    /// Every slot whose group or group size is different now.
+    /// Slots that were in a group of two or more and are alone now.
     pub slots: Vec<u32>,
 }
 
@@ -30,15 +31,29 @@ struct Rec {
     group: u32,
 }
 
+/// Buffers an arrival reuses, so it allocates nothing of its own.
+#[derive(Debug, Default)]
+struct Scratch {
+    keys: Vec<u64>,
+    /// Posting lists a slot is on, of the keys looked up (by slot).
+    counts: Vec<u8>,
+    touched: Vec<u32>,
+    /// Candidates as (255 − count) << 32 | slot: sorted, the most keys
+    /// shared first, then the lowest slot.
+    cands: Vec<u64>,
+}
+
 /// Duplicate groups over questions numbered by the caller (`slot`, small
 /// dense integers: the caller reuses freed ones).
 #[derive(Debug, Default)]
 pub struct Index {
+    dict: Dict,
     recs: Vec<Option<Rec>>,
-    posts: HashMap<u64, Vec<u32>>,
-    /// Members of every group of two or more, by group id.
-    groups: HashMap<u32, Vec<u32>>,
+    posts: FxHashMap<u64, Vec<u32>>,
+    /// Members of every group of two or more, by group id, in slot order.
+    groups: FxHashMap<u32, Vec<u32>>,
     held: usize,
+    scratch: Scratch,
 }
 
 impl Index {
@@ -49,27 +64,23 @@ impl Index {
     /// Adds (or replaces) a question's text.
     pub fn insert(&mut self, slot: u32, text: &str) -> Regroup {
         let mut out = self.remove(slot);
-        let sig = Sig::of(text);
-        let keys = sig.keys();
-        let mut counts: HashMap<u32, u32> = HashMap::new();
-        for k in &keys {
-            for s in self.posts.get(k).into_iter().flatten() {
-                *counts.entry(*s).or_default() += 1;
-            }
-        }
-        let mut cands: Vec<(u32, u32)> = counts.into_iter().collect();
-        cands.sort_unstable_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+        let sig = Sig::of(text, &mut self.dict);
+        let mut keys = std::mem::take(&mut self.scratch.keys);
+        sig.keys(&self.dict, &mut keys);
         let at = slot as usize;
         if self.recs.len() <= at {
             self.recs.resize_with(at + 1, || None);
         }
+        let mut cands = self.candidates(&keys);
         self.recs[at] = Some(Rec { sig, group: slot });
         self.held += 1;
-        let mut measured = 0;
-        for (cand, _) in cands {
-            if measured == MEASURED {
-                break;
+        let (mut measured, mut sorted, mut i) = (0, 0, 0);
+        while measured < MEASURED && i < cands.len() {
+            if i == sorted {
+                sorted = sort_next(&mut cands, sorted);
             }
+            let cand = cands[i] as u32;
+            i += 1;
             let (Some(mine), Some(theirs)) = (self.group_of_any(slot), self.group_of_any(cand))
             else {
                 continue;
@@ -88,20 +99,48 @@ impl Index {
                 }
             }
         }
-        for k in keys {
-            let list = self.posts.entry(k).or_default();
+        self.scratch.cands = cands;
+        for k in &keys {
+            let list = self.posts.entry(*k).or_default();
             if list.len() == POSTING_CAP {
                 list.remove(0);
             }
             list.push(slot);
         }
+        self.scratch.keys = keys;
         out.gone.retain(|g| !self.groups.contains_key(g));
-        for g in &out.changed {
-            out.slots.extend(self.members(*g).iter().copied());
+        out
+    }
+
+    /// The slots on the posting lists of `keys` (unsorted; `sort_next`
+    /// puts the most lists shared, then the lowest slot, first).
+    fn candidates(&mut self, keys: &[u64]) -> Vec<u64> {
+        let Scratch {
+            counts,
+            touched,
+            cands,
+            ..
+        } = &mut self.scratch;
+        if counts.len() < self.recs.len() {
+            counts.resize(self.recs.len(), 0);
         }
-        out.slots.push(slot);
-        out.slots.sort_unstable();
-        out.slots.dedup();
+        touched.clear();
+        for k in keys {
+            for s in self.posts.get(k).into_iter().flatten() {
+                let c = &mut counts[*s as usize];
+                if *c == 0 {
+                    touched.push(*s);
+                }
+                *c = c.saturating_add(1);
+            }
+        }
+        let mut out = std::mem::take(cands);
+        out.clear();
+        for s in touched.iter() {
+            let c = &mut counts[*s as usize];
+            out.push(u64::from(255 - *c) << 32 | u64::from(*s));
+            *c = 0;
+        }
         out
     }
 
@@ -112,21 +151,23 @@ impl Index {
             return Regroup::default();
         };
         self.held -= 1;
-        for k in rec.sig.keys() {
-            if let Some(list) = self.posts.get_mut(&k) {
+        let mut keys = std::mem::take(&mut self.scratch.keys);
+        rec.sig.keys(&self.dict, &mut keys);
+        for k in &keys {
+            if let Some(list) = self.posts.get_mut(k) {
                 list.retain(|s| *s != slot);
                 if list.is_empty() {
-                    self.posts.remove(&k);
+                    self.posts.remove(k);
                 }
             }
         }
+        self.scratch.keys = keys;
         let Some(mut members) = self.groups.remove(&rec.group) else {
             return Regroup::default();
         };
         members.retain(|s| *s != slot);
         let mut out = Regroup {
             gone: vec![rec.group],
-            slots: members.clone(),
             ..Regroup::default()
         };
         for part in self.components(&members) {
@@ -139,6 +180,8 @@ impl Index {
             if part.len() > 1 {
                 self.groups.insert(id, part);
                 out.changed.push(id);
+            } else {
+                out.slots.push(id);
             }
         }
         out.gone.retain(|g| !self.groups.contains_key(g));
@@ -177,6 +220,7 @@ impl Index {
                 .map(|r| r.sig.heap_bytes())
                 .sum::<usize>();
         let entry = size_of::<(u64, Vec<u32>)>() + 1;
+        let dict = self.dict.heap_bytes() + self.scratch.counts.capacity();
         let posts = self.posts.capacity() * entry
             + self.posts.values().map(|v| v.capacity() * 4).sum::<usize>();
         let groups = self.groups.capacity() * size_of::<(u32, Vec<u32>)>()
@@ -185,7 +229,7 @@ impl Index {
                 .values()
                 .map(|v| v.capacity() * 4)
                 .sum::<usize>();
-        recs + posts + groups
+        recs + posts + groups + dict
     }
 
     fn rec(&self, slot: u32) -> Option<&Rec> {
@@ -202,7 +246,7 @@ impl Index {
 
     fn same(&self, a: u32, b: u32) -> bool {
         match (self.rec(a), self.rec(b)) {
-            (Some(x), Some(y)) => x.sig.same(&y.sig),
+            (Some(x), Some(y)) => x.sig.same(&y.sig, &self.dict),
             _ => false,
         }
     }
@@ -221,9 +265,15 @@ impl Index {
                 r.group = kept;
             }
         }
-        big.extend(small);
-        big.sort_unstable();
-        self.groups.insert(kept, big);
+        let members = match small[..] {
+            [one] => {
+                let at = big.binary_search(&one).unwrap_or_else(|at| at);
+                big.insert(at, one);
+                big
+            }
+            _ => merged(&big, &small),
+        };
+        self.groups.insert(kept, members);
         (kept, gone)
     }
 
@@ -248,7 +298,7 @@ impl Index {
                 }
             }
         }
-        let mut parts: HashMap<usize, Vec<u32>> = HashMap::new();
+        let mut parts: FxHashMap<usize, Vec<u32>> = FxHashMap::default();
         for (i, m) in members.iter().enumerate() {
             let r = root(&mut parent, i);
             parts.entry(r).or_default().push(*m);
@@ -257,4 +307,37 @@ impl Index {
         v.sort_unstable();
         v
     }
+}
+
+/// Candidates sorted a few at a time.
+const SORTED_STEP: usize = 32;
+
+/// Sorts the smallest few of `c[from..]` into place: an arrival sorts only
+/// the candidates it looks at. Returns where the sorted part ends now.
+fn sort_next(c: &mut [u64], from: usize) -> usize {
+    let rest = &mut c[from..];
+    let k = rest.len().min(SORTED_STEP);
+    if rest.len() > k {
+        rest.select_nth_unstable(k - 1);
+    }
+    rest[..k].sort_unstable();
+    from + k
+}
+
+/// Two sorted slot lists as one.
+fn merged(a: &[u32], b: &[u32]) -> Vec<u32> {
+    let mut out = Vec::with_capacity(a.len() + b.len());
+    let (mut i, mut j) = (0, 0);
+    while i < a.len() && j < b.len() {
+        if a[i] <= b[j] {
+            out.push(a[i]);
+            i += 1;
+        } else {
+            out.push(b[j]);
+            j += 1;
+        }
+    }
+    out.extend_from_slice(&a[i..]);
+    out.extend_from_slice(&b[j..]);
+    out
 }

@@ -5,75 +5,133 @@
 use super::words::{expand, is_stopword, number};
 use crate::triage::fold::fold;
 
-/// A question's tokens.
+/// A question's tokens: every word, function words too (what a question
+/// with no content, "What is it?", is matched on, exactly), in one buffer
+/// (no allocation per word).
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Tokens {
-    /// What the question is about, in text order (may repeat).
-    pub content: Vec<String>,
-    /// Every word, function words too: what a question with no content
-    /// ("What is it?") is matched on, exactly.
-    pub all: Vec<String>,
+    buf: String,
+    /// Where each word ends in `buf` (it starts where the one before ends).
+    ends: Vec<usize>,
+    /// A number word just written that the next may add to ("twenty").
+    tens: Option<u32>,
 }
+
+impl Tokens {
+    /// Every word, in text order.
+    pub fn all(&self) -> impl Iterator<Item = &str> {
+        let starts = std::iter::once(0).chain(self.ends.iter().copied());
+        starts.zip(&self.ends).map(|(a, b)| &self.buf[a..*b])
+    }
+
+    /// What the question is about, in text order (may repeat).
+    pub fn content(&self) -> impl Iterator<Item = &str> {
+        self.all().filter(|w| !is_stopword(w)).map(fold_suffix)
+    }
+
+    fn push_str(&mut self, w: &str) {
+        self.buf.push_str(w);
+        self.ends.push(self.buf.len());
+    }
+
+    /// Adds a word; number words become digits, "twenty five" "25".
+    fn push(&mut self, w: &str) {
+        match number(w) {
+            Some(n) if n < 10 && self.tens.is_some() => {
+                let t = self.tens.take().unwrap_or_default();
+                self.ends.pop();
+                self.buf.truncate(self.ends.last().copied().unwrap_or(0));
+                self.push_str(&(t + n).to_string());
+            }
+            Some(n) => {
+                self.tens = ((20..100).contains(&n) && n % 10 == 0).then_some(n);
+                self.push_str(&n.to_string());
+            }
+            None => {
+                self.tens = None;
+                self.push_str(w);
+            }
+        }
+    }
+}
+
+/// Apostrophes as people type them, all read as `'`.
+const APOSTROPHES: [char; 5] = ['\u{2019}', '\u{2018}', '`', '\u{2bc}', '\u{b4}'];
 
 /// Splits and folds a text into its tokens.
 pub fn tokens(text: &str) -> Tokens {
-    let folded = fold(text).replace(['\u{2019}', '\u{2018}', '`', '\u{2bc}', '\u{b4}'], "'");
-    let mut words = Vec::new();
+    let mut folded = fold(text);
+    if folded.contains(APOSTROPHES) {
+        folded = folded.replace(APOSTROPHES, "'");
+    }
+    let mut out = Tokens {
+        buf: String::with_capacity(folded.len()),
+        ..Tokens::default()
+    };
+    let mut split = Split::default();
     for raw in folded.split_whitespace() {
         let trimmed = raw.trim_matches(|c: char| !c.is_alphanumeric());
         let expanded = expand(trimmed);
         for word in expanded.as_deref().unwrap_or(trimmed).split_whitespace() {
-            split_word(word, &mut words);
+            split.word(word, &mut out);
         }
     }
-    let words = numbers_as_digits(words);
-    let content = words
-        .iter()
-        .filter(|w| !is_stopword(w))
-        .map(|w| fold_suffix(w))
-        .collect();
-    Tokens {
-        content,
-        all: words,
-    }
+    out
 }
 
-/// Splits one word at anything not alphanumeric; runs of a script written
-/// without spaces become bigrams (or the lone character), with the
-/// characters that only frame a question left out.
-fn split_word(word: &str, out: &mut Vec<String>) {
-    for piece in word.split(|c: char| !c.is_alphanumeric()) {
-        let mut plain = String::new();
-        let mut run: Vec<char> = Vec::new();
-        for c in piece.chars() {
-            if unspaced(c) {
-                if !plain.is_empty() {
-                    out.push(std::mem::take(&mut plain));
-                }
-                if frame_char(c) {
-                    bigrams(&mut run, out);
+/// Buffers for splitting words, reused from word to word.
+#[derive(Default)]
+struct Split {
+    plain: String,
+    run: Vec<char>,
+}
+
+impl Split {
+    /// Splits one word at anything not alphanumeric; runs of a script
+    /// written without spaces become bigrams (or the lone character), with
+    /// the characters that only frame a question left out.
+    fn word(&mut self, word: &str, out: &mut Tokens) {
+        for piece in word.split(|c: char| !c.is_alphanumeric()) {
+            for c in piece.chars() {
+                if unspaced(c) {
+                    self.plain_word(out);
+                    if frame_char(c) {
+                        self.bigrams(out);
+                    } else {
+                        self.run.push(c);
+                    }
                 } else {
-                    run.push(c);
+                    self.bigrams(out);
+                    self.plain.push(c);
                 }
-            } else {
-                bigrams(&mut run, out);
-                plain.push(c);
+            }
+            self.bigrams(out);
+            self.plain_word(out);
+        }
+    }
+
+    fn plain_word(&mut self, out: &mut Tokens) {
+        if !self.plain.is_empty() {
+            out.push(&self.plain);
+            self.plain.clear();
+        }
+    }
+
+    fn bigrams(&mut self, out: &mut Tokens) {
+        let mut two = [0u8; 8];
+        match self.run[..] {
+            [] => {}
+            [c] => out.push(c.encode_utf8(&mut two)),
+            _ => {
+                for w in self.run.windows(2) {
+                    let n = w[0].encode_utf8(&mut two).len();
+                    let m = w[1].encode_utf8(&mut two[n..]).len();
+                    out.push(std::str::from_utf8(&two[..n + m]).unwrap_or_default());
+                }
             }
         }
-        bigrams(&mut run, out);
-        if !plain.is_empty() {
-            out.push(plain);
-        }
+        self.run.clear();
     }
-}
-
-fn bigrams(run: &mut Vec<char>, out: &mut Vec<String>) {
-    match run.len() {
-        0 => {}
-        1 => out.push(run[0].to_string()),
-        _ => out.extend(run.windows(2).map(|w| w.iter().collect())),
-    }
-    run.clear();
 }
 
 /// Scripts written without spaces between words (Han, kana, Thai, Lao,
@@ -91,40 +149,13 @@ fn frame_char(c: char) -> bool {
         .contains(c)
 }
 
-/// Number words become digits; "twenty five" becomes "25".
-fn numbers_as_digits(words: Vec<String>) -> Vec<String> {
-    let mut out: Vec<String> = Vec::with_capacity(words.len());
-    let mut tens: Option<u32> = None;
-    for w in words {
-        match number(&w) {
-            Some(n) if n < 10 && tens.is_some() => {
-                let t = tens.take().unwrap_or_default();
-                if let Some(last) = out.last_mut() {
-                    *last = (t + n).to_string();
-                }
-            }
-            Some(n) => {
-                tens = ((20..100).contains(&n) && n % 10 == 0).then_some(n);
-                out.push(n.to_string());
-            }
-            None => {
-                tens = None;
-                out.push(w);
-            }
-        }
-    }
-    out
-}
-
 /// A light plural fold: a final "s" goes from words of four letters or
 /// more ("slides" → "slide", not "class" or "bus").
-fn fold_suffix(word: &str) -> String {
+fn fold_suffix(word: &str) -> &str {
     let long = word.chars().count() >= 4;
     match word.strip_suffix('s') {
-        Some(stem) if long && !stem.ends_with('s') && stem.chars().all(char::is_alphabetic) => {
-            stem.to_string()
-        }
-        _ => word.to_string(),
+        Some(stem) if long && !stem.ends_with('s') && stem.chars().all(char::is_alphabetic) => stem,
+        _ => word,
     }
 }
 
@@ -138,7 +169,7 @@ mod tests {
     use super::tokens;
 
     fn content(s: &str) -> Vec<String> {
-        tokens(s).content
+        tokens(s).content().map(String::from).collect()
     }
 
     #[test]
@@ -169,7 +200,7 @@ mod tests {
     #[test]
     fn empty_content_keeps_every_word() {
         let t = tokens("What is it?");
-        assert!(t.content.is_empty());
-        assert_eq!(t.all, ["what", "is", "it"]);
+        assert_eq!(t.content().next(), None);
+        assert_eq!(t.all().collect::<Vec<_>>(), ["what", "is", "it"]);
     }
 }

@@ -1,9 +1,12 @@
 //! Whether two questions ask the same thing: weighted overlap of their
 //! content tokens, robust to word order, small typos, spacing ("road map"
-//! is "roadmap") and numbers, but not to a different subject.
+//! is "roadmap") and numbers, but not to a different subject. Tokens are
+//! dictionary ids: the overlap compares integers, and only the tokens it
+//! leaves over are looked at as text (joins, typos).
 
+use super::dict::Dict;
 use super::normalize::is_number;
-use super::words::is_negation;
+use super::sig::MAX_TOKENS;
 
 /// Overlap from which two questions are duplicates.
 pub const THRESHOLD: f32 = 0.6;
@@ -12,45 +15,76 @@ pub const THRESHOLD: f32 = 0.6;
 /// still the roadmap question).
 const NUMBER_WEIGHT: f32 = 0.25;
 
-/// Matched weight over union weight of two content token lists, 0 to 1.
-/// Empty lists match nothing here (see `Sig::same`); neither do a
-/// question and its negation, nor two that name different numbers
-/// ("in 2024" is not "in 2025", though "in 2025" may be left out).
-pub fn similarity(a: &[&str], b: &[&str]) -> f32 {
-    if a.iter().any(|t| is_negation(t)) != b.iter().any(|t| is_negation(t)) {
+/// Up to `MAX_TOKENS` ids on the stack.
+struct Few {
+    n: usize,
+    v: [u32; MAX_TOKENS],
+}
+
+impl Few {
+    fn new() -> Few {
+        Few {
+            n: 0,
+            v: [0; MAX_TOKENS],
+        }
+    }
+
+    fn push(&mut self, t: u32) {
+        if self.n < MAX_TOKENS {
+            self.v[self.n] = t;
+            self.n += 1;
+        }
+    }
+
+    fn as_slice(&self) -> &[u32] {
+        &self.v[..self.n]
+    }
+}
+
+/// Matched weight over union weight of two content token lists (at most
+/// `MAX_TOKENS` each, as signatures keep), 0 to 1. Empty lists match
+/// nothing here (see `Sig::same`); neither do a question and its negation,
+/// nor two that name different numbers ("in 2024" is not "in 2025",
+/// though "in 2025" may be left out).
+pub fn similarity(a: &[u32], b: &[u32], dict: &Dict) -> f32 {
+    let (a, b) = (&a[..a.len().min(MAX_TOKENS)], &b[..b.len().min(MAX_TOKENS)]);
+    let (sa, sb) = (Side::of(a, dict), Side::of(b, dict));
+    if sa.negates != sb.negates {
         return 0.0;
     }
-    let numbers = |v: &[&str]| -> Vec<String> {
-        v.iter()
-            .filter(|t| is_number(t))
-            .map(|t| t.to_string())
-            .collect()
-    };
-    let (na, nb) = (numbers(a), numbers(b));
-    if !na.is_empty() && !nb.is_empty() && !na.iter().any(|n| nb.contains(n)) {
+    if sa.numbers && sb.numbers && !a.iter().any(|n| dict.tok(*n).number && sb.contains(*n)) {
         return 0.0;
     }
-    let (ja, jb) = (joined(a, b), joined(b, a));
-    let (a, b) = (dedup(&ja), dedup(&jb));
-    let total: f32 = a.iter().chain(&b).map(|t| weight(t)).sum();
+    let (ja, jb) = (
+        dedup(&joined(&sa, &sb, dict)),
+        dedup(&joined(&sb, &sa, dict)),
+    );
+    let (a, b) = (ja.as_slice(), jb.as_slice());
+    let b_members = Bloom::of(b);
+    let weight = |t: u32| weight(dict, t);
+    let total: f32 = a.iter().chain(b).map(|t| weight(*t)).sum();
     if total == 0.0 {
         return 0.0;
     }
-    let mut free: Vec<bool> = vec![true; b.len()];
+    let mut free = [true; MAX_TOKENS];
     let mut matched = 0.0;
-    let mut left = Vec::new();
-    for t in &a {
-        match b.iter().enumerate().position(|(i, u)| free[i] && u == t) {
+    let mut left = Few::new();
+    for &t in a {
+        let at = b_members
+            .may(t)
+            .then(|| b.iter().position(|u| *u == t))
+            .flatten();
+        match at {
             Some(i) => {
                 free[i] = false;
                 matched += weight(t);
             }
-            None => left.push(*t),
+            None => left.push(t),
         }
     }
     // Even if every word left matched with a typo, too little overlap:
     // no need to look for typos.
-    let left_a: f32 = left.iter().map(|t| weight(t)).sum();
+    let left_a: f32 = left.as_slice().iter().map(|t| weight(*t)).sum();
     let left_b: f32 = (0..b.len())
         .filter(|&i| free[i])
         .map(|i| weight(b[i]))
@@ -59,8 +93,8 @@ pub fn similarity(a: &[&str], b: &[&str]) -> f32 {
     if best / (total - best) < THRESHOLD {
         return matched / (total - matched);
     }
-    for t in left {
-        if let Some(i) = (0..b.len()).find(|&i| free[i] && near(t, b[i])) {
+    for &t in left.as_slice() {
+        if let Some(i) = (0..b.len()).find(|&i| free[i] && typo(dict, t, b[i])) {
             free[i] = false;
             matched += weight(t).min(weight(b[i]));
         }
@@ -68,37 +102,133 @@ pub fn similarity(a: &[&str], b: &[&str]) -> f32 {
     matched / (total - matched)
 }
 
-fn weight(t: &str) -> f32 {
-    if is_number(t) { NUMBER_WEIGHT } else { 1.0 }
+fn weight(dict: &Dict, t: u32) -> f32 {
+    if dict.tok(t).number {
+        NUMBER_WEIGHT
+    } else {
+        1.0
+    }
+}
+
+/// [`near`] of two tokens, its cheap conditions first from the dictionary.
+fn typo(dict: &Dict, a: u32, b: u32) -> bool {
+    let (x, y) = (dict.tok(a), dict.tok(b));
+    x.first == y.first
+        && !x.number
+        && !y.number
+        && x.chars.min(y.chars) >= 4
+        && x.chars.abs_diff(y.chars) <= 2
+        && near(&x.text, &y.text)
+}
+
+/// One side of a comparison, with cheap filters: which ids it may hold,
+/// and which (first byte, length) its tokens may have.
+struct Side<'a> {
+    ids: &'a [u32],
+    members: Bloom,
+    shapes: u64,
+    negates: bool,
+    numbers: bool,
+}
+
+impl Side<'_> {
+    fn of<'a>(ids: &'a [u32], dict: &Dict) -> Side<'a> {
+        let mut side = Side {
+            ids,
+            members: Bloom::of(ids),
+            shapes: 0,
+            negates: false,
+            numbers: false,
+        };
+        for t in ids.iter().map(|t| dict.tok(*t)) {
+            side.shapes |= shape(t.head, t.text.len());
+            side.negates |= t.negation;
+            side.numbers |= t.number;
+        }
+        side
+    }
+
+    fn contains(&self, t: u32) -> bool {
+        self.members.may(t) && self.ids.contains(&t)
+    }
+}
+
+/// Which ids a short list may hold (256 bits: few false hits for the
+/// `MAX_TOKENS` of a signature).
+#[derive(Default)]
+struct Bloom([u64; 4]);
+
+impl Bloom {
+    fn of(ids: &[u32]) -> Bloom {
+        let mut b = Bloom::default();
+        for t in ids {
+            b.add(*t);
+        }
+        b
+    }
+
+    fn at(t: u32) -> (usize, u64) {
+        let h = t.wrapping_mul(0x9e37_79b1) >> 24;
+        ((h >> 6) as usize, 1 << (h & 63))
+    }
+
+    fn add(&mut self, t: u32) {
+        let (i, bit) = Bloom::at(t);
+        self.0[i] |= bit;
+    }
+
+    fn may(&self, t: u32) -> bool {
+        let (i, bit) = Bloom::at(t);
+        self.0[i] & bit != 0
+    }
+}
+
+/// A token's (first byte, length) as one bit.
+fn shape(head: u8, len: usize) -> u64 {
+    1 << ((head as usize).wrapping_mul(31).wrapping_add(len) & 63)
 }
 
 /// `a` with adjacent tokens joined where the join is a token of `other`
 /// and the parts are not ("road map" against "roadmap").
-fn joined<'s>(a: &[&'s str], other: &[&str]) -> Vec<std::borrow::Cow<'s, str>> {
-    let mut out = Vec::with_capacity(a.len());
-    let mut i = 0;
-    while i < a.len() {
-        if i + 1 < a.len() && !other.contains(&a[i]) && !other.contains(&a[i + 1]) {
-            let (x, y) = (a[i], a[i + 1]);
-            let is_join =
-                |o: &&str| o.len() == x.len() + y.len() && o.starts_with(x) && o.ends_with(y);
-            if other.iter().any(is_join) {
-                out.push(format!("{x}{y}").into());
+fn joined(a: &Side, other: &Side, dict: &Dict) -> Few {
+    let (ids, mut out, mut i) = (a.ids, Few::new(), 0);
+    // Bit i: `ids[i]` is a token of `other`.
+    let inside = ids
+        .iter()
+        .enumerate()
+        .filter(|(_, t)| other.contains(**t))
+        .fold(0u32, |m, (i, _)| m | 1 << i);
+    let outside = |i: usize| inside & (1 << i) == 0;
+    while i < ids.len() {
+        if i + 1 < ids.len() && outside(i) && outside(i + 1) {
+            let (x, y) = (dict.text(ids[i]), dict.text(ids[i + 1]));
+            let head = dict.tok(ids[i]).head;
+            let join = (other.shapes & shape(head, x.len() + y.len()) != 0)
+                .then(|| {
+                    other.ids.iter().find(|o| {
+                        let o = dict.text(**o);
+                        o.len() == x.len() + y.len() && o.starts_with(x) && o.ends_with(y)
+                    })
+                })
+                .flatten();
+            if let Some(o) = join {
+                out.push(*o);
                 i += 2;
                 continue;
             }
         }
-        out.push(a[i].into());
+        out.push(ids[i]);
         i += 1;
     }
     out
 }
 
-fn dedup<'s>(v: &'s [std::borrow::Cow<'_, str>]) -> Vec<&'s str> {
-    let mut out: Vec<&str> = Vec::with_capacity(v.len());
-    for t in v {
-        if !out.contains(&t.as_ref()) {
+fn dedup(v: &Few) -> Few {
+    let (mut out, mut seen) = (Few::new(), Bloom::default());
+    for &t in v.as_slice() {
+        if !seen.may(t) || !out.as_slice().contains(&t) {
             out.push(t);
+            seen.add(t);
         }
     }
     out
@@ -199,16 +329,24 @@ mod tests {
         assert_eq!(edit_distance("ab", "ba", 5), 1);
     }
 
+    /// The similarity of two token lists, through a dictionary.
+    fn sim(a: &[&str], b: &[&str]) -> f32 {
+        let mut dict = Dict::default();
+        let a: Vec<u32> = a.iter().map(|t| dict.intern(t)).collect();
+        let b: Vec<u32> = b.iter().map(|t| dict.intern(t)).collect();
+        similarity(&a, &b, &dict)
+    }
+
     #[test]
     fn spacing_joins_tokens() {
-        assert_eq!(similarity(&["road", "map"], &["roadmap"]), 1.0);
-        assert_eq!(similarity(&["roadmap"], &["road", "map"]), 1.0);
+        assert_eq!(sim(&["road", "map"], &["roadmap"]), 1.0);
+        assert_eq!(sim(&["roadmap"], &["road", "map"]), 1.0);
     }
 
     #[test]
     fn numbers_weigh_little() {
-        let s = similarity(&["roadmap", "2025"], &["roadmap"]);
+        let s = sim(&["roadmap", "2025"], &["roadmap"]);
         assert!(s > THRESHOLD, "{s}");
-        assert!(similarity(&["roadmap", "city", "council"], &["roadmap"]) < THRESHOLD);
+        assert!(sim(&["roadmap", "city", "council"], &["roadmap"]) < THRESHOLD);
     }
 }

@@ -2,7 +2,7 @@
 //! of their own, contractions, and number words. All entries are in folded
 //! form (lower case, accents stripped), as `triage::fold::fold` gives them.
 
-use std::collections::{HashMap, HashSet};
+use rustc_hash::{FxHashMap, FxHashSet};
 use std::sync::LazyLock;
 
 /// Function words and question frames in English, Spanish, German, French,
@@ -366,7 +366,7 @@ const STOPWORDS: &[&str] = &[
     "можно",
 ];
 
-static STOPSET: LazyLock<HashSet<&'static str>> =
+static STOPSET: LazyLock<FxHashSet<&'static str>> =
     LazyLock::new(|| STOPWORDS.iter().copied().collect());
 
 /// Whether a folded word is a function word.
@@ -499,7 +499,7 @@ const NUMBERS: &[(&str, u32)] = &[
     ("двадцать", 20),
 ];
 
-static NUMBER_MAP: LazyLock<HashMap<&'static str, u32>> =
+static NUMBER_MAP: LazyLock<FxHashMap<&'static str, u32>> =
     LazyLock::new(|| NUMBERS.iter().copied().collect());
 
 /// The value of a number word ("twenty" → 20).
