@@ -482,6 +482,19 @@ fn snapshot_removes_what_the_platform_deleted() {
 }
 
 #[test]
+fn a_listing_drops_what_it_does_not_name_and_changes_nothing_else() {
+    let mut app = app();
+    app.track_changes();
+    app.update(feed(Feed::Upsert(vec![q("a", 1, 7)])));
+    assert_eq!(app.take_changes().len(), 1);
+    app.update(feed(Feed::Listed(["a".into(), "b".into()].into())));
+    let gone: Vec<QKey> = app.take_changes();
+    assert_eq!(gone.len(), 1, "{gone:?}");
+    assert_eq!(&*gone[0].id, "c");
+    assert_eq!(app.queue.len(), 2);
+}
+
+#[test]
 fn click_focuses_and_selects() {
     let mut app = app();
     app.update(key('a'));

@@ -289,53 +289,16 @@ impl Postobox {
         parse: fn(&Value) -> Option<T>,
         id: fn(&T) -> &str,
     ) -> Result<Listing<T>, Failure> {
+        let mut pager = Pager::new(segments, status);
         let mut items = Vec::new();
-        let mut totals = Vec::new();
-        let mut page = 1u64;
-        loop {
-            let mut url = self.url(segments);
-            {
-                let mut q = url.query_pairs_mut();
-                q.append_pair("page", &page.to_string())
-                    .append_pair("limit", &PAGE_LIMIT.to_string());
-                if let Some(status) = status {
-                    q.append_pair("status", status);
-                }
-                if segments.last() == Some(&"questions") {
-                    q.append_pair("sortBy", "createdAt")
-                        .append_pair("sortOrder", "asc");
-                }
-            }
-            let v = self.get_json(url, ctx).await?;
-            if !wire::data(&v).is_array() {
-                // Read as "no items", this would declare every question
-                // deleted (a snapshot of nothing).
-                return Err(
-                    ProviderError::Protocol("a listing answer holds no list".into()).into(),
-                );
-            }
-            let p = wire::page(&v);
-            let got = p.items.len() as u64;
-            totals.push(p.total);
-            items.extend(p.items.iter().filter_map(parse));
-            let done = match p.total_pages {
-                Some(tp) => page >= tp,
-                None => got == 0 || got < p.limit.unwrap_or(PAGE_LIMIT).max(1),
-            };
-            if done || page >= MAX_PAGES {
-                break;
-            }
-            page += 1;
+        while let Some(page) = pager.next(self, ctx).await? {
+            items.extend(page.iter().filter_map(parse));
         }
         let ids: HashSet<&str> = items.iter().map(id).collect();
-        let consistent = match totals.first().copied().flatten() {
-            Some(total) => totals.iter().all(|t| *t == Some(total)) && ids.len() as u64 == total,
-            None => true,
-        };
         Ok(Listing {
+            consistent: pager.consistent(ids.len()),
             items,
-            consistent,
-            pages: page,
+            pages: pager.pages(),
         })
     }
 
@@ -564,6 +527,90 @@ impl Postobox {
 /// every write qadeck sends converges when repeated.
 pub(super) fn garbled() -> ProviderError {
     ProviderError::Server("the answer was not JSON (cut short or garbled)".into())
+}
+
+/// A listing read one page at a time, so that a caller can merge and hand
+/// over each page before the next (a listing of 100,000 questions is never
+/// held whole).
+pub(super) struct Pager<'a> {
+    segments: &'a [&'a str],
+    status: Option<&'a str>,
+    /// The page asked next; after the last, the number of pages read.
+    page: u64,
+    /// `total` of each page read.
+    totals: Vec<Option<u64>>,
+    done: bool,
+}
+
+impl<'a> Pager<'a> {
+    pub(super) fn new(segments: &'a [&'a str], status: Option<&'a str>) -> Pager<'a> {
+        Pager {
+            segments,
+            status,
+            page: 1,
+            totals: Vec::new(),
+            done: false,
+        }
+    }
+
+    /// The items of the next page; `None` after the last one.
+    pub(super) async fn next(
+        &mut self,
+        p: &Postobox,
+        ctx: &Ctx<'_>,
+    ) -> Result<Option<Vec<Value>>, Failure> {
+        if self.done {
+            return Ok(None);
+        }
+        let mut url = p.url(self.segments);
+        {
+            let mut q = url.query_pairs_mut();
+            q.append_pair("page", &self.page.to_string())
+                .append_pair("limit", &PAGE_LIMIT.to_string());
+            if let Some(status) = self.status {
+                q.append_pair("status", status);
+            }
+            if self.segments.last() == Some(&"questions") {
+                q.append_pair("sortBy", "createdAt")
+                    .append_pair("sortOrder", "asc");
+            }
+        }
+        let v = p.get_json(url, ctx).await?;
+        if !wire::data(&v).is_array() {
+            // Read as "no items", this would declare every question
+            // deleted (a snapshot of nothing).
+            return Err(ProviderError::Protocol("a listing answer holds no list".into()).into());
+        }
+        let page = wire::page(&v);
+        let got = page.items.len() as u64;
+        self.totals.push(page.total);
+        let last = match page.total_pages {
+            Some(tp) => self.page >= tp,
+            None => got == 0 || got < page.limit.unwrap_or(PAGE_LIMIT).max(1),
+        };
+        if last || self.page >= MAX_PAGES {
+            self.done = true;
+        } else {
+            self.page += 1;
+        }
+        Ok(Some(page.items))
+    }
+
+    /// Pages read so far.
+    pub(super) fn pages(&self) -> u64 {
+        self.page
+    }
+
+    /// Whether the total stayed put while paging and the `distinct` ids
+    /// read add up to it.
+    pub(super) fn consistent(&self, distinct: usize) -> bool {
+        match self.totals.first().copied().flatten() {
+            Some(total) => {
+                self.totals.iter().all(|t| *t == Some(total)) && distinct as u64 == total
+            }
+            None => true,
+        }
+    }
 }
 
 /// Pages of a listing.

@@ -1,9 +1,10 @@
 //! The PostoBox live feed: connection state machine, SSE stream, polls and
 //! resyncs (see the module docs of [`super`]).
 
+use super::client::Pager;
 use super::errors;
 use super::errors::{Ctx, Failure};
-use super::wire;
+use super::wire::{self, WireQuestion};
 use super::{PLAN_UPGRADE_REQUIRED, Postobox};
 use crate::domain::{Connection, Feed, ProviderError, Question, Status, Str};
 use crate::provider::sse::{SseItem, SseParser};
@@ -287,41 +288,40 @@ impl<'a> FeedLoop<'a> {
         Ok(resp)
     }
 
-    /// Lists every question; `initial` sends a snapshot, otherwise only the
-    /// differences (upserts and removals).
+    /// Lists every question, handing over what changed page by page;
+    /// `initial` ends a consistent listing with [`Feed::Listed`] (the core
+    /// drops what it holds beyond it), otherwise what is gone goes out as
+    /// removals.
     pub(super) async fn full_sync(&mut self, initial: bool) -> Result<(), Stop> {
         let event = self.event.clone();
         if initial {
             self.refresh_event().await?;
         }
         let started = Instant::now();
-        // A snapshot is worth retrying; a later listing that kept moving is
-        // used for upserts only and the next one settles deletions.
+        // A complete listing is worth retrying; a later listing that kept
+        // moving is used for upserts only and the next one settles deletions.
         let tries = if initial { LISTING_TRIES } else { 1 };
-        let (items, consistent, pages) = self.p.list_questions(&event, None, tries).await?;
-        self.pages_all = pages;
-        let mut all = Vec::with_capacity(items.len());
-        let mut changed = Vec::new();
-        for w in &items {
-            if let Some((q, did_change)) = self.p.absorb(w, Status::Pending) {
-                if did_change {
-                    changed.push(q.clone());
-                }
-                all.push(q);
+        let mut tried = 0;
+        let mut listing = loop {
+            tried += 1;
+            let listing = self.list_and_send(&event).await?;
+            if listing.consistent || tried >= tries {
+                break listing;
             }
-        }
-        let listed: HashSet<Str> = all.iter().map(|q| q.id.clone()).collect();
+        };
         let mut gone = Vec::new();
-        if consistent {
+        if listing.consistent {
             let mut st = self.p.state();
-            let mut kept = Vec::new();
             for (id, q) in &st.known {
-                if listed.contains(id) {
+                if listing.ids.contains(id) {
                     continue;
                 }
                 // Created by our own action after the listing began: keep it.
                 if st.touched.get(id).is_some_and(|t| *t >= started) {
-                    kept.push(q.clone());
+                    listing.ids.insert(id.clone());
+                    if q.status == Status::Selected {
+                        listing.selected.insert(id.to_string());
+                    }
                 } else {
                     gone.push(id.to_string());
                 }
@@ -330,29 +330,64 @@ impl<'a> FeedLoop<'a> {
                 st.known.remove(id.as_str());
             }
             st.touched.retain(|_, t| *t >= started);
-            all.extend(kept);
         }
-        self.selected = all
-            .iter()
-            .filter(|q| q.status == Status::Selected)
-            .map(|q| q.id.to_string())
-            .collect();
-        if initial && consistent {
-            self.emit(Feed::Snapshot(all)).await?;
+        self.selected = listing.selected;
+        if initial && listing.consistent {
+            self.emit(Feed::Listed(listing.ids)).await?;
         } else {
             if initial {
-                tracing::warn!("postobox: listing kept changing while paging; sent as upsert");
-            }
-            let send_all = initial;
-            let out = if send_all { all } else { changed };
-            if !out.is_empty() {
-                self.emit(Feed::Upsert(out)).await?;
+                tracing::warn!("postobox: listing kept changing while paging; deletions wait");
             }
             for id in gone {
                 self.emit(Feed::QuestionGone(id)).await?;
             }
         }
         Ok(())
+    }
+
+    /// One listing of every question, oldest first: each page is merged
+    /// over the known copies and what changed goes out as one
+    /// [`Feed::Upsert`] before the next page is asked for.
+    pub(super) async fn list_and_send(&mut self, event: &str) -> Result<Listed, Stop> {
+        let ctx = Ctx::Event {
+            id: event,
+            scope: "questions:read",
+        };
+        let segments = ["events", event, "questions"];
+        let mut pager = Pager::new(&segments, None);
+        let mut ids: HashSet<Str> = HashSet::new();
+        // Listed but not usable as questions: they still count for the total.
+        let mut unusable: HashSet<String> = HashSet::new();
+        let mut selected = HashSet::new();
+        while let Some(items) = pager.next(self.p, &ctx).await? {
+            let mut changed = Vec::new();
+            for w in items.iter().filter_map(WireQuestion::from_value) {
+                // A page shifted under the listing repeats an item: the first wins.
+                if ids.contains(w.id.as_str()) || unusable.contains(&w.id) {
+                    continue;
+                }
+                let Some((q, did_change)) = self.p.absorb(&w, Status::Pending) else {
+                    unusable.insert(w.id);
+                    continue;
+                };
+                if q.status == Status::Selected {
+                    selected.insert(q.id.to_string());
+                }
+                ids.insert(q.id.clone());
+                if did_change {
+                    changed.push(q);
+                }
+            }
+            if !changed.is_empty() {
+                self.emit(Feed::Upsert(changed)).await?;
+            }
+        }
+        self.pages_all = pager.pages();
+        Ok(Listed {
+            consistent: pager.consistent(ids.len() + unusable.len()),
+            ids,
+            selected,
+        })
     }
 
     /// `GET` the event: reports `active` when it changed.
@@ -611,18 +646,8 @@ impl<'a> FeedLoop<'a> {
     pub(super) async fn poll(&mut self) -> Result<(), Stop> {
         let event = self.event.clone();
         let started = Instant::now();
-        let (items, _consistent, pages) = self.p.list_questions(&event, None, 1).await?;
-        self.pages_all = pages;
-        let mut listed = HashSet::new();
-        let mut changed = Vec::new();
-        for w in &items {
-            if let Some((q, did_change)) = self.p.absorb(w, Status::Pending) {
-                listed.insert(q.id.clone());
-                if did_change {
-                    changed.push(q);
-                }
-            }
-        }
+        let listed = self.list_and_send(&event).await?.ids;
+        let pages = self.pages_all;
         let missing = {
             let mut st = self.p.state();
             let missing = unlisted(&st.known, &st.touched, &listed, started);
@@ -630,9 +655,6 @@ impl<'a> FeedLoop<'a> {
             st.touched.retain(|_, t| *t >= started);
             missing
         };
-        if !changed.is_empty() {
-            self.emit(Feed::Upsert(changed)).await?;
-        }
         self.poll_extra = match missing.len() {
             0 => 0,
             n if n > MAX_FETCH_MISSING => pages,
@@ -641,6 +663,16 @@ impl<'a> FeedLoop<'a> {
         self.fetch_each(missing).await?;
         Ok(())
     }
+}
+
+/// What one listing of every question held.
+pub(super) struct Listed {
+    /// Ids of the questions listed.
+    pub(super) ids: HashSet<Str>,
+    /// Ids of those selected.
+    pub(super) selected: HashSet<String>,
+    /// Whether the total stayed put and the ids add up to it.
+    pub(super) consistent: bool,
 }
 
 /// Known questions missing from a listing of every state that began at
