@@ -286,11 +286,12 @@ impl App {
         source: SourceId,
         listed: &std::collections::HashSet<crate::domain::Str>,
     ) {
+        // Only the few that go are collected, never every key.
         let gone = self
             .queue
-            .keys_of(source)
-            .into_iter()
-            .filter(|key| !listed.contains(&key.id))
+            .all()
+            .filter(|e| e.view.source == source && !listed.contains(&e.view.id))
+            .map(|e| e.view.key())
             .collect();
         self.remove_gone(gone);
     }

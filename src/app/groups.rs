@@ -213,7 +213,7 @@ impl App {
             .iter()
             .fold(0i64, |a, (_, e)| a.saturating_add(e.view.votes));
         let open = self.group_expanded(&kept);
-        let mut heads: HashMap<Status, (&QKey, &super::queue::OrderKey)> = HashMap::new();
+        let mut heads: HashMap<Status, (&QKey, super::queue::OrderKey)> = HashMap::new();
         // Only Pending folds a group into one row: every selected,
         // answered or rejected question is a decision of its own and shows.
         for (k, e) in entries

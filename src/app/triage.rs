@@ -51,7 +51,7 @@ impl App {
             };
             let undecided = e.view.status == Status::Pending
                 && e.inflight == 0
-                && e.local.status.is_none()
+                && self.queue.local(&key).status.is_none()
                 && !self.decided.contains_key(&key)
                 && self
                     .marks
