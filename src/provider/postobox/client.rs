@@ -3,13 +3,13 @@
 
 use super::errors;
 use super::errors::{Ctx, Failure};
+use super::known::KnownMap;
 use super::pacing::{BudgetView, poll_interval};
 use super::settings::{Settings, Timing};
 use super::wire;
 use super::wire::WireQuestion;
 use crate::domain::{
-    MyVote, Outcome, Pool, ProviderError, ProviderResult, Question, RateBudget, SourceId, Status,
-    Str,
+    MyVote, Outcome, ProviderError, ProviderResult, Question, RateBudget, SourceId, Status, Str,
 };
 use crate::provider::BuildError;
 use crate::provider::https::check_base_url;
@@ -40,14 +40,12 @@ pub(super) struct RateSeen {
 pub(super) struct State {
     /// Last known copy of every question (merge base for partial items).
     /// Texts, ids and names are shared with what was sent to the core.
-    pub(super) known: HashMap<Str, Question>,
+    pub(super) known: KnownMap,
     /// When `perform` last changed a question (guards diffs of listings that
     /// started before).
     pub(super) touched: HashMap<Str, Instant>,
     /// The `voted` answers of our own vote calls.
     pub(super) my_votes: HashMap<String, MyVote>,
-    /// One copy of each author name.
-    pub(super) authors: Pool,
     pub(super) last_perform: Option<Instant>,
     pub(super) rate: Option<RateSeen>,
     pub(super) rate_gen: u64,
@@ -348,25 +346,25 @@ impl Postobox {
     ) -> Option<(Question, bool)> {
         let mut guard = self.state();
         let st = &mut *guard;
-        let prev = st.known.get(w.id.as_str());
-        if let Some(p) = prev
+        let prev = st.known.get(self.source, w.id.as_str());
+        if let Some(p) = &prev
             && w.is_stale(p)
         {
             return Some((p.clone(), false));
         }
-        let mut q = w.merge(self.source, prev, default_status)?;
-        q.author = q.author.map(|a| st.authors.share(a));
+        let mut q = w.merge(self.source, prev.as_ref(), default_status)?;
+        q.author = q.author.map(|a| st.known.share_name(a));
         if let Some(v) = st.my_votes.get(&*q.id) {
             q.my_vote = *v;
         }
-        let changed = prev != Some(&q);
-        st.known.insert(q.id.clone(), q.clone());
+        let changed = prev.as_ref() != Some(&q);
+        st.known.insert(&q);
         Some((q, changed))
     }
 
     pub(super) fn remember(&self, q: &Question) {
         let mut st = self.state();
-        st.known.insert(q.id.clone(), q.clone());
+        st.known.insert(q);
         st.touched.insert(q.id.clone(), Instant::now());
     }
 
@@ -429,7 +427,7 @@ impl Postobox {
             && w.text.is_some()
             && w.status.is_some()
         {
-            let prev = self.state().known.get(id).cloned();
+            let prev = self.state().known.get(self.source, id);
             if let Some(mut q) = w.merge(self.source, prev.as_ref(), Status::Pending) {
                 if let Some(v) = self.state().my_votes.get(id) {
                     q.my_vote = *v;
@@ -504,15 +502,7 @@ impl Postobox {
         let my_vote = if voted { MyVote::Up } else { MyVote::None };
         let mut st = self.state();
         st.my_votes.insert(id.to_string(), my_vote);
-        let known = st.known.get_mut(id);
-        let votes = answer
-            .vote_count
-            .or(known.as_ref().map(|q| q.votes))
-            .unwrap_or(0);
-        if let Some(q) = known {
-            q.my_vote = my_vote;
-            q.votes = votes;
-        }
+        let votes = st.known.set_vote(id, my_vote, answer.vote_count);
         st.touched.insert(id.into(), Instant::now());
         Ok(Outcome::Voted {
             id: id.to_string(),

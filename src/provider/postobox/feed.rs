@@ -6,7 +6,7 @@ use super::errors;
 use super::errors::{Ctx, Failure};
 use super::wire::{self, WireQuestion};
 use super::{PLAN_UPGRADE_REQUIRED, Postobox};
-use crate::domain::{Connection, Feed, ProviderError, Question, Status, Str};
+use crate::domain::{Connection, Feed, ProviderError, Status, Str};
 use crate::provider::sse::{SseItem, SseParser};
 use crate::provider::{FeedTx, http};
 use futures::StreamExt;
@@ -312,14 +312,14 @@ impl<'a> FeedLoop<'a> {
         let mut gone = Vec::new();
         if listing.consistent {
             let mut st = self.p.state();
-            for (id, q) in &st.known {
+            for (id, status) in st.known.statuses() {
                 if listing.ids.contains(id) {
                     continue;
                 }
                 // Created by our own action after the listing began: keep it.
                 if st.touched.get(id).is_some_and(|t| *t >= started) {
                     listing.ids.insert(id.clone());
-                    if q.status == Status::Selected {
+                    if status == Status::Selected {
                         listing.selected.insert(id.to_string());
                     }
                 } else {
@@ -576,11 +576,7 @@ impl<'a> FeedLoop<'a> {
             let st = self.p.state();
             for id in self.selected.difference(&now_selected) {
                 // Our own action already told us where it went.
-                if st
-                    .known
-                    .get(id.as_str())
-                    .is_some_and(|q| q.status == Status::Selected)
-                {
+                if st.known.status(id) == Some(Status::Selected) {
                     fetch.push(id.clone());
                 }
             }
@@ -618,7 +614,7 @@ impl<'a> FeedLoop<'a> {
         let event = self.event.clone();
         let mut still_selected = Vec::new();
         for id in ids {
-            let before = self.p.state().known.get(id.as_str()).cloned();
+            let before = self.p.state().known.get(self.p.source, &id);
             match self.p.get_question(&event, &id).await? {
                 Some(q) => {
                     if q.status == Status::Selected {
@@ -650,7 +646,7 @@ impl<'a> FeedLoop<'a> {
         let pages = self.pages_all;
         let missing = {
             let mut st = self.p.state();
-            let missing = unlisted(&st.known, &st.touched, &listed, started);
+            let missing = unlisted(st.known.ids(), &st.touched, &listed, started);
             // Only actions after this listing began can matter to later ones.
             st.touched.retain(|_, t| *t >= started);
             missing
@@ -678,14 +674,13 @@ pub(super) struct Listed {
 /// Known questions missing from a listing of every state that began at
 /// `started`, sorted by id; a question our own actions changed or
 /// created since is not missing (the listing may predate it).
-pub(super) fn unlisted(
-    known: &HashMap<Str, Question>,
+pub(super) fn unlisted<'a>(
+    known: impl Iterator<Item = &'a Str>,
     touched: &HashMap<Str, Instant>,
     listed: &HashSet<Str>,
     started: Instant,
 ) -> Vec<String> {
     let mut missing: Vec<String> = known
-        .keys()
         .filter(|id| !listed.contains(*id))
         .filter(|id| touched.get(*id).is_none_or(|t| *t < started))
         .map(|id| id.to_string())

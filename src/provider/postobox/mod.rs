@@ -94,6 +94,7 @@ mod client;
 mod errors;
 mod feed;
 mod ingest;
+mod known;
 pub mod pacing;
 mod settings;
 pub mod wire;
