@@ -77,11 +77,7 @@ impl App {
             return;
         };
         let cursor = self.pane(self.focus).cursor;
-        let Some(order) = cursor
-            .as_ref()
-            .and_then(|k| self.queue.order_of(k))
-            .cloned()
-        else {
+        let Some(order) = cursor.as_ref().and_then(|k| self.queue.order_of(k)) else {
             return;
         };
         let mut target = cursor;
@@ -214,7 +210,7 @@ impl App {
                 }
             },
         };
-        let Some(corder) = self.queue.order_of(&cursor).cloned() else {
+        let Some(corder) = self.queue.order_of(&cursor) else {
             return;
         };
         let top_ok = state.top.as_ref().filter(|t| **t <= corder).and_then(|t| {
@@ -225,7 +221,7 @@ impl App {
                     continue;
                 }
                 if e.view.key() == cursor {
-                    return Some(t.clone());
+                    return Some(*t);
                 }
                 seen += 1;
                 if seen >= rows {
@@ -245,8 +241,8 @@ impl App {
                 .filter(|e| self.matches(&e.view))
                 .take(rows - 1)
                 .last()
-                .and_then(|e| self.queue.order_of(&e.view.key()).cloned())
-                .unwrap_or_else(|| corder.clone()),
+                .and_then(|e| self.queue.order_of(&e.view.key()))
+                .unwrap_or(corder),
         };
         let p = self.panes.entry(kind).or_default();
         p.cursor = Some(cursor);

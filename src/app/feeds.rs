@@ -167,7 +167,7 @@ impl App {
     pub(super) fn on_feed(&mut self, sf: SourceFeed) {
         let holds_questions = matches!(
             sf.feed,
-            Feed::Snapshot(_) | Feed::Upsert(_) | Feed::QuestionGone(_)
+            Feed::Snapshot(_) | Feed::Upsert(_) | Feed::Listed(_) | Feed::QuestionGone(_)
         );
         if holds_questions && let Some(held) = self.frozen.as_mut() {
             if let Feed::Upsert(qs) | Feed::Snapshot(qs) = &sf.feed {
@@ -210,14 +210,9 @@ impl App {
                 for q in qs {
                     self.upsert(source, q);
                 }
-                let mut gone = Vec::new();
-                for key in self.queue.keys_of(source) {
-                    if !keep.contains(&key.id) {
-                        gone.push(key);
-                    }
-                }
-                self.remove_gone(gone);
+                self.keep_only(source, &keep);
             }
+            Feed::Listed(keep) => self.keep_only(source, &keep),
             Feed::Upsert(qs) => {
                 for q in qs {
                     self.upsert(source, q);
@@ -283,6 +278,22 @@ impl App {
         if let Some(text) = text {
             self.group_text(&key, &text);
         }
+    }
+
+    /// Removes the source's questions a complete listing did not hold.
+    fn keep_only(
+        &mut self,
+        source: SourceId,
+        listed: &std::collections::HashSet<crate::domain::Str>,
+    ) {
+        // Only the few that go are collected, never every key.
+        let gone = self
+            .queue
+            .all()
+            .filter(|e| e.view.source == source && !listed.contains(&e.view.id))
+            .map(|e| e.view.key())
+            .collect();
+        self.remove_gone(gone);
     }
 
     /// The question's text when it is new or changed (duplicates are

@@ -409,7 +409,7 @@ impl App {
     /// Its place in the pending pane's order, if it is pending.
     fn pending_order(&self, key: &QKey, e: &Entry) -> Option<OrderKey> {
         (e.view.status == Status::Pending)
-            .then(|| self.queue.order_of(key).cloned())
+            .then(|| self.queue.order_of(key))
             .flatten()
     }
 

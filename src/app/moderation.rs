@@ -138,8 +138,11 @@ impl App {
         let Some(entry) = self.queue.get(&key) else {
             return;
         };
-        let (current, server_status, mut local) =
-            (entry.view.status, entry.server.status, entry.local);
+        let (current, server_status, mut local) = (
+            entry.view.status,
+            entry.server.status,
+            self.queue.local(&key),
+        );
         let caps = self.source(key.source).map(|s| s.caps.clone());
         let Some(caps) = caps.filter(|c| c.questions) else {
             self.refuse("this source has no questions to moderate");

@@ -3,11 +3,17 @@
 //! O(visible rows), however many questions arrive.
 //!
 //! Each question has three layers: what the platform last said (`server`),
-//! what this machine keeps for it (`local`), and the moderator's in-flight
-//! actions (`patches`, removed on confirmation or failure). The effective
-//! view is computed when a layer changes, never while drawing.
+//! what this machine keeps for it (`local`, in a map of its own: few
+//! questions have any), and the moderator's in-flight actions (`patches`,
+//! removed on confirmation or failure). The effective view is computed
+//! when a layer changes, never while drawing.
+//!
+//! Lean at 100,000 questions: entries live in a table of slots, and the
+//! status lists hold small fixed-size order keys naming a slot (no copy of
+//! the question's id in any index); an entry's place is computed from the
+//! entry itself, so it is never stored twice.
 
-use crate::domain::{LocalState, Millis, MyVote, Pool, QKey, Question, Status};
+use crate::domain::{LocalState, Millis, MyVote, Pool, QKey, Question, SourceId, Status};
 use std::collections::{BTreeSet, HashMap};
 use std::ops::Bound;
 
@@ -22,20 +28,17 @@ pub enum SortBy {
 }
 
 /// Position of a question in its status list.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub struct OrderKey {
     /// The moderator's place in the selected queue; `i64::MAX` elsewhere
     /// and for questions never moved, which follow in display order.
     rank: i64,
     primary: i64,
     created: Millis,
-    key: QKey,
-}
-
-impl OrderKey {
-    pub fn key(&self) -> &QKey {
-        &self.key
-    }
+    /// Arrival order breaks ties (same time, same votes).
+    seq: u32,
+    /// Where the entry is held.
+    slot: u32,
 }
 
 /// An optimistic change from an action not yet confirmed.
@@ -70,12 +73,12 @@ impl Server {
 #[derive(Debug, Clone)]
 pub struct Entry {
     pub server: Server,
-    pub local: LocalState,
     /// The effective question: server, then local, then patches.
     pub view: Question,
-    /// Ids of in-flight actions touching this question.
-    pub inflight: usize,
-    order: OrderKey,
+    /// In-flight actions touching this question.
+    pub inflight: u32,
+    /// Arrival order, for ties in the lists.
+    seq: u32,
 }
 
 impl Entry {
@@ -114,7 +117,10 @@ pub struct Moved {
 
 #[derive(Debug, Default)]
 pub struct Queue {
-    entries: HashMap<QKey, Entry>,
+    /// The entries; a removed one leaves its slot free for the next.
+    slots: Vec<Option<Entry>>,
+    free: Vec<u32>,
+    by_key: HashMap<QKey, u32>,
     index: [BTreeSet<OrderKey>; 4],
     /// The selected questions on air (normally one), so the header finds
     /// the on-air question without walking the selected list each frame.
@@ -122,14 +128,15 @@ pub struct Queue {
     /// Patches by question, kept even before the question arrives (replayed
     /// actions after a restart can precede the first sync).
     patches: HashMap<QKey, Vec<(String, Patch)>>,
-    /// Local state for questions not (yet) loaded.
+    /// Local states that are not the default, loaded or not (yet).
     local: HashMap<QKey, LocalState>,
     sort: SortBy,
     /// One copy of each author name.
     names: Pool,
+    next_seq: u32,
 }
 
-fn slot(status: Status) -> usize {
+fn status_slot(status: Status) -> usize {
     match status {
         Status::Pending => 0,
         Status::Selected => 1,
@@ -140,19 +147,28 @@ fn slot(status: Status) -> usize {
 
 impl Queue {
     pub fn len(&self) -> usize {
-        self.entries.len()
+        self.by_key.len()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.entries.is_empty()
+        self.by_key.is_empty()
     }
 
     pub fn count(&self, status: Status) -> usize {
-        self.index[slot(status)].len()
+        self.index[status_slot(status)].len()
     }
 
     pub fn get(&self, key: &QKey) -> Option<&Entry> {
-        self.entries.get(key)
+        self.entry(*self.by_key.get(key)?)
+    }
+
+    fn entry(&self, slot: u32) -> Option<&Entry> {
+        self.slots.get(slot as usize)?.as_ref()
+    }
+
+    /// The entry an order key names.
+    pub fn at(&self, order: &OrderKey) -> Option<&Entry> {
+        self.entry(order.slot)
     }
 
     pub fn sort(&self) -> SortBy {
@@ -160,7 +176,21 @@ impl Queue {
     }
 
     pub fn all(&self) -> impl Iterator<Item = &Entry> {
-        self.entries.values()
+        self.slots.iter().flatten()
+    }
+
+    /// Where the entry in `slot` sits in its list, as it is now.
+    fn place(&self, slot: u32) -> Option<(Status, OrderKey)> {
+        let e = self.entry(slot)?;
+        let local = self.local_of(&e.view);
+        Some((e.view.status, order_key(self.sort, e, local, slot)))
+    }
+
+    fn local_of(&self, q: &Question) -> LocalState {
+        if self.local.is_empty() {
+            return LocalState::default();
+        }
+        self.local.get(&q.key()).copied().unwrap_or_default()
     }
 
     /// Rebuilds the indexes for another order (a keypress, not a hot path).
@@ -170,13 +200,11 @@ impl Queue {
             set.clear();
         }
         self.on_air.clear();
-        let keys: Vec<QKey> = self.entries.keys().cloned().collect();
-        for k in keys {
-            if let Some(e) = self.entries.get_mut(&k) {
-                e.order = order_key(sort, &e.view, e.local);
-                self.index[slot(e.view.status)].insert(e.order.clone());
-                if on_air_selected(&e.view) {
-                    self.on_air.insert(e.order.clone());
+        for slot in 0..self.slots.len() as u32 {
+            if let Some((status, order)) = self.place(slot) {
+                self.index[status_slot(status)].insert(order);
+                if self.entry(slot).is_some_and(|e| on_air_selected(&e.view)) {
+                    self.on_air.insert(order);
                 }
             }
         }
@@ -187,7 +215,7 @@ impl Queue {
     /// never roll anything back. Returns the move, or `None` if unchanged.
     pub fn upsert(&mut self, mut q: Question) -> Option<Moved> {
         let key = q.key();
-        if let Some(e) = self.entries.get(&key) {
+        if let Some(e) = self.get(&key) {
             if q.updated < e.view.updated {
                 return None;
             }
@@ -207,7 +235,7 @@ impl Queue {
     /// vote it is leaves the moderator's own vote as held.
     pub fn confirm(&mut self, mut q: Question) -> Option<Moved> {
         if q.my_vote == MyVote::None
-            && let Some(e) = self.entries.get(&q.key())
+            && let Some(e) = self.get(&q.key())
         {
             q.my_vote = e.server.my_vote;
         }
@@ -216,7 +244,7 @@ impl Queue {
 
     /// Sets the moderator's vote as the platform confirmed it.
     pub fn confirm_vote(&mut self, key: &QKey, my_vote: MyVote, votes: i64) -> Option<Moved> {
-        let mut q = self.entries.get(key)?.server();
+        let mut q = self.get(key)?.server();
         q.my_vote = my_vote;
         q.votes = votes;
         self.set_server(key.clone(), q)
@@ -225,45 +253,61 @@ impl Queue {
     /// Room for `n` more questions at once (a snapshot), rather than
     /// growing step by step with a copy of the table at each step.
     pub fn reserve(&mut self, n: usize) {
-        self.entries.reserve(n);
+        self.by_key.reserve(n);
+        self.slots.reserve(n.saturating_sub(self.free.len()));
     }
 
     fn set_server(&mut self, key: QKey, mut q: Question) -> Option<Moved> {
         // One allocation per text and per name, however many copies arrive.
         q.author = q.author.map(|a| self.names.share(a));
-        if let Some(e) = self.entries.get(&key)
-            && e.view.text == q.text
-        {
+        let Some(&slot) = self.by_key.get(&key) else {
+            let seq = self.next_seq;
+            self.next_seq = self.next_seq.wrapping_add(1);
+            let entry = Entry {
+                server: Server::of(&q),
+                view: q,
+                inflight: 0,
+                seq,
+            };
+            let slot = match self.free.pop() {
+                Some(s) => {
+                    self.slots[s as usize] = Some(entry);
+                    s
+                }
+                None => {
+                    self.slots.push(Some(entry));
+                    (self.slots.len() - 1) as u32
+                }
+            };
+            self.by_key.insert(key.clone(), slot);
+            return self.refresh(&key, slot, None);
+        };
+        let from = self.place(slot);
+        let e = self.slots.get_mut(slot as usize)?.as_mut()?;
+        if e.view.text == q.text {
             q.text = e.view.text.clone();
         }
-        let local = self
-            .entries
-            .get(&key)
-            .map(|e| e.local)
-            .or_else(|| self.local.remove(&key))
-            .unwrap_or_default();
-        let inflight = self.patches.get(&key).map_or(0, Vec::len);
-        let entry = Entry {
-            order: order_key(self.sort, &q, local),
-            server: Server::of(&q),
-            view: q,
-            local,
-            inflight,
-        };
-        let old = self.entries.insert(key.clone(), entry);
-        let from = old.map(|e| (e.view.status, e.order));
-        self.refresh(&key, from)
+        e.server = Server::of(&q);
+        e.view = q;
+        self.refresh(&key, slot, from)
     }
 
-    /// Recomputes the view of one entry and moves it in the index.
-    fn refresh(&mut self, key: &QKey, from: Option<(Status, OrderKey)>) -> Option<Moved> {
+    /// Recomputes the view of one entry and moves it in the index. `from`
+    /// is where it was (computed before its layers changed).
+    fn refresh(
+        &mut self,
+        key: &QKey,
+        slot: u32,
+        from: Option<(Status, OrderKey)>,
+    ) -> Option<Moved> {
         let patches = self.patches.get(key);
-        let e = self.entries.get_mut(key)?;
+        let local = self.local.get(key).copied().unwrap_or_default();
+        let e = self.slots.get_mut(slot as usize)?.as_mut()?;
         let mut view = e.server();
-        if let Some(s) = e.local.status {
+        if let Some(s) = local.status {
             view.status = s;
         }
-        view.on_air = e.local.on_air;
+        view.on_air = local.on_air;
         for (_, p) in patches.into_iter().flatten() {
             if let Some(s) = p.status {
                 view.status = s;
@@ -281,72 +325,63 @@ impl Queue {
                 view.my_vote = v;
             }
         }
-        e.inflight = patches.map_or(0, Vec::len);
+        e.inflight = patches.map_or(0, |p| p.len() as u32);
+        e.view = view;
         if let Some((st, ok)) = &from {
-            self.index[slot(*st)].remove(ok);
+            self.index[status_slot(*st)].remove(ok);
             self.on_air.remove(ok);
         }
-        e.order = order_key(self.sort, &view, e.local);
-        self.index[slot(view.status)].insert(e.order.clone());
-        if on_air_selected(&view) {
-            self.on_air.insert(e.order.clone());
+        let e = self.slots.get(slot as usize)?.as_ref()?;
+        let order = order_key(self.sort, e, local, slot);
+        let to = e.view.status;
+        self.index[status_slot(to)].insert(order);
+        if on_air_selected(&e.view) {
+            self.on_air.insert(order);
         }
-        let to = Some(view.status);
-        e.view = view;
         Some(Moved {
             key: key.clone(),
             from,
-            to,
+            to: Some(to),
         })
     }
 
     fn current_place(&self, key: &QKey) -> Option<(Status, OrderKey)> {
-        self.entries
-            .get(key)
-            .map(|e| (e.view.status, e.order.clone()))
+        self.place(*self.by_key.get(key)?)
     }
 
-    /// Removes a question (deleted on the platform).
+    /// Removes a question (deleted on the platform), with its local state.
     pub fn remove(&mut self, key: &QKey) -> Option<Moved> {
-        let e = self.entries.remove(key)?;
-        self.index[slot(e.view.status)].remove(&e.order);
-        self.on_air.remove(&e.order);
+        let slot = *self.by_key.get(key)?;
+        let from = self.place(slot)?;
+        self.by_key.remove(key);
+        self.local.remove(key);
+        self.slots[slot as usize] = None;
+        self.free.push(slot);
+        self.index[status_slot(from.0)].remove(&from.1);
+        self.on_air.remove(&from.1);
         Some(Moved {
             key: key.clone(),
-            from: Some((e.view.status, e.order)),
+            from: Some(from),
             to: None,
         })
     }
 
-    /// Keys of one source, for reconciling a complete snapshot.
-    pub fn keys_of(&self, source: crate::domain::SourceId) -> Vec<QKey> {
-        self.entries
-            .keys()
-            .filter(|k| k.source == source)
-            .cloned()
-            .collect()
-    }
-
     pub fn set_local(&mut self, key: &QKey, local: LocalState) -> Option<Moved> {
-        let from = self.current_place(key);
-        match self.entries.get_mut(key) {
-            Some(e) => {
-                e.local = local;
-                self.refresh(key, from)
-            }
-            None => {
-                self.local.insert(key.clone(), local);
-                None
-            }
+        let Some(&slot) = self.by_key.get(key) else {
+            self.local.insert(key.clone(), local);
+            return None;
+        };
+        let from = self.place(slot);
+        if local.is_empty() {
+            self.local.remove(key);
+        } else {
+            self.local.insert(key.clone(), local);
         }
+        self.refresh(key, slot, from)
     }
 
     pub fn local(&self, key: &QKey) -> LocalState {
-        self.entries
-            .get(key)
-            .map(|e| e.local)
-            .or_else(|| self.local.get(key).copied())
-            .unwrap_or_default()
+        self.local.get(key).copied().unwrap_or_default()
     }
 
     pub fn add_patch(&mut self, key: &QKey, op_id: &str, patch: Patch) -> Option<Moved> {
@@ -355,7 +390,8 @@ impl Queue {
             .entry(key.clone())
             .or_default()
             .push((op_id.to_string(), patch));
-        self.refresh(key, from)
+        let slot = *self.by_key.get(key)?;
+        self.refresh(key, slot, from)
     }
 
     /// Drops an action's patch (confirmed or failed).
@@ -367,14 +403,15 @@ impl Queue {
             }
         }
         let from = self.current_place(key);
-        self.refresh(key, from)
+        let slot = *self.by_key.get(key)?;
+        self.refresh(key, slot, from)
     }
 
     /// The first question of a status list at or after `from`.
     pub fn first_from(&self, status: Status, from: Option<&OrderKey>) -> Option<&OrderKey> {
         match from {
-            Some(k) => self.index[slot(status)].range(k..).next(),
-            None => self.index[slot(status)].first(),
+            Some(k) => self.index[status_slot(status)].range(k..).next(),
+            None => self.index[status_slot(status)].first(),
         }
     }
 
@@ -385,12 +422,12 @@ impl Queue {
         from: Option<&OrderKey>,
     ) -> impl Iterator<Item = &'a Entry> + 'a {
         let lower = match from {
-            Some(k) => Bound::Included(k.clone()),
+            Some(k) => Bound::Included(*k),
             None => Bound::Unbounded,
         };
-        self.index[slot(status)]
+        self.index[status_slot(status)]
             .range((lower, Bound::Unbounded))
-            .filter_map(|k| self.entries.get(&k.key))
+            .filter_map(|k| self.entry(k.slot))
     }
 
     /// Questions strictly before `before`, nearest first.
@@ -399,10 +436,10 @@ impl Queue {
         status: Status,
         before: &OrderKey,
     ) -> impl Iterator<Item = &'a Entry> + 'a {
-        self.index[slot(status)]
-            .range((Bound::Unbounded, Bound::Excluded(before.clone())))
+        self.index[status_slot(status)]
+            .range((Bound::Unbounded, Bound::Excluded(*before)))
             .rev()
-            .filter_map(|k| self.entries.get(&k.key))
+            .filter_map(|k| self.entry(k.slot))
     }
 
     /// Questions strictly after `after`, in order.
@@ -411,25 +448,26 @@ impl Queue {
         status: Status,
         after: &OrderKey,
     ) -> impl Iterator<Item = &'a Entry> + 'a {
-        self.index[slot(status)]
-            .range((Bound::Excluded(after.clone()), Bound::Unbounded))
-            .filter_map(|k| self.entries.get(&k.key))
+        self.index[status_slot(status)]
+            .range((Bound::Excluded(*after), Bound::Unbounded))
+            .filter_map(|k| self.entry(k.slot))
     }
 
     pub fn last(&self, status: Status) -> Option<&Entry> {
-        self.index[slot(status)]
+        self.index[status_slot(status)]
             .last()
-            .and_then(|k| self.entries.get(&k.key))
+            .and_then(|k| self.entry(k.slot))
     }
 
-    pub fn order_of(&self, key: &QKey) -> Option<&OrderKey> {
-        self.entries.get(key).map(|e| &e.order)
+    /// Where a question sits in its list.
+    pub fn order_of(&self, key: &QKey) -> Option<OrderKey> {
+        self.current_place(key).map(|(_, order)| order)
     }
 
     /// The question on air, if any (few are ever selected, so a scan of the
     /// selected list is cheap).
     pub fn on_air(&self) -> Option<&Entry> {
-        self.on_air.first().and_then(|k| self.entries.get(&k.key))
+        self.on_air.first().and_then(|k| self.entry(k.slot))
     }
 
     /// New local states that move a selected question `delta` places (up
@@ -437,9 +475,9 @@ impl Queue {
     /// afresh, so the order is the moderator's from then on. Empty when it
     /// cannot move.
     pub fn reorder_selected(&self, key: &QKey, delta: i64) -> Vec<(QKey, LocalState)> {
-        let mut keys: Vec<QKey> = self.index[slot(Status::Selected)]
-            .iter()
-            .map(|k| k.key.clone())
+        let mut keys: Vec<QKey> = self
+            .iter_from(Status::Selected, None)
+            .map(|e| e.view.key())
             .collect();
         let Some(at) = keys.iter().position(|k| k == key) else {
             return Vec::new();
@@ -464,15 +502,11 @@ impl Queue {
 
     /// Every question of one source whose local state is not the default,
     /// loaded or not (to compare with another console's copy in the store).
-    pub fn locals_of(&self, source: crate::domain::SourceId) -> Vec<(QKey, LocalState)> {
-        let loaded = self
-            .entries
+    pub fn locals_of(&self, source: SourceId) -> Vec<(QKey, LocalState)> {
+        self.local
             .iter()
-            .map(|(k, e)| (k, e.local))
-            .chain(self.local.iter().map(|(k, l)| (k, *l)));
-        loaded
             .filter(|(k, l)| k.source == source && !l.is_empty())
-            .map(|(k, l)| (k.clone(), l))
+            .map(|(k, l)| (k.clone(), *l))
             .collect()
     }
 
@@ -481,7 +515,7 @@ impl Queue {
     pub fn on_air_unloaded(&self) -> Vec<QKey> {
         self.local
             .iter()
-            .filter(|(_, l)| l.on_air)
+            .filter(|(k, l)| l.on_air && !self.by_key.contains_key(*k))
             .map(|(k, _)| k.clone())
             .collect()
     }
@@ -500,7 +534,8 @@ fn vote_value(v: MyVote) -> i64 {
     }
 }
 
-fn order_key(sort: SortBy, q: &Question, local: LocalState) -> OrderKey {
+fn order_key(sort: SortBy, e: &Entry, local: LocalState, slot: u32) -> OrderKey {
+    let q = &e.view;
     let primary = match sort {
         SortBy::Time => 0,
         SortBy::Votes => q.votes.saturating_neg(),
@@ -513,7 +548,8 @@ fn order_key(sort: SortBy, q: &Question, local: LocalState) -> OrderKey {
         rank,
         primary,
         created: q.created,
-        key: q.key(),
+        seq: e.seq,
+        slot,
     }
 }
 

@@ -50,7 +50,7 @@ impl App {
             };
             let undecided = e.view.status == Status::Pending
                 && e.inflight == 0
-                && e.local.status.is_none()
+                && self.queue.local(&key).status.is_none()
                 && self
                     .marks
                     .get(&key)

@@ -366,8 +366,8 @@ async fn sync(
             let multi = session.app.sources.len() > 1;
             let name = session.source_name(sf.source).to_string();
             let done = match (&sf.feed, what) {
-                (Feed::Snapshot(_), ReportKind::Questions) => true,
-                (Feed::Snapshot(_), ReportKind::Chat) => {
+                (Feed::Snapshot(_) | Feed::Listed(_), ReportKind::Questions) => true,
+                (Feed::Snapshot(_) | Feed::Listed(_), ReportKind::Chat) => {
                     questions_seen.insert(sf.source);
                     false
                 }

@@ -1,7 +1,8 @@
 //! Everything a provider's feed reports: data, connection health, budget.
 
-use super::{Capabilities, Message, Participant, Question, SourceId};
+use super::{Capabilities, Message, Participant, Question, SourceId, Str};
 use serde::Serialize;
+use std::collections::HashSet;
 
 /// Connection state of one source, shown in the status bar.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -56,6 +57,11 @@ pub enum Feed {
     Snapshot(Vec<Question>),
     /// Changed or new questions, merged by id; a stale `updated` loses.
     Upsert(Vec<Question>),
+    /// A complete listing just ended, its questions sent before as
+    /// [`Feed::Upsert`]s page by page (so no one holds a whole listing):
+    /// anything the core holds for this source whose id is not here was
+    /// deleted on the platform.
+    Listed(HashSet<Str>),
     QuestionGone(String),
     /// Complete chat thread as currently known (replaces).
     ChatSnapshot(Vec<Message>),

@@ -113,6 +113,7 @@ impl Harness {
                     }
                 }
             }
+            Feed::Listed(ids) => self.model.retain(|id, _| ids.contains(id.as_str())),
             Feed::QuestionGone(id) => {
                 self.model.remove(id);
             }
@@ -168,10 +169,11 @@ impl Harness {
             .collect()
     }
 
+    /// Complete listings handed over.
     fn snapshots(&self) -> usize {
         self.log
             .iter()
-            .filter(|f| matches!(f, Feed::Snapshot(_)))
+            .filter(|f| matches!(f, Feed::Snapshot(_) | Feed::Listed(_)))
             .count()
     }
 
@@ -293,10 +295,20 @@ async fn initial_snapshot_pages_through_250_questions_in_every_state() {
     fake.set_status(&ev, &ids[2], REJECTED);
     let mut h = Harness::start(provider(&fake, &ev));
     assert!(h.until(WAIT, |h| h.snapshots() == 1).await);
-    let Some(Feed::Snapshot(qs)) = h.log.iter().find(|f| matches!(f, Feed::Snapshot(_))) else {
+    let Some(Feed::Listed(listed)) = h.log.iter().find(|f| matches!(f, Feed::Listed(_))) else {
         unreachable!()
     };
-    assert_eq!(qs.len(), 250);
+    assert_eq!(listed.len(), 250);
+    // Handed over a page at a time: no upsert holds more than one page.
+    let upserts: Vec<usize> = h
+        .log
+        .iter()
+        .filter_map(|f| match f {
+            Feed::Upsert(qs) => Some(qs.len()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(upserts, [100, 100, 50], "one upsert a page");
     // Polls that follow list the same three pages again.
     assert_eq!(
         listing_pages(&fake),

@@ -483,6 +483,19 @@ fn snapshot_removes_what_the_platform_deleted() {
 }
 
 #[test]
+fn a_listing_drops_what_it_does_not_name_and_changes_nothing_else() {
+    let mut app = app();
+    app.track_changes();
+    app.update(feed(Feed::Upsert(vec![q("a", 1, 7)])));
+    assert_eq!(app.take_changes().len(), 1);
+    app.update(feed(Feed::Listed(["a".into(), "b".into()].into())));
+    let gone: Vec<QKey> = app.take_changes();
+    assert_eq!(gone.len(), 1, "{gone:?}");
+    assert_eq!(&*gone[0].id, "c");
+    assert_eq!(app.queue.len(), 2);
+}
+
+#[test]
 fn click_focuses_and_selects() {
     let mut app = app();
     app.update(key('a'));
@@ -519,14 +532,14 @@ fn paging_keeps_cursor_visible() {
     let cur = app
         .queue
         .order_of(&app.current().unwrap().view.key())
-        .unwrap()
-        .clone();
+        .unwrap();
     assert!(top <= cur);
     app.update(special(Key::End));
     assert_eq!(cursor(&app), "q199");
     app.update(special(Key::Home));
     assert_eq!(cursor(&app), "q000");
-    assert_eq!(app.pane(PaneKind::Pending).top.unwrap().key().id, "q000");
+    let top = app.pane(PaneKind::Pending).top.unwrap();
+    assert_eq!(app.queue.at(&top).unwrap().view.id, "q000");
 }
 
 #[test]

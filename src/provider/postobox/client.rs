@@ -3,13 +3,13 @@
 
 use super::errors;
 use super::errors::{Ctx, Failure};
+use super::known::KnownMap;
 use super::pacing::{BudgetView, poll_interval};
 use super::settings::{Settings, Timing};
 use super::wire;
 use super::wire::WireQuestion;
 use crate::domain::{
-    MyVote, Outcome, Pool, ProviderError, ProviderResult, Question, RateBudget, SourceId, Status,
-    Str,
+    MyVote, Outcome, ProviderError, ProviderResult, Question, RateBudget, SourceId, Status, Str,
 };
 use crate::provider::BuildError;
 use crate::provider::https::check_base_url;
@@ -40,14 +40,12 @@ pub(super) struct RateSeen {
 pub(super) struct State {
     /// Last known copy of every question (merge base for partial items).
     /// Texts, ids and names are shared with what was sent to the core.
-    pub(super) known: HashMap<Str, Question>,
+    pub(super) known: KnownMap,
     /// When `perform` last changed a question (guards diffs of listings that
     /// started before).
     pub(super) touched: HashMap<Str, Instant>,
     /// The `voted` answers of our own vote calls.
     pub(super) my_votes: HashMap<String, MyVote>,
-    /// One copy of each author name.
-    pub(super) authors: Pool,
     pub(super) last_perform: Option<Instant>,
     pub(super) rate: Option<RateSeen>,
     pub(super) rate_gen: u64,
@@ -289,55 +287,16 @@ impl Postobox {
         read: fn(&[u8]) -> Option<wire::ListPage<T>>,
         id: fn(&T) -> &str,
     ) -> Result<Listing<T>, Failure> {
+        let mut pager = Pager::new(segments, status);
         let mut items = Vec::new();
-        let mut totals = Vec::new();
-        let mut page = 1u64;
-        loop {
-            let mut url = self.url(segments);
-            {
-                let mut q = url.query_pairs_mut();
-                q.append_pair("page", &page.to_string())
-                    .append_pair("limit", &PAGE_LIMIT.to_string());
-                if let Some(status) = status {
-                    q.append_pair("status", status);
-                }
-                if segments.last() == Some(&"questions") {
-                    q.append_pair("sortBy", "createdAt")
-                        .append_pair("sortOrder", "asc");
-                }
-            }
-            let body = self.send(Method::GET, url, None, ctx).await?;
-            let Some(p) = read(&body) else {
-                if wire::json(&body).is_none() {
-                    return Err(garbled().into());
-                }
-                // Read as "no items", this would declare every question
-                // deleted (a snapshot of nothing).
-                return Err(
-                    ProviderError::Protocol("a listing answer holds no list".into()).into(),
-                );
-            };
-            let got = p.len as u64;
-            totals.push(p.total);
-            items.extend(p.items);
-            let done = match p.total_pages {
-                Some(tp) => page >= tp,
-                None => got == 0 || got < p.limit.unwrap_or(PAGE_LIMIT).max(1),
-            };
-            if done || page >= MAX_PAGES {
-                break;
-            }
-            page += 1;
+        while let Some(page) = pager.next(self, ctx, read).await? {
+            items.extend(page);
         }
         let ids: HashSet<&str> = items.iter().map(id).collect();
-        let consistent = match totals.first().copied().flatten() {
-            Some(total) => totals.iter().all(|t| *t == Some(total)) && ids.len() as u64 == total,
-            None => true,
-        };
         Ok(Listing {
+            consistent: pager.consistent(ids.len()),
             items,
-            consistent,
-            pages: page,
+            pages: pager.pages(),
         })
     }
 
@@ -387,25 +346,25 @@ impl Postobox {
     ) -> Option<(Question, bool)> {
         let mut guard = self.state();
         let st = &mut *guard;
-        let prev = st.known.get(w.id.as_str());
-        if let Some(p) = prev
+        let prev = st.known.get(self.source, w.id.as_str());
+        if let Some(p) = &prev
             && w.is_stale(p)
         {
             return Some((p.clone(), false));
         }
-        let mut q = w.merge(self.source, prev, default_status)?;
-        q.author = q.author.map(|a| st.authors.share(a));
+        let mut q = w.merge(self.source, prev.as_ref(), default_status)?;
+        q.author = q.author.map(|a| st.known.share_name(a));
         if let Some(v) = st.my_votes.get(&*q.id) {
             q.my_vote = *v;
         }
-        let changed = prev != Some(&q);
-        st.known.insert(q.id.clone(), q.clone());
+        let changed = prev.as_ref() != Some(&q);
+        st.known.insert(&q);
         Some((q, changed))
     }
 
     pub(super) fn remember(&self, q: &Question) {
         let mut st = self.state();
-        st.known.insert(q.id.clone(), q.clone());
+        st.known.insert(q);
         st.touched.insert(q.id.clone(), Instant::now());
     }
 
@@ -468,7 +427,7 @@ impl Postobox {
             && w.text.is_some()
             && w.status.is_some()
         {
-            let prev = self.state().known.get(id).cloned();
+            let prev = self.state().known.get(self.source, id);
             if let Some(mut q) = w.merge(self.source, prev.as_ref(), Status::Pending) {
                 if let Some(v) = self.state().my_votes.get(id) {
                     q.my_vote = *v;
@@ -543,15 +502,7 @@ impl Postobox {
         let my_vote = if voted { MyVote::Up } else { MyVote::None };
         let mut st = self.state();
         st.my_votes.insert(id.to_string(), my_vote);
-        let known = st.known.get_mut(id);
-        let votes = answer
-            .vote_count
-            .or(known.as_ref().map(|q| q.votes))
-            .unwrap_or(0);
-        if let Some(q) = known {
-            q.my_vote = my_vote;
-            q.votes = votes;
-        }
+        let votes = st.known.set_vote(id, my_vote, answer.vote_count);
         st.touched.insert(id.into(), Instant::now());
         Ok(Outcome::Voted {
             id: id.to_string(),
@@ -566,6 +517,99 @@ impl Postobox {
 /// every write qadeck sends converges when repeated.
 pub(super) fn garbled() -> ProviderError {
     ProviderError::Server("the answer was not JSON (cut short or garbled)".into())
+}
+
+/// A listing read one page at a time, so that a caller can merge and hand
+/// over each page before the next (a listing of 100,000 questions is never
+/// held whole).
+pub(super) struct Pager<'a> {
+    segments: &'a [&'a str],
+    status: Option<&'a str>,
+    /// The page asked next; after the last, the number of pages read.
+    page: u64,
+    /// `total` of each page read.
+    totals: Vec<Option<u64>>,
+    /// Listed elements that were no usable item (they count for the total).
+    unusable: usize,
+    done: bool,
+}
+
+impl<'a> Pager<'a> {
+    pub(super) fn new(segments: &'a [&'a str], status: Option<&'a str>) -> Pager<'a> {
+        Pager {
+            segments,
+            status,
+            page: 1,
+            totals: Vec::new(),
+            unusable: 0,
+            done: false,
+        }
+    }
+
+    /// The items of the next page, each read by `read` straight from the
+    /// page's bytes; `None` after the last one.
+    pub(super) async fn next<T>(
+        &mut self,
+        p: &Postobox,
+        ctx: &Ctx<'_>,
+        read: fn(&[u8]) -> Option<wire::ListPage<T>>,
+    ) -> Result<Option<Vec<T>>, Failure> {
+        if self.done {
+            return Ok(None);
+        }
+        let mut url = p.url(self.segments);
+        {
+            let mut q = url.query_pairs_mut();
+            q.append_pair("page", &self.page.to_string())
+                .append_pair("limit", &PAGE_LIMIT.to_string());
+            if let Some(status) = self.status {
+                q.append_pair("status", status);
+            }
+            if self.segments.last() == Some(&"questions") {
+                q.append_pair("sortBy", "createdAt")
+                    .append_pair("sortOrder", "asc");
+            }
+        }
+        let body = p.send(Method::GET, url, None, ctx).await?;
+        let Some(page) = read(&body) else {
+            if wire::json(&body).is_none() {
+                return Err(garbled().into());
+            }
+            // Read as "no items", this would declare every question
+            // deleted (a snapshot of nothing).
+            return Err(ProviderError::Protocol("a listing answer holds no list".into()).into());
+        };
+        let got = page.len as u64;
+        self.unusable += page.len.saturating_sub(page.items.len());
+        self.totals.push(page.total);
+        let last = match page.total_pages {
+            Some(tp) => self.page >= tp,
+            None => got == 0 || got < page.limit.unwrap_or(PAGE_LIMIT).max(1),
+        };
+        if last || self.page >= MAX_PAGES {
+            self.done = true;
+        } else {
+            self.page += 1;
+        }
+        Ok(Some(page.items))
+    }
+
+    /// Pages read so far.
+    pub(super) fn pages(&self) -> u64 {
+        self.page
+    }
+
+    /// Whether the total stayed put while paging and the `distinct` ids
+    /// read (with the listed elements that were no usable item) add up to it.
+    pub(super) fn consistent(&self, distinct: usize) -> bool {
+        match self.totals.first().copied().flatten() {
+            Some(total) => {
+                self.totals.iter().all(|t| *t == Some(total))
+                    && (distinct + self.unusable) as u64 == total
+            }
+            None => true,
+        }
+    }
 }
 
 /// Pages of a listing.

@@ -1,11 +1,12 @@
 //! The PostoBox live feed: connection state machine, SSE stream, polls and
 //! resyncs (see the module docs of [`super`]).
 
+use super::client::Pager;
 use super::errors;
 use super::errors::{Ctx, Failure};
 use super::wire;
 use super::{PLAN_UPGRADE_REQUIRED, Postobox};
-use crate::domain::{Connection, Feed, ProviderError, Question, Status, Str};
+use crate::domain::{Connection, Feed, ProviderError, Status, Str};
 use crate::provider::sse::{SseItem, SseParser};
 use crate::provider::{FeedTx, http};
 use futures::StreamExt;
@@ -287,41 +288,40 @@ impl<'a> FeedLoop<'a> {
         Ok(resp)
     }
 
-    /// Lists every question; `initial` sends a snapshot, otherwise only the
-    /// differences (upserts and removals).
+    /// Lists every question, handing over what changed page by page;
+    /// `initial` ends a consistent listing with [`Feed::Listed`] (the core
+    /// drops what it holds beyond it), otherwise what is gone goes out as
+    /// removals.
     pub(super) async fn full_sync(&mut self, initial: bool) -> Result<(), Stop> {
         let event = self.event.clone();
         if initial {
             self.refresh_event().await?;
         }
         let started = Instant::now();
-        // A snapshot is worth retrying; a later listing that kept moving is
-        // used for upserts only and the next one settles deletions.
+        // A complete listing is worth retrying; a later listing that kept
+        // moving is used for upserts only and the next one settles deletions.
         let tries = if initial { LISTING_TRIES } else { 1 };
-        let (items, consistent, pages) = self.p.list_questions(&event, None, tries).await?;
-        self.pages_all = pages;
-        let mut all = Vec::with_capacity(items.len());
-        let mut changed = Vec::new();
-        for w in &items {
-            if let Some((q, did_change)) = self.p.absorb(w, Status::Pending) {
-                if did_change {
-                    changed.push(q.clone());
-                }
-                all.push(q);
+        let mut tried = 0;
+        let mut listing = loop {
+            tried += 1;
+            let listing = self.list_and_send(&event).await?;
+            if listing.consistent || tried >= tries {
+                break listing;
             }
-        }
-        let listed: HashSet<Str> = all.iter().map(|q| q.id.clone()).collect();
+        };
         let mut gone = Vec::new();
-        if consistent {
+        if listing.consistent {
             let mut st = self.p.state();
-            let mut kept = Vec::new();
-            for (id, q) in &st.known {
-                if listed.contains(id) {
+            for (id, status) in st.known.statuses() {
+                if listing.ids.contains(id) {
                     continue;
                 }
                 // Created by our own action after the listing began: keep it.
                 if st.touched.get(id).is_some_and(|t| *t >= started) {
-                    kept.push(q.clone());
+                    listing.ids.insert(id.clone());
+                    if status == Status::Selected {
+                        listing.selected.insert(id.to_string());
+                    }
                 } else {
                     gone.push(id.to_string());
                 }
@@ -330,29 +330,64 @@ impl<'a> FeedLoop<'a> {
                 st.known.remove(id.as_str());
             }
             st.touched.retain(|_, t| *t >= started);
-            all.extend(kept);
         }
-        self.selected = all
-            .iter()
-            .filter(|q| q.status == Status::Selected)
-            .map(|q| q.id.to_string())
-            .collect();
-        if initial && consistent {
-            self.emit(Feed::Snapshot(all)).await?;
+        self.selected = listing.selected;
+        if initial && listing.consistent {
+            self.emit(Feed::Listed(listing.ids)).await?;
         } else {
             if initial {
-                tracing::warn!("postobox: listing kept changing while paging; sent as upsert");
-            }
-            let send_all = initial;
-            let out = if send_all { all } else { changed };
-            if !out.is_empty() {
-                self.emit(Feed::Upsert(out)).await?;
+                tracing::warn!("postobox: listing kept changing while paging; deletions wait");
             }
             for id in gone {
                 self.emit(Feed::QuestionGone(id)).await?;
             }
         }
         Ok(())
+    }
+
+    /// One listing of every question, oldest first: each page is merged
+    /// over the known copies and what changed goes out as one
+    /// [`Feed::Upsert`] before the next page is asked for.
+    pub(super) async fn list_and_send(&mut self, event: &str) -> Result<Listed, Stop> {
+        let ctx = Ctx::Event {
+            id: event,
+            scope: "questions:read",
+        };
+        let segments = ["events", event, "questions"];
+        let mut pager = Pager::new(&segments, None);
+        let mut ids: HashSet<Str> = HashSet::new();
+        // Listed but not usable as questions: they still count for the total.
+        let mut unusable: HashSet<String> = HashSet::new();
+        let mut selected = HashSet::new();
+        while let Some(items) = pager.next(self.p, &ctx, wire::question_page).await? {
+            let mut changed = Vec::new();
+            for w in items {
+                // A page shifted under the listing repeats an item: the first wins.
+                if ids.contains(w.id.as_str()) || unusable.contains(&w.id) {
+                    continue;
+                }
+                let Some((q, did_change)) = self.p.absorb(&w, Status::Pending) else {
+                    unusable.insert(w.id);
+                    continue;
+                };
+                if q.status == Status::Selected {
+                    selected.insert(q.id.to_string());
+                }
+                ids.insert(q.id.clone());
+                if did_change {
+                    changed.push(q);
+                }
+            }
+            if !changed.is_empty() {
+                self.emit(Feed::Upsert(changed)).await?;
+            }
+        }
+        self.pages_all = pager.pages();
+        Ok(Listed {
+            consistent: pager.consistent(ids.len() + unusable.len()),
+            ids,
+            selected,
+        })
     }
 
     /// `GET` the event: reports `active` when it changed.
@@ -541,11 +576,7 @@ impl<'a> FeedLoop<'a> {
             let st = self.p.state();
             for id in self.selected.difference(&now_selected) {
                 // Our own action already told us where it went.
-                if st
-                    .known
-                    .get(id.as_str())
-                    .is_some_and(|q| q.status == Status::Selected)
-                {
+                if st.known.status(id) == Some(Status::Selected) {
                     fetch.push(id.clone());
                 }
             }
@@ -583,7 +614,7 @@ impl<'a> FeedLoop<'a> {
         let event = self.event.clone();
         let mut still_selected = Vec::new();
         for id in ids {
-            let before = self.p.state().known.get(id.as_str()).cloned();
+            let before = self.p.state().known.get(self.p.source, &id);
             match self.p.get_question(&event, &id).await? {
                 Some(q) => {
                     if q.status == Status::Selected {
@@ -611,28 +642,15 @@ impl<'a> FeedLoop<'a> {
     pub(super) async fn poll(&mut self) -> Result<(), Stop> {
         let event = self.event.clone();
         let started = Instant::now();
-        let (items, _consistent, pages) = self.p.list_questions(&event, None, 1).await?;
-        self.pages_all = pages;
-        let mut listed = HashSet::new();
-        let mut changed = Vec::new();
-        for w in &items {
-            if let Some((q, did_change)) = self.p.absorb(w, Status::Pending) {
-                listed.insert(q.id.clone());
-                if did_change {
-                    changed.push(q);
-                }
-            }
-        }
+        let listed = self.list_and_send(&event).await?.ids;
+        let pages = self.pages_all;
         let missing = {
             let mut st = self.p.state();
-            let missing = unlisted(&st.known, &st.touched, &listed, started);
+            let missing = unlisted(st.known.ids(), &st.touched, &listed, started);
             // Only actions after this listing began can matter to later ones.
             st.touched.retain(|_, t| *t >= started);
             missing
         };
-        if !changed.is_empty() {
-            self.emit(Feed::Upsert(changed)).await?;
-        }
         self.poll_extra = match missing.len() {
             0 => 0,
             n if n > MAX_FETCH_MISSING => pages,
@@ -643,17 +661,26 @@ impl<'a> FeedLoop<'a> {
     }
 }
 
+/// What one listing of every question held.
+pub(super) struct Listed {
+    /// Ids of the questions listed.
+    pub(super) ids: HashSet<Str>,
+    /// Ids of those selected.
+    pub(super) selected: HashSet<String>,
+    /// Whether the total stayed put and the ids add up to it.
+    pub(super) consistent: bool,
+}
+
 /// Known questions missing from a listing of every state that began at
 /// `started`, sorted by id; a question our own actions changed or
 /// created since is not missing (the listing may predate it).
-pub(super) fn unlisted(
-    known: &HashMap<Str, Question>,
+pub(super) fn unlisted<'a>(
+    known: impl Iterator<Item = &'a Str>,
     touched: &HashMap<Str, Instant>,
     listed: &HashSet<Str>,
     started: Instant,
 ) -> Vec<String> {
     let mut missing: Vec<String> = known
-        .keys()
         .filter(|id| !listed.contains(*id))
         .filter(|id| touched.get(*id).is_none_or(|t| *t < started))
         .map(|id| id.to_string())

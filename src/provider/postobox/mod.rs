@@ -9,7 +9,10 @@
 //!    question of the event in every state (all pages, `limit=100`, oldest
 //!    first) and `GET` the event (its `active` flag). Opening the stream
 //!    before listing closes the gap between the two: what changes meanwhile
-//!    waits in the stream. The listing is a [`Feed::Snapshot`].
+//!    waits in the stream. Each page is merged as it arrives and what
+//!    changed goes out as its own [`Feed::Upsert`] (no one holds the whole
+//!    listing); a consistent listing ends with [`Feed::Listed`], its ids,
+//!    so the core drops what the platform no longer has.
 //! 2. With the stream: each `data:` array of selected questions is merged by
 //!    id and `updatedAt` over the last known copy (items may be partial) and
 //!    only what changed goes out as [`Feed::Upsert`]. A question that was in
@@ -91,6 +94,7 @@ mod client;
 mod errors;
 mod feed;
 mod ingest;
+mod known;
 pub mod pacing;
 mod settings;
 pub mod wire;

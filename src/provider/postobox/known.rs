@@ -1,0 +1,164 @@
+//! The merge base: the last known copy of every question, as compact as
+//! the merge allows. A partial stream item falls back on any of these
+//! fields, so all are kept, but the text is the allocation the core holds
+//! too (shared, never copied) and an author is a number into one table of
+//! names.
+
+use crate::domain::{Millis, MyVote, Question, SourceId, Status, Str};
+use std::collections::HashMap;
+
+/// One question as last known, without its id (the map's key) and source.
+#[derive(Debug, Clone)]
+struct Known {
+    text: Str,
+    votes: i64,
+    created: Millis,
+    updated: Millis,
+    /// 0: anonymous; else 1 + the author's place in [`KnownMap::names`].
+    author: u32,
+    status: Status,
+    my_vote: MyVote,
+}
+
+/// Every known question of one source, by id.
+#[derive(Debug, Default)]
+pub(super) struct KnownMap {
+    by_id: HashMap<Str, Known>,
+    names: Vec<Str>,
+    name_ids: HashMap<Str, u32>,
+}
+
+impl KnownMap {
+    /// The known copy, rebuilt as a question of `source`.
+    pub(super) fn get(&self, source: SourceId, id: &str) -> Option<Question> {
+        let (id, k) = self.by_id.get_key_value(id)?;
+        Some(Question {
+            source,
+            id: id.clone(),
+            text: k.text.clone(),
+            author: k
+                .author
+                .checked_sub(1)
+                .and_then(|i| self.names.get(i as usize).cloned()),
+            votes: k.votes,
+            my_vote: k.my_vote,
+            status: k.status,
+            on_air: false,
+            created: k.created,
+            updated: k.updated,
+        })
+    }
+
+    pub(super) fn status(&self, id: &str) -> Option<Status> {
+        self.by_id.get(id).map(|k| k.status)
+    }
+
+    /// The one copy of an author's name.
+    pub(super) fn share_name(&mut self, name: Str) -> Str {
+        match self.name_ids.get(&name) {
+            Some(&i) => self.names[i as usize].clone(),
+            None => {
+                self.name_ids.insert(name.clone(), self.names.len() as u32);
+                self.names.push(name.clone());
+                name
+            }
+        }
+    }
+
+    pub(super) fn insert(&mut self, q: &Question) {
+        let author = match &q.author {
+            None => 0,
+            Some(a) => {
+                let shared = self.share_name(a.clone());
+                self.name_ids.get(&shared).map_or(0, |i| i + 1)
+            }
+        };
+        let known = Known {
+            text: q.text.clone(),
+            votes: q.votes,
+            created: q.created,
+            updated: q.updated,
+            author,
+            status: q.status,
+            my_vote: q.my_vote,
+        };
+        // The key keeps the id allocation already held.
+        match self.by_id.get_mut(&*q.id) {
+            Some(k) => *k = known,
+            None => {
+                self.by_id.insert(q.id.clone(), known);
+            }
+        }
+    }
+
+    pub(super) fn remove(&mut self, id: &str) {
+        self.by_id.remove(id);
+    }
+
+    /// The moderator's vote as a vote call answered it; the votes known
+    /// before when the answer had no count.
+    pub(super) fn set_vote(&mut self, id: &str, my_vote: MyVote, votes: Option<i64>) -> i64 {
+        match self.by_id.get_mut(id) {
+            Some(k) => {
+                k.my_vote = my_vote;
+                k.votes = votes.unwrap_or(k.votes);
+                k.votes
+            }
+            None => votes.unwrap_or(0),
+        }
+    }
+
+    pub(super) fn ids(&self) -> impl Iterator<Item = &Str> {
+        self.by_id.keys()
+    }
+
+    /// Ids and statuses of every known question.
+    pub(super) fn statuses(&self) -> impl Iterator<Item = (&Str, Status)> {
+        self.by_id.iter().map(|(id, k)| (id, k.status))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn q(id: &str, author: Option<&str>) -> Question {
+        Question {
+            source: SourceId(2),
+            id: id.into(),
+            text: "How?".into(),
+            author: author.map(Str::from),
+            votes: 3,
+            my_vote: MyVote::Up,
+            status: Status::Answered,
+            on_air: false,
+            created: 10,
+            updated: 20,
+        }
+    }
+
+    #[test]
+    fn gives_back_what_it_was_told_sharing_texts_and_names() {
+        let mut known = KnownMap::default();
+        let a = q("a", Some("Zoë"));
+        known.insert(&a);
+        known.insert(&q("b", Some("Zoë")));
+        known.insert(&q("c", None));
+        assert_eq!(known.get(SourceId(2), "a"), Some(a.clone()));
+        assert_eq!(known.get(SourceId(2), "c").unwrap().author, None);
+        let b = known.get(SourceId(2), "b").unwrap();
+        assert!(
+            b.author
+                .unwrap()
+                .same(&known.get(SourceId(2), "a").unwrap().author.unwrap())
+        );
+        assert!(known.get(SourceId(2), "a").unwrap().text.same(&a.text));
+        assert_eq!(known.set_vote("a", MyVote::None, None), 3);
+        assert_eq!(known.get(SourceId(2), "a").unwrap().my_vote, MyVote::None);
+        assert_eq!(known.set_vote("a", MyVote::Up, Some(4)), 4);
+        known.remove("a");
+        assert_eq!(known.get(SourceId(2), "a"), None);
+        assert_eq!(known.status("b"), Some(Status::Answered));
+        assert_eq!(known.ids().count(), 2);
+    }
+}
