@@ -228,35 +228,43 @@ pub fn one_line(s: &str, max: usize) -> String {
 /// [`one_line`], also telling whether the text was cut.
 pub fn one_line_cut(s: &str, max: usize) -> (String, bool) {
     let mut out = String::with_capacity(s.len().min(max.saturating_mul(4)));
-    let cut = one_line_each(s, max, |g| out.push_str(g));
+    let cut = one_line_each(s, max, |g, _| out.push_str(g));
     (out, cut)
 }
 
 /// [`one_line`] cluster by cluster, for who draws it straight into cells:
-/// `emit` gets each cluster as drawn (the `…` too); returns whether the
-/// text was cut.
-pub fn one_line_each(s: &str, max: usize, mut emit: impl FnMut(&str)) -> bool {
+/// `emit` gets each cluster as drawn (the `…` too), with its width when
+/// it is one printable character that needs no more looking at (its
+/// width the same by every count); returns whether the text was cut.
+pub fn one_line_each(s: &str, max: usize, mut emit: impl FnMut(&str, Option<usize>)) -> bool {
     let mut used = 0;
     let mut clusters = graphemes(s);
-    let mut next = clusters.next();
-    while let Some(g) = next {
-        next = clusters.next();
-        let g = match g.as_bytes() {
-            [b' '..=b'~'] => std::borrow::Cow::Borrowed(g),
-            b"\n" => "⏎".into(),
-            _ => grapheme_for_terminal(g),
-        };
-        let w = cells(&g);
-        let last = next.is_none();
+    while let Some((g, lone)) = clusters.next_lone() {
         // Keep one cell for the ellipsis unless this grapheme ends the text.
-        let room = if last { max } else { max.saturating_sub(1) };
+        let room = if clusters.is_done() {
+            max
+        } else {
+            max.saturating_sub(1)
+        };
+        let plain = lone
+            .filter(|c| !c.is_control())
+            .and_then(unicode_width::UnicodeWidthChar::width);
+        let (g, w) = match plain {
+            Some(w) => (std::borrow::Cow::Borrowed(g), w),
+            None if g == "\n" => ("⏎".into(), cells("⏎")),
+            None => {
+                let g = grapheme_for_terminal(g);
+                let w = cells(&g);
+                (g, w)
+            }
+        };
         if used + w > room {
             if max > 0 {
-                emit("…");
+                emit("…", None);
             }
             return true;
         }
-        emit(&g);
+        emit(&g, plain);
         used += w;
     }
     false

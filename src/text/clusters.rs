@@ -4,7 +4,8 @@
 //! Hebrew, Arabic letters, CJK, kana, Hangul syllables) ends its cluster
 //! when the next one is such a character too, without the full rules'
 //! table lookups. Everything else goes through `unicode_segmentation`,
-//! restarted at the boundary found so far (no rule looks back across one).
+//! started at the boundary found so far (no rule looks back across one)
+//! and kept while the clusters need it.
 
 use unicode_segmentation::UnicodeSegmentation;
 
@@ -13,6 +14,7 @@ pub fn graphemes(s: &str) -> Graphemes<'_> {
     Graphemes {
         rest: s,
         first_alone: false,
+        full: None,
     }
 }
 
@@ -21,6 +23,67 @@ pub struct Graphemes<'a> {
     /// The first character of `rest` is known to stand alone (looked at
     /// as the one after the last cluster), so each is looked at once.
     first_alone: bool,
+    /// The full rules, at the start of `rest`, while clusters need them.
+    full: Option<unicode_segmentation::Graphemes<'a>>,
+}
+
+impl<'a> Graphemes<'a> {
+    /// Whether every cluster has been taken.
+    #[inline]
+    pub fn is_done(&self) -> bool {
+        self.rest.is_empty()
+    }
+
+    /// The next cluster, and its character when it is one that stands
+    /// alone (a cluster of one character that needed no rule table).
+    #[inline]
+    pub fn next_lone(&mut self) -> Option<(&'a str, Option<char>)> {
+        // ASCII (but CR) before ASCII, the most common case, from the bytes.
+        let bytes = self.rest.as_bytes();
+        if let [first, rest @ ..] = bytes
+            && first.is_ascii()
+            && *first != b'\r'
+            && rest.first().is_none_or(u8::is_ascii)
+        {
+            let (g, rest) = self.rest.split_at(1);
+            self.rest = rest;
+            self.first_alone = false;
+            self.full = None;
+            return Some((g, Some(char::from(*first))));
+        }
+        self.next_other()
+    }
+
+    /// [`Graphemes::next_lone`] past ASCII.
+    fn next_other(&mut self) -> Option<(&'a str, Option<char>)> {
+        let mut chars = self.rest.chars();
+        let first = chars.next()?;
+        let second = chars.next();
+        let second_alone = second.is_some_and(stands_alone);
+        let (end, lone) =
+            if (self.first_alone || stands_alone(first)) && (second.is_none() || second_alone) {
+                self.first_alone = second_alone;
+                self.full = None;
+                (first.len_utf8(), Some(first))
+            } else {
+                self.first_alone = false;
+                let rest = self.rest;
+                let full = self.full.get_or_insert_with(|| rest.graphemes(true));
+                (full.next().map_or(0, str::len), None)
+            };
+        let (g, rest) = self.rest.split_at(end);
+        self.rest = rest;
+        Some((g, lone))
+    }
+}
+
+impl<'a> Iterator for Graphemes<'a> {
+    type Item = &'a str;
+
+    #[inline]
+    fn next(&mut self) -> Option<&'a str> {
+        self.next_lone().map(|(g, _)| g)
+    }
 }
 
 /// A character whose grapheme break property is "any other" and that no
@@ -42,40 +105,6 @@ fn stands_alone(c: char) -> bool {
         | 0xAC00..=0xD7A3 // Hangul syllables
         | 0xFF01..=0xFF9D // full- and halfwidth forms, not the sound marks
     )
-}
-
-impl<'a> Iterator for Graphemes<'a> {
-    type Item = &'a str;
-
-    fn next(&mut self) -> Option<&'a str> {
-        // ASCII (but CR) before ASCII, the most common case, from the bytes.
-        let bytes = self.rest.as_bytes();
-        if let [first, rest @ ..] = bytes
-            && first.is_ascii()
-            && *first != b'\r'
-            && rest.first().is_none_or(u8::is_ascii)
-        {
-            let (g, rest) = self.rest.split_at(1);
-            self.rest = rest;
-            self.first_alone = false;
-            return Some(g);
-        }
-        let mut chars = self.rest.chars();
-        let first = chars.next()?;
-        let second = chars.next();
-        let second_alone = second.is_some_and(stands_alone);
-        let end = if (self.first_alone || stands_alone(first)) && (second.is_none() || second_alone)
-        {
-            self.first_alone = second_alone;
-            first.len_utf8()
-        } else {
-            self.first_alone = false;
-            self.rest.graphemes(true).next().map_or(0, str::len)
-        };
-        let (g, rest) = self.rest.split_at(end);
-        self.rest = rest;
-        Some(g)
-    }
 }
 
 #[cfg(test)]

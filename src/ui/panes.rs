@@ -253,7 +253,7 @@ fn question_line(
     if !cut && let Some(a) = q.author.as_deref() {
         scratch.clear();
         scratch.push_str(" — ");
-        crate::text::one_line_each(a, 16, |g| scratch.push_str(g));
+        crate::text::one_line_each(a, 16, |g, _| scratch.push_str(g));
         row.put_line(
             scratch,
             row.left().saturating_sub(src_w),

@@ -37,51 +37,58 @@ impl<'b> Row<'b> {
 
     /// Writes `s` in `style` (patched over the cells', as spans are).
     pub fn put(&mut self, s: &str, style: Style) {
-        if self.full {
-            return;
-        }
-        let max = self.cells.len();
-        if let [b' '..=b'~'] = s.as_bytes() {
-            // One printable ASCII character, the most common piece.
-            if self.x < max {
-                let cell = &mut self.cells[self.x];
-                // A blank cell (as a new frame's are) keeps its symbol.
-                if s != " " || cell.symbol() != " " {
-                    cell.set_symbol(s);
-                }
-                cell.set_style(style);
-                self.x += 1;
-            } else if max > 0 {
-                self.full = true;
+        if s.bytes().all(|b| b.is_ascii_graphic() || b == b' ') {
+            // Printable ASCII: a cell a byte.
+            for i in 0..s.len() {
+                self.cell(&s[i..=i], 1, style);
             }
             return;
         }
-        for g in crate::text::graphemes(s) {
-            let w = match g.as_bytes() {
-                [b' '..=b'~'] => 1,
-                [b] if b.is_ascii_control() => continue,
-                _ if g.contains(char::is_control) => continue,
-                _ => usize::from(g.cell_width()),
-            };
-            if w > max {
-                continue;
-            }
-            if self.x + w > max {
-                self.full = true;
+        let mut clusters = crate::text::graphemes(s);
+        while let Some((g, lone)) = clusters.next_lone() {
+            if self.full {
                 return;
             }
-            if w == 0 {
-                continue;
-            }
-            self.cells[self.x].set_symbol(g).set_style(style);
-            self.x += w;
+            let w = match lone {
+                Some(c) if c.is_control() => continue,
+                Some(c) => unicode_width::UnicodeWidthChar::width(c).unwrap_or(0),
+                None if g.contains(char::is_control) => continue,
+                None => usize::from(g.cell_width()),
+            };
+            self.cell(g, w, style);
         }
     }
 
     /// `s` as [`crate::text::one_line`] shows it in at most `max` cells
     /// (newlines as `⏎`, cut with `…`); returns whether it was cut.
     pub fn put_line(&mut self, s: &str, max: usize, style: Style) -> bool {
-        crate::text::one_line_each(s, max, |g| self.put(g, style))
+        crate::text::one_line_each(s, max, |g, plain| match plain {
+            Some(w) => self.cell(g, w, style),
+            None => self.put(g, style),
+        })
+    }
+
+    /// One cluster `w` cells wide that is no control character.
+    #[inline]
+    fn cell(&mut self, g: &str, w: usize, style: Style) {
+        let max = self.cells.len();
+        if self.full || w > max {
+            return;
+        }
+        if self.x + w > max {
+            self.full = true;
+            return;
+        }
+        if w == 0 {
+            return;
+        }
+        let cell = &mut self.cells[self.x];
+        // A blank cell (as a new frame's are) keeps its symbol.
+        if g != " " || cell.symbol() != " " {
+            cell.set_symbol(g);
+        }
+        cell.set_style(style);
+        self.x += w;
     }
 
     /// Cells left before the right edge.
@@ -171,6 +178,25 @@ mod tests {
                 assert_eq!(got, want, "{text:?} in {max}");
                 assert_eq!(cut, crate::text::one_line_cut(text, max).1);
             }
+        }
+    }
+
+    /// A character that stands alone is as wide as text and ratatui say,
+    /// so a row may write it with its own width.
+    #[test]
+    fn a_lone_character_has_one_width() {
+        use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
+        for c in (0..=0x10FFFF).filter_map(char::from_u32) {
+            let s = c.to_string();
+            let Some((_, Some(lone))) = crate::text::graphemes(&s).next_lone() else {
+                continue;
+            };
+            if lone.is_control() {
+                continue;
+            }
+            let w = UnicodeWidthChar::width(lone);
+            assert_eq!(w, Some(UnicodeWidthStr::width(s.as_str())), "{c:?}");
+            assert_eq!(w, Some(usize::from(s.cell_width())), "{c:?}");
         }
     }
 
