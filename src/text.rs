@@ -18,6 +18,9 @@
 use unicode_segmentation::UnicodeSegmentation;
 use unicode_width::UnicodeWidthStr;
 
+mod clusters;
+pub use clusters::graphemes;
+
 /// Texts are capped here at ingest so one hostile question cannot eat memory.
 pub const MAX_TEXT_BYTES: usize = 128 * 1024;
 /// How many characters of an escape sequence the placeholder shows.
@@ -163,8 +166,11 @@ fn is_regional(c: char) -> bool {
 /// One grapheme as terminals agree to draw it (see the module doc).
 fn grapheme_for_terminal(g: &str) -> std::borrow::Cow<'_, str> {
     use std::borrow::Cow;
-    if g.chars().all(|c| (c as u32) < 0x200D) {
-        return Cow::Borrowed(g);
+    let mut chars = g.chars();
+    match (chars.next(), chars.next()) {
+        (Some(c), None) if !is_regional(c) && !is_width_mark(c) => return Cow::Borrowed(g),
+        _ if g.chars().all(|c| (c as u32) < 0x200D) => return Cow::Borrowed(g),
+        _ => {}
     }
     if g.chars().any(is_regional) {
         let letters: String = g
@@ -196,12 +202,20 @@ pub fn for_terminal(s: &str) -> std::borrow::Cow<'_, str> {
     if s.chars().all(|c| (c as u32) < 0x200D) {
         return std::borrow::Cow::Borrowed(s);
     }
-    std::borrow::Cow::Owned(s.graphemes(true).map(grapheme_for_terminal).collect())
+    std::borrow::Cow::Owned(graphemes(s).map(grapheme_for_terminal).collect())
 }
 
 /// Display width in terminal cells.
 pub fn width(s: &str) -> usize {
     UnicodeWidthStr::width(s)
+}
+
+/// The width of one grapheme, without a table lookup for printable ASCII.
+fn cells(g: &str) -> usize {
+    match g.as_bytes() {
+        [b' '..=b'~'] => 1,
+        _ => UnicodeWidthStr::width(g),
+    }
 }
 
 /// One line of at most `max` cells: newlines become `⏎`, excess is cut at a
@@ -213,29 +227,47 @@ pub fn one_line(s: &str, max: usize) -> String {
 
 /// [`one_line`], also telling whether the text was cut.
 pub fn one_line_cut(s: &str, max: usize) -> (String, bool) {
-    let mut out = String::new();
+    let mut out = String::with_capacity(s.len().min(max.saturating_mul(4)));
+    let cut = one_line_each(s, max, |g, _| out.push_str(g));
+    (out, cut)
+}
+
+/// [`one_line`] cluster by cluster, for who draws it straight into cells:
+/// `emit` gets each cluster as drawn (the `…` too), with its width when
+/// it is one printable character that needs no more looking at (its
+/// width the same by every count); returns whether the text was cut.
+pub fn one_line_each(s: &str, max: usize, mut emit: impl FnMut(&str, Option<usize>)) -> bool {
     let mut used = 0;
-    let mut graphemes = s.graphemes(true).peekable();
-    while let Some(g) = graphemes.next() {
-        let g = if g == "\n" {
-            "⏎".into()
-        } else {
-            grapheme_for_terminal(g)
-        };
-        let w = UnicodeWidthStr::width(&*g);
-        let last = graphemes.peek().is_none();
+    let mut clusters = graphemes(s);
+    while let Some((g, lone)) = clusters.next_lone() {
         // Keep one cell for the ellipsis unless this grapheme ends the text.
-        let room = if last { max } else { max.saturating_sub(1) };
+        let room = if clusters.is_done() {
+            max
+        } else {
+            max.saturating_sub(1)
+        };
+        let plain = lone
+            .filter(|c| !c.is_control())
+            .and_then(unicode_width::UnicodeWidthChar::width);
+        let (g, w) = match plain {
+            Some(w) => (std::borrow::Cow::Borrowed(g), w),
+            None if g == "\n" => ("⏎".into(), cells("⏎")),
+            None => {
+                let g = grapheme_for_terminal(g);
+                let w = cells(&g);
+                (g, w)
+            }
+        };
         if used + w > room {
             if max > 0 {
-                out.push('…');
+                emit("…", None);
             }
-            return (out, true);
+            return true;
         }
-        out.push_str(&g);
+        emit(&g, plain);
         used += w;
     }
-    (out, false)
+    false
 }
 
 /// Wraps text to `width` cells per line (words where possible, graphemes

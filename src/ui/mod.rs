@@ -4,6 +4,7 @@
 mod detail;
 mod overlay;
 mod panes;
+mod row;
 pub mod stage;
 mod status;
 pub mod theme;

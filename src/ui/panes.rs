@@ -1,11 +1,13 @@
 //! The list panes: questions by status, chat and participants.
 
 use super::Theme;
+use super::row::Row;
 use crate::app::groups::GroupRow;
 use crate::app::layout::inner_rows;
+use crate::app::queue::Entry;
 use crate::app::{Action, App, PaneKind};
-use crate::domain::{MyVote, Question, Role, Status};
-use crate::text::{one_line, one_line_cut, width};
+use crate::domain::{MyVote, QKey, Role, Status};
+use crate::text::{one_line, width};
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::style::Style;
@@ -152,122 +154,125 @@ pub fn pane(
     let rows = inner.height as usize;
     let multi = app.sources.len() > 1;
     let top = if collapsed { None } else { state.top.as_ref() };
-    let lines: Vec<Line> = app
+    let mut drawn = 0;
+    let mut scratch = String::new();
+    for e in app
         .queue
         .iter_from(status, top)
         .filter(|e| app.matches(&e.view))
         .take(rows)
-        .map(|e| {
-            let is_cursor = state.cursor.as_ref() == Some(&e.view.key());
-            let style = match (is_cursor, focused) {
-                (true, true) => theme.cursor,
-                (true, false) => theme.cursor_unfocused,
-                _ => Style::default(),
-            };
-            question_line(
-                app,
-                &e.view,
-                e.inflight > 0,
-                inner.width as usize,
-                multi,
-                theme,
-                style,
-            )
-        })
-        .collect();
-    if lines.is_empty() {
+    {
+        let q = &e.view;
+        let is_cursor =
+            (state.cursor.as_ref()).is_some_and(|k| k.source == q.source && k.id == q.id);
+        let style = match (is_cursor, focused) {
+            (true, true) => theme.cursor,
+            (true, false) => theme.cursor_unfocused,
+            _ => Style::default(),
+        };
+        let mut row = Row::new(frame.buffer_mut(), inner, inner.y + drawn);
+        question_line(&mut row, &mut scratch, app, e, multi, theme, style);
+        drawn += 1;
+    }
+    if drawn == 0 {
         let hint = empty_hint(app, kind);
         let hint = crate::text::wrap(&hint, inner.width as usize)
             .into_iter()
             .map(|l| Line::from(Span::styled(l, theme.dim)))
             .collect::<Vec<_>>();
         frame.render_widget(Paragraph::new(hint), inner);
-        return;
     }
-    frame.render_widget(Paragraph::new(lines), inner);
 }
 
-fn question_line<'a>(
+/// One question's row: flag, votes, group, hold, marks, text and author,
+/// and the source at the right edge when there are several. `scratch`
+/// holds the formatted pieces (votes, group, author), reused row to row.
+fn question_line(
+    row: &mut Row,
+    scratch: &mut String,
     app: &App,
-    q: &Question,
-    inflight: bool,
-    width_cells: usize,
+    e: &Entry,
     multi: bool,
     theme: &Theme,
     row_style: Style,
-) -> Line<'a> {
+) {
+    use std::fmt::Write;
+    let q = &e.view;
+    let key = &q.key();
+    let width_cells = row.left();
     let (flag, flag_style) = if q.on_air {
         ("● ", theme.on_air)
-    } else if inflight {
+    } else if e.inflight > 0 {
         ("⋯ ", theme.inflight)
     } else {
         ("  ", Style::default())
     };
+    row.put(flag, flag_style.patch(row_style));
     let mine = match q.my_vote {
         MyVote::Up => "▲",
         MyVote::Down => "▼",
         MyVote::None => " ",
     };
-    let votes = format!("{:>4}{mine} ", q.votes);
+    scratch.clear();
+    let _ = write!(scratch, "{:>4}{mine} ", q.votes);
+    row.put(scratch, theme.dim.patch(row_style));
+    // A group's row carries its size and combined votes; an expanded
+    // group's other members are indented under it.
+    match app.group_row(key) {
+        Some(GroupRow::Head { size, votes }) => {
+            scratch.clear();
+            let _ = write!(scratch, "×{size} ▲{votes} ");
+            row.put(scratch, theme.accent.patch(row_style));
+        }
+        Some(GroupRow::Member) => row.put("  ↳ ", theme.accent.patch(row_style)),
+        None => {}
+    }
+    // A rule's hold leads the text: `⚑ profanity`.
+    if let Some(rule) = (!app.marks.is_empty()).then(|| app.held_by(key)).flatten() {
+        row.put(
+            &format!("⚑ {} ", one_line(rule, 16)),
+            theme.error.patch(row_style),
+        );
+    }
+    let (signs, labels) = marks_of(app, key, width_cells / 3);
+    row.put(&signs, theme.accent.patch(row_style));
+    row.put(&labels, theme.dim.patch(row_style));
     let src = if multi {
         format!(" [{}]", one_line(app.source_name(q.source), 12))
     } else {
         String::new()
     };
-    let author = q
-        .author
-        .as_deref()
-        .map(|a| format!(" — {}", one_line(a, 16)))
-        .unwrap_or_default();
-    // A group's row carries its size and combined votes; an expanded
-    // group's other members are indented under it.
-    let group = match app.group_row(&q.key()) {
-        Some(GroupRow::Head { size, votes }) => format!("×{size} ▲{votes} "),
-        Some(GroupRow::Member) => "  ↳ ".to_string(),
-        None => String::new(),
-    };
-    // A rule's hold leads the text: `⚑ profanity`.
-    let held = (!app.marks.is_empty())
-        .then(|| app.held_by(&q.key()))
-        .flatten()
-        .map(|rule| format!("⚑ {} ", one_line(rule, 16)))
-        .unwrap_or_default();
-    let (signs, labels) = marks_of(app, q, width_cells / 3);
-    let marks_w = width(&signs) + width(&labels);
-    let fixed = width(flag) + width(&votes) + width(&group) + width(&held) + width(&src) + marks_w;
-    let room = width_cells.saturating_sub(fixed);
-    let (text, cut) = one_line_cut(&q.text, room);
-    // The author only when the whole question fits.
-    let author = if cut {
-        String::new()
-    } else {
-        one_line(&author, room.saturating_sub(width(&text)))
-    };
-    let pad = width_cells.saturating_sub(fixed + width(&text) + width(&author));
-    Line::from(vec![
-        Span::styled(flag, flag_style.patch(row_style)),
-        Span::styled(votes, theme.dim.patch(row_style)),
-        Span::styled(group, theme.accent.patch(row_style)),
-        Span::styled(held, theme.error.patch(row_style)),
-        Span::styled(signs, theme.accent.patch(row_style)),
-        Span::styled(labels, theme.dim.patch(row_style)),
-        Span::styled(text, theme.text.patch(row_style)),
-        Span::styled(author, theme.dim.patch(row_style)),
-        Span::styled(" ".repeat(pad), row_style),
-        Span::styled(src, theme.dim.patch(row_style)),
-    ])
+    // The text takes what is left but the source; the author shows only
+    // when the whole question fits.
+    let src_w = width(&src);
+    let cut = row.put_line(
+        &q.text,
+        row.left().saturating_sub(src_w),
+        theme.text.patch(row_style),
+    );
+    if !cut && let Some(a) = q.author.as_deref() {
+        scratch.clear();
+        scratch.push_str(" — ");
+        crate::text::one_line_each(a, 16, |g, _| scratch.push_str(g));
+        row.put_line(
+            scratch,
+            row.left().saturating_sub(src_w),
+            theme.dim.patch(row_style),
+        );
+    }
+    row.spaces(row.left().saturating_sub(src_w), row_style);
+    row.put(&src, theme.dim.patch(row_style));
 }
 
 /// A row's marks, each part followed by a space: the signs (`✎` changed
 /// elsewhere, `★` starred) and the labels (`#press #vip`), the labels cut
 /// to fit `max` cells together.
-fn marks_of(app: &App, q: &Question, max: usize) -> (String, String) {
-    let key = q.key();
+fn marks_of(app: &App, key: &QKey, max: usize) -> (String, String) {
     let mut signs = String::new();
-    if app.changed_elsewhere(&key).is_some() {
+    if app.changed_elsewhere(key).is_some() {
         signs.push('✎');
     }
-    let marks = app.marks_of(&key);
+    let marks = app.marks_of(key);
     if marks.is_some_and(|m| m.starred) {
         signs.push('★');
     }
