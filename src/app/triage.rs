@@ -128,7 +128,7 @@ impl App {
         }
         Some(format!(
             "{} by rule {} — matched {} ({} undoes)",
-            ruled_word(r.to),
+            ruled_words(r.to).1,
             r.why.rule,
             r.why.matched,
             self.keymap.key_for(super::Action::Undo)
@@ -197,11 +197,7 @@ impl App {
         self.toast(format!(
             "undone: rule {}'s {} of “{}”",
             r.why.rule,
-            if r.to == Status::Rejected {
-                "reject"
-            } else {
-                "approve"
-            },
+            ruled_words(r.to).0,
             self.preview(&key)
         ));
         true
@@ -268,11 +264,12 @@ impl App {
     }
 }
 
-/// What a rule's decision did, in words for the detail view.
-fn ruled_word(to: Status) -> &'static str {
+/// A rule's decision in words: the action ("reject") and what it did
+/// ("rejected").
+fn ruled_words(to: Status) -> (&'static str, &'static str) {
     if to == Status::Rejected {
-        "rejected"
+        ("reject", "rejected")
     } else {
-        "approved"
+        ("approve", "approved")
     }
 }
