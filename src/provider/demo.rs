@@ -454,7 +454,16 @@ mod audience {
         "Can you say more about the naïve implementation you mentioned — the one with the cache?",
     ];
 
-    const LONG_TAIL: &str = " I'm asking because our team tried something similar last year and we ran into trouble with scaling the moderation queue during peaks, so I'd love to hear how you think about capacity planning, fallbacks and what happens when the network at the venue is unreliable.";
+    /// Long questions, each its own: an audience writes context for its
+    /// own question, it does not paste one paragraph onto many.
+    const LONG: &[&str] = &[
+        "Our team tried something similar last year and the moderation queue fell over during peaks. How do you plan capacity, and what are your fallbacks when the network at the venue is unreliable?",
+        "We run three events a month with volunteers who change every time. How long does it take a new moderator to become confident with the console, and is there a training mode that does not touch the live event?",
+        "You said the sync survives a restart. If two moderators approve and reject the same question at the same moment from different machines, whose decision wins, and does the other one ever find out?",
+        "Wir haben bei unserer letzten Konferenz sehr viele doppelte Fragen bekommen, oft nur leicht umformuliert. Wie erkennt ihr Duplikate, und kann man eine falsche Zusammenfassung wieder rückgängig machen?",
+        "会場のWi-Fiが不安定なときでも、承認や却下の操作が失われないというお話でしたが、オフラインの間に溜まった操作はどの順番で送られるのでしょうか？また、重複して送られることはありませんか？",
+        "En nuestro último evento recibimos cientos de preguntas en pocos minutos y no pudimos leerlas todas. ¿Qué reglas automáticas recomiendan para filtrar el spam sin perder preguntas legítimas del público?",
+    ];
 
     const NAMES: &[&str] = &[
         "Ana",
@@ -494,7 +503,8 @@ mod audience {
 
     /// One question text and maybe an author.
     pub fn question(rng: &mut SmallRng, hostile: bool) -> (String, Option<String>) {
-        let mut text = if hostile && rng.random_bool(0.35) {
+        let mut template = None;
+        let text = if hostile && rng.random_bool(0.35) {
             if rng.random_bool(0.05) {
                 // 100 KB of text with escapes sprinkled through it.
                 let mut t = String::with_capacity(100 * 1024 + 64);
@@ -507,11 +517,14 @@ mod audience {
                 HOSTILE[rng.random_range(0..HOSTILE.len())].to_string()
             }
         } else {
-            QUESTIONS[rng.random_range(0..QUESTIONS.len())].to_string()
+            let i = rng.random_range(0..QUESTIONS.len());
+            template = Some(i);
+            QUESTIONS[i].to_string()
         };
-        if rng.random_bool(0.15) {
-            text.push_str(LONG_TAIL);
-        }
+        let text = match (rng.random_bool(0.15), template) {
+            (true, Some(i)) => LONG[i % LONG.len()].to_string(),
+            _ => text,
+        };
         let author = if rng.random_bool(0.3) {
             None
         } else {
