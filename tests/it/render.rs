@@ -764,6 +764,21 @@ fn kept_rows_redraw_whatever_they_show() {
         }));
     };
     step(&mut app, &mut term, &dark, "the first frame");
+    // Another row's vote: the cursor's row is copied as it was.
+    let current = app.current().unwrap().view.id.clone();
+    let mut other = app
+        .queue
+        .iter_from(Status::Pending, None)
+        .find(|e| e.view.id != current)
+        .unwrap()
+        .server();
+    other.votes += 3;
+    other.updated += 1;
+    app.update(Event::Feed(SourceFeed {
+        source: SourceId(0),
+        feed: Feed::Upsert(vec![other]),
+    }));
+    step(&mut app, &mut term, &dark, "a vote on another row");
     let mut first = app.current().unwrap().server();
     first.votes += 5;
     first.updated += 1;
