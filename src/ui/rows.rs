@@ -88,8 +88,8 @@ fn copy(kept: &[Cell], cells: &mut [Cell]) {
 }
 
 /// What [`Hash`] feeds a hasher, kept as it is: every piece a fixed-width
-/// number or text ended by `0xff` (which UTF-8 never holds), so equal bytes
-/// mean equal inputs.
+/// number (an enum's variant too), a list after its length, or text ended
+/// by `0xff` (which UTF-8 never holds), so equal bytes mean equal inputs.
 #[derive(Default)]
 struct Inputs(Vec<u8>);
 
