@@ -1,6 +1,7 @@
 //! `frame_us_*`, `frame_bytes` and `key_us_100000`: the main screen at
-//! 200x60 drawn by `ui::draw` through the real sync-output backend
-//! (`runtime::terminal::SyncBackend`) into a byte counter.
+//! 200x60 drawn by `ui::draw_with` through the real sync-output backend
+//! (`runtime::terminal::SyncBackend`) into a byte counter, each terminal
+//! with its own row cache, as the TUI keeps one.
 
 use crate::clock::Clock;
 use crate::figure::Sheet;
@@ -8,7 +9,7 @@ use crate::ingest;
 use qadeck::app::{App, Command, Event};
 use qadeck::domain::{Feed, Op, OpReport, Outcome, QKey, SourceFeed, SourceId};
 use qadeck::runtime::terminal::SyncBackend;
-use qadeck::ui::{self, Theme};
+use qadeck::ui::{self, RowCache, Theme};
 use ratatui::layout::Rect;
 use ratatui::{Terminal, TerminalOptions, Viewport};
 use ratatui_textarea::{Input, Key};
@@ -73,6 +74,7 @@ struct Bench {
     held: usize,
     app: App,
     term: Terminal<SyncBackend<Count>>,
+    rows: RowCache,
     times: Vec<Duration>,
     walls: Vec<Duration>,
     bytes: Vec<u64>,
@@ -98,14 +100,17 @@ pub fn run(sheet: &mut Sheet, pages: &[Vec<u8>], quick: bool) {
             ingest::load(&p, &mut app, &pages[..n / 100])
         };
         let mut term = terminal();
+        let mut rows = RowCache::default();
         for _ in 0..3 {
-            term.draw(|f| ui::draw(f, &app, &theme)).expect("draw");
+            term.draw(|f| ui::draw_with(f, &app, &theme, &mut rows))
+                .expect("draw");
         }
         Bench {
             name,
             held,
             app,
             term,
+            rows,
             times: Vec::with_capacity(frames),
             walls: Vec::with_capacity(frames),
             bytes: Vec::with_capacity(frames),
@@ -119,7 +124,9 @@ pub fn run(sheet: &mut Sheet, pages: &[Vec<u8>], quick: bool) {
             change_one_row(&mut b.app);
             let before = b.term.backend().writer().0;
             let (c, t) = (clock.now(), Instant::now());
-            b.term.draw(|f| ui::draw(f, &b.app, &theme)).expect("draw");
+            b.term
+                .draw(|f| ui::draw_with(f, &b.app, &theme, &mut b.rows))
+                .expect("draw");
             b.walls.push(t.elapsed());
             b.times.push(clock.now() - c);
             b.bytes.push(b.term.backend().writer().0 - before);
@@ -130,7 +137,9 @@ pub fn run(sheet: &mut Sheet, pages: &[Vec<u8>], quick: bool) {
     for _ in 0..frames / 3 {
         for (b, times) in benches.iter_mut().zip(&mut steady) {
             let c = clock.now();
-            b.term.draw(|f| ui::draw(f, &b.app, &theme)).expect("draw");
+            b.term
+                .draw(|f| ui::draw_with(f, &b.app, &theme, &mut b.rows))
+                .expect("draw");
             times.push(clock.now() - c);
         }
     }
@@ -155,7 +164,7 @@ pub fn run(sheet: &mut Sheet, pages: &[Vec<u8>], quick: bool) {
         "bytes to the terminal for one changed row (a vote count), sync brackets included",
     );
     let pairs = if quick { 500 } else { 2000 };
-    keys(sheet, &clock, &mut big.app, &mut big.term, &theme, pairs);
+    keys(sheet, &clock, &mut big, &theme, pairs);
 }
 
 /// The platform confirms an approve, as it would a moment later.
@@ -181,14 +190,10 @@ fn confirm(app: &mut App, cmds: Vec<Command>) {
 }
 
 /// Move down and approve, alternately, each followed by its redraw.
-fn keys(
-    sheet: &mut Sheet,
-    clock: &Clock,
-    app: &mut App,
-    term: &mut Terminal<SyncBackend<Count>>,
-    theme: &Theme,
-    pairs: usize,
-) {
+fn keys(sheet: &mut Sheet, clock: &Clock, b: &mut Bench, theme: &Theme, pairs: usize) {
+    let Bench {
+        app, term, rows, ..
+    } = b;
     let mut times = Vec::with_capacity(pairs * 2);
     let (mut core, mut wall) = (Duration::ZERO, Duration::ZERO);
     for _ in 0..pairs {
@@ -196,7 +201,8 @@ fn keys(
             let (t, w) = (clock.now(), Instant::now());
             let cmds = key(app, c);
             core += clock.now() - t;
-            term.draw(|f| ui::draw(f, app, theme)).expect("draw");
+            term.draw(|f| ui::draw_with(f, app, theme, rows))
+                .expect("draw");
             times.push(clock.now() - t);
             wall += w.elapsed();
             confirm(app, cmds);

@@ -114,6 +114,8 @@ async fn event_loop(
     tstp: &mut Signal,
 ) -> anyhow::Result<Option<Stopped>> {
     let mut term = Terminal::new(SyncBackend::new(std::io::stdout()))?;
+    // The rows this terminal shows, kept for the next frame.
+    let mut rows = ui::RowCache::default();
     let size = term.size()?;
     session.handle(Event::Resize {
         width: size.width,
@@ -124,7 +126,7 @@ async fn event_loop(
     let mut tick = tokio::time::interval(Duration::from_secs(1));
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
-        term.draw(|f| ui::draw(f, &session.app, theme))?;
+        term.draw(|f| ui::draw_with(f, &session.app, theme, &mut rows))?;
         // Signals and keys come first; feed events are taken a bounded
         // batch at a time (`batch`), so a flood never delays a redraw or a key.
         let event = tokio::select! {

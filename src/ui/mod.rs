@@ -1,21 +1,35 @@
 //! Drawing: a pure function of the [`App`] state and a [`Theme`]. Each pane
-//! walks only the rows it shows, so a frame costs O(visible rows).
+//! walks only the rows it shows, so a frame costs O(visible rows); a
+//! [`RowCache`] kept between frames copies a list row whose inputs did not
+//! change instead of laying it out again.
 
 mod detail;
 mod overlay;
 mod panes;
 mod row;
+mod rows;
 pub mod stage;
 mod status;
 pub mod theme;
 
+pub use rows::RowCache;
 pub use theme::Theme;
 
 use crate::app::App;
 use ratatui::Frame;
 
-/// Draws the whole screen.
+/// Draws the whole screen, every row laid out anew.
 pub fn draw(frame: &mut Frame, app: &App, theme: &Theme) {
+    draw_screen(frame, app, theme, None);
+}
+
+/// Draws the whole screen, taking from `rows` (the cache of the frames
+/// before on this terminal) each list row that shows what it showed.
+pub fn draw_with(frame: &mut Frame, app: &App, theme: &Theme, rows: &mut RowCache) {
+    draw_screen(frame, app, theme, Some(rows));
+}
+
+fn draw_screen(frame: &mut Frame, app: &App, theme: &Theme, mut rows: Option<&mut RowCache>) {
     if app.overlay == Some(crate::app::Overlay::Stage) {
         let back = app.keymap.key_for(crate::app::Action::StageBack);
         let note = format!("{back} returns");
@@ -41,8 +55,23 @@ pub fn draw(frame: &mut Frame, app: &App, theme: &Theme) {
         return;
     }
     status::header(frame, screen.header, app, theme);
+    if let Some(rows) = rows.as_deref_mut() {
+        rows.begin(theme);
+    }
     for (kind, rect) in &screen.panes {
-        panes::pane(frame, *rect, *kind, screen.is_collapsed(*kind), app, theme);
+        let collapsed = screen.is_collapsed(*kind);
+        panes::pane(
+            frame,
+            *rect,
+            *kind,
+            collapsed,
+            app,
+            theme,
+            rows.as_deref_mut(),
+        );
+    }
+    if let Some(rows) = rows {
+        rows.end();
     }
     if let Some(d) = screen.divider {
         let bar = vec![ratatui::text::Line::from("│"); d.height as usize];

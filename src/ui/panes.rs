@@ -1,12 +1,13 @@
 //! The list panes: questions by status, chat and participants.
 
 use super::Theme;
-use super::row::Row;
+use super::row::{self, Row};
+use super::rows::RowCache;
 use crate::app::groups::GroupRow;
 use crate::app::layout::inner_rows;
 use crate::app::queue::Entry;
 use crate::app::{Action, App, PaneKind};
-use crate::domain::{MyVote, QKey, Role, Status};
+use crate::domain::{MyVote, Role, Status};
 use crate::text::{one_line, width};
 use ratatui::Frame;
 use ratatui::layout::Rect;
@@ -114,6 +115,7 @@ pub fn pane(
     collapsed: bool,
     app: &App,
     theme: &Theme,
+    mut cache: Option<&mut RowCache>,
 ) {
     let focused = app.focus == kind;
     match kind {
@@ -170,8 +172,15 @@ pub fn pane(
             (true, false) => theme.cursor_unfocused,
             _ => Style::default(),
         };
-        let mut row = Row::new(frame.buffer_mut(), inner, inner.y + drawn);
-        question_line(&mut row, &mut scratch, app, e, multi, theme, style);
+        let shown = Shown::of(app, e, multi, style);
+        let cells = row::cells(frame.buffer_mut(), inner, inner.y + drawn);
+        let mut draw = |cells: &mut [ratatui::buffer::Cell]| {
+            question_line(&mut Row::over(cells), &mut scratch, &shown, theme);
+        };
+        match cache.as_deref_mut() {
+            Some(cache) => cache.row(cells, &shown, draw),
+            None => draw(cells),
+        }
         drawn += 1;
     }
     if drawn == 0 {
@@ -184,73 +193,125 @@ pub fn pane(
     }
 }
 
+/// Everything a question's row shows besides the theme and its width:
+/// the row is drawn from this alone, and kept between frames by it.
+#[derive(Hash)]
+struct Shown<'a> {
+    /// The cursor's style, or none.
+    style: Style,
+    flag: Flag,
+    votes: i64,
+    mine: &'static str,
+    group: Option<Group>,
+    /// The rule holding it (`⚑ profanity`).
+    held: Option<&'a str>,
+    changed_elsewhere: bool,
+    starred: bool,
+    labels: &'a [String],
+    text: &'a str,
+    author: Option<&'a str>,
+    /// The source's name, when there are several.
+    source: Option<&'a str>,
+}
+
+#[derive(Hash)]
+enum Flag {
+    OnAir,
+    InFlight,
+    None,
+}
+
+/// [`GroupRow`] as a row shows it.
+#[derive(Hash)]
+enum Group {
+    Head { size: usize, votes: i64 },
+    Member,
+}
+
+impl<'a> Shown<'a> {
+    fn of(app: &'a App, e: &'a Entry, multi: bool, style: Style) -> Shown<'a> {
+        let q = &e.view;
+        let key = &q.key();
+        let marks = (!app.marks.is_empty()).then(|| app.marks_of(key)).flatten();
+        Shown {
+            style,
+            flag: if q.on_air {
+                Flag::OnAir
+            } else if e.inflight > 0 {
+                Flag::InFlight
+            } else {
+                Flag::None
+            },
+            votes: q.votes,
+            mine: match q.my_vote {
+                MyVote::Up => "▲",
+                MyVote::Down => "▼",
+                MyVote::None => " ",
+            },
+            group: app.group_row(key).map(|g| match g {
+                GroupRow::Head { size, votes } => Group::Head { size, votes },
+                GroupRow::Member => Group::Member,
+            }),
+            held: marks.and_then(|m| m.held.as_ref()).map(|h| h.rule.as_str()),
+            changed_elsewhere: app.changed_elsewhere(key).is_some(),
+            starred: marks.is_some_and(|m| m.starred),
+            labels: marks.map_or(&[], |m| m.labels.as_slice()),
+            text: &q.text,
+            author: q.author.as_deref(),
+            source: multi.then(|| app.source_name(q.source)),
+        }
+    }
+}
+
 /// One question's row: flag, votes, group, hold, marks, text and author,
 /// and the source at the right edge when there are several. `scratch`
 /// holds the formatted pieces (votes, group, author), reused row to row.
-fn question_line(
-    row: &mut Row,
-    scratch: &mut String,
-    app: &App,
-    e: &Entry,
-    multi: bool,
-    theme: &Theme,
-    row_style: Style,
-) {
+fn question_line(row: &mut Row, scratch: &mut String, s: &Shown, theme: &Theme) {
     use std::fmt::Write;
-    let q = &e.view;
-    let key = &q.key();
+    let row_style = s.style;
     let width_cells = row.left();
-    let (flag, flag_style) = if q.on_air {
-        ("● ", theme.on_air)
-    } else if e.inflight > 0 {
-        ("⋯ ", theme.inflight)
-    } else {
-        ("  ", Style::default())
+    let (flag, flag_style) = match s.flag {
+        Flag::OnAir => ("● ", theme.on_air),
+        Flag::InFlight => ("⋯ ", theme.inflight),
+        Flag::None => ("  ", Style::default()),
     };
     row.put(flag, flag_style.patch(row_style));
-    let mine = match q.my_vote {
-        MyVote::Up => "▲",
-        MyVote::Down => "▼",
-        MyVote::None => " ",
-    };
     scratch.clear();
-    let _ = write!(scratch, "{:>4}{mine} ", q.votes);
+    let _ = write!(scratch, "{:>4}{} ", s.votes, s.mine);
     row.put(scratch, theme.dim.patch(row_style));
     // A group's row carries its size and combined votes; an expanded
     // group's other members are indented under it.
-    match app.group_row(key) {
-        Some(GroupRow::Head { size, votes }) => {
+    match s.group {
+        Some(Group::Head { size, votes }) => {
             scratch.clear();
             let _ = write!(scratch, "×{size} ▲{votes} ");
             row.put(scratch, theme.accent.patch(row_style));
         }
-        Some(GroupRow::Member) => row.put("  ↳ ", theme.accent.patch(row_style)),
+        Some(Group::Member) => row.put("  ↳ ", theme.accent.patch(row_style)),
         None => {}
     }
     // A rule's hold leads the text: `⚑ profanity`.
-    if let Some(rule) = (!app.marks.is_empty()).then(|| app.held_by(key)).flatten() {
+    if let Some(rule) = s.held {
         row.put(
             &format!("⚑ {} ", one_line(rule, 16)),
             theme.error.patch(row_style),
         );
     }
-    let (signs, labels) = marks_of(app, key, width_cells / 3);
+    let (signs, labels) = marks_of(s, width_cells / 3);
     row.put(&signs, theme.accent.patch(row_style));
     row.put(&labels, theme.dim.patch(row_style));
-    let src = if multi {
-        format!(" [{}]", one_line(app.source_name(q.source), 12))
-    } else {
-        String::new()
-    };
+    let src = s
+        .source
+        .map_or_else(String::new, |name| format!(" [{}]", one_line(name, 12)));
     // The text takes what is left but the source; the author shows only
     // when the whole question fits.
     let src_w = width(&src);
     let cut = row.put_line(
-        &q.text,
+        s.text,
         row.left().saturating_sub(src_w),
         theme.text.patch(row_style),
     );
-    if !cut && let Some(a) = q.author.as_deref() {
+    if !cut && let Some(a) = s.author {
         scratch.clear();
         scratch.push_str(" — ");
         crate::text::one_line_each(a, 16, |g, _| scratch.push_str(g));
@@ -267,25 +328,23 @@ fn question_line(
 /// A row's marks, each part followed by a space: the signs (`✎` changed
 /// elsewhere, `★` starred) and the labels (`#press #vip`), the labels cut
 /// to fit `max` cells together.
-fn marks_of(app: &App, key: &QKey, max: usize) -> (String, String) {
+fn marks_of(s: &Shown, max: usize) -> (String, String) {
     let mut signs = String::new();
-    if app.changed_elsewhere(key).is_some() {
+    if s.changed_elsewhere {
         signs.push('✎');
     }
-    let marks = app.marks_of(key);
-    if marks.is_some_and(|m| m.starred) {
+    if s.starred {
         signs.push('★');
     }
     if !signs.is_empty() {
         signs.push(' ');
     }
-    let labels = marks.map_or_else(String::new, |m| {
-        m.labels
-            .iter()
-            .map(|l| format!("#{l}"))
-            .collect::<Vec<_>>()
-            .join(" ")
-    });
+    let labels = s
+        .labels
+        .iter()
+        .map(|l| format!("#{l}"))
+        .collect::<Vec<_>>()
+        .join(" ");
     let labels = match max.saturating_sub(width(&signs) + 1) {
         _ if labels.is_empty() => labels,
         0 => String::new(),

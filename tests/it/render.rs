@@ -726,3 +726,88 @@ fn rows_show_stars_labels_and_changes_from_elsewhere() {
     assert!(!later.contains('✎'), "{later}");
     assert!(later.contains("★ #press"));
 }
+
+/// The screen a cache kept across frames draws is the one drawn afresh,
+/// and shows each change: a vote, a status, the cursor, a star, a
+/// duplicate joining a group, the width and the theme all redraw the rows
+/// they touch.
+#[test]
+fn kept_rows_redraw_whatever_they_show() {
+    let dark = Theme::builtin("dark");
+    let mut app = sample();
+    let mut rows = ui::RowCache::default();
+    let mut term = Terminal::new(TestBackend::new(80, 24)).unwrap();
+    let mut last = ratatui::buffer::Buffer::default();
+    let mut step = |app: &mut App, term: &mut Terminal<TestBackend>, theme: &Theme, what: &str| {
+        let size = term.size().unwrap();
+        app.update(Event::Resize {
+            width: size.width,
+            height: size.height,
+        });
+        term.draw(|f| ui::draw_with(f, app, theme, &mut rows))
+            .unwrap();
+        let kept = term.backend().buffer().clone();
+        assert_eq!(
+            (kept.area.width, kept.area.height),
+            (size.width, size.height)
+        );
+        let fresh = render(app, size.width, size.height, theme);
+        assert_eq!(&kept, fresh.backend().buffer(), "after {what}");
+        assert_ne!(kept, last, "{what} shows");
+        last = kept;
+        term.backend().to_string()
+    };
+    let press = |app: &mut App, c: char| {
+        app.update(Event::Key(Input {
+            key: Key::Char(c),
+            ..Input::default()
+        }));
+    };
+    step(&mut app, &mut term, &dark, "the first frame");
+    // Another row's vote: the cursor's row is copied as it was.
+    let current = app.current().unwrap().view.id.clone();
+    let mut other = app
+        .queue
+        .iter_from(Status::Pending, None)
+        .find(|e| e.view.id != current)
+        .unwrap()
+        .server();
+    other.votes += 3;
+    other.updated += 1;
+    app.update(Event::Feed(SourceFeed {
+        source: SourceId(0),
+        feed: Feed::Upsert(vec![other]),
+    }));
+    step(&mut app, &mut term, &dark, "a vote on another row");
+    let mut first = app.current().unwrap().server();
+    first.votes += 5;
+    first.updated += 1;
+    app.update(Event::Feed(SourceFeed {
+        source: SourceId(0),
+        feed: Feed::Upsert(vec![first.clone()]),
+    }));
+    step(&mut app, &mut term, &dark, "a vote");
+    press(&mut app, 'j');
+    step(&mut app, &mut term, &dark, "a cursor move");
+    press(&mut app, '*');
+    step(&mut app, &mut term, &dark, "a star");
+    press(&mut app, 'a');
+    step(&mut app, &mut term, &dark, "an approve");
+    let mut twin = first;
+    twin.id = "twin".into();
+    twin.votes = 1;
+    app.update(Event::Feed(SourceFeed {
+        source: SourceId(0),
+        feed: Feed::Upsert(vec![twin]),
+    }));
+    let grouped = step(&mut app, &mut term, &dark, "a duplicate");
+    assert!(grouped.contains("×2"), "{grouped}");
+    term.backend_mut().resize(100, 30);
+    step(&mut app, &mut term, &dark, "a wider window");
+    step(
+        &mut app,
+        &mut term,
+        &Theme::builtin("light"),
+        "another theme",
+    );
+}
