@@ -15,6 +15,7 @@
 //! terminal draws alike: the base emoji, or a flag's letters, so no border
 //! or column moves in tmux, VTE or xterm.
 
+use std::borrow::Cow;
 use unicode_segmentation::UnicodeSegmentation;
 use unicode_width::UnicodeWidthStr;
 
@@ -48,6 +49,21 @@ fn picture(c: char) -> char {
 
 /// Makes untrusted text safe to store, print and draw.
 pub fn sanitize(input: &str) -> String {
+    sanitized(input).into_owned()
+}
+
+/// [`sanitize`] without a copy of a text that is safe already (most are):
+/// borrowed then, owned only when something had to change.
+pub fn sanitized(input: &str) -> Cow<'_, str> {
+    if input.len() <= MAX_TEXT_BYTES && is_terminal_safe(input) {
+        Cow::Borrowed(input)
+    } else {
+        Cow::Owned(rewrite(input))
+    }
+}
+
+/// The rewriting itself, character by character.
+fn rewrite(input: &str) -> String {
     let mut out = String::with_capacity(input.len().min(MAX_TEXT_BYTES));
     let mut chars = input.chars().peekable();
     while let Some(c) = chars.next() {
@@ -141,6 +157,10 @@ fn push_escape(out: &mut String, chars: &mut std::iter::Peekable<std::str::Chars
 
 /// True when `s` holds nothing a terminal would interpret.
 pub fn is_terminal_safe(s: &str) -> bool {
+    // Printable ASCII and LF, the common case, a byte at a time.
+    if s.bytes().all(|b| matches!(b, b' '..=b'~' | b'\n')) {
+        return true;
+    }
     !s.chars().any(|c| {
         c == ESC
             || (c as u32) < 0x20 && c != '\n'
@@ -164,7 +184,7 @@ fn is_regional(c: char) -> bool {
 }
 
 /// One grapheme as terminals agree to draw it (see the module doc).
-fn grapheme_for_terminal(g: &str) -> std::borrow::Cow<'_, str> {
+fn grapheme_for_terminal(g: &str) -> Cow<'_, str> {
     use std::borrow::Cow;
     let mut chars = g.chars();
     match (chars.next(), chars.next()) {
@@ -198,11 +218,11 @@ fn grapheme_for_terminal(g: &str) -> std::borrow::Cow<'_, str> {
 
 /// Text as it is drawn: emoji sequences of disputed width become their
 /// base emoji (or a flag's letters, `[DE]`).
-pub fn for_terminal(s: &str) -> std::borrow::Cow<'_, str> {
+pub fn for_terminal(s: &str) -> Cow<'_, str> {
     if s.chars().all(|c| (c as u32) < 0x200D) {
-        return std::borrow::Cow::Borrowed(s);
+        return Cow::Borrowed(s);
     }
-    std::borrow::Cow::Owned(graphemes(s).map(grapheme_for_terminal).collect())
+    Cow::Owned(graphemes(s).map(grapheme_for_terminal).collect())
 }
 
 /// Display width in terminal cells.
@@ -250,7 +270,7 @@ pub fn one_line_each(s: &str, max: usize, mut emit: impl FnMut(&str, Option<usiz
             .filter(|c| !c.is_control())
             .and_then(unicode_width::UnicodeWidthChar::width);
         let (g, w) = match plain {
-            Some(w) => (std::borrow::Cow::Borrowed(g), w),
+            Some(w) => (Cow::Borrowed(g), w),
             None if g == "\n" => ("⏎".into(), cells("⏎")),
             None => {
                 let g = grapheme_for_terminal(g);
@@ -327,6 +347,30 @@ mod tests {
         assert_eq!(sanitize("\u{9b}31m"), "�31m");
         assert_eq!(sanitize("x\u{202e}y\u{2066}z"), "x�y�z");
         assert_eq!(sanitize("a\tb\r\nc\rd"), "a b\nc\nd");
+    }
+
+    #[test]
+    fn a_safe_text_is_borrowed_and_anything_else_rewritten() {
+        let safe = "Will the slides be shared? 次の e\u{301}\nthanks";
+        assert!(matches!(sanitized(safe), Cow::Borrowed(s) if s == safe));
+        for unsafe_text in ["a\tb", "a\r\nb", "x\u{202e}y", "\u{1b}[2J", "\u{9b}"] {
+            assert!(
+                matches!(sanitized(unsafe_text), Cow::Owned(_)),
+                "{unsafe_text:?}"
+            );
+        }
+        let long = "a".repeat(MAX_TEXT_BYTES + 1);
+        assert!(sanitized(&long).ends_with("[1 more characters cut]"));
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn the_fast_path_says_what_the_rewrite_says(
+            s in "[a-z ~\\x00-\\x1f\\x7f\\u{80}-\\u{9f}\\u{202a}-\\u{202e}\\u{2066}-\\u{2069}é次👍]{0,24}"
+        ) {
+            let (fast, slow) = (sanitized(&s), rewrite(&s));
+            proptest::prop_assert_eq!(fast.as_ref(), slow.as_str());
+        }
     }
 
     #[test]
