@@ -157,17 +157,29 @@ fn push_escape(out: &mut String, chars: &mut std::iter::Peekable<std::str::Chars
 
 /// True when `s` holds nothing a terminal would interpret.
 pub fn is_terminal_safe(s: &str) -> bool {
-    // Printable ASCII and LF, the common case, a byte at a time.
-    if s.bytes().all(|b| matches!(b, b' '..=b'~' | b'\n')) {
-        return true;
+    // A byte at a time: in UTF-8 every character `sanitize` rewrites starts
+    // with a byte below 0x20, DEL, or the lead byte of C1 (0xC2) or of the
+    // bidi controls (0xE2), so most characters are passed over unread.
+    let b = s.as_bytes();
+    let at = |i: usize| b.get(i).copied().unwrap_or(0);
+    for (i, &x) in b.iter().enumerate() {
+        let unsafe_here = match x {
+            b'\n' => false,
+            0x00..=0x1f | 0x7f => true,
+            // U+0080..U+009F
+            0xc2 => at(i + 1) <= 0x9f,
+            // U+202A..U+202E, U+2066..U+2069
+            0xe2 => matches!(
+                (at(i + 1), at(i + 2)),
+                (0x80, 0xaa..=0xae) | (0x81, 0xa6..=0xa9)
+            ),
+            _ => false,
+        };
+        if unsafe_here {
+            return false;
+        }
     }
-    !s.chars().any(|c| {
-        c == ESC
-            || (c as u32) < 0x20 && c != '\n'
-            || c == '\u{7f}'
-            || is_c1(c)
-            || is_bidi_control(c)
-    })
+    true
 }
 
 fn is_emoji_base(c: char) -> bool {
@@ -363,7 +375,25 @@ mod tests {
         assert!(sanitized(&long).ends_with("[1 more characters cut]"));
     }
 
+    /// What `is_terminal_safe` means, a character at a time.
+    fn safe_by_chars(s: &str) -> bool {
+        !s.chars().any(|c| {
+            c == ESC
+                || (c as u32) < 0x20 && c != '\n'
+                || c == '\u{7f}'
+                || is_c1(c)
+                || is_bidi_control(c)
+        })
+    }
+
     proptest::proptest! {
+        #[test]
+        fn the_byte_scan_finds_what_the_characters_say(
+            s in "[a-z\\n\\x00-\\x1f\\x7f\\u{80}-\\u{a0}\\u{2000}-\\u{2070}é次👍]{0,24}"
+        ) {
+            proptest::prop_assert_eq!(is_terminal_safe(&s), safe_by_chars(&s));
+        }
+
         #[test]
         fn the_fast_path_says_what_the_rewrite_says(
             s in "[a-z ~\\x00-\\x1f\\x7f\\u{80}-\\u{9f}\\u{202a}-\\u{202e}\\u{2066}-\\u{2069}é次👍]{0,24}"

@@ -125,7 +125,7 @@ impl App {
             Outcome::Question(mut q) => {
                 q.source = source;
                 let key = q.key();
-                let new_text = self.new_text(&q);
+                let new_text = self.new_text(&key, &q);
                 let m = self.queue.confirm(q);
                 let regroup = new_text && m.is_some();
                 self.moved(m);
@@ -266,7 +266,7 @@ impl App {
     pub(super) fn upsert(&mut self, source: SourceId, mut q: Question) {
         q.source = source;
         let key = q.key();
-        let new_text = self.new_text(&q);
+        let new_text = self.new_text(&key, &q);
         self.arrived(&q);
         let before = self.seen(&key);
         let m = self.queue.upsert(q);
@@ -298,8 +298,8 @@ impl App {
 
     /// Whether the question's text is new or changed (duplicates are
     /// looked for again).
-    fn new_text(&self, q: &Question) -> bool {
-        let held = self.queue.get(&q.key());
+    fn new_text(&self, key: &QKey, q: &Question) -> bool {
+        let held = self.queue.get(key);
         held.is_none_or(|e| *e.view.text != *q.text)
     }
 

@@ -99,9 +99,11 @@ pub struct Groups {
 
 impl Groups {
     fn slot(&mut self, key: &QKey) -> u32 {
-        if let Some(s) = self.slots.get(key) {
-            return *s;
-        }
+        // One lookup: an arrival's key is new to the map most of the time.
+        let entry = match self.slots.entry(key.clone()) {
+            std::collections::hash_map::Entry::Occupied(o) => return *o.get(),
+            std::collections::hash_map::Entry::Vacant(v) => v,
+        };
         let s = match self.free.pop() {
             Some(s) => s,
             None => {
@@ -111,8 +113,8 @@ impl Groups {
                 (self.keys.len() - 1) as u32
             }
         };
-        self.keys[s as usize] = Some(key.clone());
-        self.slots.insert(key.clone(), s);
+        self.keys[s as usize] = Some(entry.key().clone());
+        entry.insert(s);
         s
     }
 

@@ -41,13 +41,16 @@ pub fn status_to_wire(s: Status) -> &'static str {
 
 /// A status from the wire (case-insensitive); `None` when unknown.
 pub fn status_from_wire(s: &str) -> Option<Status> {
-    match s.trim().to_ascii_uppercase().as_str() {
-        "DEFAULT" | "PENDING" => Some(Status::Pending),
-        "SELECTED" => Some(Status::Selected),
-        "ANSWERED" => Some(Status::Answered),
-        "REJECTED" => Some(Status::Rejected),
-        _ => None,
-    }
+    let s = s.trim();
+    [
+        ("DEFAULT", Status::Pending),
+        ("PENDING", Status::Pending),
+        ("SELECTED", Status::Selected),
+        ("ANSWERED", Status::Answered),
+        ("REJECTED", Status::Rejected),
+    ]
+    .into_iter()
+    .find_map(|(name, status)| s.eq_ignore_ascii_case(name).then_some(status))
 }
 
 /// An ISO 8601 / RFC 3339 time (or epoch seconds/ms as a number) in ms.
