@@ -105,6 +105,8 @@ async fn run_inner(
             note_reached(&session, &mut reached);
             anyhow::Ok(())
         })?;
+        // What arrived goes out before the grouping steps run.
+        out.flush()?;
         batch::work(&mut session, |s, e| handle(s, e, &opts, &mut out))?;
         out.flush()?;
     };

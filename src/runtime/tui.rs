@@ -146,6 +146,7 @@ async fn event_loop(
             // The core's grouping steps wait behind keys and every event.
             _ = std::future::ready(()), if session.app.has_work() => None,
         };
+        let arrived = event.is_some();
         if let Some(e) = event {
             session.handle(e);
         }
@@ -153,6 +154,10 @@ async fn event_loop(
             session.handle(e);
             Ok::<(), std::convert::Infallible>(())
         });
+        if arrived && session.app.has_work() {
+            // What arrived shows before the grouping steps run.
+            term.draw(|f| ui::draw(f, &session.app, theme))?;
+        }
         let Ok(_) = batch::work(session, |s, e| {
             s.handle(e);
             Ok::<(), std::convert::Infallible>(())
