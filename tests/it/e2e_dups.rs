@@ -140,4 +140,16 @@ fn watch_names_each_members_group_after_the_grouping_steps() {
     let summary = lines.last().unwrap();
     assert_eq!(summary["type"], "summary");
     assert_eq!(summary["ungrouped"], 0, "{summary}");
+    // An export syncs, then groups everything before it writes.
+    let export = s.run(&["export", "--source", "keynote", "--local"]);
+    assert!(export.ok(), "{}", export.explain());
+    let rows = export.json();
+    for id in [&first, &second] {
+        let q = rows
+            .iter()
+            .find(|v| v["id"] == id.as_str())
+            .unwrap_or_else(|| panic!("no {id}: {}", export.explain()));
+        assert_eq!(q["group"], kept.as_str(), "{q}");
+        assert_eq!(q["group_size"], 2, "{q}");
+    }
 }
