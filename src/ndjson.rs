@@ -12,8 +12,8 @@ use serde_json::{Value, json};
 /// `qadeck --version --json`. 2: journal `at` became RFC 3339; `summary`
 /// gained `schema`, `source` and `at`. 3: `question` gained `group`,
 /// `group_size`, `held_by`, `starred`, `labels` and `changed_elsewhere`
-/// (a deleted one: `changed_elsewhere`).
-pub const SCHEMA: u32 = 3;
+/// (a deleted one: `changed_elsewhere`). 4: `summary` gained `ungrouped`.
+pub const SCHEMA: u32 = 4;
 
 /// An RFC 3339 UTC time with milliseconds (null if out of range).
 pub fn iso(ms: i64) -> Value {
@@ -190,6 +190,7 @@ pub fn summary(app: &App, generated: Option<u64>, at: i64) -> Value {
         "by_status": by_status,
         "in_flight": app.inflight.len(),
         "failed": app.failed.len(),
+        "ungrouped": app.groups.waiting(),
     });
     if let Some(g) = generated {
         v["generated"] = g.into();

@@ -15,6 +15,7 @@
 //! terminal draws alike: the base emoji, or a flag's letters, so no border
 //! or column moves in tmux, VTE or xterm.
 
+use std::borrow::Cow;
 use unicode_segmentation::UnicodeSegmentation;
 use unicode_width::UnicodeWidthStr;
 
@@ -48,6 +49,21 @@ fn picture(c: char) -> char {
 
 /// Makes untrusted text safe to store, print and draw.
 pub fn sanitize(input: &str) -> String {
+    sanitized(input).into_owned()
+}
+
+/// [`sanitize`] without a copy of a text that is safe already (most are):
+/// borrowed then, owned only when something had to change.
+pub fn sanitized(input: &str) -> Cow<'_, str> {
+    if input.len() <= MAX_TEXT_BYTES && is_terminal_safe(input) {
+        Cow::Borrowed(input)
+    } else {
+        Cow::Owned(rewrite(input))
+    }
+}
+
+/// The rewriting itself, character by character.
+fn rewrite(input: &str) -> String {
     let mut out = String::with_capacity(input.len().min(MAX_TEXT_BYTES));
     let mut chars = input.chars().peekable();
     while let Some(c) = chars.next() {
@@ -141,13 +157,29 @@ fn push_escape(out: &mut String, chars: &mut std::iter::Peekable<std::str::Chars
 
 /// True when `s` holds nothing a terminal would interpret.
 pub fn is_terminal_safe(s: &str) -> bool {
-    !s.chars().any(|c| {
-        c == ESC
-            || (c as u32) < 0x20 && c != '\n'
-            || c == '\u{7f}'
-            || is_c1(c)
-            || is_bidi_control(c)
-    })
+    // A byte at a time: in UTF-8 every character `sanitize` rewrites starts
+    // with a byte below 0x20, DEL, or the lead byte of C1 (0xC2) or of the
+    // bidi controls (0xE2), so most characters are passed over unread.
+    let b = s.as_bytes();
+    let at = |i: usize| b.get(i).copied().unwrap_or(0);
+    for (i, &x) in b.iter().enumerate() {
+        let unsafe_here = match x {
+            b'\n' => false,
+            0x00..=0x1f | 0x7f => true,
+            // U+0080..U+009F
+            0xc2 => at(i + 1) <= 0x9f,
+            // U+202A..U+202E, U+2066..U+2069
+            0xe2 => matches!(
+                (at(i + 1), at(i + 2)),
+                (0x80, 0xaa..=0xae) | (0x81, 0xa6..=0xa9)
+            ),
+            _ => false,
+        };
+        if unsafe_here {
+            return false;
+        }
+    }
+    true
 }
 
 fn is_emoji_base(c: char) -> bool {
@@ -164,7 +196,7 @@ fn is_regional(c: char) -> bool {
 }
 
 /// One grapheme as terminals agree to draw it (see the module doc).
-fn grapheme_for_terminal(g: &str) -> std::borrow::Cow<'_, str> {
+fn grapheme_for_terminal(g: &str) -> Cow<'_, str> {
     use std::borrow::Cow;
     let mut chars = g.chars();
     match (chars.next(), chars.next()) {
@@ -198,11 +230,11 @@ fn grapheme_for_terminal(g: &str) -> std::borrow::Cow<'_, str> {
 
 /// Text as it is drawn: emoji sequences of disputed width become their
 /// base emoji (or a flag's letters, `[DE]`).
-pub fn for_terminal(s: &str) -> std::borrow::Cow<'_, str> {
+pub fn for_terminal(s: &str) -> Cow<'_, str> {
     if s.chars().all(|c| (c as u32) < 0x200D) {
-        return std::borrow::Cow::Borrowed(s);
+        return Cow::Borrowed(s);
     }
-    std::borrow::Cow::Owned(graphemes(s).map(grapheme_for_terminal).collect())
+    Cow::Owned(graphemes(s).map(grapheme_for_terminal).collect())
 }
 
 /// Display width in terminal cells.
@@ -250,7 +282,7 @@ pub fn one_line_each(s: &str, max: usize, mut emit: impl FnMut(&str, Option<usiz
             .filter(|c| !c.is_control())
             .and_then(unicode_width::UnicodeWidthChar::width);
         let (g, w) = match plain {
-            Some(w) => (std::borrow::Cow::Borrowed(g), w),
+            Some(w) => (Cow::Borrowed(g), w),
             None if g == "\n" => ("⏎".into(), cells("⏎")),
             None => {
                 let g = grapheme_for_terminal(g);
@@ -327,6 +359,48 @@ mod tests {
         assert_eq!(sanitize("\u{9b}31m"), "�31m");
         assert_eq!(sanitize("x\u{202e}y\u{2066}z"), "x�y�z");
         assert_eq!(sanitize("a\tb\r\nc\rd"), "a b\nc\nd");
+    }
+
+    #[test]
+    fn a_safe_text_is_borrowed_and_anything_else_rewritten() {
+        let safe = "Will the slides be shared? 次の e\u{301}\nthanks";
+        assert!(matches!(sanitized(safe), Cow::Borrowed(s) if s == safe));
+        for unsafe_text in ["a\tb", "a\r\nb", "x\u{202e}y", "\u{1b}[2J", "\u{9b}"] {
+            assert!(
+                matches!(sanitized(unsafe_text), Cow::Owned(_)),
+                "{unsafe_text:?}"
+            );
+        }
+        let long = "a".repeat(MAX_TEXT_BYTES + 1);
+        assert!(sanitized(&long).ends_with("[1 more characters cut]"));
+    }
+
+    /// What `is_terminal_safe` means, a character at a time.
+    fn safe_by_chars(s: &str) -> bool {
+        !s.chars().any(|c| {
+            c == ESC
+                || (c as u32) < 0x20 && c != '\n'
+                || c == '\u{7f}'
+                || is_c1(c)
+                || is_bidi_control(c)
+        })
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn the_byte_scan_finds_what_the_characters_say(
+            s in "[a-z\\n\\x00-\\x1f\\x7f\\u{80}-\\u{a0}\\u{2000}-\\u{2070}é次👍]{0,24}"
+        ) {
+            proptest::prop_assert_eq!(is_terminal_safe(&s), safe_by_chars(&s));
+        }
+
+        #[test]
+        fn the_fast_path_says_what_the_rewrite_says(
+            s in "[a-z ~\\x00-\\x1f\\x7f\\u{80}-\\u{9f}\\u{202a}-\\u{202e}\\u{2066}-\\u{2069}é次👍]{0,24}"
+        ) {
+            let (fast, slow) = (sanitized(&s), rewrite(&s));
+            proptest::prop_assert_eq!(fast.as_ref(), slow.as_str());
+        }
     }
 
     #[test]

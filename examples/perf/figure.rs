@@ -26,6 +26,7 @@ pub const FIGURES: &[(&str, &str, Target)] = &[
         "q/s",
         Target::AtLeastTimes("serde_parse_per_s", 0.5),
     ),
+    ("ingest_grouped_per_s", "q/s", Target::None),
     ("frame_us_10", "µs", Target::None),
     (
         "frame_us_1000",

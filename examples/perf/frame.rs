@@ -99,6 +99,8 @@ pub fn run(sheet: &mut Sheet, pages: &[Vec<u8>], quick: bool) {
         } else {
             ingest::load(&p, &mut app, &pages[..n / 100])
         };
+        // Drawn as a session shows them: with every group formed.
+        ingest::settle(&mut app);
         let mut term = terminal();
         let mut rows = RowCache::default();
         for _ in 0..3 {

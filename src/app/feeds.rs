@@ -125,12 +125,12 @@ impl App {
             Outcome::Question(mut q) => {
                 q.source = source;
                 let key = q.key();
-                let text = self.new_text(&q);
+                let new_text = self.new_text(&key, &q);
                 let m = self.queue.confirm(q);
-                let text = text.filter(|_| m.is_some());
+                let regroup = new_text && m.is_some();
                 self.moved(m);
-                if let Some(text) = text {
-                    self.group_text(&key, &text);
+                if regroup {
+                    self.group_text(&key);
                 }
             }
             Outcome::Voted { id, my_vote, votes } => {
@@ -266,17 +266,17 @@ impl App {
     pub(super) fn upsert(&mut self, source: SourceId, mut q: Question) {
         q.source = source;
         let key = q.key();
-        let text = self.new_text(&q);
+        let new_text = self.new_text(&key, &q);
         self.arrived(&q);
         let before = self.seen(&key);
         let m = self.queue.upsert(q);
         if m.is_some() {
             self.judge(&key, before, Origin::Platform);
         }
-        let text = text.filter(|_| m.is_some());
+        let regroup = new_text && m.is_some();
         self.moved(m);
-        if let Some(text) = text {
-            self.group_text(&key, &text);
+        if regroup {
+            self.group_text(&key);
         }
     }
 
@@ -296,12 +296,11 @@ impl App {
         self.remove_gone(gone);
     }
 
-    /// The question's text when it is new or changed (duplicates are
-    /// looked for again), else `None`.
-    fn new_text(&self, q: &Question) -> Option<crate::domain::Str> {
-        let held = self.queue.get(&q.key());
-        let same = held.is_some_and(|e| *e.view.text == *q.text);
-        (!same).then(|| q.text.clone())
+    /// Whether the question's text is new or changed (duplicates are
+    /// looked for again).
+    fn new_text(&self, key: &QKey, q: &Question) -> bool {
+        let held = self.queue.get(key);
+        held.is_none_or(|e| *e.view.text != *q.text)
     }
 
     /// Questions the platform no longer has. One that this console did not

@@ -9,6 +9,13 @@
 //! Pending, a member leaves the group) looks at the group's members again.
 //! Which members fold into the group's row is worked out when asked (per
 //! drawn row), never stored per member.
+//!
+//! Finding an arrival's duplicates is the costly part (tens of µs a
+//! question), so it is not done on arrival: the question shows at once and
+//! waits in a list, worked off [`GROUP_STEP`] at a time whenever the
+//! runtime hands the core an [`Event::Work`](super::Event::Work) (it asks
+//! [`App::has_work`]). Until then it shows as a question of its own (or, for
+//! a changed text, in the group of its old text).
 
 use super::App;
 use super::queue::{Entry, OrderKey};
@@ -16,7 +23,11 @@ use crate::domain::{QKey, Question, Status};
 use crate::triage::dup::{Index, Regroup};
 use rustc_hash::FxHashMap;
 use std::cmp::Ordering;
-use std::collections::HashSet;
+use std::collections::{HashSet, VecDeque};
+
+/// Questions grouped in one step: a few milliseconds at most, so a key
+/// press never waits long behind a backlog.
+pub const GROUP_STEP: usize = 64;
 
 /// A question's group of duplicates (two or more members).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -77,23 +88,33 @@ pub struct Groups {
     expanded: Option<QKey>,
     /// Questions the moderator kept in a merge.
     picked: HashSet<QKey>,
+    /// Slots whose text waits to be grouped, oldest first. A slot whose
+    /// `due` flag is clear (grouped or forgotten meanwhile) is passed over.
+    pending: VecDeque<u32>,
+    /// By slot: its text waits in `pending`.
+    due: Vec<bool>,
+    /// Slots with `due` set.
+    waiting: usize,
 }
 
 impl Groups {
     fn slot(&mut self, key: &QKey) -> u32 {
-        if let Some(s) = self.slots.get(key) {
-            return *s;
-        }
+        // One lookup: an arrival's key is new to the map most of the time.
+        let entry = match self.slots.entry(key.clone()) {
+            std::collections::hash_map::Entry::Occupied(o) => return *o.get(),
+            std::collections::hash_map::Entry::Vacant(v) => v,
+        };
         let s = match self.free.pop() {
             Some(s) => s,
             None => {
                 self.keys.push(None);
                 self.votes.push(0);
+                self.due.push(false);
                 (self.keys.len() - 1) as u32
             }
         };
-        self.keys[s as usize] = Some(key.clone());
-        self.slots.insert(key.clone(), s);
+        self.keys[s as usize] = Some(entry.key().clone());
+        entry.insert(s);
         s
     }
 
@@ -137,6 +158,50 @@ impl Groups {
     /// Closes the expanded group; returns a member of it.
     pub(super) fn close(&mut self) -> Option<QKey> {
         self.expanded.take()
+    }
+
+    /// Marks a slot's text as waiting to be grouped.
+    fn queue_text(&mut self, slot: u32) {
+        let due = &mut self.due[slot as usize];
+        if !*due {
+            *due = true;
+            self.waiting += 1;
+            self.pending.push_back(slot);
+        }
+    }
+
+    /// Takes a slot off the waiting list; whether it was on it.
+    fn unqueue(&mut self, slot: u32) -> bool {
+        let was = std::mem::take(&mut self.due[slot as usize]);
+        if was {
+            self.waiting -= 1;
+        }
+        if self.waiting == 0 {
+            self.pending.clear();
+            // A backlog's buffer is not kept once worked off.
+            self.pending.shrink_to(GROUP_STEP);
+        }
+        was
+    }
+
+    /// The next slot whose text waits, if any.
+    fn next_due(&mut self) -> Option<u32> {
+        while let Some(slot) = self.pending.pop_front() {
+            if self.unqueue(slot) {
+                return Some(slot);
+            }
+        }
+        None
+    }
+
+    /// Groups of two or more.
+    pub fn count(&self) -> usize {
+        self.tallies.len()
+    }
+
+    /// Questions whose duplicates are still to be looked for.
+    pub fn waiting(&self) -> usize {
+        self.waiting
     }
 
     /// Bytes the duplicate index holds (for the benchmark).
@@ -190,9 +255,38 @@ impl App {
         g.is_some() && g == self.groups.group_id(key)
     }
 
-    /// A question arrived or its text changed: it may join or leave groups.
-    pub(super) fn group_text(&mut self, key: &QKey, text: &str) {
+    /// Whether grouping work waits for [`Event::Work`](super::Event::Work).
+    pub fn has_work(&self) -> bool {
+        self.groups.waiting > 0
+    }
+
+    /// A question arrived or its text changed: it may join or leave
+    /// groups, which the next work steps find out.
+    pub(super) fn group_text(&mut self, key: &QKey) {
         let slot = self.groups.slot(key);
+        self.groups.queue_text(slot);
+    }
+
+    /// One step of grouping: up to [`GROUP_STEP`] waiting questions meet
+    /// the index with the text they have now.
+    pub(super) fn group_step(&mut self) {
+        for _ in 0..GROUP_STEP {
+            let Some(slot) = self.groups.next_due() else {
+                return;
+            };
+            let Some(key) = self.groups.key(slot).cloned() else {
+                continue;
+            };
+            let Some(text) = self.queue.get(&key).map(|e| e.view.text.clone()) else {
+                continue;
+            };
+            self.index_text(slot, &text);
+        }
+    }
+
+    /// A slot's text into the index: out of its old group first (which
+    /// may split it), then into the groups it joins.
+    fn index_text(&mut self, slot: u32, text: &str) {
         if self.groups.index.group_of(slot).is_some() {
             // A new text: out of its group first (which may split it).
             let r = self.groups.index.remove(slot);
@@ -207,6 +301,7 @@ impl App {
         let Some(slot) = self.groups.slots.remove(key) else {
             return;
         };
+        self.groups.unqueue(slot);
         let r = self.groups.index.remove(slot);
         self.groups.keys[slot as usize] = None;
         self.groups.free.push(slot);

@@ -70,6 +70,10 @@ pub enum Event {
     Tick {
         now: Millis,
     },
+    /// A bounded step of the core's deferred work (duplicate grouping),
+    /// handed over by the runtime between its batches while
+    /// [`App::has_work`] says some waits.
+    Work,
     /// Actions still queued in the outbox from an earlier run, and what
     /// this machine keeps for questions (local states, marks) and for
     /// participants (the role each had before qadeck promoted it).

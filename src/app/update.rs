@@ -60,6 +60,7 @@ impl App {
             Event::Resize { width, height } => self.size = (width, height),
             Event::Feed(feed) => self.on_feed(feed),
             Event::Op(report) => self.on_report(report, &mut cmds),
+            Event::Work => self.group_step(),
             Event::Tick { now } => {
                 self.now = now;
                 self.expire_elsewhere();

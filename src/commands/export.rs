@@ -168,6 +168,8 @@ pub async fn export(ctx: Context, opts: ExportOptions) -> anyhow::Result<()> {
     session.restore_local().await;
     let synced = sync(&mut session, inbox, opts.what, opts.timeout, needed.clone()).await;
     session.shutdown().await;
+    // The export names each question's group: every grouping done first.
+    session.settle();
     synced?;
     // In the config's order.
     let mut order: Vec<SourceId> = needed.iter().copied().collect();

@@ -565,6 +565,7 @@ pub async fn moderate(ctx: Context, opts: ModerateOptions) -> anyhow::Result<u8>
                 source: SourceId(0),
                 feed: Feed::Upsert(vec![q]),
             }));
+            session.settle();
         }
         let key = QKey {
             source: SourceId(0),
@@ -678,6 +679,7 @@ pub async fn moderate(ctx: Context, opts: ModerateOptions) -> anyhow::Result<u8>
                         source: SourceId(0),
                         feed: Feed::Upsert(vec![q]),
                     }));
+                    session.settle();
                 }
                 answered.insert(op_id, Some(question_line(&session, &name, &key)));
             }

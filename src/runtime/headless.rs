@@ -84,28 +84,36 @@ async fn run_inner(
     let signal = loop {
         // The deadline and the signals come first: a flood of feed events
         // waits for the next batch.
+        // The core's grouping steps come last: they wait behind every event.
         let event = tokio::select! {
             biased;
             _ = &mut deadline => break None,
             _ = tokio::signal::ctrl_c() => break Some(2),
             _ = term.recv() => break Some(15),
-            _ = tick.tick() => Event::Tick { now: now_ms() },
-            Some(r) = inbox.reports.recv() => Event::Op(r),
-            Some(m) = inbox.misc.recv() => m,
-            Some(f) = inbox.feed.recv() => Event::Feed(f),
+            _ = tick.tick() => Some(Event::Tick { now: now_ms() }),
+            Some(r) = inbox.reports.recv() => Some(Event::Op(r)),
+            Some(m) = inbox.misc.recv() => Some(m),
+            Some(f) = inbox.feed.recv() => Some(Event::Feed(f)),
+            _ = std::future::ready(()), if session.app.has_work() => None,
         };
-        handle(&mut session, event, &opts, &mut out)?;
-        note_reached(&session, &mut reached);
+        if let Some(event) = event {
+            handle(&mut session, event, &opts, &mut out)?;
+            note_reached(&session, &mut reached);
+        }
         batch::drain(&mut inbox, |e| {
             handle(&mut session, e, &opts, &mut out)?;
             note_reached(&session, &mut reached);
             anyhow::Ok(())
         })?;
+        // What arrived goes out before the grouping steps run.
+        out.flush()?;
+        batch::work(&mut session, |s, e| handle(s, e, &opts, &mut out))?;
         out.flush()?;
     };
     // Stop the producers first, then take everything they sent: the summary
     // counts exactly what the core holds. What waits is bounded by the feed
-    // queue (the demo only generates what fits in it).
+    // queue (the demo only generates what fits in it). Grouping still
+    // waiting stays undone (the run is over): the summary counts it.
     session.shutdown().await;
     while let Some(e) = inbox.try_next() {
         handle(&mut session, e, &opts, &mut out)?;

@@ -383,6 +383,14 @@ impl Session {
         self.show.publish(&self.app);
     }
 
+    /// Works off all of the core's deferred work (duplicate grouping), for
+    /// a command that writes what the core holds once, after its sync.
+    pub fn settle(&mut self) {
+        while self.app.has_work() {
+            self.handle(Event::Work);
+        }
+    }
+
     pub fn execute(&mut self, cmds: Vec<Command>) {
         for cmd in cmds {
             match cmd {

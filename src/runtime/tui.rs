@@ -145,12 +145,23 @@ async fn event_loop(
             Some(r) = inbox.reports.recv() => Some(Event::Op(r)),
             Some(m) = inbox.misc.recv() => Some(m),
             Some(f) = inbox.feed.recv() => Some(Event::Feed(f)),
+            // The core's grouping steps wait behind keys and every event.
+            _ = std::future::ready(()), if session.app.has_work() => None,
         };
+        let arrived = event.is_some();
         if let Some(e) = event {
             session.handle(e);
         }
         let Ok(_) = batch::drain(inbox, |e| {
             session.handle(e);
+            Ok::<(), std::convert::Infallible>(())
+        });
+        if arrived && session.app.has_work() {
+            // What arrived shows before the grouping steps run.
+            term.draw(|f| ui::draw(f, &session.app, theme))?;
+        }
+        let Ok(_) = batch::work(session, |s, e| {
+            s.handle(e);
             Ok::<(), std::convert::Infallible>(())
         });
         if std::mem::take(&mut session.suspend) {

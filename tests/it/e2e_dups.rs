@@ -1,8 +1,10 @@
 //! Duplicate groups in the real binary: one row per group with its size
 //! and votes, `z` shows the members, and `M` across two sources (the demo
 //! and a PostoBox fake) keeps one and rejects the other on its platform
-//! exactly once; `u` takes the rejection back.
+//! exactly once; `u` takes the rejection back. Headless, the NDJSON
+//! names each member's group once the core's grouping steps have run.
 
+use crate::postobox_cli::Setup;
 use crate::support::postobox_fake::{DEFAULT, FakeConfig, FakePostobox, Plan, REJECTED};
 use crate::support::tmux::{Tmux, count};
 use crate::support::wait_until;
@@ -100,5 +102,54 @@ fn merging_across_the_demo_and_postobox_rejects_once() {
     wait_until(Duration::from_secs(1), || t.dead());
     if !t.dead() {
         key(&t, "y");
+    }
+}
+
+#[test]
+fn watch_names_each_members_group_after_the_grouping_steps() {
+    let fake = FakePostobox::start_background(FakeConfig {
+        plan: Plan::Enterprise,
+        ..FakeConfig::fast()
+    });
+    let ev = fake.add_event("Keynote");
+    let first = fake.add_question(&ev, "What is the roadmap for the next release?");
+    let second = fake.add_question(&ev, "what's the road map for the next release");
+    let other = fake.add_question(&ev, "Is there a discount for students?");
+    let s = Setup::new(&fake, Some(&ev));
+    let run = s.run(&["watch", "--duration", "2"]);
+    assert!(run.ok(), "{}", run.explain());
+    let lines = run.json();
+    // A question's last line says what the core knows of it by then.
+    let last = |id: &str| {
+        lines
+            .iter()
+            .rev()
+            .find(|v| v["type"] == "question" && v["id"] == id)
+            .cloned()
+            .unwrap_or_else(|| panic!("no line for {id}: {}", run.explain()))
+    };
+    let kept = format!("keynote/{first}");
+    for id in [&first, &second] {
+        let q = last(id);
+        assert_eq!(q["group"], kept.as_str(), "{q}");
+        assert_eq!(q["group_size"], 2, "{q}");
+    }
+    let q = last(&other);
+    assert_eq!(q["group"], serde_json::Value::Null, "{q}");
+    assert_eq!(q["group_size"], 1, "{q}");
+    let summary = lines.last().unwrap();
+    assert_eq!(summary["type"], "summary");
+    assert_eq!(summary["ungrouped"], 0, "{summary}");
+    // An export syncs, then groups everything before it writes.
+    let export = s.run(&["export", "--source", "keynote", "--local"]);
+    assert!(export.ok(), "{}", export.explain());
+    let rows = export.json();
+    for id in [&first, &second] {
+        let q = rows
+            .iter()
+            .find(|v| v["id"] == id.as_str())
+            .unwrap_or_else(|| panic!("no {id}: {}", export.explain()));
+        assert_eq!(q["group"], kept.as_str(), "{q}");
+        assert_eq!(q["group_size"], 2, "{q}");
     }
 }

@@ -2,7 +2,7 @@
 //! and the headless output following membership.
 
 use super::*;
-use crate::app::groups::GroupRow;
+use crate::app::groups::{GROUP_STEP, GroupRow};
 
 fn asked(id: &str, created: i64, votes: i64, text: &str) -> Question {
     Question {
@@ -27,8 +27,18 @@ fn shown(app: &App) -> Vec<String> {
         .collect()
 }
 
+/// Hands the core work steps until its grouping is done; how many.
+fn settle(app: &mut App) -> usize {
+    let mut steps = 0;
+    while app.has_work() {
+        app.update(Event::Work);
+        steps += 1;
+    }
+    steps
+}
+
 fn roadmap_app() -> App {
-    app_with(
+    let mut app = app_with(
         caps_full(),
         vec![
             asked("a", 1, 2, "What is the roadmap?"),
@@ -36,7 +46,9 @@ fn roadmap_app() -> App {
             asked("c", 3, 5, "what's the road map"),
             asked("d", 4, 1, "roadmap - what is it?"),
         ],
-    )
+    );
+    settle(&mut app);
+    app
 }
 
 #[test]
@@ -125,6 +137,7 @@ fn a_platform_that_cannot_reject_deletes() {
             asked("b", 2, 0, "Will the slides be shared?"),
         ],
     );
+    settle(&mut app);
     app.panes.entry(PaneKind::Pending).or_default().cursor = Some(k("a"));
     let cmds = app.update(key('M'));
     let ops: Vec<Op> = sent(&cmds).into_iter().map(|q| q.op).collect();
@@ -146,9 +159,117 @@ fn a_deleted_or_reworded_member_leaves_and_the_output_hears_it() {
     let mut d = asked("d", 4, 1, "Is there a discount for students?");
     d.updated = 10;
     app.update(feed(Feed::Upsert(vec![d])));
+    // Until the step, the new text waits in the old text's group.
+    assert_eq!(app.group_of(&k("a")).unwrap().size, 2);
+    assert!(app.take_changes().contains(&k("d")), "its own line at once");
+    settle(&mut app);
     assert_eq!(app.group_of(&k("a")), None);
     assert_eq!(shown(&app), ["a", "b", "d"]);
     assert!(app.take_changes().contains(&k("a")));
+}
+
+/// Three made-up words of their own for each topic.
+fn topic_words(topic: usize) -> String {
+    let mut x = (topic as u64 + 1).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+    let mut words = Vec::new();
+    for _ in 0..3 {
+        let w: String = (0..7)
+            .map(|_| {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                char::from(b'a' + (x % 26) as u8)
+            })
+            .collect();
+        words.push(w);
+    }
+    words.join(" ")
+}
+
+/// `n` questions, every second one a rewording of the one before.
+fn pairs(n: usize) -> Vec<Question> {
+    (0..n)
+        .map(|i| {
+            let words = topic_words(i / 2);
+            let text = if i % 2 == 0 {
+                format!("When does the {words} start?")
+            } else {
+                format!("when does {words} start")
+            };
+            asked(&format!("q{i}"), i as i64, 0, &text)
+        })
+        .collect()
+}
+
+#[test]
+fn arrivals_show_at_once_and_group_in_bounded_steps() {
+    let mut app = one_source("src", caps_full());
+    app.track_changes();
+    app.update(feed(Feed::Upsert(pairs(200))));
+    // Every arrival is held, counted and said at once.
+    assert_eq!(app.queue.count(Status::Pending), 200);
+    assert_eq!(app.take_changes().len(), 200);
+    assert!(app.has_work());
+    assert_eq!(app.groups.waiting(), 200);
+    assert_eq!(app.group_of(&k("q1")), None, "not grouped yet");
+    app.update(Event::Work);
+    assert_eq!(app.groups.waiting(), 200 - GROUP_STEP);
+    assert_eq!(app.group_of(&k("q1")).map(|g| g.size), Some(2));
+    let steps = 1 + settle(&mut app);
+    assert_eq!(steps, 200usize.div_ceil(GROUP_STEP));
+    for i in (0..200).step_by(2) {
+        let g = app
+            .group_of(&k(&format!("q{i}")))
+            .expect("each pair a group");
+        assert_eq!((g.kept, g.size), (k(&format!("q{i}")), 2));
+    }
+    // The group lines follow the steps: each member's line again.
+    let changed = app.take_changes();
+    assert_eq!(changed.len(), 200, "{}", changed.len());
+    assert!(!app.has_work());
+    assert_eq!(shown(&app).len(), 100, "one row a group");
+}
+
+#[test]
+fn a_question_gone_or_reworded_while_waiting_is_grouped_as_it_is_then() {
+    let mut app = one_source("src", caps_full());
+    app.update(feed(Feed::Upsert(pairs(4))));
+    app.update(feed(Feed::QuestionGone("q1".into())));
+    let mut q3 = asked("q3", 3, 0, "Is there a discount for students?");
+    q3.updated = 10;
+    app.update(feed(Feed::Upsert(vec![q3.clone()])));
+    q3.text = format!("when does {} start", topic_words(0)).into();
+    q3.updated = 11;
+    app.update(feed(Feed::Upsert(vec![q3])));
+    assert_eq!(app.groups.waiting(), 3, "q3 waits once");
+    assert_eq!(settle(&mut app), 1);
+    assert_eq!(app.group_of(&k("q1")), None);
+    let g = app.group_of(&k("q0")).expect("q3's last text joins q0");
+    assert_eq!((g.kept, g.size), (k("q0"), 2));
+    assert_eq!(app.group_of(&k("q2")), None);
+}
+
+#[test]
+fn a_question_decided_while_waiting_joins_its_group_as_decided() {
+    let mut app = one_source("src", caps_full());
+    app.update(feed(Feed::Upsert(pairs(2))));
+    app.panes.entry(PaneKind::Pending).or_default().cursor = Some(k("q0"));
+    app.update(key('a'));
+    let text = format!("when does {} start", topic_words(0));
+    let mut q1 = asked("q1", 1, 7, &text);
+    q1.updated = 5;
+    app.update(feed(Feed::Upsert(vec![q1])));
+    assert!(app.group_of(&k("q0")).is_none());
+    settle(&mut app);
+    let g = app.group_of(&k("q0")).expect("a group");
+    assert_eq!((g.kept, g.size, g.votes), (k("q1"), 2, 7));
+    assert_eq!(status(&app, "q0"), Status::Selected);
+    // The selected one is a row of its own; the pending one heads Pending.
+    assert_eq!(
+        app.group_row(&k("q0")),
+        Some(GroupRow::Head { size: 2, votes: 7 })
+    );
+    assert_eq!(shown(&app), ["q1"]);
 }
 
 #[test]

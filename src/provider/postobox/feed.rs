@@ -363,11 +363,11 @@ impl<'a> FeedLoop<'a> {
             let mut changed = Vec::new();
             for w in items {
                 // A page shifted under the listing repeats an item: the first wins.
-                if ids.contains(w.id.as_str()) || unusable.contains(&w.id) {
+                if ids.contains(&*w.id) || unusable.contains(&*w.id) {
                     continue;
                 }
                 let Some((q, did_change)) = self.p.absorb(&w, Status::Pending) else {
-                    unusable.insert(w.id);
+                    unusable.insert(w.id.to_string());
                     continue;
                 };
                 if q.status == Status::Selected {
@@ -565,11 +565,11 @@ impl<'a> FeedLoop<'a> {
         let mut out = Vec::new();
         let mut fetch = Vec::new();
         for w in &items {
-            now_selected.insert(w.id.clone());
+            now_selected.insert(w.id.to_string());
             match self.p.absorb(w, Status::Selected) {
                 Some((q, true)) => out.push(q),
                 Some((_, false)) => {}
-                None => fetch.push(w.id.clone()),
+                None => fetch.push(w.id.to_string()),
             }
         }
         if !self.arrays_are_deltas {

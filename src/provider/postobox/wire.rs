@@ -5,8 +5,8 @@
 //! mistyped field never fails a whole page and no input can panic. Audience-written strings (question text, author names) and anything
 //! else shown to the moderator pass through [`sanitize`] here, at ingest.
 
-use crate::domain::{EventInfo, Millis, MyVote, Question, SourceId, Status};
-use crate::text::{is_terminal_safe, sanitize};
+use crate::domain::{EventInfo, Millis, MyVote, Question, SourceId, Status, Str};
+use crate::text::{is_terminal_safe, sanitize, sanitized};
 use serde_json::{Number, Value};
 use std::borrow::Cow;
 
@@ -41,13 +41,16 @@ pub fn status_to_wire(s: Status) -> &'static str {
 
 /// A status from the wire (case-insensitive); `None` when unknown.
 pub fn status_from_wire(s: &str) -> Option<Status> {
-    match s.trim().to_ascii_uppercase().as_str() {
-        "DEFAULT" | "PENDING" => Some(Status::Pending),
-        "SELECTED" => Some(Status::Selected),
-        "ANSWERED" => Some(Status::Answered),
-        "REJECTED" => Some(Status::Rejected),
-        _ => None,
-    }
+    let s = s.trim();
+    [
+        ("DEFAULT", Status::Pending),
+        ("PENDING", Status::Pending),
+        ("SELECTED", Status::Selected),
+        ("ANSWERED", Status::Answered),
+        ("REJECTED", Status::Rejected),
+    ]
+    .into_iter()
+    .find_map(|(name, status)| s.eq_ignore_ascii_case(name).then_some(status))
 }
 
 /// An ISO 8601 / RFC 3339 time (or epoch seconds/ms as a number) in ms.
@@ -140,18 +143,24 @@ impl<'a> Field<'a> {
     }
 
     fn id(self) -> Option<String> {
+        self.checked_id().map(Cow::into_owned)
+    }
+
+    /// The id, if usable (borrowed when it is a string).
+    fn checked_id(&self) -> Option<Cow<'_, str>> {
         let id = match self {
-            Field::Str(s) => s.into_owned(),
-            Field::Num(n) => n.to_string(),
+            Field::Str(s) => Cow::Borrowed(s.as_ref()),
+            Field::Num(n) => Cow::Owned(n.to_string()),
             _ => return None,
         };
         (!id.is_empty() && id.len() <= MAX_ID_LEN && is_terminal_safe(&id) && !id.contains('\n'))
             .then_some(id)
     }
 
-    fn string(self) -> Option<String> {
+    /// A string field, sanitized: one allocation, the shared string's.
+    fn clean(&self) -> Option<Str> {
         match self {
-            Field::Str(s) => Some(s.into_owned()),
+            Field::Str(s) => Some(sanitized(s).as_ref().into()),
             _ => None,
         }
     }
@@ -173,9 +182,12 @@ struct Fields<'a> {
 impl Fields<'_> {
     /// The question they make; `None` without a usable id.
     fn question(self) -> Option<WireQuestion> {
-        let id = self.id?.id()?;
+        let id = self.id?.checked_id()?.as_ref().into();
         let author_username = match self.author_username {
-            Some(Field::Str(s)) => Some(Some(s.into_owned())),
+            Some(Field::Str(s)) => {
+                let name = s.trim();
+                Some((!name.is_empty()).then(|| sanitized(name).as_ref().into()))
+            }
             Some(Field::Null) => Some(None),
             _ => None,
         };
@@ -185,7 +197,7 @@ impl Fields<'_> {
         };
         Some(WireQuestion {
             id,
-            text: self.text.and_then(Field::string),
+            text: self.text.as_ref().and_then(Field::clean),
             vote_count: self.vote_count.as_ref().and_then(Field::int),
             status,
             is_anonymous: self.is_anonymous.as_ref().and_then(Field::boolean),
@@ -197,16 +209,16 @@ impl Fields<'_> {
 }
 
 /// A question as sent, every field optional (stream items may be partial).
+/// Its strings are sanitized as they are read.
 #[derive(Debug, Clone, PartialEq)]
 pub struct WireQuestion {
-    pub id: String,
-    /// Raw text, not yet sanitized.
-    pub text: Option<String>,
+    pub id: Str,
+    pub text: Option<Str>,
     pub vote_count: Option<i64>,
     pub status: Option<Status>,
     pub is_anonymous: Option<bool>,
-    /// `Some(None)`: explicitly null.
-    pub author_username: Option<Option<String>>,
+    /// The author's name, trimmed; `Some(None)`: explicitly null or blank.
+    pub author_username: Option<Option<Str>>,
     pub created_at: Option<Millis>,
     pub updated_at: Option<Millis>,
 }
@@ -248,25 +260,14 @@ impl WireQuestion {
     ) -> Option<Question> {
         // An unchanged text keeps the copy already held (and shared).
         let text = match (&self.text, prev) {
-            (Some(t), Some(p)) => {
-                let clean = sanitize(t);
-                if *p.text == clean {
-                    p.text.clone()
-                } else {
-                    clean.into()
-                }
-            }
-            (Some(t), None) => sanitize(t).into(),
+            (Some(t), Some(p)) if *p.text == **t => p.text.clone(),
+            (Some(t), _) => t.clone(),
             (None, Some(p)) => p.text.clone(),
             (None, None) => return None,
         };
         let author = match (self.is_anonymous, &self.author_username) {
             (Some(true), _) => None,
-            (_, Some(name)) => name
-                .as_deref()
-                .map(str::trim)
-                .filter(|n| !n.is_empty())
-                .map(|n| sanitize(n).into()),
+            (_, Some(name)) => name.clone(),
             (_, None) => prev.and_then(|p| p.author.clone()),
         };
         let created = self
@@ -285,7 +286,7 @@ impl WireQuestion {
             source,
             id: match prev {
                 Some(p) => p.id.clone(),
-                None => self.id.as_str().into(),
+                None => self.id.clone(),
             },
             text,
             author,

@@ -39,7 +39,9 @@ impl<T> Default for ListPage<T> {
 /// bare array also works); `None` for a body that is not JSON or holds no
 /// list.
 pub fn question_page(body: &[u8]) -> Option<ListPage<WireQuestion>> {
-    let mut de = serde_json::Deserializer::from_slice(body);
+    // UTF-8 checked once for the whole body, not string by string.
+    let body = std::str::from_utf8(body).ok()?;
+    let mut de = serde_json::Deserializer::from_str(body);
     let page = de.deserialize_any(PageVisitor).ok()?;
     de.end().ok()?;
     page
