@@ -163,13 +163,13 @@ fn diff(
                 }
             }
             CellDiffOption::None | CellDiffOption::AlwaysUpdate => {
-                let width = usize::from(current.cell_width());
+                let width = width_of(current);
                 if current.diff_option == CellDiffOption::None && current == previous {
                     pos += width.saturating_sub(1);
                     continue;
                 }
                 out.push(i);
-                let was = usize::from(previous.cell_width());
+                let was = width_of(previous);
                 // Trailing cells sent too: after an emoji with VS16 those
                 // whose symbol changed, after a wide character whose style
                 // showed on blanks every one.
@@ -202,6 +202,15 @@ fn diff(
                 }
             }
         }
+    }
+}
+
+/// A cell's width as ratatui has it (no forced width here), a printable
+/// ASCII symbol, most cells, without measuring.
+fn width_of(cell: &Cell) -> usize {
+    match cell.symbol().as_bytes() {
+        [b] if b.is_ascii_graphic() || *b == b' ' => 1,
+        _ => usize::from(cell.cell_width()),
     }
 }
 
