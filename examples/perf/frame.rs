@@ -1,17 +1,16 @@
 //! `frame_us_*`, `frame_bytes` and `key_us_100000`: the main screen at
-//! 200x60 drawn by `ui::draw_with` through the real sync-output backend
-//! (`runtime::terminal::SyncBackend`) into a byte counter, each terminal
-//! with its own row cache, as the TUI keeps one.
+//! 200x60 drawn by the TUI's own screen (`runtime::screen::Screen`: rows
+//! kept in place between frames, the real sync-output backend) into a
+//! byte counter, one screen per size, as the TUI keeps one.
 
 use crate::clock::Clock;
 use crate::figure::Sheet;
 use crate::ingest;
 use qadeck::app::{App, Command, Event};
 use qadeck::domain::{Feed, Op, OpReport, Outcome, QKey, SourceFeed, SourceId};
-use qadeck::runtime::terminal::SyncBackend;
-use qadeck::ui::{self, RowCache, Theme};
+use qadeck::runtime::screen::Screen;
+use qadeck::ui::Theme;
 use ratatui::layout::Rect;
-use ratatui::{Terminal, TerminalOptions, Viewport};
 use ratatui_textarea::{Input, Key};
 use std::io::Write;
 use std::time::{Duration, Instant};
@@ -33,14 +32,8 @@ impl Write for Count {
     }
 }
 
-fn terminal() -> Terminal<SyncBackend<Count>> {
-    Terminal::with_options(
-        SyncBackend::new(Count::default()),
-        TerminalOptions {
-            viewport: Viewport::Fixed(Rect::new(0, 0, W, H)),
-        },
-    )
-    .expect("a fixed viewport needs no terminal")
+fn terminal() -> Screen<Count> {
+    Screen::fixed(Count::default(), Rect::new(0, 0, W, H))
 }
 
 fn median(mut v: Vec<Duration>) -> Duration {
@@ -73,8 +66,7 @@ struct Bench {
     name: &'static str,
     held: usize,
     app: App,
-    term: Terminal<SyncBackend<Count>>,
-    rows: RowCache,
+    term: Screen<Count>,
     times: Vec<Duration>,
     walls: Vec<Duration>,
     bytes: Vec<u64>,
@@ -102,17 +94,14 @@ pub fn run(sheet: &mut Sheet, pages: &[Vec<u8>], quick: bool) {
         // Drawn as a session shows them: with every group formed.
         ingest::settle(&mut app);
         let mut term = terminal();
-        let mut rows = RowCache::default();
         for _ in 0..3 {
-            term.draw(|f| ui::draw_with(f, &app, &theme, &mut rows))
-                .expect("draw");
+            term.draw(&app, &theme).expect("draw");
         }
         Bench {
             name,
             held,
             app,
             term,
-            rows,
             times: Vec::with_capacity(frames),
             walls: Vec::with_capacity(frames),
             bytes: Vec::with_capacity(frames),
@@ -124,14 +113,12 @@ pub fn run(sheet: &mut Sheet, pages: &[Vec<u8>], quick: bool) {
     for _ in 0..frames {
         for b in &mut benches {
             change_one_row(&mut b.app);
-            let before = b.term.backend().writer().0;
+            let before = b.term.writer().0;
             let (c, t) = (clock.now(), Instant::now());
-            b.term
-                .draw(|f| ui::draw_with(f, &b.app, &theme, &mut b.rows))
-                .expect("draw");
+            b.term.draw(&b.app, &theme).expect("draw");
             b.walls.push(t.elapsed());
             b.times.push(clock.now() - c);
-            b.bytes.push(b.term.backend().writer().0 - before);
+            b.bytes.push(b.term.writer().0 - before);
         }
     }
     // The same screens redrawn unchanged: what the drawing alone costs.
@@ -139,9 +126,7 @@ pub fn run(sheet: &mut Sheet, pages: &[Vec<u8>], quick: bool) {
     for _ in 0..frames / 3 {
         for (b, times) in benches.iter_mut().zip(&mut steady) {
             let c = clock.now();
-            b.term
-                .draw(|f| ui::draw_with(f, &b.app, &theme, &mut b.rows))
-                .expect("draw");
+            b.term.draw(&b.app, &theme).expect("draw");
             times.push(clock.now() - c);
         }
     }
@@ -193,9 +178,7 @@ fn confirm(app: &mut App, cmds: Vec<Command>) {
 
 /// Move down and approve, alternately, each followed by its redraw.
 fn keys(sheet: &mut Sheet, clock: &Clock, b: &mut Bench, theme: &Theme, pairs: usize) {
-    let Bench {
-        app, term, rows, ..
-    } = b;
+    let Bench { app, term, .. } = b;
     let mut times = Vec::with_capacity(pairs * 2);
     let (mut core, mut wall) = (Duration::ZERO, Duration::ZERO);
     for _ in 0..pairs {
@@ -203,8 +186,7 @@ fn keys(sheet: &mut Sheet, clock: &Clock, b: &mut Bench, theme: &Theme, pairs: u
             let (t, w) = (clock.now(), Instant::now());
             let cmds = key(app, c);
             core += clock.now() - t;
-            term.draw(|f| ui::draw_with(f, app, theme, rows))
-                .expect("draw");
+            term.draw(app, theme).expect("draw");
             times.push(clock.now() - t);
             wall += w.elapsed();
             confirm(app, cmds);

@@ -58,7 +58,11 @@ async fn draw_loop(mut rx: watch::Receiver<View>, theme: &Theme) -> anyhow::Resu
     loop {
         let view = rx.borrow_and_update().clone();
         let note = format!("{} · q leaves", view.note);
-        term.draw(|f| ui::stage::stage(f, f.area(), &view.show, now_ms(), &note, theme))?;
+        term.draw(|f| {
+            let area = f.area();
+            let canvas = &mut ui::Canvas::new(f.buffer_mut());
+            ui::stage::stage(canvas, area, &view.show, now_ms(), &note, theme);
+        })?;
         tokio::select! {
             ev = input.next() => match ev {
                 Some(Ok(TermEvent::Key(k))) if k.kind != KeyEventKind::Release => {

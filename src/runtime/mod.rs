@@ -6,6 +6,7 @@
 
 mod batch;
 pub mod headless;
+pub mod screen;
 pub mod show;
 mod store_actor;
 pub mod terminal;

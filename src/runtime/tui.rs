@@ -5,14 +5,14 @@
 //! 128 + the signal; Ctrl-Z and SIGTSTP suspend with the terminal restored
 //! and redraw in full on resume.
 
-use super::terminal::{self, SyncBackend};
+use super::screen::Screen;
+use super::terminal;
 use super::{Inbox, Session, batch};
 use crate::app::Event;
 use crate::provider::now_ms;
-use crate::ui::{self, Theme};
+use crate::ui::Theme;
 use crossterm::event::{Event as TermEvent, KeyEventKind, MouseButton, MouseEventKind};
 use futures::StreamExt;
-use ratatui::Terminal;
 use std::time::Duration;
 use tokio::signal::unix::{Signal, SignalKind, signal};
 
@@ -98,7 +98,7 @@ impl Signals {
 
 /// Stops the process with the terminal given back to the shell; returns
 /// once resumed (SIGCONT), with the terminal taken again.
-fn suspend<W: std::io::Write>(term: &mut Terminal<SyncBackend<W>>) -> anyhow::Result<()> {
+fn suspend<W: std::io::Write>(term: &mut Screen<W>) -> anyhow::Result<()> {
     terminal::restore();
     nix::sys::signal::raise(nix::sys::signal::Signal::SIGSTOP)?;
     terminal::enter()?;
@@ -113,9 +113,7 @@ async fn event_loop(
     signals: &mut Signals,
     tstp: &mut Signal,
 ) -> anyhow::Result<Option<Stopped>> {
-    let mut term = Terminal::new(SyncBackend::new(std::io::stdout()))?;
-    // The rows this terminal shows, kept for the next frame.
-    let mut rows = ui::RowCache::default();
+    let mut term = Screen::new(std::io::stdout())?;
     let size = term.size()?;
     session.handle(Event::Resize {
         width: size.width,
@@ -126,7 +124,7 @@ async fn event_loop(
     let mut tick = tokio::time::interval(Duration::from_secs(1));
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
-        term.draw(|f| ui::draw_with(f, &session.app, theme, &mut rows))?;
+        term.draw(&session.app, theme)?;
         // Signals and keys come first; feed events are taken a bounded
         // batch at a time (`batch`), so a flood never delays a redraw or a key.
         let event = tokio::select! {
@@ -158,7 +156,7 @@ async fn event_loop(
         });
         if arrived && session.app.has_work() {
             // What arrived shows before the grouping steps run.
-            term.draw(|f| ui::draw(f, &session.app, theme))?;
+            term.draw(&session.app, theme)?;
         }
         let Ok(_) = batch::work(session, |s, e| {
             s.handle(e);

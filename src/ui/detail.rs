@@ -1,10 +1,10 @@
 //! The detail pane: the whole item under the cursor, wrapped and scrollable.
 
+use super::Canvas;
 use super::{Theme, age, panes::status_style};
 use crate::app::{Action, App, PaneKind};
 use crate::domain::MyVote;
 use crate::text::{for_terminal, wrap};
-use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
@@ -29,7 +29,7 @@ fn wrapped_window(text: &str, width: usize, skip: usize, rows: usize) -> (Vec<St
 
 /// The detail: a head line that also separates it from the lists, the
 /// text wrapped under it, and notes after the text where rows remain.
-pub fn detail(frame: &mut Frame, rect: Rect, app: &App, theme: &Theme) {
+pub fn detail(frame: &mut Canvas, rect: Rect, app: &App, theme: &Theme) {
     if rect.height == 0 {
         return;
     }

@@ -1,7 +1,8 @@
 //! Drawing: a pure function of the [`App`] state and a [`Theme`]. Each pane
 //! walks only the rows it shows, so a frame costs O(visible rows); a
-//! [`RowCache`] kept between frames copies a list row whose inputs did not
-//! change instead of laying it out again.
+//! [`RowCache`] kept between frames leaves a list row that shows what it
+//! showed in place, and copies one that moved instead of laying it out
+//! again.
 
 mod detail;
 mod overlay;
@@ -16,20 +17,55 @@ pub use rows::RowCache;
 pub use theme::Theme;
 
 use crate::app::App;
-use ratatui::Frame;
+use ratatui::buffer::Buffer;
+use ratatui::layout::Rect;
+use ratatui::widgets::Widget;
 
-/// Draws the whole screen, every row laid out anew.
-pub fn draw(frame: &mut Frame, app: &App, theme: &Theme) {
-    draw_screen(frame, app, theme, None);
+/// Where the screen is drawn: a buffer and the area it covers (what
+/// ratatui's `Frame` gives, without the terminal that owns a frame).
+pub struct Canvas<'b> {
+    buf: &'b mut Buffer,
+    area: Rect,
 }
 
-/// Draws the whole screen, taking from `rows` (the cache of the frames
-/// before on this terminal) each list row that shows what it showed.
-pub fn draw_with(frame: &mut Frame, app: &App, theme: &Theme, rows: &mut RowCache) {
-    draw_screen(frame, app, theme, Some(rows));
+impl<'b> Canvas<'b> {
+    /// Draws over `buf`'s whole area.
+    pub fn new(buf: &'b mut Buffer) -> Canvas<'b> {
+        let area = buf.area;
+        Canvas { buf, area }
+    }
+
+    pub fn area(&self) -> Rect {
+        self.area
+    }
+
+    pub fn render_widget(&mut self, widget: impl Widget, area: Rect) {
+        widget.render(area, self.buf);
+    }
+
+    pub fn buffer_mut(&mut self) -> &mut Buffer {
+        self.buf
+    }
 }
 
-fn draw_screen(frame: &mut Frame, app: &App, theme: &Theme, mut rows: Option<&mut RowCache>) {
+/// Draws the whole screen into a frame, every row laid out anew.
+pub fn draw(frame: &mut ratatui::Frame, app: &App, theme: &Theme) {
+    draw_screen(&mut Canvas::new(frame.buffer_mut()), app, theme, None);
+}
+
+/// Draws the whole screen into `buf`, which holds the last frame drawn
+/// with `rows` unless it is `fresh` (new, resized or cleared): everything
+/// is drawn anew but the list rows that show what they showed at the same
+/// place ([`RowCache::kept`]), which are left as they are.
+pub fn draw_kept(buf: &mut Buffer, app: &App, theme: &Theme, rows: &mut RowCache, fresh: bool) {
+    let covered = app.overlay.is_some() || app.input.is_some() || app.form.is_some();
+    let screen = (!covered).then(|| app.screen()).filter(|s| !s.too_small);
+    rows.begin(theme, screen, fresh, buf);
+    draw_screen(&mut Canvas::new(buf), app, theme, Some(&mut *rows));
+    rows.end();
+}
+
+fn draw_screen(frame: &mut Canvas, app: &App, theme: &Theme, mut rows: Option<&mut RowCache>) {
     if app.overlay == Some(crate::app::Overlay::Stage) {
         let back = app.keymap.key_for(crate::app::Action::StageBack);
         let note = format!("{back} returns");
@@ -55,9 +91,6 @@ fn draw_screen(frame: &mut Frame, app: &App, theme: &Theme, mut rows: Option<&mu
         return;
     }
     status::header(frame, screen.header, app, theme);
-    if let Some(rows) = rows.as_deref_mut() {
-        rows.begin(theme);
-    }
     for (kind, rect) in &screen.panes {
         let collapsed = screen.is_collapsed(*kind);
         panes::pane(
@@ -69,9 +102,6 @@ fn draw_screen(frame: &mut Frame, app: &App, theme: &Theme, mut rows: Option<&mu
             theme,
             rows.as_deref_mut(),
         );
-    }
-    if let Some(rows) = rows {
-        rows.end();
     }
     if let Some(d) = screen.divider {
         let bar = vec![ratatui::text::Line::from("│"); d.height as usize];

@@ -1,12 +1,12 @@
 //! Overlays: help (generated from the key map), confirmations, info, the
 //! event picker and the text input.
 
+use super::Canvas;
 use super::Theme;
 use crate::app::{
     Action, App, FormField, InputBox, InputPurpose, InviteForm, LineKind, Overlay, key_column,
 };
 use crate::text::{one_line, width};
-use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::style::Modifier;
 use ratatui::text::{Line, Span};
@@ -30,7 +30,7 @@ fn boxed<'a>(title: &str, theme: &Theme) -> Block<'a> {
         .title(Span::styled(format!(" {title} "), theme.accent))
 }
 
-pub fn overlay(frame: &mut Frame, area: Rect, o: &Overlay, app: &App, theme: &Theme) {
+pub fn overlay(frame: &mut Canvas, area: Rect, o: &Overlay, app: &App, theme: &Theme) {
     if let Overlay::Link { who, link } = o {
         return link_overlay(frame, area, who, link, theme);
     }
@@ -176,7 +176,7 @@ pub fn overlay(frame: &mut Frame, area: Rect, o: &Overlay, app: &App, theme: &Th
 
 /// The help or the error list: a window of its lines, a footer with the
 /// keys, the position and the search.
-fn pager(frame: &mut Frame, area: Rect, o: &Overlay, app: &App, theme: &Theme) {
+fn pager(frame: &mut Canvas, area: Rect, o: &Overlay, app: &App, theme: &Theme) {
     let (title, p) = match o {
         Overlay::Help(p) => ("keys", p),
         Overlay::Errors(p) => ("errors and refusals, newest first", p),
@@ -286,7 +286,7 @@ fn pager(frame: &mut Frame, area: Rect, o: &Overlay, app: &App, theme: &Theme) {
     }
 }
 
-pub fn input(frame: &mut Frame, area: Rect, ib: &InputBox, app: &App, theme: &Theme) {
+pub fn input(frame: &mut Canvas, area: Rect, ib: &InputBox, app: &App, theme: &Theme) {
     let text = ib.area.lines().join("\n");
     let chars = text.chars().count();
     let send = app.keymap.key_for(Action::InputSend);
@@ -386,7 +386,7 @@ const LABEL_W: u16 = 30;
 
 /// The invite form: one row a field, the focused one marked, the error
 /// under the fields, the keys at the bottom.
-pub fn form(frame: &mut Frame, area: Rect, form: &InviteForm, app: &App, theme: &Theme) {
+pub fn form(frame: &mut Canvas, area: Rect, form: &InviteForm, app: &App, theme: &Theme) {
     let fields = app.form_fields(form);
     let h = fields.len() as u16 + 4 + u16::from(form.error.is_some());
     let rect = centered(area, 72, h);
@@ -486,7 +486,7 @@ pub fn form(frame: &mut Frame, area: Rect, form: &InviteForm, app: &App, theme: 
 /// The link on its own full-width line(s), with no border beside it, so a
 /// triple-click or a drag (Shift-drag where the mouse is captured) selects
 /// exactly the link.
-fn link_overlay(frame: &mut Frame, area: Rect, who: &str, link: &str, theme: &Theme) {
+fn link_overlay(frame: &mut Canvas, area: Rect, who: &str, link: &str, theme: &Theme) {
     let w = area.width.max(1) as usize;
     let parts = crate::text::wrap(link, w);
     let h = (parts.len() as u16 + 4).min(area.height);

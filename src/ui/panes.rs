@@ -1,5 +1,6 @@
 //! The list panes: questions by status, chat and participants.
 
+use super::Canvas;
 use super::Theme;
 use super::row::{self, Row};
 use super::rows::RowCache;
@@ -9,7 +10,6 @@ use crate::app::queue::Entry;
 use crate::app::{Action, App, PaneKind};
 use crate::domain::{MyVote, Role, Status};
 use crate::text::{one_line, width};
-use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
@@ -27,7 +27,7 @@ pub fn status_style(theme: &Theme, s: Status) -> Style {
 /// A pane's title line (`▸ Pending 12 ────`): the only separator between
 /// panes. Returns the rows under it.
 pub fn titled(
-    frame: &mut Frame,
+    frame: &mut Canvas,
     rect: Rect,
     title: &str,
     focused: bool,
@@ -109,7 +109,7 @@ fn empty_hint(app: &App, kind: PaneKind) -> String {
 }
 
 pub fn pane(
-    frame: &mut Frame,
+    frame: &mut Canvas,
     rect: Rect,
     kind: PaneKind,
     collapsed: bool,
@@ -156,7 +156,7 @@ pub fn pane(
     let rows = inner.height as usize;
     let multi = app.sources.len() > 1;
     let top = if collapsed { None } else { state.top.as_ref() };
-    let mut drawn = 0;
+    let mut drawn: u16 = 0;
     let mut scratch = String::new();
     for e in app
         .queue
@@ -173,15 +173,22 @@ pub fn pane(
             _ => Style::default(),
         };
         let shown = Shown::of(app, e, multi, style);
-        let cells = row::cells(frame.buffer_mut(), inner, inner.y + drawn);
+        let (start, cells) = row::cells(frame.buffer_mut(), inner, inner.y + drawn);
         let mut draw = |cells: &mut [ratatui::buffer::Cell]| {
             question_line(&mut Row::over(cells), &mut scratch, &shown, theme);
         };
         match cache.as_deref_mut() {
-            Some(cache) => cache.row(cells, &shown, draw),
+            Some(cache) => cache.row(start, cells, &shown, draw),
             None => draw(cells),
         }
         drawn += 1;
+    }
+    if let Some(cache) = cache {
+        // Rows below the list's end that the last frame left.
+        for y in inner.y + drawn..inner.bottom() {
+            let (start, cells) = row::cells(frame.buffer_mut(), inner, y);
+            cache.vacate(start, cells);
+        }
     }
     if drawn == 0 {
         let hint = empty_hint(app, kind);
@@ -353,7 +360,7 @@ fn marks_of(s: &Shown, max: usize) -> (String, String) {
     (signs, labels)
 }
 
-fn chat(frame: &mut Frame, rect: Rect, app: &App, theme: &Theme, focused: bool) {
+fn chat(frame: &mut Canvas, rect: Rect, app: &App, theme: &Theme, focused: bool) {
     // One chat source: "closed" when it is. Several: each by name.
     let states = app.chat_states();
     let state = match states.as_slice() {
@@ -409,7 +416,7 @@ fn chat(frame: &mut Frame, rect: Rect, app: &App, theme: &Theme, focused: bool) 
     frame.render_widget(Paragraph::new(lines), inner);
 }
 
-fn people(frame: &mut Frame, rect: Rect, app: &App, theme: &Theme, focused: bool) {
+fn people(frame: &mut Canvas, rect: Rect, app: &App, theme: &Theme, focused: bool) {
     let shown = app.people_len();
     let mut title = match &app.people_filter {
         Some(f) => format!(

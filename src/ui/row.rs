@@ -17,15 +17,19 @@ pub struct Row<'b> {
     full: bool,
 }
 
-/// Row `y` of `area`'s cells (clipped to the buffer, as widgets are).
-pub fn cells(buf: &mut Buffer, area: Rect, y: u16) -> &mut [Cell] {
+/// Row `y` of `area`'s cells (clipped to the buffer, as widgets are), and
+/// where they begin in the buffer's.
+pub fn cells(buf: &mut Buffer, area: Rect, y: u16) -> (usize, &mut [Cell]) {
     let area = area.intersection(buf.area);
     if area.is_empty() || y < area.top() || y >= area.bottom() {
-        return &mut [];
+        return (0, &mut []);
     }
     let width = usize::from(buf.area.width);
     let start = usize::from(y - buf.area.y) * width + usize::from(area.x - buf.area.x);
-    &mut buf.content[start..start + usize::from(area.width)]
+    (
+        start,
+        &mut buf.content[start..start + usize::from(area.width)],
+    )
 }
 
 impl<'b> Row<'b> {
@@ -156,7 +160,7 @@ mod tests {
                         .collect::<Vec<_>>(),
                 );
                 Paragraph::new(line).render(area, &mut want);
-                let mut row = Row::over(cells(&mut got, area, 1));
+                let mut row = Row::over(cells(&mut got, area, 1).1);
                 for (s, st) in *spans {
                     row.put(s, *st);
                 }
@@ -177,7 +181,7 @@ mod tests {
                 let mut got = want.clone();
                 let line = Span::styled(crate::text::one_line(text, max), style);
                 Paragraph::new(line).render(area, &mut want);
-                let cut = Row::over(cells(&mut got, area, 0)).put_line(text, max, style);
+                let cut = Row::over(cells(&mut got, area, 0).1).put_line(text, max, style);
                 assert_eq!(got, want, "{text:?} in {max}");
                 assert_eq!(cut, crate::text::one_line_cut(text, max).1);
             }
@@ -206,7 +210,7 @@ mod tests {
     #[test]
     fn spaces_stop_at_the_edge_and_end_the_row() {
         let mut buf = Buffer::empty(Rect::new(0, 0, 6, 1));
-        let mut row = Row::over(cells(&mut buf, Rect::new(1, 0, 4, 1), 0));
+        let mut row = Row::over(cells(&mut buf, Rect::new(1, 0, 4, 1), 0).1);
         row.put("ab", Style::new());
         row.spaces(5, Style::new().fg(Color::Red));
         row.put("c", Style::new());

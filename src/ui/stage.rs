@@ -3,9 +3,9 @@
 //! otherwise; its author and source, a clock, and the next question dimmed.
 //! Drawn from an [`OnAir`] so the console and `qadeck stage` share it.
 
+use super::Canvas;
 use super::Theme;
 use crate::domain::{Millis, OnAir};
-use ratatui::Frame;
 use ratatui::layout::{Alignment, Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Wrap};
@@ -13,7 +13,7 @@ use tui_big_text::{BigText, PixelSize};
 
 /// Draws the stage over the whole `area`. `note` is a line for the top
 /// (how to leave, or the connection of a following process).
-pub fn stage(frame: &mut Frame, area: Rect, show: &OnAir, now: Millis, note: &str, theme: &Theme) {
+pub fn stage(frame: &mut Canvas, area: Rect, show: &OnAir, now: Millis, note: &str, theme: &Theme) {
     frame.render_widget(ratatui::widgets::Clear, area);
     let [top, body, author, next] = Layout::vertical([
         Constraint::Length(1),
@@ -67,7 +67,7 @@ pub fn stage(frame: &mut Frame, area: Rect, show: &OnAir, now: Millis, note: &st
 
 /// Big letters at the largest size the whole text fits in; plain wrapped
 /// text when none does (or a character has no big glyph).
-fn question(frame: &mut Frame, area: Rect, text: &str, theme: &Theme) {
+fn question(frame: &mut Canvas, area: Rect, text: &str, theme: &Theme) {
     let printable = text.chars().all(|c| c.is_ascii_graphic() || c == ' ');
     if printable {
         for (size, w, h) in [

@@ -1,10 +1,10 @@
 //! Header, status bar and key bar.
 
+use super::Canvas;
 use super::Theme;
 use crate::app::{Action, App, PaneKind, SortBy};
 use crate::domain::Connection;
 use crate::text::{one_line, width};
-use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
@@ -12,7 +12,7 @@ use ratatui::widgets::Paragraph;
 
 /// The header: the event(s), the on-air question in the room that is left,
 /// then sort, filter, freeze and the local time at the right.
-pub fn header(frame: &mut Frame, rect: Rect, app: &App, theme: &Theme) {
+pub fn header(frame: &mut Canvas, rect: Rect, app: &App, theme: &Theme) {
     let w = rect.width as usize;
     let sort = match app.queue.sort() {
         SortBy::Time => "time",
@@ -76,7 +76,7 @@ fn conn_style(theme: &Theme, c: &Connection) -> Style {
     }
 }
 
-pub fn status_bar(frame: &mut Frame, rect: Rect, app: &App, theme: &Theme) {
+pub fn status_bar(frame: &mut Canvas, rect: Rect, app: &App, theme: &Theme) {
     let mut spans = Vec::new();
     // A failing source's reason gets its share of the line, so "the API key
     // lacks the scope questions:read" is read whole, not cut at a fixed width.
@@ -152,7 +152,7 @@ pub fn status_bar(frame: &mut Frame, rect: Rect, app: &App, theme: &Theme) {
 
 /// The key bar: a toast or the focused pane's keys, then `? help` and
 /// `q quit`, which nothing hides.
-pub fn key_bar(frame: &mut Frame, rect: Rect, app: &App, theme: &Theme) {
+pub fn key_bar(frame: &mut Canvas, rect: Rect, app: &App, theme: &Theme) {
     // The focused pane's most useful keys, in order; help and quit always.
     let actions: &[Action] = match app.focus {
         PaneKind::Chat => &[

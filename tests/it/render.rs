@@ -727,35 +727,97 @@ fn rows_show_stars_labels_and_changes_from_elsewhere() {
     assert!(later.contains("★ #press"));
 }
 
-/// The screen a cache kept across frames draws is the one drawn afresh,
-/// and shows each change: a vote, a status, the cursor, a star, a
-/// duplicate joining a group, the width and the theme all redraw the rows
-/// they touch.
+/// What a terminal shows after `bytes`, cell for cell, is `want`: text,
+/// colours and the attributes the theme uses.
+fn shows(vt: &vt100::Parser, want: &ratatui::buffer::Buffer, what: &str) {
+    use ratatui::style::{Color, Modifier};
+    let colour = |c: Color| match c {
+        Color::Reset => vt100::Color::Default,
+        Color::Indexed(i) => vt100::Color::Idx(i),
+        Color::Rgb(r, g, b) => vt100::Color::Rgb(r, g, b),
+        named => vt100::Color::Idx(
+            [
+                Color::Black,
+                Color::Red,
+                Color::Green,
+                Color::Yellow,
+                Color::Blue,
+                Color::Magenta,
+                Color::Cyan,
+                Color::Gray,
+                Color::DarkGray,
+                Color::LightRed,
+                Color::LightGreen,
+                Color::LightYellow,
+                Color::LightBlue,
+                Color::LightMagenta,
+                Color::LightCyan,
+                Color::White,
+            ]
+            .iter()
+            .position(|c| *c == named)
+            .unwrap() as u8,
+        ),
+    };
+    let screen = vt.screen();
+    for y in 0..want.area.height {
+        for x in 0..want.area.width {
+            let w = &want[(x, y)];
+            let got = screen.cell(y, x).unwrap();
+            if got.is_wide_continuation() {
+                continue;
+            }
+            let at = format!("cell {x},{y} after {what}");
+            assert_eq!(
+                got.contents().trim_end_matches(' '),
+                w.symbol().trim_end_matches(' '),
+                "{at}"
+            );
+            assert_eq!(got.bold(), w.modifier.contains(Modifier::BOLD), "{at}");
+            assert_eq!(
+                got.inverse(),
+                w.modifier.contains(Modifier::REVERSED),
+                "{at}"
+            );
+            assert_eq!(got.fgcolor(), colour(w.fg), "{at}");
+            assert_eq!(got.bgcolor(), colour(w.bg), "{at}");
+        }
+    }
+}
+
+/// The screen that keeps rows in place between frames shows, after every
+/// change, the frame drawn afresh (in its buffer and on a terminal fed its
+/// bytes), and sends little for a change of one row: a vote on another
+/// row, a vote, the cursor, a star, an approve, a duplicate joining a
+/// group, a scroll, an overlay and an input opened and closed, a search,
+/// the size and the theme.
 #[test]
-fn kept_rows_redraw_whatever_they_show() {
+fn a_kept_screen_shows_the_frame_drawn_afresh() {
+    use qadeck::runtime::screen::Screen;
+    use ratatui::layout::Rect;
     let dark = Theme::builtin("dark");
-    let mut app = sample();
-    let mut rows = ui::RowCache::default();
-    let mut term = Terminal::new(TestBackend::new(80, 24)).unwrap();
+    let mut app = with_questions(300);
+    let n = |v: u16| std::num::NonZero::new(v).unwrap();
+    let mut screen = Screen::fixed(Vec::new(), Rect::new(0, 0, 80, 24));
+    let mut vt = vt100::Parser::new(n(24), n(80), 0);
     let mut last = ratatui::buffer::Buffer::default();
-    let mut step = |app: &mut App, term: &mut Terminal<TestBackend>, theme: &Theme, what: &str| {
-        let size = term.size().unwrap();
+    let mut step = |app: &mut App, screen: &mut Screen<Vec<u8>>, theme: &Theme, what: &str| {
+        let size = screen.size().unwrap();
         app.update(Event::Resize {
             width: size.width,
             height: size.height,
         });
-        term.draw(|f| ui::draw_with(f, app, theme, &mut rows))
-            .unwrap();
-        let kept = term.backend().buffer().clone();
-        assert_eq!(
-            (kept.area.width, kept.area.height),
-            (size.width, size.height)
-        );
+        let before = screen.writer().len();
+        screen.draw(app, theme).unwrap();
         let fresh = render(app, size.width, size.height, theme);
-        assert_eq!(&kept, fresh.backend().buffer(), "after {what}");
-        assert_ne!(kept, last, "{what} shows");
-        last = kept;
-        term.backend().to_string()
+        let want = fresh.backend().buffer();
+        assert_eq!(screen.shown(), want, "after {what}");
+        vt.screen_mut().set_size(n(size.height), n(size.width));
+        vt.process(&screen.writer()[before..]);
+        shows(&vt, want, what);
+        assert_ne!(want, &last, "{what} shows");
+        last = want.clone();
+        screen.writer().len() - before
     };
     let press = |app: &mut App, c: char| {
         app.update(Event::Key(Input {
@@ -763,13 +825,20 @@ fn kept_rows_redraw_whatever_they_show() {
             ..Input::default()
         }));
     };
-    step(&mut app, &mut term, &dark, "the first frame");
-    // Another row's vote: the cursor's row is copied as it was.
+    let special = |app: &mut App, key: Key| {
+        app.update(Event::Key(Input {
+            key,
+            ..Input::default()
+        }));
+    };
+    step(&mut app, &mut screen, &dark, "the first frame");
+    // Another row's vote: the cursor's row stays as it was.
     let current = app.current().unwrap().view.id.clone();
     let mut other = app
         .queue
         .iter_from(Status::Pending, None)
-        .find(|e| e.view.id != current)
+        .nth(2)
+        .filter(|e| e.view.id != current)
         .unwrap()
         .server();
     other.votes += 3;
@@ -778,36 +847,105 @@ fn kept_rows_redraw_whatever_they_show() {
         source: SourceId(0),
         feed: Feed::Upsert(vec![other]),
     }));
-    step(&mut app, &mut term, &dark, "a vote on another row");
+    let bytes = step(&mut app, &mut screen, &dark, "a vote on another row");
+    assert!(bytes < 400, "{bytes} bytes for one row's vote");
     let mut first = app.current().unwrap().server();
     first.votes += 5;
     first.updated += 1;
     app.update(Event::Feed(SourceFeed {
         source: SourceId(0),
-        feed: Feed::Upsert(vec![first.clone()]),
+        feed: Feed::Upsert(vec![first]),
     }));
-    step(&mut app, &mut term, &dark, "a vote");
+    step(&mut app, &mut screen, &dark, "a vote");
     press(&mut app, 'j');
-    step(&mut app, &mut term, &dark, "a cursor move");
+    step(&mut app, &mut screen, &dark, "a cursor move");
     press(&mut app, '*');
-    step(&mut app, &mut term, &dark, "a star");
+    step(&mut app, &mut screen, &dark, "a star");
     press(&mut app, 'a');
-    step(&mut app, &mut term, &dark, "an approve");
-    let mut twin = first;
+    step(&mut app, &mut screen, &dark, "an approve");
+    // The question under the cursor asked again (the grouping steps run).
+    let mut twin = app.current().unwrap().server();
     twin.id = "twin".into();
     twin.votes = 1;
     app.update(Event::Feed(SourceFeed {
         source: SourceId(0),
         feed: Feed::Upsert(vec![twin]),
     }));
-    let grouped = step(&mut app, &mut term, &dark, "a duplicate");
-    assert!(grouped.contains("×2"), "{grouped}");
-    term.backend_mut().resize(100, 30);
-    step(&mut app, &mut term, &dark, "a wider window");
+    while app.has_work() {
+        app.update(Event::Work);
+    }
+    step(&mut app, &mut screen, &dark, "a duplicate");
+    special(&mut app, Key::PageDown);
+    step(&mut app, &mut screen, &dark, "a page down");
+    press(&mut app, 'j');
+    step(&mut app, &mut screen, &dark, "a scroll by a row");
+    press(&mut app, '?');
+    step(&mut app, &mut screen, &dark, "the help open");
+    special(&mut app, Key::Esc);
+    step(&mut app, &mut screen, &dark, "the help closed");
+    press(&mut app, '/');
+    step(&mut app, &mut screen, &dark, "the search open");
+    for c in "how".chars() {
+        press(&mut app, c);
+    }
+    step(&mut app, &mut screen, &dark, "a search typed");
+    special(&mut app, Key::Enter);
+    step(&mut app, &mut screen, &dark, "a search");
+    press(&mut app, 'j');
+    step(&mut app, &mut screen, &dark, "a move in the search");
+    press(&mut app, '/');
+    special(&mut app, Key::Esc);
+    step(&mut app, &mut screen, &dark, "the search left");
+    screen.fix(Rect::new(0, 0, 120, 40));
+    step(&mut app, &mut screen, &dark, "a wider window");
+    press(&mut app, 'k');
+    step(&mut app, &mut screen, &dark, "a move up");
+    screen.fix(Rect::new(0, 0, 60, 20));
+    step(&mut app, &mut screen, &dark, "a smaller window");
     step(
         &mut app,
-        &mut term,
+        &mut screen,
         &Theme::builtin("light"),
         "another theme",
     );
+    press(&mut app, 'j');
+    step(
+        &mut app,
+        &mut screen,
+        &Theme::builtin("light"),
+        "a move in another theme",
+    );
+}
+
+/// A duplicate of the question under the cursor: once the grouping steps
+/// have run, the kept screen shows its group row (`×2`) as a fresh draw does.
+#[test]
+fn a_kept_screen_shows_a_group_forming() {
+    use qadeck::runtime::screen::Screen;
+    use ratatui::layout::Rect;
+    let dark = Theme::builtin("dark");
+    let mut app = sample();
+    app.update(Event::Resize {
+        width: 80,
+        height: 24,
+    });
+    let mut screen = Screen::fixed(Vec::new(), Rect::new(0, 0, 80, 24));
+    screen.draw(&app, &dark).unwrap();
+    let mut twin = app.current().unwrap().server();
+    twin.id = "twin".into();
+    twin.votes = 1;
+    app.update(Event::Feed(SourceFeed {
+        source: SourceId(0),
+        feed: Feed::Upsert(vec![twin]),
+    }));
+    assert!(app.has_work(), "the twin waits to be grouped");
+    screen.draw(&app, &dark).unwrap();
+    while app.has_work() {
+        app.update(Event::Work);
+    }
+    screen.draw(&app, &dark).unwrap();
+    let fresh = render(&mut app, 80, 24, &dark);
+    assert_eq!(screen.shown(), fresh.backend().buffer());
+    let shown = fresh.backend().to_string();
+    assert!(shown.contains("×2"), "{shown}");
 }
