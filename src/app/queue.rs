@@ -33,13 +33,13 @@ pub enum SortBy {
     Votes,
 }
 
-/// Position of a question in its status list.
+/// Position of a question in its status list (24 bytes: every list holds
+/// one per question).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub struct OrderKey {
-    /// The moderator's place in the selected queue; `i64::MAX` elsewhere
-    /// and for questions never moved, which follow in display order.
-    rank: i64,
-    primary: i64,
+    /// First the moderator's place in the selected queue, then the display
+    /// order: see [`lead`].
+    lead: i64,
     created: Millis,
     /// Arrival order breaks ties (same time, same votes).
     seq: u32,
@@ -572,19 +572,27 @@ fn vote_value(v: MyVote) -> i64 {
     }
 }
 
+/// Room below every display order for the moderator's places.
+const RANKS: i64 = 1 << 32;
+
+/// One number for what orders a list before its times: a selected
+/// question the moderator placed comes first, by its place (below
+/// `i64::MIN + RANKS`); the others follow in display order (by time: 0;
+/// by votes: most first, the count kept above the places).
+fn lead(sort: SortBy, q: &Question, local: LocalState) -> i64 {
+    match (q.status, local.rank) {
+        (Status::Selected, Some(r)) => i64::MIN + r.clamp(0, RANKS - 1),
+        _ => match sort {
+            SortBy::Time => 0,
+            SortBy::Votes => q.votes.saturating_neg().max(i64::MIN + RANKS),
+        },
+    }
+}
+
 fn order_key(sort: SortBy, e: &Entry, local: LocalState, slot: u32) -> OrderKey {
     let q = &e.view;
-    let primary = match sort {
-        SortBy::Time => 0,
-        SortBy::Votes => q.votes.saturating_neg(),
-    };
-    let rank = match (q.status, local.rank) {
-        (Status::Selected, Some(r)) => r,
-        _ => i64::MAX,
-    };
     OrderKey {
-        rank,
-        primary,
+        lead: lead(sort, q, local),
         created: q.created,
         seq: e.seq,
         slot,
@@ -683,6 +691,31 @@ mod tests {
         assert!(queue.reorder_selected(&q("a", 1, 0).key(), -1).is_empty());
         queue.set_sort(SortBy::Votes);
         assert_eq!(ids(&queue, Status::Selected), ["a", "c", "b", "d"]);
+    }
+
+    #[test]
+    fn placed_questions_lead_whatever_the_votes() {
+        let mut queue = Queue::default();
+        queue.set_sort(SortBy::Votes);
+        for (id, t, votes) in [
+            ("a", 1, 0),
+            ("b", 2, i64::MAX),
+            ("c", 3, 7),
+            ("d", 4, i64::MIN),
+        ] {
+            let mut x = q(id, t, votes);
+            x.status = Status::Selected;
+            queue.upsert(x);
+        }
+        assert_eq!(ids(&queue, Status::Selected), ["b", "c", "a", "d"]);
+        let placed = LocalState {
+            status: None,
+            on_air: false,
+            rank: Some(0),
+        };
+        queue.set_local(&q("d", 4, 0).key(), placed);
+        assert_eq!(ids(&queue, Status::Selected), ["d", "b", "c", "a"]);
+        assert_eq!(size_of::<OrderKey>(), 24);
     }
 
     #[test]
