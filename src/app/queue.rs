@@ -14,14 +14,15 @@
 //! slot; an entry's place is computed from the entry itself, so it is never
 //! stored twice.
 
+mod ordered;
 mod slots;
 
 use crate::domain::{LocalState, Millis, MyVote, Pool, QKey, Question, SourceId, Status};
 use hashbrown::HashTable;
+use ordered::Ordered;
 use slots::Slots;
 use std::collections::{BTreeSet, HashMap};
 use std::hash::{BuildHasher, RandomState};
-use std::ops::Bound;
 
 /// Display order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -129,7 +130,7 @@ pub struct Queue {
     /// question: the key is the entry's own).
     by_key: HashTable<u32>,
     hasher: RandomState,
-    index: [BTreeSet<OrderKey>; 4],
+    index: [Ordered; 4],
     /// The selected questions on air (normally one), so the header finds
     /// the on-air question without walking the selected list each frame.
     on_air: BTreeSet<OrderKey>,
@@ -447,10 +448,7 @@ impl Queue {
 
     /// The first question of a status list at or after `from`.
     pub fn first_from(&self, status: Status, from: Option<&OrderKey>) -> Option<&OrderKey> {
-        match from {
-            Some(k) => self.index[status_slot(status)].range(k..).next(),
-            None => self.index[status_slot(status)].first(),
-        }
+        self.index[status_slot(status)].from(from).next()
     }
 
     /// Questions of a status list from `from` on (inclusive), in order.
@@ -459,12 +457,8 @@ impl Queue {
         status: Status,
         from: Option<&OrderKey>,
     ) -> impl Iterator<Item = &'a Entry> + 'a {
-        let lower = match from {
-            Some(k) => Bound::Included(*k),
-            None => Bound::Unbounded,
-        };
         self.index[status_slot(status)]
-            .range((lower, Bound::Unbounded))
+            .from(from)
             .filter_map(|k| self.entry(k.slot))
     }
 
@@ -475,8 +469,7 @@ impl Queue {
         before: &OrderKey,
     ) -> impl Iterator<Item = &'a Entry> + 'a {
         self.index[status_slot(status)]
-            .range((Bound::Unbounded, Bound::Excluded(*before)))
-            .rev()
+            .before(before)
             .filter_map(|k| self.entry(k.slot))
     }
 
@@ -487,7 +480,7 @@ impl Queue {
         after: &OrderKey,
     ) -> impl Iterator<Item = &'a Entry> + 'a {
         self.index[status_slot(status)]
-            .range((Bound::Excluded(*after), Bound::Unbounded))
+            .after(after)
             .filter_map(|k| self.entry(k.slot))
     }
 
