@@ -14,9 +14,11 @@ use super::App;
 use super::queue::{Entry, OrderKey};
 use crate::domain::{QKey, Question, Status};
 use crate::triage::dup::{Index, Regroup};
-use rustc_hash::FxHashMap;
+use hashbrown::HashTable;
+use rustc_hash::{FxHashMap, FxHasher};
 use std::cmp::Ordering;
 use std::collections::HashSet;
+use std::hash::{BuildHasher, BuildHasherDefault};
 
 /// A question's group of duplicates (two or more members).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -66,8 +68,11 @@ impl Tally {
 #[derive(Debug, Default)]
 pub struct Groups {
     index: Index,
-    slots: FxHashMap<QKey, u32>,
+    /// Each member's slot, found through `keys` (4 bytes a question: the
+    /// key is held once, in `keys`).
+    slots: HashTable<u32>,
     keys: Vec<Option<QKey>>,
+    hasher: BuildHasherDefault<FxHasher>,
     /// The votes each member counts in its group's total, by slot.
     votes: Vec<i64>,
     free: Vec<u32>,
@@ -80,9 +85,28 @@ pub struct Groups {
 }
 
 impl Groups {
+    /// A member's slot, if it has one.
+    fn find(&self, key: &QKey) -> Option<u32> {
+        let keys = &self.keys;
+        self.slots
+            .find(self.hasher.hash_one(key), |&s| {
+                keys.get(s as usize).and_then(Option::as_ref) == Some(key)
+            })
+            .copied()
+    }
+
+    /// Takes a member's slot out of the map.
+    fn take(&mut self, key: &QKey) -> Option<u32> {
+        let keys = &self.keys;
+        let found = self.slots.find_entry(self.hasher.hash_one(key), |&s| {
+            keys.get(s as usize).and_then(Option::as_ref) == Some(key)
+        });
+        found.ok().map(|e| e.remove().0)
+    }
+
     fn slot(&mut self, key: &QKey) -> u32 {
-        if let Some(s) = self.slots.get(key) {
-            return *s;
+        if let Some(s) = self.find(key) {
+            return s;
         }
         let s = match self.free.pop() {
             Some(s) => s,
@@ -93,7 +117,17 @@ impl Groups {
             }
         };
         self.keys[s as usize] = Some(key.clone());
-        self.slots.insert(key.clone(), s);
+        let Groups {
+            slots,
+            keys,
+            hasher,
+            ..
+        } = self;
+        slots.insert_unique(hasher.hash_one(key), s, |&t| {
+            keys.get(t as usize)
+                .and_then(Option::as_ref)
+                .map_or(0, |k| hasher.hash_one(k))
+        });
         s
     }
 
@@ -102,7 +136,7 @@ impl Groups {
     }
 
     fn group_id(&self, key: &QKey) -> Option<u32> {
-        self.index.group_of(*self.slots.get(key)?)
+        self.index.group_of(self.find(key)?)
     }
 
     fn tally(&self, key: &QKey) -> Option<(u32, &Tally)> {
@@ -204,7 +238,7 @@ impl App {
 
     /// A question is gone.
     pub(super) fn group_forget(&mut self, key: &QKey) {
-        let Some(slot) = self.groups.slots.remove(key) else {
+        let Some(slot) = self.groups.take(key) else {
             return;
         };
         let r = self.groups.index.remove(slot);
@@ -351,7 +385,7 @@ impl App {
     /// question and row follow, in O(1) unless another member may have to
     /// take the kept or first place (then the group is counted again).
     pub(super) fn group_moved(&mut self, key: &QKey) {
-        let Some(&slot) = self.groups.slots.get(key) else {
+        let Some(slot) = self.groups.find(key) else {
             return;
         };
         let Some(g) = self.groups.index.group_of(slot) else {
