@@ -9,18 +9,16 @@
 //! when a layer changes, never while drawing.
 //!
 //! Lean at 100,000 questions: entries live in a table of slots (in chunks,
-//! `slots`), the id map holds only slot numbers (the id is the entry's
+//! `domain::Slots`), the id map holds only slot numbers (the id is the entry's
 //! own), and the status lists hold small fixed-size order keys naming a
 //! slot; an entry's place is computed from the entry itself, so it is never
 //! stored twice.
 
 mod ordered;
-mod slots;
 
-use crate::domain::{LocalState, Millis, MyVote, Pool, QKey, Question, SourceId, Status};
+use crate::domain::{LocalState, Millis, MyVote, Pool, QKey, Question, Slots, SourceId, Status};
 use hashbrown::HashTable;
 use ordered::Ordered;
-use slots::Slots;
 use std::collections::{BTreeSet, HashMap};
 use std::hash::{BuildHasher, RandomState};
 

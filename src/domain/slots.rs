@@ -1,12 +1,15 @@
-//! The queue's table of entries in fixed-size chunks: it grows one chunk at
-//! a time, so it never holds a doubled table's spare half nor copies what
-//! it holds to grow, and a slot's number never changes while it is used.
+//! [`Slots`]: a table of values in fixed-size chunks, for the tables that
+//! hold one row per question (the queue's entries, PostoBox's merge base):
+//! it grows one chunk at a time, so it never holds a doubled table's spare
+//! half nor copies what it holds to grow, and a slot's number never changes
+//! while it is used.
 
 /// Slots a chunk holds.
 const CHUNK: usize = 1024;
 
+/// Values by slot number; a removed one's slot is taken again first.
 #[derive(Debug)]
-pub(super) struct Slots<T> {
+pub struct Slots<T> {
     chunks: Vec<Box<[Option<T>]>>,
     /// Slots handed out so far (used or free).
     len: u32,
@@ -29,18 +32,18 @@ fn place(slot: u32) -> (usize, usize) {
 }
 
 impl<T> Slots<T> {
-    pub(super) fn get(&self, slot: u32) -> Option<&T> {
+    pub fn get(&self, slot: u32) -> Option<&T> {
         let (c, i) = place(slot);
         self.chunks.get(c)?.get(i)?.as_ref()
     }
 
-    pub(super) fn get_mut(&mut self, slot: u32) -> Option<&mut T> {
+    pub fn get_mut(&mut self, slot: u32) -> Option<&mut T> {
         let (c, i) = place(slot);
         self.chunks.get_mut(c)?.get_mut(i)?.as_mut()
     }
 
     /// Puts `value` in a free slot (or a new one) and names it.
-    pub(super) fn insert(&mut self, value: T) -> u32 {
+    pub fn insert(&mut self, value: T) -> u32 {
         let slot = match self.free.pop() {
             Some(s) => s,
             None => {
@@ -58,7 +61,7 @@ impl<T> Slots<T> {
         slot
     }
 
-    pub(super) fn remove(&mut self, slot: u32) -> Option<T> {
+    pub fn remove(&mut self, slot: u32) -> Option<T> {
         let (c, i) = place(slot);
         let value = self.chunks.get_mut(c)?.get_mut(i)?.take()?;
         self.free.push(slot);
@@ -66,11 +69,11 @@ impl<T> Slots<T> {
     }
 
     /// Slot numbers handed out so far: every used slot is below it.
-    pub(super) fn end(&self) -> u32 {
+    pub fn end(&self) -> u32 {
         self.len
     }
 
-    pub(super) fn iter(&self) -> impl Iterator<Item = &T> {
+    pub fn iter(&self) -> impl Iterator<Item = &T> {
         self.chunks.iter().flat_map(|c| c.iter().flatten())
     }
 }
