@@ -21,9 +21,11 @@ use super::App;
 use super::queue::{Entry, OrderKey};
 use crate::domain::{QKey, Question, Status};
 use crate::triage::dup::{Index, Regroup};
-use rustc_hash::FxHashMap;
+use hashbrown::HashTable;
+use rustc_hash::{FxHashMap, FxHasher};
 use std::cmp::Ordering;
 use std::collections::{HashSet, VecDeque};
+use std::hash::{BuildHasher, BuildHasherDefault};
 
 /// Questions grouped in one step: a few milliseconds at most, so a key
 /// press never waits long behind a backlog.
@@ -77,8 +79,11 @@ impl Tally {
 #[derive(Debug, Default)]
 pub struct Groups {
     index: Index,
-    slots: FxHashMap<QKey, u32>,
+    /// Each member's slot, found through `keys` (4 bytes a question: the
+    /// key is held once, in `keys`).
+    slots: HashTable<u32>,
     keys: Vec<Option<QKey>>,
+    hasher: BuildHasherDefault<FxHasher>,
     /// The votes each member counts in its group's total, by slot.
     votes: Vec<i64>,
     free: Vec<u32>,
@@ -98,12 +103,29 @@ pub struct Groups {
 }
 
 impl Groups {
+    /// A member's slot, if it has one.
+    fn find(&self, key: &QKey) -> Option<u32> {
+        let keys = &self.keys;
+        self.slots
+            .find(self.hasher.hash_one(key), |&s| {
+                keys.get(s as usize).and_then(Option::as_ref) == Some(key)
+            })
+            .copied()
+    }
+
+    /// Takes a member's slot out of the map.
+    fn take(&mut self, key: &QKey) -> Option<u32> {
+        let keys = &self.keys;
+        let found = self.slots.find_entry(self.hasher.hash_one(key), |&s| {
+            keys.get(s as usize).and_then(Option::as_ref) == Some(key)
+        });
+        found.ok().map(|e| e.remove().0)
+    }
+
     fn slot(&mut self, key: &QKey) -> u32 {
-        // One lookup: an arrival's key is new to the map most of the time.
-        let entry = match self.slots.entry(key.clone()) {
-            std::collections::hash_map::Entry::Occupied(o) => return *o.get(),
-            std::collections::hash_map::Entry::Vacant(v) => v,
-        };
+        if let Some(s) = self.find(key) {
+            return s;
+        }
         let s = match self.free.pop() {
             Some(s) => s,
             None => {
@@ -113,8 +135,18 @@ impl Groups {
                 (self.keys.len() - 1) as u32
             }
         };
-        self.keys[s as usize] = Some(entry.key().clone());
-        entry.insert(s);
+        self.keys[s as usize] = Some(key.clone());
+        let Groups {
+            slots,
+            keys,
+            hasher,
+            ..
+        } = self;
+        slots.insert_unique(hasher.hash_one(key), s, |&t| {
+            keys.get(t as usize)
+                .and_then(Option::as_ref)
+                .map_or(0, |k| hasher.hash_one(k))
+        });
         s
     }
 
@@ -123,7 +155,7 @@ impl Groups {
     }
 
     fn group_id(&self, key: &QKey) -> Option<u32> {
-        self.index.group_of(*self.slots.get(key)?)
+        self.index.group_of(self.find(key)?)
     }
 
     fn tally(&self, key: &QKey) -> Option<(u32, &Tally)> {
@@ -298,7 +330,7 @@ impl App {
 
     /// A question is gone.
     pub(super) fn group_forget(&mut self, key: &QKey) {
-        let Some(slot) = self.groups.slots.remove(key) else {
+        let Some(slot) = self.groups.take(key) else {
             return;
         };
         self.groups.unqueue(slot);
@@ -446,7 +478,7 @@ impl App {
     /// question and row follow, in O(1) unless another member may have to
     /// take the kept or first place (then the group is counted again).
     pub(super) fn group_moved(&mut self, key: &QKey) {
-        let Some(&slot) = self.groups.slots.get(key) else {
+        let Some(slot) = self.groups.find(key) else {
             return;
         };
         let Some(g) = self.groups.index.group_of(slot) else {

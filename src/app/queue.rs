@@ -8,14 +8,19 @@
 //! removed on confirmation or failure). The effective view is computed
 //! when a layer changes, never while drawing.
 //!
-//! Lean at 100,000 questions: entries live in a table of slots, and the
-//! status lists hold small fixed-size order keys naming a slot (no copy of
-//! the question's id in any index); an entry's place is computed from the
-//! entry itself, so it is never stored twice.
+//! Lean at 100,000 questions: entries live in a table of slots (in chunks,
+//! `domain::Slots`), the id map holds only slot numbers (the id is the entry's
+//! own), and the status lists hold small fixed-size order keys naming a
+//! slot; an entry's place is computed from the entry itself, so it is never
+//! stored twice.
 
-use crate::domain::{LocalState, Millis, MyVote, Pool, QKey, Question, SourceId, Status};
+mod ordered;
+
+use crate::domain::{LocalState, Millis, MyVote, Pool, QKey, Question, Slots, SourceId, Status};
+use hashbrown::HashTable;
+use ordered::Ordered;
 use std::collections::{BTreeSet, HashMap};
-use std::ops::Bound;
+use std::hash::{BuildHasher, RandomState};
 
 /// Display order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -27,13 +32,13 @@ pub enum SortBy {
     Votes,
 }
 
-/// Position of a question in its status list.
+/// Position of a question in its status list (24 bytes: every list holds
+/// one per question).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub struct OrderKey {
-    /// The moderator's place in the selected queue; `i64::MAX` elsewhere
-    /// and for questions never moved, which follow in display order.
-    rank: i64,
-    primary: i64,
+    /// First the moderator's place in the selected queue, then the display
+    /// order: see [`lead`].
+    lead: i64,
     created: Millis,
     /// Arrival order breaks ties (same time, same votes).
     seq: u32,
@@ -118,10 +123,12 @@ pub struct Moved {
 #[derive(Debug, Default)]
 pub struct Queue {
     /// The entries; a removed one leaves its slot free for the next.
-    slots: Vec<Option<Entry>>,
-    free: Vec<u32>,
-    by_key: HashMap<QKey, u32>,
-    index: [BTreeSet<OrderKey>; 4],
+    slots: Slots<Entry>,
+    /// The slot of each question, found by its source and id (4 bytes a
+    /// question: the key is the entry's own).
+    by_key: HashTable<u32>,
+    hasher: RandomState,
+    index: [Ordered; 4],
     /// The selected questions on air (normally one), so the header finds
     /// the on-air question without walking the selected list each frame.
     on_air: BTreeSet<OrderKey>,
@@ -145,6 +152,11 @@ fn status_slot(status: Status) -> usize {
     }
 }
 
+/// The hash of a question's identity, as the id map files it.
+fn hash_of(hasher: &RandomState, source: SourceId, id: &str) -> u64 {
+    hasher.hash_one((source, id))
+}
+
 impl Queue {
     pub fn len(&self) -> usize {
         self.by_key.len()
@@ -159,11 +171,24 @@ impl Queue {
     }
 
     pub fn get(&self, key: &QKey) -> Option<&Entry> {
-        self.entry(*self.by_key.get(key)?)
+        self.entry(self.slot_of(key)?)
+    }
+
+    /// Where the question of `key` is held.
+    fn slot_of(&self, key: &QKey) -> Option<u32> {
+        let hash = hash_of(&self.hasher, key.source, &key.id);
+        let slots = &self.slots;
+        self.by_key
+            .find(hash, |&s| {
+                slots
+                    .get(s)
+                    .is_some_and(|e| e.view.source == key.source && e.view.id == key.id)
+            })
+            .copied()
     }
 
     fn entry(&self, slot: u32) -> Option<&Entry> {
-        self.slots.get(slot as usize)?.as_ref()
+        self.slots.get(slot)
     }
 
     /// The entry an order key names.
@@ -176,7 +201,7 @@ impl Queue {
     }
 
     pub fn all(&self) -> impl Iterator<Item = &Entry> {
-        self.slots.iter().flatten()
+        self.slots.iter()
     }
 
     /// Where the entry in `slot` sits in its list, as it is now.
@@ -200,7 +225,7 @@ impl Queue {
             set.clear();
         }
         self.on_air.clear();
-        for slot in 0..self.slots.len() as u32 {
+        for slot in 0..self.slots.end() {
             if let Some((status, order)) = self.place(slot) {
                 self.index[status_slot(status)].insert(order);
                 if self.entry(slot).is_some_and(|e| on_air_selected(&e.view)) {
@@ -253,14 +278,23 @@ impl Queue {
     /// Room for `n` more questions at once (a snapshot), rather than
     /// growing step by step with a copy of the table at each step.
     pub fn reserve(&mut self, n: usize) {
-        self.by_key.reserve(n);
-        self.slots.reserve(n.saturating_sub(self.free.len()));
+        let Queue {
+            by_key,
+            slots,
+            hasher,
+            ..
+        } = self;
+        by_key.reserve(n, |&s| {
+            slots
+                .get(s)
+                .map_or(0, |e| hash_of(hasher, e.view.source, &e.view.id))
+        });
     }
 
     fn set_server(&mut self, key: QKey, mut q: Question) -> Option<Moved> {
         // One allocation per text and per name, however many copies arrive.
         q.author = q.author.map(|a| self.names.share(a));
-        let Some(&slot) = self.by_key.get(&key) else {
+        let Some(slot) = self.slot_of(&key) else {
             let seq = self.next_seq;
             self.next_seq = self.next_seq.wrapping_add(1);
             let entry = Entry {
@@ -269,21 +303,22 @@ impl Queue {
                 inflight: 0,
                 seq,
             };
-            let slot = match self.free.pop() {
-                Some(s) => {
-                    self.slots[s as usize] = Some(entry);
-                    s
-                }
-                None => {
-                    self.slots.push(Some(entry));
-                    (self.slots.len() - 1) as u32
-                }
-            };
-            self.by_key.insert(key.clone(), slot);
+            let slot = self.slots.insert(entry);
+            let Queue {
+                by_key,
+                slots,
+                hasher,
+                ..
+            } = self;
+            by_key.insert_unique(hash_of(hasher, key.source, &key.id), slot, |&s| {
+                slots
+                    .get(s)
+                    .map_or(0, |e| hash_of(hasher, e.view.source, &e.view.id))
+            });
             return self.refresh(&key, slot, None);
         };
         let from = self.place(slot);
-        let e = self.slots.get_mut(slot as usize)?.as_mut()?;
+        let e = self.slots.get_mut(slot)?;
         if e.view.text == q.text {
             q.text = e.view.text.clone();
         }
@@ -302,7 +337,7 @@ impl Queue {
     ) -> Option<Moved> {
         let patches = self.patches.get(key);
         let local = self.local.get(key).copied().unwrap_or_default();
-        let e = self.slots.get_mut(slot as usize)?.as_mut()?;
+        let e = self.slots.get_mut(slot)?;
         let mut view = e.server();
         if let Some(s) = local.status {
             view.status = s;
@@ -331,7 +366,7 @@ impl Queue {
             self.index[status_slot(*st)].remove(ok);
             self.on_air.remove(ok);
         }
-        let e = self.slots.get(slot as usize)?.as_ref()?;
+        let e = self.slots.get(slot)?;
         let order = order_key(self.sort, e, local, slot);
         let to = e.view.status;
         self.index[status_slot(to)].insert(order);
@@ -346,17 +381,19 @@ impl Queue {
     }
 
     fn current_place(&self, key: &QKey) -> Option<(Status, OrderKey)> {
-        self.place(*self.by_key.get(key)?)
+        self.place(self.slot_of(key)?)
     }
 
     /// Removes a question (deleted on the platform), with its local state.
     pub fn remove(&mut self, key: &QKey) -> Option<Moved> {
-        let slot = *self.by_key.get(key)?;
+        let slot = self.slot_of(key)?;
         let from = self.place(slot)?;
-        self.by_key.remove(key);
+        let hash = hash_of(&self.hasher, key.source, &key.id);
+        if let Ok(found) = self.by_key.find_entry(hash, |&s| s == slot) {
+            found.remove();
+        }
         self.local.remove(key);
-        self.slots[slot as usize] = None;
-        self.free.push(slot);
+        self.slots.remove(slot);
         self.index[status_slot(from.0)].remove(&from.1);
         self.on_air.remove(&from.1);
         Some(Moved {
@@ -367,7 +404,7 @@ impl Queue {
     }
 
     pub fn set_local(&mut self, key: &QKey, local: LocalState) -> Option<Moved> {
-        let Some(&slot) = self.by_key.get(key) else {
+        let Some(slot) = self.slot_of(key) else {
             self.local.insert(key.clone(), local);
             return None;
         };
@@ -390,7 +427,7 @@ impl Queue {
             .entry(key.clone())
             .or_default()
             .push((op_id.to_string(), patch));
-        let slot = *self.by_key.get(key)?;
+        let slot = self.slot_of(key)?;
         self.refresh(key, slot, from)
     }
 
@@ -403,16 +440,13 @@ impl Queue {
             }
         }
         let from = self.current_place(key);
-        let slot = *self.by_key.get(key)?;
+        let slot = self.slot_of(key)?;
         self.refresh(key, slot, from)
     }
 
     /// The first question of a status list at or after `from`.
     pub fn first_from(&self, status: Status, from: Option<&OrderKey>) -> Option<&OrderKey> {
-        match from {
-            Some(k) => self.index[status_slot(status)].range(k..).next(),
-            None => self.index[status_slot(status)].first(),
-        }
+        self.index[status_slot(status)].from(from).next()
     }
 
     /// Questions of a status list from `from` on (inclusive), in order.
@@ -421,12 +455,8 @@ impl Queue {
         status: Status,
         from: Option<&OrderKey>,
     ) -> impl Iterator<Item = &'a Entry> + 'a {
-        let lower = match from {
-            Some(k) => Bound::Included(*k),
-            None => Bound::Unbounded,
-        };
         self.index[status_slot(status)]
-            .range((lower, Bound::Unbounded))
+            .from(from)
             .filter_map(|k| self.entry(k.slot))
     }
 
@@ -437,8 +467,7 @@ impl Queue {
         before: &OrderKey,
     ) -> impl Iterator<Item = &'a Entry> + 'a {
         self.index[status_slot(status)]
-            .range((Bound::Unbounded, Bound::Excluded(*before)))
-            .rev()
+            .before(before)
             .filter_map(|k| self.entry(k.slot))
     }
 
@@ -449,7 +478,7 @@ impl Queue {
         after: &OrderKey,
     ) -> impl Iterator<Item = &'a Entry> + 'a {
         self.index[status_slot(status)]
-            .range((Bound::Excluded(*after), Bound::Unbounded))
+            .after(after)
             .filter_map(|k| self.entry(k.slot))
     }
 
@@ -515,7 +544,7 @@ impl Queue {
     pub fn on_air_unloaded(&self) -> Vec<QKey> {
         self.local
             .iter()
-            .filter(|(k, l)| l.on_air && !self.by_key.contains_key(*k))
+            .filter(|(k, l)| l.on_air && self.slot_of(k).is_none())
             .map(|(k, _)| k.clone())
             .collect()
     }
@@ -534,19 +563,27 @@ fn vote_value(v: MyVote) -> i64 {
     }
 }
 
+/// Room below every display order for the moderator's places.
+const RANKS: i64 = 1 << 32;
+
+/// One number for what orders a list before its times: a selected
+/// question the moderator placed comes first, by its place (below
+/// `i64::MIN + RANKS`); the others follow in display order (by time: 0;
+/// by votes: most first, the count kept above the places).
+fn lead(sort: SortBy, q: &Question, local: LocalState) -> i64 {
+    match (q.status, local.rank) {
+        (Status::Selected, Some(r)) => i64::MIN + r.clamp(0, RANKS - 1),
+        _ => match sort {
+            SortBy::Time => 0,
+            SortBy::Votes => q.votes.saturating_neg().max(i64::MIN + RANKS),
+        },
+    }
+}
+
 fn order_key(sort: SortBy, e: &Entry, local: LocalState, slot: u32) -> OrderKey {
     let q = &e.view;
-    let primary = match sort {
-        SortBy::Time => 0,
-        SortBy::Votes => q.votes.saturating_neg(),
-    };
-    let rank = match (q.status, local.rank) {
-        (Status::Selected, Some(r)) => r,
-        _ => i64::MAX,
-    };
     OrderKey {
-        rank,
-        primary,
+        lead: lead(sort, q, local),
         created: q.created,
         seq: e.seq,
         slot,
@@ -645,6 +682,31 @@ mod tests {
         assert!(queue.reorder_selected(&q("a", 1, 0).key(), -1).is_empty());
         queue.set_sort(SortBy::Votes);
         assert_eq!(ids(&queue, Status::Selected), ["a", "c", "b", "d"]);
+    }
+
+    #[test]
+    fn placed_questions_lead_whatever_the_votes() {
+        let mut queue = Queue::default();
+        queue.set_sort(SortBy::Votes);
+        for (id, t, votes) in [
+            ("a", 1, 0),
+            ("b", 2, i64::MAX),
+            ("c", 3, 7),
+            ("d", 4, i64::MIN),
+        ] {
+            let mut x = q(id, t, votes);
+            x.status = Status::Selected;
+            queue.upsert(x);
+        }
+        assert_eq!(ids(&queue, Status::Selected), ["b", "c", "a", "d"]);
+        let placed = LocalState {
+            status: None,
+            on_air: false,
+            rank: Some(0),
+        };
+        queue.set_local(&q("d", 4, 0).key(), placed);
+        assert_eq!(ids(&queue, Status::Selected), ["d", "b", "c", "a"]);
+        assert_eq!(size_of::<OrderKey>(), 24);
     }
 
     #[test]

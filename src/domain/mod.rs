@@ -16,6 +16,7 @@ mod question;
 mod report;
 mod shared;
 mod show;
+mod slots;
 
 pub use caps::{Capabilities, Delivery, VoteKind};
 pub use chat::Message;
@@ -31,3 +32,4 @@ pub use question::{LocalState, MyVote, Question, Status};
 pub use report::{IN_FLIGHT_DEFAULT, IN_FLIGHT_MAX, OpReport};
 pub use shared::{Pool, Str};
 pub use show::{OnAir, ShowAction, ShowItem, ShowRefusal};
+pub use slots::Slots;

@@ -1,15 +1,19 @@
 //! The merge base: the last known copy of every question, as compact as
 //! the merge allows. A partial stream item falls back on any of these
-//! fields, so all are kept, but the text is the allocation the core holds
-//! too (shared, never copied) and an author is a number into one table of
-//! names.
+//! fields, so all are kept, but the id and text are the allocations the
+//! core holds too (shared, never copied), an author is a number into one
+//! table of names, the rows sit in chunks ([`Slots`]) and the id map holds
+//! only row numbers.
 
-use crate::domain::{Millis, MyVote, Question, SourceId, Status, Str};
+use crate::domain::{Millis, MyVote, Question, Slots, SourceId, Status, Str};
+use hashbrown::HashTable;
 use std::collections::HashMap;
+use std::hash::{BuildHasher, RandomState};
 
-/// One question as last known, without its id (the map's key) and source.
+/// One question as last known, without its source.
 #[derive(Debug, Clone)]
 struct Known {
+    id: Str,
     text: Str,
     votes: i64,
     created: Millis,
@@ -23,18 +27,39 @@ struct Known {
 /// Every known question of one source, by id.
 #[derive(Debug, Default)]
 pub(super) struct KnownMap {
-    by_id: HashMap<Str, Known>,
+    rows: Slots<Known>,
+    /// The row of each id (4 bytes a question: the id is the row's own).
+    by_id: HashTable<u32>,
+    hasher: RandomState,
     names: Vec<Str>,
     name_ids: HashMap<Str, u32>,
 }
 
 impl KnownMap {
+    fn row_of(&self, id: &str) -> Option<u32> {
+        let rows = &self.rows;
+        self.by_id
+            .find(self.hasher.hash_one(id), |&r| {
+                rows.get(r).is_some_and(|k| &*k.id == id)
+            })
+            .copied()
+    }
+
+    fn known(&self, id: &str) -> Option<&Known> {
+        self.rows.get(self.row_of(id)?)
+    }
+
+    fn known_mut(&mut self, id: &str) -> Option<&mut Known> {
+        let row = self.row_of(id)?;
+        self.rows.get_mut(row)
+    }
+
     /// The known copy, rebuilt as a question of `source`.
     pub(super) fn get(&self, source: SourceId, id: &str) -> Option<Question> {
-        let (id, k) = self.by_id.get_key_value(id)?;
+        let k = self.known(id)?;
         Some(Question {
             source,
-            id: id.clone(),
+            id: k.id.clone(),
             text: k.text.clone(),
             author: k
                 .author
@@ -50,7 +75,7 @@ impl KnownMap {
     }
 
     pub(super) fn status(&self, id: &str) -> Option<Status> {
-        self.by_id.get(id).map(|k| k.status)
+        self.known(id).map(|k| k.status)
     }
 
     /// The one copy of an author's name.
@@ -74,6 +99,7 @@ impl KnownMap {
             }
         };
         let known = Known {
+            id: q.id.clone(),
             text: q.text.clone(),
             votes: q.votes,
             created: q.created,
@@ -82,23 +108,47 @@ impl KnownMap {
             status: q.status,
             my_vote: q.my_vote,
         };
-        // The key keeps the id allocation already held.
-        match self.by_id.get_mut(&*q.id) {
-            Some(k) => *k = known,
+        match self.known_mut(&q.id) {
+            // The row keeps the id allocation already held.
+            Some(k) => {
+                *k = Known {
+                    id: k.id.clone(),
+                    ..known
+                }
+            }
             None => {
-                self.by_id.insert(q.id.clone(), known);
+                let hash = self.hasher.hash_one(&*q.id);
+                let row = self.rows.insert(known);
+                let KnownMap {
+                    rows,
+                    by_id,
+                    hasher,
+                    ..
+                } = self;
+                by_id.insert_unique(hash, row, |&r| {
+                    rows.get(r).map_or(0, |k| hasher.hash_one(&*k.id))
+                });
             }
         }
     }
 
     pub(super) fn remove(&mut self, id: &str) {
-        self.by_id.remove(id);
+        let Some(row) = self.row_of(id) else {
+            return;
+        };
+        if let Ok(found) = self
+            .by_id
+            .find_entry(self.hasher.hash_one(id), |&r| r == row)
+        {
+            found.remove();
+        }
+        self.rows.remove(row);
     }
 
     /// The moderator's vote as a vote call answered it; the votes known
     /// before when the answer had no count.
     pub(super) fn set_vote(&mut self, id: &str, my_vote: MyVote, votes: Option<i64>) -> i64 {
-        match self.by_id.get_mut(id) {
+        match self.known_mut(id) {
             Some(k) => {
                 k.my_vote = my_vote;
                 k.votes = votes.unwrap_or(k.votes);
@@ -109,12 +159,12 @@ impl KnownMap {
     }
 
     pub(super) fn ids(&self) -> impl Iterator<Item = &Str> {
-        self.by_id.keys()
+        self.rows.iter().map(|k| &k.id)
     }
 
     /// Ids and statuses of every known question.
     pub(super) fn statuses(&self) -> impl Iterator<Item = (&Str, Status)> {
-        self.by_id.iter().map(|(id, k)| (id, k.status))
+        self.rows.iter().map(|k| (&k.id, k.status))
     }
 }
 
@@ -160,5 +210,12 @@ mod tests {
         assert_eq!(known.get(SourceId(2), "a"), None);
         assert_eq!(known.status("b"), Some(Status::Answered));
         assert_eq!(known.ids().count(), 2);
+        // A removed row is taken again; removing twice is harmless.
+        known.remove("a");
+        let d = q("d", None);
+        known.insert(&d);
+        assert_eq!(known.get(SourceId(2), "d"), Some(d));
+        assert_eq!(known.get(SourceId(2), "b").unwrap().id, "b");
+        assert_eq!(known.statuses().count(), 3);
     }
 }
