@@ -9,6 +9,7 @@ use super::screen::Screen;
 use super::terminal;
 use super::{Inbox, Session, batch};
 use crate::app::Event;
+use crate::app::groups::GROUP_STEP;
 use crate::provider::now_ms;
 use crate::ui::Theme;
 use crossterm::event::{Event as TermEvent, KeyEventKind, MouseButton, MouseEventKind};
@@ -154,8 +155,10 @@ async fn event_loop(
             session.handle(e);
             Ok::<(), std::convert::Infallible>(())
         });
-        if arrived && session.app.has_work() {
-            // What arrived shows before the grouping steps run.
+        if arrived && session.app.groups.waiting() > GROUP_STEP {
+            // A backlog (a first sync) shows before its grouping steps run;
+            // a question or two is grouped first, so its row is drawn once
+            // (not shown alone and then folded into its group).
             term.draw(&session.app, theme)?;
         }
         let Ok(_) = batch::work(session, |s, e| {
