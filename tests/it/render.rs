@@ -864,13 +864,7 @@ fn a_kept_screen_shows_the_frame_drawn_afresh() {
     press(&mut app, 'a');
     step(&mut app, &mut screen, &dark, "an approve");
     // The question under the cursor asked again (the grouping steps run).
-    let mut twin = app.current().unwrap().server();
-    twin.id = "twin".into();
-    twin.votes = 1;
-    app.update(Event::Feed(SourceFeed {
-        source: SourceId(0),
-        feed: Feed::Upsert(vec![twin]),
-    }));
+    ask_again(&mut app);
     while app.has_work() {
         app.update(Event::Work);
     }
@@ -917,6 +911,17 @@ fn a_kept_screen_shows_the_frame_drawn_afresh() {
     );
 }
 
+/// The question under the cursor asked again, as a new question "twin".
+fn ask_again(app: &mut App) {
+    let mut twin = app.current().unwrap().server();
+    twin.id = "twin".into();
+    twin.votes = 1;
+    app.update(Event::Feed(SourceFeed {
+        source: SourceId(0),
+        feed: Feed::Upsert(vec![twin]),
+    }));
+}
+
 /// A duplicate of the question under the cursor: once the grouping steps
 /// have run, the kept screen shows its group row (`×2`) as a fresh draw does.
 #[test]
@@ -931,13 +936,7 @@ fn a_kept_screen_shows_a_group_forming() {
     });
     let mut screen = Screen::fixed(Vec::new(), Rect::new(0, 0, 80, 24));
     screen.draw(&app, &dark).unwrap();
-    let mut twin = app.current().unwrap().server();
-    twin.id = "twin".into();
-    twin.votes = 1;
-    app.update(Event::Feed(SourceFeed {
-        source: SourceId(0),
-        feed: Feed::Upsert(vec![twin]),
-    }));
+    ask_again(&mut app);
     assert!(app.has_work(), "the twin waits to be grouped");
     screen.draw(&app, &dark).unwrap();
     while app.has_work() {
