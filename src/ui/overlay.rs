@@ -40,7 +40,7 @@ pub fn overlay(frame: &mut Canvas, area: Rect, o: &Overlay, app: &App, theme: &T
     let yes = app.keymap.key_for(Action::Confirm);
     let (title, lines): (&str, Vec<Line>) = match o {
         Overlay::Help(_) | Overlay::Errors(_) => ("", Vec::new()),
-        // Drawn by `ui::draw` instead of the panes.
+        // The stage screen replaces the panes (`draw_screen`), not an overlay.
         Overlay::Stage => return,
         Overlay::ConfirmQuit => (
             "quit?",
