@@ -1,7 +1,9 @@
 //! What arrives: provider feeds and the outbox's reports.
 
 use super::elsewhere::Origin;
-use super::{Action, App, Command, Failed, Inflight, InputPurpose, QueuedOp, trim_chat};
+use super::{
+    Action, App, Command, EARLY_REPORTS, Failed, Inflight, InputPurpose, QueuedOp, trim_chat,
+};
 use crate::domain::{
     Connection, Feed, Op, OpReport, Outcome, ProviderError, QKey, Question, SourceFeed, SourceId,
     Status,
@@ -12,6 +14,7 @@ impl App {
         match report {
             OpReport::Confirmed { op_id, outcome } => {
                 let Some(done) = self.inflight.remove(&op_id) else {
+                    self.keep_early(OpReport::Confirmed { op_id, outcome });
                     return;
                 };
                 if let Some(k) = &done.key {
@@ -40,6 +43,7 @@ impl App {
             }
             OpReport::Failed { op_id, error } => {
                 let Some(failed) = self.inflight.remove(&op_id) else {
+                    self.keep_early(OpReport::Failed { op_id, error });
                     return;
                 };
                 if let ProviderError::Invalid(reason) = &error
@@ -67,6 +71,25 @@ impl App {
                     reason: error.to_string(),
                 });
             }
+        }
+    }
+
+    /// Keeps a final report for an action the core does not know (yet).
+    fn keep_early(&mut self, report: OpReport) {
+        if self.early_reports.len() == EARLY_REPORTS {
+            self.early_reports.pop_front();
+        }
+        self.early_reports.push_back(report);
+    }
+
+    /// Applies the kept reports whose actions are now tracked.
+    pub(super) fn apply_early_reports(&mut self, cmds: &mut Vec<Command>) {
+        let (known, rest): (Vec<_>, Vec<_>) = std::mem::take(&mut self.early_reports)
+            .into_iter()
+            .partition(|r| self.inflight.contains_key(r.op_id()));
+        self.early_reports = rest.into();
+        for r in known {
+            self.on_report(r, cmds);
         }
     }
 

@@ -396,6 +396,10 @@ pub struct App {
     pub frozen: Option<Vec<SourceFeed>>,
     pub frozen_new: HashSet<QKey>,
     pub inflight: BTreeMap<String, Inflight>,
+    /// Reports that came before the core knew their action: an action
+    /// restored from the store may be delivered before `Event::Restored`
+    /// is handled. They are applied when it is (at most [`EARLY_REPORTS`]).
+    early_reports: VecDeque<OpReport>,
     pub failed: Vec<Failed>,
     /// Questions whose local state this session decided: a restore from
     /// the store (answered later, off the loop) never takes them back.
@@ -469,6 +473,9 @@ pub struct App {
 pub const TOAST_MS: Millis = 5_000;
 /// Undo depth.
 const UNDO_DEPTH: usize = 50;
+/// Most reports kept for actions the core does not know yet: more than a
+/// source's delivery pipeline can confirm before the store's answer.
+const EARLY_REPORTS: usize = 256;
 /// Chat messages kept in memory per session.
 pub const CHAT_KEEP: usize = 2_000;
 
@@ -489,6 +496,7 @@ impl App {
             frozen: None,
             frozen_new: HashSet::new(),
             inflight: BTreeMap::new(),
+            early_reports: Default::default(),
             failed: Vec::new(),
             saved_local: Default::default(),
             undo: Vec::new(),

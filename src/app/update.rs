@@ -91,6 +91,7 @@ impl App {
                         self.track(q, None);
                     }
                 }
+                self.apply_early_reports(&mut cmds);
             }
             Event::AccountInfo { source, rows } => {
                 if let Some(Overlay::Info { rows: shown }) = &mut self.overlay {

@@ -20,6 +20,17 @@ pub enum OpReport {
     Failed { op_id: String, error: ProviderError },
 }
 
+impl OpReport {
+    /// The action this report is about.
+    pub fn op_id(&self) -> &str {
+        match self {
+            Self::Confirmed { op_id, .. }
+            | Self::Retrying { op_id, .. }
+            | Self::Failed { op_id, .. } => op_id,
+        }
+    }
+}
+
 /// Actions one source may have in flight at once unless `[delivery]
 /// in_flight` says otherwise: at a venue's 100 ms of latency, 8 keep a
 /// backlog near 80 a second, about what PostoBox Enterprise allows (5,000 a

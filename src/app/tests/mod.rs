@@ -169,6 +169,59 @@ fn approve_is_in_flight_until_confirmed() {
     assert_eq!(status(&app, "a"), Status::Selected);
 }
 
+/// An action restored from the store can be delivered before the store's
+/// answer is handled: its report waits for it instead of leaving the
+/// action in flight for ever.
+#[test]
+fn a_report_before_the_restore_settles_the_restored_action() {
+    let mut app = app();
+    let restored = |op_id: &str, status| QueuedOp {
+        op_id: op_id.into(),
+        source: SourceId(0),
+        op: Op::SetStatus {
+            id: "a".into(),
+            status,
+        },
+        note: None,
+        actor: None,
+    };
+    let mut server = app
+        .queue
+        .get(&QKey {
+            source: SourceId(0),
+            id: "a".into(),
+        })
+        .unwrap()
+        .server();
+    server.status = Status::Selected;
+    server.updated += 1;
+    app.update(Event::Op(OpReport::Confirmed {
+        op_id: "x1".into(),
+        outcome: Outcome::Question(server),
+    }));
+    app.update(Event::Op(OpReport::Failed {
+        op_id: "x2".into(),
+        error: ProviderError::Invalid("no".into()),
+    }));
+    assert!(app.inflight.is_empty());
+    app.update(Event::Restored {
+        ops: vec![
+            restored("x1", Status::Selected),
+            restored("x2", Status::Rejected),
+            restored("x3", Status::Answered),
+        ],
+        local: Vec::new(),
+        marks: Vec::new(),
+        roles: Vec::new(),
+    });
+    assert_eq!(app.inflight.keys().collect::<Vec<_>>(), ["x3"]);
+    assert_eq!(app.failed.len(), 1, "the failure is shown");
+    assert_eq!(app.failed[0].queued.op_id, "x2");
+    confirm_all(&mut app);
+    assert!(app.inflight.is_empty());
+    assert_eq!(status(&app, "a"), Status::Answered);
+}
+
 #[test]
 fn failure_rolls_back_with_reason() {
     let mut app = app();
