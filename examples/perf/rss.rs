@@ -46,7 +46,9 @@ pub async fn run(sheet: &mut Sheet, bin: &Path, questions: Vec<Value>) -> anyhow
         }
         let hwm = child::status_mb(pid, "VmHWM:");
         let rss = child::status_mb(pid, "VmRSS:").unwrap_or(0.0);
-        Ok((hwm, rss, listed))
+        let anon = child::status_mb(pid, "RssAnon:").unwrap_or(0.0);
+        let _ = std::fs::copy(format!("/proc/{pid}/smaps"), "/tmp/smaps.txt");
+        Ok((hwm, (rss, anon), listed))
     }
     .await;
     child::terminate(pid);
@@ -56,12 +58,13 @@ pub async fn run(sheet: &mut Sheet, bin: &Path, questions: Vec<Value>) -> anyhow
     }
     let _ = child.kill();
     let _ = child.wait();
-    let (hwm, rss, listed) = result?;
+    let (hwm, (rss, anon), listed) = result?;
     sheet.set(
         "rss_mb_100000",
         hwm,
         format!(
-            "qadeck watch holding {n}: listed in {:.1} s ({} pages), VmRSS then {rss:.0} MB",
+            "qadeck watch holding {n}: listed in {:.1} s ({} pages), VmRSS then {rss:.0} MB \
+             ({anon:.0} MB of it anonymous, the rest code and files)",
             listed.as_secs_f64(),
             fake.stats().pages
         ),

@@ -15,7 +15,7 @@ impl App {
         let Some(m) = m else { return };
         self.changed(&m.key);
         match m.to {
-            None => self.group_forget(&m.key),
+            None => self.group_forget(&m.key, m.slot),
             Some(_) => self.group_moved(&m.key),
         }
         self.left_pending(&m);

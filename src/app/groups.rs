@@ -21,11 +21,9 @@ use super::App;
 use super::queue::{Entry, OrderKey};
 use crate::domain::{QKey, Question, Status};
 use crate::triage::dup::{Index, Regroup};
-use hashbrown::HashTable;
-use rustc_hash::{FxHashMap, FxHasher};
+use rustc_hash::FxHashMap;
 use std::cmp::Ordering;
 use std::collections::{HashSet, VecDeque};
-use std::hash::{BuildHasher, BuildHasherDefault};
 
 /// Questions grouped in one step: a few milliseconds at most, so a key
 /// press never waits long behind a backlog.
@@ -75,18 +73,13 @@ impl Tally {
     }
 }
 
-/// The core's side of duplicate grouping.
+/// The core's side of duplicate grouping. Questions are named by the
+/// queue's slot numbers (the index's too), so no map of its own finds them.
 #[derive(Debug, Default)]
 pub struct Groups {
     index: Index,
-    /// Each member's slot, found through `keys` (4 bytes a question: the
-    /// key is held once, in `keys`).
-    slots: HashTable<u32>,
-    keys: Vec<Option<QKey>>,
-    hasher: BuildHasherDefault<FxHasher>,
     /// The votes each member counts in its group's total, by slot.
     votes: Vec<i64>,
-    free: Vec<u32>,
     /// By the index's group id.
     tallies: FxHashMap<u32, Tally>,
     /// A member of the group `z` expanded, if any.
@@ -103,82 +96,6 @@ pub struct Groups {
 }
 
 impl Groups {
-    /// A member's slot, if it has one.
-    fn find(&self, key: &QKey) -> Option<u32> {
-        let keys = &self.keys;
-        self.slots
-            .find(self.hasher.hash_one(key), |&s| {
-                keys.get(s as usize).and_then(Option::as_ref) == Some(key)
-            })
-            .copied()
-    }
-
-    /// Takes a member's slot out of the map.
-    fn take(&mut self, key: &QKey) -> Option<u32> {
-        let keys = &self.keys;
-        let found = self.slots.find_entry(self.hasher.hash_one(key), |&s| {
-            keys.get(s as usize).and_then(Option::as_ref) == Some(key)
-        });
-        found.ok().map(|e| e.remove().0)
-    }
-
-    fn slot(&mut self, key: &QKey) -> u32 {
-        if let Some(s) = self.find(key) {
-            return s;
-        }
-        let s = match self.free.pop() {
-            Some(s) => s,
-            None => {
-                self.keys.push(None);
-                self.votes.push(0);
-                self.due.push(false);
-                (self.keys.len() - 1) as u32
-            }
-        };
-        self.keys[s as usize] = Some(key.clone());
-        let Groups {
-            slots,
-            keys,
-            hasher,
-            ..
-        } = self;
-        slots.insert_unique(hasher.hash_one(key), s, |&t| {
-            keys.get(t as usize)
-                .and_then(Option::as_ref)
-                .map_or(0, |k| hasher.hash_one(k))
-        });
-        s
-    }
-
-    fn key(&self, slot: u32) -> Option<&QKey> {
-        self.keys.get(slot as usize)?.as_ref()
-    }
-
-    fn group_id(&self, key: &QKey) -> Option<u32> {
-        self.index.group_of(self.find(key)?)
-    }
-
-    fn tally(&self, key: &QKey) -> Option<(u32, &Tally)> {
-        let g = self.group_id(key)?;
-        Some((g, self.tallies.get(&g)?))
-    }
-
-    fn expanded_group(&self) -> Option<u32> {
-        self.group_id(self.expanded.as_ref()?)
-    }
-
-    /// Whether a question is folded into its group's row.
-    pub fn hides(&self, q: &Question) -> bool {
-        if self.tallies.is_empty() || q.status != Status::Pending {
-            return false;
-        }
-        let key = q.key();
-        let Some((g, t)) = self.tally(&key) else {
-            return false;
-        };
-        t.pending_row() != Some(&key) && self.expanded_group() != Some(g)
-    }
-
     pub(super) fn pick(&mut self, key: QKey) {
         self.picked.insert(key);
     }
@@ -194,7 +111,12 @@ impl Groups {
 
     /// Marks a slot's text as waiting to be grouped.
     fn queue_text(&mut self, slot: u32) {
-        let due = &mut self.due[slot as usize];
+        let at = slot as usize;
+        if self.due.len() <= at {
+            self.due.resize(at + 1, false);
+            self.votes.resize(at + 1, 0);
+        }
+        let due = &mut self.due[at];
         if !*due {
             *due = true;
             self.waiting += 1;
@@ -204,7 +126,7 @@ impl Groups {
 
     /// Takes a slot off the waiting list; whether it was on it.
     fn unqueue(&mut self, slot: u32) -> bool {
-        let was = std::mem::take(&mut self.due[slot as usize]);
+        let was = self.due.get_mut(slot as usize).is_some_and(std::mem::take);
         if was {
             self.waiting -= 1;
         }
@@ -243,22 +165,47 @@ impl Groups {
 }
 
 impl App {
+    fn group_id(&self, key: &QKey) -> Option<u32> {
+        self.groups.index.group_of(self.queue.slot_of(key)?)
+    }
+
+    fn tally(&self, key: &QKey) -> Option<(u32, &Tally)> {
+        let g = self.group_id(key)?;
+        Some((g, self.groups.tallies.get(&g)?))
+    }
+
+    fn expanded_group(&self) -> Option<u32> {
+        self.group_id(self.groups.expanded.as_ref()?)
+    }
+
+    /// Whether a question is folded into its group's row.
+    pub(super) fn group_hides(&self, q: &Question) -> bool {
+        if self.groups.tallies.is_empty() || q.status != Status::Pending {
+            return false;
+        }
+        let key = q.key();
+        let Some((g, t)) = self.tally(&key) else {
+            return false;
+        };
+        t.pending_row() != Some(&key) && self.expanded_group() != Some(g)
+    }
+
     /// The group `key` belongs to, if it has duplicates.
     pub fn group_of(&self, key: &QKey) -> Option<GroupInfo> {
-        self.groups.tally(key).map(|(_, t)| t.info.clone())
+        self.tally(key).map(|(_, t)| t.info.clone())
     }
 
     /// The first `limit` members of `key`'s group (none when it has no
     /// duplicates), in arrival order of their slots.
     pub fn group_members(&self, key: &QKey, limit: usize) -> Vec<QKey> {
-        let Some(g) = self.groups.group_id(key) else {
+        let Some(g) = self.group_id(key) else {
             return Vec::new();
         };
         let slots = self.groups.index.members(g);
         slots
             .iter()
             .take(limit)
-            .filter_map(|s| self.groups.key(*s).cloned())
+            .filter_map(|s| self.queue.key_in(*s))
             .collect()
     }
 
@@ -266,7 +213,7 @@ impl App {
     /// folds a group into one row: every selected, answered or rejected
     /// question is a decision of its own and shows as a row of the group.
     pub fn group_row(&self, key: &QKey) -> Option<GroupRow> {
-        let (_, t) = self.groups.tally(key)?;
+        let (_, t) = self.tally(key)?;
         let pending = self
             .queue
             .get(key)
@@ -283,8 +230,8 @@ impl App {
 
     /// Whether the group of `key` is the expanded one.
     pub fn group_expanded(&self, key: &QKey) -> bool {
-        let g = self.groups.expanded_group();
-        g.is_some() && g == self.groups.group_id(key)
+        let g = self.expanded_group();
+        g.is_some() && g == self.group_id(key)
     }
 
     /// Whether grouping work waits for [`Event::Work`](super::Event::Work).
@@ -295,8 +242,9 @@ impl App {
     /// A question arrived or its text changed: it may join or leave
     /// groups, which the next work steps find out.
     pub(super) fn group_text(&mut self, key: &QKey) {
-        let slot = self.groups.slot(key);
-        self.groups.queue_text(slot);
+        if let Some(slot) = self.queue.slot_of(key) {
+            self.groups.queue_text(slot);
+        }
     }
 
     /// One step of grouping: up to [`GROUP_STEP`] waiting questions meet
@@ -306,10 +254,7 @@ impl App {
             let Some(slot) = self.groups.next_due() else {
                 return;
             };
-            let Some(key) = self.groups.key(slot).cloned() else {
-                continue;
-            };
-            let Some(text) = self.queue.get(&key).map(|e| e.view.text.clone()) else {
+            let Some(text) = self.queue.in_slot(slot).map(|e| e.view.text.clone()) else {
                 continue;
             };
             self.index_text(slot, &text);
@@ -328,15 +273,10 @@ impl App {
         self.joined(r);
     }
 
-    /// A question is gone.
-    pub(super) fn group_forget(&mut self, key: &QKey) {
-        let Some(slot) = self.groups.take(key) else {
-            return;
-        };
+    /// A question is gone from `slot` (which the next arrival may take).
+    pub(super) fn group_forget(&mut self, key: &QKey, slot: u32) {
         self.groups.unqueue(slot);
         let r = self.groups.index.remove(slot);
-        self.groups.keys[slot as usize] = None;
-        self.groups.free.push(slot);
         self.groups.picked.remove(key);
         self.regrouped(r);
     }
@@ -372,8 +312,8 @@ impl App {
 
     /// A question's own totals, as if it were alone.
     fn solo(&mut self, id: u32) -> Option<Tally> {
-        let key = self.groups.key(id)?.clone();
-        let e = self.queue.get(&key)?;
+        let e = self.queue.in_slot(id)?;
+        let key = e.view.key();
         let votes = e.view.votes;
         let t = Tally {
             kept_rank: (self.groups.picked.contains(&key), votes),
@@ -417,7 +357,7 @@ impl App {
             self.groups.tallies.remove(g);
         }
         for s in &r.slots {
-            if let Some(k) = self.groups.key(*s).cloned() {
+            if let Some(k) = self.queue.key_in(*s) {
                 self.changed(&k);
             }
         }
@@ -464,7 +404,7 @@ impl App {
                     .index
                     .members(g)
                     .iter()
-                    .filter_map(|s| self.groups.key(*s).cloned())
+                    .filter_map(|s| self.queue.key_in(*s))
                     .collect();
                 for k in &members {
                     self.changed(k);
@@ -478,7 +418,7 @@ impl App {
     /// question and row follow, in O(1) unless another member may have to
     /// take the kept or first place (then the group is counted again).
     pub(super) fn group_moved(&mut self, key: &QKey) {
-        let Some(slot) = self.groups.find(key) else {
+        let Some(slot) = self.queue.slot_of(key) else {
             return;
         };
         let Some(g) = self.groups.index.group_of(slot) else {
@@ -562,12 +502,12 @@ impl App {
             self.toast("nothing selected");
             return;
         };
-        let Some(g) = self.groups.group_id(&key) else {
+        let Some(g) = self.group_id(&key) else {
             self.toast("no duplicates of this question");
             return;
         };
         let was = self.groups.expanded.take();
-        let was_g = was.as_ref().and_then(|k| self.groups.group_id(k));
+        let was_g = was.as_ref().and_then(|k| self.group_id(k));
         if was_g == Some(g) {
             let status = self.current().map(|e| e.view.status);
             let head = self.group_members(&key, usize::MAX).into_iter().find(|k| {

@@ -627,7 +627,7 @@ impl App {
     /// Whether a question shows: it passes the search and is not folded
     /// into its duplicate group's row.
     pub fn matches(&self, q: &crate::domain::Question) -> bool {
-        if self.groups.hides(q) {
+        if self.group_hides(q) {
             return false;
         }
         match &self.query {

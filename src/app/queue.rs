@@ -115,6 +115,8 @@ impl Entry {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Moved {
     pub key: QKey,
+    /// Where the entry is (or was, for a removal) held.
+    pub slot: u32,
     /// Where it was before (status and order), if it existed.
     pub from: Option<(Status, OrderKey)>,
     pub to: Option<Status>,
@@ -171,11 +173,12 @@ impl Queue {
     }
 
     pub fn get(&self, key: &QKey) -> Option<&Entry> {
-        self.entry(self.slot_of(key)?)
+        self.in_slot(self.slot_of(key)?)
     }
 
-    /// Where the question of `key` is held.
-    fn slot_of(&self, key: &QKey) -> Option<u32> {
+    /// Where the question of `key` is held: a number that stays its own
+    /// while it is held (the duplicate groups name questions by it).
+    pub(super) fn slot_of(&self, key: &QKey) -> Option<u32> {
         let hash = hash_of(&self.hasher, key.source, &key.id);
         let slots = &self.slots;
         self.by_key
@@ -187,13 +190,19 @@ impl Queue {
             .copied()
     }
 
-    fn entry(&self, slot: u32) -> Option<&Entry> {
+    /// The entry held in `slot`.
+    pub(super) fn in_slot(&self, slot: u32) -> Option<&Entry> {
         self.slots.get(slot)
+    }
+
+    /// The key of the question held in `slot`.
+    pub(super) fn key_in(&self, slot: u32) -> Option<QKey> {
+        self.in_slot(slot).map(|e| e.view.key())
     }
 
     /// The entry an order key names.
     pub fn at(&self, order: &OrderKey) -> Option<&Entry> {
-        self.entry(order.slot)
+        self.in_slot(order.slot)
     }
 
     pub fn sort(&self) -> SortBy {
@@ -206,7 +215,7 @@ impl Queue {
 
     /// Where the entry in `slot` sits in its list, as it is now.
     fn place(&self, slot: u32) -> Option<(Status, OrderKey)> {
-        let e = self.entry(slot)?;
+        let e = self.in_slot(slot)?;
         let local = self.local_of(&e.view);
         Some((e.view.status, order_key(self.sort, e, local, slot)))
     }
@@ -228,7 +237,7 @@ impl Queue {
         for slot in 0..self.slots.end() {
             if let Some((status, order)) = self.place(slot) {
                 self.index[status_slot(status)].insert(order);
-                if self.entry(slot).is_some_and(|e| on_air_selected(&e.view)) {
+                if self.in_slot(slot).is_some_and(|e| on_air_selected(&e.view)) {
                     self.on_air.insert(order);
                 }
             }
@@ -375,6 +384,7 @@ impl Queue {
         }
         Some(Moved {
             key: key.clone(),
+            slot,
             from,
             to: Some(to),
         })
@@ -398,6 +408,7 @@ impl Queue {
         self.on_air.remove(&from.1);
         Some(Moved {
             key: key.clone(),
+            slot,
             from: Some(from),
             to: None,
         })
@@ -457,7 +468,7 @@ impl Queue {
     ) -> impl Iterator<Item = &'a Entry> + 'a {
         self.index[status_slot(status)]
             .from(from)
-            .filter_map(|k| self.entry(k.slot))
+            .filter_map(|k| self.in_slot(k.slot))
     }
 
     /// Questions strictly before `before`, nearest first.
@@ -468,7 +479,7 @@ impl Queue {
     ) -> impl Iterator<Item = &'a Entry> + 'a {
         self.index[status_slot(status)]
             .before(before)
-            .filter_map(|k| self.entry(k.slot))
+            .filter_map(|k| self.in_slot(k.slot))
     }
 
     /// Questions strictly after `after`, in order.
@@ -479,13 +490,13 @@ impl Queue {
     ) -> impl Iterator<Item = &'a Entry> + 'a {
         self.index[status_slot(status)]
             .after(after)
-            .filter_map(|k| self.entry(k.slot))
+            .filter_map(|k| self.in_slot(k.slot))
     }
 
     pub fn last(&self, status: Status) -> Option<&Entry> {
         self.index[status_slot(status)]
             .last()
-            .and_then(|k| self.entry(k.slot))
+            .and_then(|k| self.in_slot(k.slot))
     }
 
     /// Where a question sits in its list.
@@ -496,7 +507,7 @@ impl Queue {
     /// The question on air, if any (few are ever selected, so a scan of the
     /// selected list is cheap).
     pub fn on_air(&self) -> Option<&Entry> {
-        self.on_air.first().and_then(|k| self.entry(k.slot))
+        self.on_air.first().and_then(|k| self.in_slot(k.slot))
     }
 
     /// New local states that move a selected question `delta` places (up

@@ -168,6 +168,35 @@ fn a_deleted_or_reworded_member_leaves_and_the_output_hears_it() {
     assert!(app.take_changes().contains(&k("a")));
 }
 
+/// Groups name questions by the queue's slots: an arrival that takes a
+/// gone member's slot starts with no group of the gone one's.
+#[test]
+fn an_arrival_in_a_gone_members_slot_is_grouped_by_its_own_text() {
+    let mut app = roadmap_app();
+    app.update(feed(Feed::QuestionGone("d".into())));
+    app.update(feed(Feed::Upsert(vec![asked(
+        "e",
+        5,
+        0,
+        "Where is the coffee?",
+    )])));
+    assert_eq!(app.group_of(&k("e")), None, "before its step");
+    settle(&mut app);
+    assert_eq!(app.group_of(&k("e")), None);
+    assert_eq!(app.group_of(&k("a")).unwrap().size, 2);
+    app.update(feed(Feed::QuestionGone("e".into())));
+    app.update(feed(Feed::Upsert(vec![asked(
+        "f",
+        6,
+        4,
+        "the roadmap: what is it?",
+    )])));
+    settle(&mut app);
+    let info = app.group_of(&k("f")).expect("joins the roadmap group");
+    assert_eq!((info.kept.id.as_str(), info.size, info.votes), ("c", 3, 11));
+    assert_eq!(shown(&app), ["b", "c"]);
+}
+
 /// Three made-up words of their own for each topic.
 fn topic_words(topic: usize) -> String {
     let mut x = (topic as u64 + 1).wrapping_mul(0x9e37_79b9_7f4a_7c15);
