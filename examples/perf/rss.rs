@@ -47,7 +47,6 @@ pub async fn run(sheet: &mut Sheet, bin: &Path, questions: Vec<Value>) -> anyhow
         let hwm = child::status_mb(pid, "VmHWM:");
         let rss = child::status_mb(pid, "VmRSS:").unwrap_or(0.0);
         let anon = child::status_mb(pid, "RssAnon:").unwrap_or(0.0);
-        let _ = std::fs::copy(format!("/proc/{pid}/smaps"), "/tmp/smaps.txt");
         Ok((hwm, (rss, anon), listed))
     }
     .await;
