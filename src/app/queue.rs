@@ -9,15 +9,16 @@
 //! when a layer changes, never while drawing.
 //!
 //! Lean at 100,000 questions: entries live in a table of slots (in chunks,
-//! `domain::Slots`), the id map holds only slot numbers (the id is the entry's
-//! own), and the status lists hold small fixed-size order keys naming a
+//! `domain::KeyedSlots`), whose id map holds only slot numbers (the id is
+//! the entry's own), and the status lists hold small fixed-size order keys naming a
 //! slot; an entry's place is computed from the entry itself, so it is never
 //! stored twice.
 
 mod ordered;
 
-use crate::domain::{LocalState, Millis, MyVote, Pool, QKey, Question, Slots, SourceId, Status};
-use hashbrown::HashTable;
+use crate::domain::{
+    Keyed, KeyedSlots, LocalState, Millis, MyVote, Pool, QKey, Question, SourceId, Status,
+};
 use ordered::Ordered;
 use std::collections::{BTreeSet, HashMap};
 use std::hash::{BuildHasher, RandomState};
@@ -124,12 +125,9 @@ pub struct Moved {
 
 #[derive(Debug, Default)]
 pub struct Queue {
-    /// The entries; a removed one leaves its slot free for the next.
-    slots: Slots<Entry>,
-    /// The slot of each question, found by its source and id (4 bytes a
-    /// question: the key is the entry's own).
-    by_key: HashTable<u32>,
-    hasher: RandomState,
+    /// The entries, found by source and id; a removed one leaves its slot
+    /// free for the next.
+    slots: KeyedSlots<Entry>,
     index: [Ordered; 4],
     /// The selected questions on air (normally one), so the header finds
     /// the on-air question without walking the selected list each frame.
@@ -159,13 +157,19 @@ fn hash_of(hasher: &RandomState, source: SourceId, id: &str) -> u64 {
     hasher.hash_one((source, id))
 }
 
+impl Keyed for Entry {
+    fn key_hash(&self, hasher: &RandomState) -> u64 {
+        hash_of(hasher, self.view.source, &self.view.id)
+    }
+}
+
 impl Queue {
     pub fn len(&self) -> usize {
-        self.by_key.len()
+        self.slots.len()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.by_key.is_empty()
+        self.slots.is_empty()
     }
 
     pub fn count(&self, status: Status) -> usize {
@@ -179,15 +183,9 @@ impl Queue {
     /// Where the question of `key` is held: a number that stays its own
     /// while it is held (the duplicate groups name questions by it).
     pub(super) fn slot_of(&self, key: &QKey) -> Option<u32> {
-        let hash = hash_of(&self.hasher, key.source, &key.id);
-        let slots = &self.slots;
-        self.by_key
-            .find(hash, |&s| {
-                slots
-                    .get(s)
-                    .is_some_and(|e| e.view.source == key.source && e.view.id == key.id)
-            })
-            .copied()
+        let hash = hash_of(self.slots.hasher(), key.source, &key.id);
+        self.slots
+            .find(hash, |e| e.view.source == key.source && e.view.id == key.id)
     }
 
     /// The entry held in `slot`.
@@ -287,17 +285,7 @@ impl Queue {
     /// Room for `n` more questions at once (a snapshot), rather than
     /// growing step by step with a copy of the table at each step.
     pub fn reserve(&mut self, n: usize) {
-        let Queue {
-            by_key,
-            slots,
-            hasher,
-            ..
-        } = self;
-        by_key.reserve(n, |&s| {
-            slots
-                .get(s)
-                .map_or(0, |e| hash_of(hasher, e.view.source, &e.view.id))
-        });
+        self.slots.reserve(n);
     }
 
     fn set_server(&mut self, key: QKey, mut q: Question) -> Option<Moved> {
@@ -313,17 +301,6 @@ impl Queue {
                 seq,
             };
             let slot = self.slots.insert(entry);
-            let Queue {
-                by_key,
-                slots,
-                hasher,
-                ..
-            } = self;
-            by_key.insert_unique(hash_of(hasher, key.source, &key.id), slot, |&s| {
-                slots
-                    .get(s)
-                    .map_or(0, |e| hash_of(hasher, e.view.source, &e.view.id))
-            });
             return self.refresh(&key, slot, None);
         };
         let from = self.place(slot);
@@ -398,10 +375,6 @@ impl Queue {
     pub fn remove(&mut self, key: &QKey) -> Option<Moved> {
         let slot = self.slot_of(key)?;
         let from = self.place(slot)?;
-        let hash = hash_of(&self.hasher, key.source, &key.id);
-        if let Ok(found) = self.by_key.find_entry(hash, |&s| s == slot) {
-            found.remove();
-        }
         self.local.remove(key);
         self.slots.remove(slot);
         self.index[status_slot(from.0)].remove(&from.1);

@@ -32,4 +32,4 @@ pub use question::{LocalState, MyVote, Question, Status};
 pub use report::{IN_FLIGHT_DEFAULT, IN_FLIGHT_MAX, OpReport};
 pub use shared::{Pool, Str};
 pub use show::{OnAir, ShowAction, ShowItem, ShowRefusal};
-pub use slots::Slots;
+pub use slots::{Keyed, KeyedSlots, Slots};

@@ -2,11 +2,10 @@
 //! the merge allows. A partial stream item falls back on any of these
 //! fields, so all are kept, but the id and text are the allocations the
 //! core holds too (shared, never copied), an author is a number into one
-//! table of names, the rows sit in chunks ([`Slots`]) and the id map holds
-//! only row numbers.
+//! table of names, and the rows sit in chunks found by their ids
+//! ([`KeyedSlots`]: the id map holds only row numbers).
 
-use crate::domain::{Millis, MyVote, Question, Slots, SourceId, Status, Str};
-use hashbrown::HashTable;
+use crate::domain::{Keyed, KeyedSlots, Millis, MyVote, Question, SourceId, Status, Str};
 use std::collections::HashMap;
 use std::hash::{BuildHasher, RandomState};
 
@@ -24,25 +23,24 @@ struct Known {
     my_vote: MyVote,
 }
 
+impl Keyed for Known {
+    fn key_hash(&self, hasher: &RandomState) -> u64 {
+        hasher.hash_one(&*self.id)
+    }
+}
+
 /// Every known question of one source, by id.
 #[derive(Debug, Default)]
 pub(super) struct KnownMap {
-    rows: Slots<Known>,
-    /// The row of each id (4 bytes a question: the id is the row's own).
-    by_id: HashTable<u32>,
-    hasher: RandomState,
+    rows: KeyedSlots<Known>,
     names: Vec<Str>,
     name_ids: HashMap<Str, u32>,
 }
 
 impl KnownMap {
     fn row_of(&self, id: &str) -> Option<u32> {
-        let rows = &self.rows;
-        self.by_id
-            .find(self.hasher.hash_one(id), |&r| {
-                rows.get(r).is_some_and(|k| &*k.id == id)
-            })
-            .copied()
+        let hash = self.rows.hasher().hash_one(id);
+        self.rows.find(hash, |k| &*k.id == id)
     }
 
     fn known(&self, id: &str) -> Option<&Known> {
@@ -117,32 +115,15 @@ impl KnownMap {
                 }
             }
             None => {
-                let hash = self.hasher.hash_one(&*q.id);
-                let row = self.rows.insert(known);
-                let KnownMap {
-                    rows,
-                    by_id,
-                    hasher,
-                    ..
-                } = self;
-                by_id.insert_unique(hash, row, |&r| {
-                    rows.get(r).map_or(0, |k| hasher.hash_one(&*k.id))
-                });
+                self.rows.insert(known);
             }
         }
     }
 
     pub(super) fn remove(&mut self, id: &str) {
-        let Some(row) = self.row_of(id) else {
-            return;
-        };
-        if let Ok(found) = self
-            .by_id
-            .find_entry(self.hasher.hash_one(id), |&r| r == row)
-        {
-            found.remove();
+        if let Some(row) = self.row_of(id) {
+            self.rows.remove(row);
         }
-        self.rows.remove(row);
     }
 
     /// The moderator's vote as a vote call answered it; the votes known
