@@ -78,6 +78,13 @@ impl std::fmt::Debug for Postobox {
 
 /// Seconds of `X-RateLimit-Reset` in any reasonable reading, as time from now.
 pub(crate) fn reset_in_ms(headers: &HeaderMap) -> Option<u64> {
+    let now_ms = crate::provider::now_ms();
+    reset_at_ms(headers, now_ms).map(|at| ms_until(at, now_ms))
+}
+
+/// `X-RateLimit-Reset` as Unix milliseconds, in any reasonable reading
+/// (Unix seconds or milliseconds, or seconds from `now_ms`).
+pub(crate) fn reset_at_ms(headers: &HeaderMap, now_ms: i64) -> Option<i64> {
     let raw = headers
         .get("x-ratelimit-reset")?
         .to_str()
@@ -86,15 +93,20 @@ pub(crate) fn reset_in_ms(headers: &HeaderMap) -> Option<u64> {
         .parse::<f64>()
         .ok()
         .filter(|v| v.is_finite() && *v >= 0.0)?;
-    let now_ms = crate::provider::now_ms() as f64;
     let at_ms = if raw > 1e12 {
         raw
     } else if raw > 1e9 {
         raw * 1000.0
     } else {
-        now_ms + raw * 1000.0
+        now_ms as f64 + raw * 1000.0
     };
-    Some((at_ms - now_ms).clamp(0.0, 3_600_000.0) as u64)
+    Some(at_ms.min(i64::MAX as f64) as i64)
+}
+
+/// Time from `now_ms` to `at_ms`, at most an hour (a bad clock or header
+/// never holds the pipeline longer).
+fn ms_until(at_ms: i64, now_ms: i64) -> u64 {
+    at_ms.saturating_sub(now_ms).clamp(0, 3_600_000) as u64
 }
 
 impl Postobox {
@@ -197,8 +209,12 @@ impl Postobox {
         let Some(mut budget) = http::rate_budget(headers) else {
             return;
         };
-        let reset_in = reset_in_ms(headers);
-        budget.reset = reset_in.map(|ms| (crate::provider::now_ms() + ms as i64 + 999) / 1000);
+        // One reading of the header and one clock: every answer of one
+        // window then names the same reset second, late or not.
+        let now_ms = crate::provider::now_ms();
+        let reset_at = reset_at_ms(headers, now_ms);
+        let reset_in = reset_at.map(|at| ms_until(at, now_ms));
+        budget.reset = reset_at.map(|at| at.saturating_add(999) / 1000);
         let mut st = self.state();
         // Answers to calls in flight together come back in any order, and
         // within one window the count only falls: more left than an answer

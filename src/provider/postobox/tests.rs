@@ -1,4 +1,4 @@
-use super::client::reset_in_ms;
+use super::client::{reset_at_ms, reset_in_ms};
 use super::feed::unlisted;
 use super::*;
 use crate::domain::{Moderator, MyVote, SourceId, Str};
@@ -157,6 +157,11 @@ fn reset_header_readings() {
     );
     let ms = reset_in_ms(&h).unwrap();
     assert!((28_000..=31_000).contains(&ms), "{ms}");
+    // Unix seconds name one instant whenever the answer is read: every
+    // answer of a window agrees on its reset, even one read after it.
+    let at = reset_at_ms(&h, 0);
+    assert_eq!(at, Some((now_s + 30) * 1000));
+    assert_eq!(reset_at_ms(&h, (now_s + 40) * 1000), at);
     h.insert("x-ratelimit-reset", "12".parse().unwrap());
     assert_eq!(reset_in_ms(&h), Some(12_000));
     h.insert(
