@@ -187,7 +187,30 @@ impl App {
         let Some((g, t)) = self.tally(&key) else {
             return false;
         };
-        t.pending_row() != Some(&key) && self.expanded_group() != Some(g)
+        t.pending_row() != Some(&key)
+            && self.expanded_group() != Some(g)
+            && self.stand_in(g, t).as_ref() != Some(&key)
+    }
+
+    /// While a search is on and a group's row in Pending does not pass it,
+    /// the member that shows for the group: its first pending member in the
+    /// pane's order that passes (a search finds a group through any member).
+    /// Costs the group's size, as a search costs the questions held.
+    fn stand_in(&self, g: u32, t: &Tally) -> Option<QKey> {
+        self.query.as_ref()?;
+        let row = t.pending_row()?;
+        if self.queue.get(row).is_some_and(|e| self.searched(&e.view)) {
+            return None;
+        }
+        self.groups
+            .index
+            .members(g)
+            .iter()
+            .filter_map(|s| self.queue.in_slot(*s))
+            .filter(|e| e.view.status == Status::Pending && self.searched(&e.view))
+            .filter_map(|e| Some((self.queue.order_of(&e.view.key())?, e.view.key())))
+            .min_by(|a, b| a.0.cmp(&b.0))
+            .map(|(_, k)| k)
     }
 
     /// The group `key` belongs to, if it has duplicates.
@@ -213,12 +236,14 @@ impl App {
     /// folds a group into one row: every selected, answered or rejected
     /// question is a decision of its own and shows as a row of the group.
     pub fn group_row(&self, key: &QKey) -> Option<GroupRow> {
-        let (_, t) = self.tally(key)?;
+        let (g, t) = self.tally(key)?;
         let pending = self
             .queue
             .get(key)
             .is_some_and(|e| e.view.status == Status::Pending);
-        Some(if !pending || t.pending_row() == Some(key) {
+        let row =
+            !pending || t.pending_row() == Some(key) || self.stand_in(g, t).as_ref() == Some(key);
+        Some(if row {
             GroupRow::Head {
                 size: t.info.size,
                 votes: t.info.votes,

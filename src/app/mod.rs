@@ -627,9 +627,11 @@ impl App {
     /// Whether a question shows: it passes the search and is not folded
     /// into its duplicate group's row.
     pub fn matches(&self, q: &crate::domain::Question) -> bool {
-        if self.group_hides(q) {
-            return false;
-        }
+        self.searched(q) && !self.group_hides(q)
+    }
+
+    /// Whether a question passes the search (every one does without one).
+    fn searched(&self, q: &crate::domain::Question) -> bool {
         match &self.query {
             None => true,
             Some(query) => query.matches(&self.facts(q, query.uses_marks())),

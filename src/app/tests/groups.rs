@@ -364,3 +364,25 @@ fn with_the_kept_one_decided_the_first_pending_member_is_the_row() {
     app.update(key('u'));
     assert_eq!(shown(&app), ["b", "c"]);
 }
+
+/// A search finds a group through any member: when the group's own row
+/// does not match, its first matching pending member stands for it.
+#[test]
+fn a_search_shows_a_group_through_its_first_matching_member() {
+    let mut app = roadmap_app();
+    app.query = Some(crate::triage::search::parse("roadmap").unwrap());
+    // "c" (kept) says "road map"; "a" and "d" say "roadmap".
+    assert_eq!(shown(&app), ["a"]);
+    assert_eq!(
+        app.group_row(&k("a")),
+        Some(GroupRow::Head { size: 3, votes: 8 })
+    );
+    assert_eq!(app.group_row(&k("d")), Some(GroupRow::Member));
+    // The kept one matches: it is the row again.
+    app.query = Some(crate::triage::search::parse("road").unwrap());
+    assert_eq!(shown(&app), ["c"]);
+    app.query = Some(crate::triage::search::parse("price").unwrap());
+    assert_eq!(shown(&app), ["b"]);
+    app.query = None;
+    assert_eq!(shown(&app), ["b", "c"]);
+}
