@@ -41,6 +41,9 @@ async fn a_flood_ends_at_the_deadline_with_an_exact_count() {
     let (mut session, inbox) =
         Session::new(vec![input], store, KeyMap::default(), moderator).unwrap();
     session.start(true);
+    // The feed starts once the store thread has answered the restore; a
+    // paused clock would otherwise run to the deadline while it works.
+    session.flush().await;
     let duration = Duration::from_millis(20);
     let opts = headless::Options {
         duration: Some(duration),
