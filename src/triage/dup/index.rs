@@ -4,12 +4,10 @@
 //! groups: groups are the connected components of "asks the same thing".
 
 use super::dict::Dict;
+use super::posts::Posts;
 use super::sigs::Sigs;
 use rustc_hash::FxHashMap;
 
-/// Slots a posting list keeps (the most recent; an older question is
-/// still found through any later member of its group).
-const POSTING_CAP: usize = 32;
 /// Candidates measured exactly per arrival.
 const MEASURED: usize = 8;
 
@@ -45,7 +43,7 @@ pub struct Index {
     /// By slot: its group's id, a member's slot (the slot itself while
     /// alone); meaningless for a slot without a signature.
     group: Vec<u32>,
-    posts: FxHashMap<u64, Vec<u32>>,
+    posts: Posts,
     /// Members of every group of two or more, by group id, in slot order.
     groups: FxHashMap<u32, Vec<u32>>,
     held: usize,
@@ -97,11 +95,7 @@ impl Index {
         }
         self.scratch.cands = cands;
         for k in &keys {
-            let list = self.posts.entry(*k).or_default();
-            if list.len() == POSTING_CAP {
-                list.remove(0);
-            }
-            list.push(slot);
+            self.posts.push(*k, slot);
         }
         self.scratch.keys = keys;
         out.gone.retain(|g| !self.groups.contains_key(g));
@@ -122,7 +116,7 @@ impl Index {
         }
         touched.clear();
         for k in keys {
-            for s in self.posts.get(k).into_iter().flatten() {
+            for s in self.posts.slots(*k) {
                 let c = &mut counts[*s as usize];
                 if *c == 0 {
                     touched.push(*s);
@@ -152,12 +146,7 @@ impl Index {
         self.held -= 1;
         let group = self.group[slot as usize];
         for k in &keys {
-            if let Some(list) = self.posts.get_mut(k) {
-                list.retain(|s| *s != slot);
-                if list.is_empty() {
-                    self.posts.remove(k);
-                }
-            }
+            self.posts.remove(*k, slot);
         }
         self.scratch.keys = keys;
         let Some(mut members) = self.groups.remove(&group) else {
@@ -208,10 +197,8 @@ impl Index {
     /// Bytes the index holds on the heap, roughly (for the benchmark).
     pub fn heap_bytes(&self) -> usize {
         let recs = self.sigs.heap_bytes() + self.group.capacity() * size_of::<u32>();
-        let entry = size_of::<(u64, Vec<u32>)>() + 1;
         let dict = self.dict.heap_bytes() + self.scratch.counts.capacity();
-        let posts = self.posts.capacity() * entry
-            + self.posts.values().map(|v| v.capacity() * 4).sum::<usize>();
+        let posts = self.posts.heap_bytes();
         let groups = self.groups.capacity() * size_of::<(u32, Vec<u32>)>()
             + self
                 .groups

@@ -11,6 +11,7 @@
 mod dict;
 mod index;
 mod normalize;
+mod posts;
 mod sig;
 mod sigs;
 mod similarity;
