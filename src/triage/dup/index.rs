@@ -4,12 +4,10 @@
 //! groups: groups are the connected components of "asks the same thing".
 
 use super::dict::Dict;
-use super::sig::Sig;
+use super::posts::Posts;
+use super::sigs::Sigs;
 use rustc_hash::FxHashMap;
 
-/// Slots a posting list keeps (the most recent; an older question is
-/// still found through any later member of its group).
-const POSTING_CAP: usize = 32;
 /// Candidates measured exactly per arrival.
 const MEASURED: usize = 8;
 
@@ -22,13 +20,6 @@ pub struct Regroup {
     pub changed: Vec<u32>,
     /// Slots that were in a group of two or more and are alone now.
     pub slots: Vec<u32>,
-}
-
-#[derive(Debug)]
-struct Rec {
-    sig: Sig,
-    /// The group's id: a member's slot (the slot itself while alone).
-    group: u32,
 }
 
 /// Buffers an arrival reuses, so it allocates nothing of its own.
@@ -48,8 +39,11 @@ struct Scratch {
 #[derive(Debug, Default)]
 pub struct Index {
     dict: Dict,
-    recs: Vec<Option<Rec>>,
-    posts: FxHashMap<u64, Vec<u32>>,
+    sigs: Sigs,
+    /// By slot: its group's id, a member's slot (the slot itself while
+    /// alone); meaningless for a slot without a signature.
+    group: Vec<u32>,
+    posts: Posts,
     /// Members of every group of two or more, by group id, in slot order.
     groups: FxHashMap<u32, Vec<u32>>,
     held: usize,
@@ -64,16 +58,16 @@ impl Index {
     /// Adds (or replaces) a question's text.
     pub fn insert(&mut self, slot: u32, text: &str) -> Regroup {
         let mut out = self.remove(slot);
-        let sig = Sig::of(text, &mut self.dict);
         let mut keys = std::mem::take(&mut self.scratch.keys);
+        let sig = self.sigs.insert(slot, text, &mut self.dict);
         sig.keys(&self.dict, &mut keys);
         let at = slot as usize;
-        if self.recs.len() <= at {
-            self.recs.resize_with(at + 1, || None);
+        if self.group.len() <= at {
+            self.group.resize(at + 1, 0);
         }
-        let mut cands = self.candidates(&keys);
-        self.recs[at] = Some(Rec { sig, group: slot });
+        self.group[at] = slot;
         self.held += 1;
+        let mut cands = self.candidates(&keys);
         let (mut measured, mut sorted, mut i) = (0, 0, 0);
         while measured < MEASURED && i < cands.len() {
             if i == sorted {
@@ -101,11 +95,7 @@ impl Index {
         }
         self.scratch.cands = cands;
         for k in &keys {
-            let list = self.posts.entry(*k).or_default();
-            if list.len() == POSTING_CAP {
-                list.remove(0);
-            }
-            list.push(slot);
+            self.posts.push(*k, slot);
         }
         self.scratch.keys = keys;
         out.gone.retain(|g| !self.groups.contains_key(g));
@@ -121,12 +111,12 @@ impl Index {
             cands,
             ..
         } = &mut self.scratch;
-        if counts.len() < self.recs.len() {
-            counts.resize(self.recs.len(), 0);
+        if counts.len() < self.sigs.slots() {
+            counts.resize(self.sigs.slots(), 0);
         }
         touched.clear();
         for k in keys {
-            for s in self.posts.get(k).into_iter().flatten() {
+            for s in self.posts.slots(*k) {
                 let c = &mut counts[*s as usize];
                 if *c == 0 {
                     touched.push(*s);
@@ -147,35 +137,30 @@ impl Index {
     /// Takes a question out (deleted, or its text is about to change); its
     /// group is worked out again without it, which may split it.
     pub fn remove(&mut self, slot: u32) -> Regroup {
-        let Some(rec) = self.recs.get_mut(slot as usize).and_then(Option::take) else {
+        let Some(sig) = self.sigs.get(slot) else {
             return Regroup::default();
         };
-        self.held -= 1;
         let mut keys = std::mem::take(&mut self.scratch.keys);
-        rec.sig.keys(&self.dict, &mut keys);
+        sig.keys(&self.dict, &mut keys);
+        self.sigs.remove(slot);
+        self.held -= 1;
+        let group = self.group[slot as usize];
         for k in &keys {
-            if let Some(list) = self.posts.get_mut(k) {
-                list.retain(|s| *s != slot);
-                if list.is_empty() {
-                    self.posts.remove(k);
-                }
-            }
+            self.posts.remove(*k, slot);
         }
         self.scratch.keys = keys;
-        let Some(mut members) = self.groups.remove(&rec.group) else {
+        let Some(mut members) = self.groups.remove(&group) else {
             return Regroup::default();
         };
         members.retain(|s| *s != slot);
         let mut out = Regroup {
-            gone: vec![rec.group],
+            gone: vec![group],
             ..Regroup::default()
         };
         for part in self.components(&members) {
             let id = part[0];
             for s in &part {
-                if let Some(r) = self.rec_mut(*s) {
-                    r.group = id;
-                }
+                self.group[*s as usize] = id;
             }
             if part.len() > 1 {
                 self.groups.insert(id, part);
@@ -191,7 +176,7 @@ impl Index {
 
     /// The group of a slot, if it has duplicates.
     pub fn group_of(&self, slot: u32) -> Option<u32> {
-        let g = self.rec(slot)?.group;
+        let g = self.group_of_any(slot)?;
         self.groups.contains_key(&g).then_some(g)
     }
 
@@ -211,18 +196,9 @@ impl Index {
 
     /// Bytes the index holds on the heap, roughly (for the benchmark).
     pub fn heap_bytes(&self) -> usize {
-        let slot = size_of::<Option<Rec>>();
-        let recs: usize = self.recs.capacity() * slot
-            + self
-                .recs
-                .iter()
-                .flatten()
-                .map(|r| r.sig.heap_bytes())
-                .sum::<usize>();
-        let entry = size_of::<(u64, Vec<u32>)>() + 1;
+        let recs = self.sigs.heap_bytes() + self.group.capacity() * size_of::<u32>();
         let dict = self.dict.heap_bytes() + self.scratch.counts.capacity();
-        let posts = self.posts.capacity() * entry
-            + self.posts.values().map(|v| v.capacity() * 4).sum::<usize>();
+        let posts = self.posts.heap_bytes();
         let groups = self.groups.capacity() * size_of::<(u32, Vec<u32>)>()
             + self
                 .groups
@@ -232,21 +208,13 @@ impl Index {
         recs + posts + groups + dict
     }
 
-    fn rec(&self, slot: u32) -> Option<&Rec> {
-        self.recs.get(slot as usize)?.as_ref()
-    }
-
-    fn rec_mut(&mut self, slot: u32) -> Option<&mut Rec> {
-        self.recs.get_mut(slot as usize)?.as_mut()
-    }
-
     fn group_of_any(&self, slot: u32) -> Option<u32> {
-        self.rec(slot).map(|r| r.group)
+        self.sigs.get(slot).map(|_| self.group[slot as usize])
     }
 
     fn same(&self, a: u32, b: u32) -> bool {
-        match (self.rec(a), self.rec(b)) {
-            (Some(x), Some(y)) => x.sig.same(&y.sig, &self.dict),
+        match (self.sigs.get(a), self.sigs.get(b)) {
+            (Some(x), Some(y)) => x.same(y, &self.dict),
             _ => false,
         }
     }
@@ -261,9 +229,7 @@ impl Index {
             (b, a, mb, ma)
         };
         for s in &small {
-            if let Some(r) = self.rec_mut(*s) {
-                r.group = kept;
-            }
+            self.group[*s as usize] = kept;
         }
         let members = match small[..] {
             [one] => {

@@ -5,12 +5,15 @@
 //!
 //! [`Index`] is incremental: an arrival costs the same at 1,000 and at
 //! 100,000 questions. It keeps a compact signature per question (content
-//! tokens as ids of a token dictionary), never the text.
+//! tokens as ids of a token dictionary, a few bytes in one shared arena),
+//! never the text.
 
 mod dict;
 mod index;
 mod normalize;
+mod posts;
 mod sig;
+mod sigs;
 mod similarity;
 mod words;
 
@@ -23,6 +26,8 @@ use sig::Sig;
 /// Whether two texts ask the same thing (the measure the index applies).
 pub fn same_question(a: &str, b: &str) -> bool {
     let mut dict = dict::Dict::default();
-    let (a, b) = (Sig::of(a, &mut dict), Sig::of(b, &mut dict));
-    a.same(&b, &dict)
+    let (mut x, mut y) = (Vec::new(), Vec::new());
+    Sig::pack(a, &mut dict, &mut x);
+    Sig::pack(b, &mut dict, &mut y);
+    Sig::read(&x).0.same(Sig::read(&y).0, &dict)
 }
