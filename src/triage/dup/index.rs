@@ -10,6 +10,10 @@ use rustc_hash::FxHashMap;
 
 /// Candidates measured exactly per arrival.
 const MEASURED: usize = 8;
+/// Largest group a removal splits: working out which members still ask
+/// the same thing compares every pair, so a bigger group (a flood of one
+/// question) only loses the member that left and stays one group.
+const SPLIT_MAX: usize = 64;
 
 /// What an insertion or removal changed.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -135,7 +139,8 @@ impl Index {
     }
 
     /// Takes a question out (deleted, or its text is about to change); its
-    /// group is worked out again without it, which may split it.
+    /// group is worked out again without it, which may split it (up to
+    /// [`SPLIT_MAX`] members).
     pub fn remove(&mut self, slot: u32) -> Regroup {
         let Some(sig) = self.sigs.get(slot) else {
             return Regroup::default();
@@ -157,7 +162,12 @@ impl Index {
             gone: vec![group],
             ..Regroup::default()
         };
-        for part in self.components(&members) {
+        let parts = if members.len() > SPLIT_MAX {
+            vec![members]
+        } else {
+            self.components(&members)
+        };
+        for part in parts {
             let id = part[0];
             for s in &part {
                 self.group[*s as usize] = id;

@@ -147,6 +147,31 @@ fn a_removed_bridge_splits_its_group() {
     assert_eq!(index.len(), 2);
 }
 
+/// A removal from a group of more than 64 costs the group's size, not its
+/// square: the rest stays one group, even where the one that left was all
+/// that joined two halves.
+#[test]
+fn a_big_group_loses_a_member_without_splitting() {
+    let mut index = Index::new();
+    for i in 0..40 {
+        index.insert(i, "Will the keynote be recorded?");
+    }
+    index.insert(40, "Will the keynote be recorded and shared?");
+    for i in 41..81 {
+        index.insert(i, "Will the keynote be shared?");
+    }
+    let g = index.group_of(0).expect("a group");
+    assert_eq!(index.members(g).len(), 81);
+    let r = index.remove(40);
+    assert_eq!(r.slots, [40], "only the one that left is alone");
+    let g = index.group_of(0).expect("still a group");
+    assert_eq!(r.changed, [g]);
+    assert_eq!(index.members(g).len(), 80);
+    assert_eq!(index.group_of(80), Some(g));
+    index.remove(0);
+    assert_eq!(index.members(index.group_of(80).unwrap()).len(), 79);
+}
+
 #[test]
 fn a_changed_text_leaves_its_group() {
     let mut index = Index::new();
