@@ -709,6 +709,12 @@ impl App {
         Some(format!("{n} {noun} waiting for event {event}{more}"))
     }
 
+    /// Whether an action may be on its way with no answer yet (in flight
+    /// and not waiting for a retry).
+    pub fn awaiting_answers(&self) -> bool {
+        self.inflight.values().any(|f| f.retry.is_none())
+    }
+
     /// The action waiting longest for a retry: the one the status bar
     /// shows, and the one retry and drop act on when nothing has failed.
     pub fn longest_retry(&self) -> Option<&Inflight> {

@@ -12,6 +12,10 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
+/// How long a run that reached its end waits for answers to actions
+/// already sent.
+const ANSWER_WAIT: Duration = Duration::from_secs(2);
+
 pub struct Options {
     pub duration: Option<Duration>,
     /// Print `status` lines on connection changes.
@@ -110,6 +114,20 @@ async fn run_inner(
         batch::work(&mut session, |s, e| handle(s, e, &opts, &mut out))?;
         out.flush()?;
     };
+    // A run that reached its end gives the answers to actions already on
+    // their way a moment to come back, so the summary and the journal say
+    // they landed (else they wait for their lease as after a crash).
+    if signal.is_none() {
+        let until = tokio::time::Instant::now() + ANSWER_WAIT;
+        while session.app.awaiting_answers() {
+            let report = tokio::select! {
+                _ = tokio::time::sleep_until(until) => break,
+                r = inbox.reports.recv() => r,
+            };
+            let Some(r) = report else { break };
+            handle(&mut session, Event::Op(r), &opts, &mut out)?;
+        }
+    }
     // Stop the producers first, then take everything they sent: the summary
     // counts exactly what the core holds. What waits is bounded by the feed
     // queue (the demo only generates what fits in it). Grouping still

@@ -595,6 +595,46 @@ fn no_wait_queues_and_a_later_run_delivers_exactly_once() {
     assert_eq!(writes_since(&fake, 0).len(), 4);
 }
 
+/// A `watch` that reaches its end while an action is on its way waits for
+/// the answer (a moment), so its summary and journal say it landed.
+#[test]
+fn watch_at_its_end_waits_for_the_answer_to_an_action_on_its_way() {
+    let fake = FakePostobox::start_background(FakeConfig {
+        plan: Plan::Enterprise,
+        latency: Duration::from_millis(1_200),
+        ..FakeConfig::fast()
+    });
+    let ev = fake.add_event("Keynote");
+    let ids = fake.add_questions(&ev, 1);
+    let s = Setup::new(&fake, Some(&ev));
+    let run = s.run(&[
+        "moderate",
+        "--source",
+        "keynote",
+        "--no-wait",
+        &ids[0],
+        "approve",
+    ]);
+    assert!(run.ok(), "{}", run.explain());
+    // Every answer takes 1.2 s, the first listing's too: the run ends
+    // before the source is live (exit 3), with the approve on its way.
+    let run = s.run(&["watch", "--source", "keynote", "--duration", "1"]);
+    assert_eq!(run.code(), Some(3), "{}", run.explain());
+    let patch = fake
+        .counters()
+        .path(&format!("PATCH /events/{ev}/questions/{}", ids[0]));
+    assert_eq!(patch, 1);
+    let summary = run.json().pop().unwrap();
+    assert_eq!(summary["in_flight"], 0, "{summary}");
+    assert_eq!(summary["by_status"]["selected"], 1, "{summary}");
+    let journal = s.run(&["journal", "--json"]);
+    assert!(
+        journal.stdout.contains(r#""outcome":"confirmed""#),
+        "{}",
+        journal.explain()
+    );
+}
+
 #[test]
 fn a_key_written_in_a_config_others_can_read_is_warned_about() {
     use std::os::unix::fs::PermissionsExt;
