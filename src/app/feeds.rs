@@ -17,6 +17,7 @@ impl App {
                     self.keep_early(OpReport::Confirmed { op_id, outcome });
                     return;
                 };
+                self.note_settled(op_id.clone());
                 if let Some(k) = &done.key {
                     let m = self.queue.drop_patch(k, &op_id);
                     self.moved(m);
@@ -46,6 +47,7 @@ impl App {
                     self.keep_early(OpReport::Failed { op_id, error });
                     return;
                 };
+                self.note_settled(op_id);
                 if let ProviderError::Invalid(reason) = &error
                     && self.reopen_form(&failed.queued, reason)
                 {
@@ -80,6 +82,19 @@ impl App {
             self.early_reports.pop_front();
         }
         self.early_reports.push_back(report);
+    }
+
+    fn note_settled(&mut self, op_id: String) {
+        if self.settled.len() == EARLY_REPORTS {
+            self.settled.pop_front();
+        }
+        self.settled.push_back(op_id);
+    }
+
+    /// Whether the action was answered lately (a restore read before the
+    /// answer still lists it).
+    pub(super) fn settled(&self, op_id: &str) -> bool {
+        self.settled.iter().any(|s| s == op_id)
     }
 
     /// Applies the kept reports whose actions are now tracked.

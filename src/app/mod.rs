@@ -400,6 +400,9 @@ pub struct App {
     /// restored from the store may be delivered before `Event::Restored`
     /// is handled. They are applied when it is (at most [`EARLY_REPORTS`]).
     early_reports: VecDeque<OpReport>,
+    /// Actions answered lately (at most [`EARLY_REPORTS`]): a restore read
+    /// before their answer must not bring them back in flight.
+    settled: VecDeque<String>,
     pub failed: Vec<Failed>,
     /// Questions whose local state this session decided: a restore from
     /// the store (answered later, off the loop) never takes them back.
@@ -497,6 +500,7 @@ impl App {
             frozen_new: HashSet::new(),
             inflight: BTreeMap::new(),
             early_reports: Default::default(),
+            settled: Default::default(),
             failed: Vec::new(),
             saved_local: Default::default(),
             undo: Vec::new(),

@@ -85,9 +85,10 @@ impl App {
                         self.moved(m);
                     }
                 }
-                // An action this session queued itself is tracked already.
+                // An action this session queued itself is tracked already,
+                // and one answered since the store was read is done.
                 for q in ops {
-                    if !self.inflight.contains_key(&q.op_id) {
+                    if !self.inflight.contains_key(&q.op_id) && !self.settled(&q.op_id) {
                         self.track(q, None);
                     }
                 }

@@ -697,6 +697,21 @@ pub async fn moderate(ctx: Context, opts: ModerateOptions) -> anyhow::Result<u8>
             writeln!(out, "{line}")?;
         }
     }
+    // The other actions this run sent (queued earlier, delivered with its
+    // own) are recorded before it ends, or they would show as in flight
+    // until their lease runs out.
+    // The core learns which they are from the store's answer to the start,
+    // which is in once the store is flushed.
+    session.flush().await;
+    while let Ok(m) = inbox.misc.try_recv() {
+        session.handle(m);
+    }
+    let until = deadline.min(tokio::time::Instant::now() + runtime::answers::ANSWER_WAIT);
+    runtime::answers::await_answers(&mut session, &mut inbox, until, |s, r| {
+        s.handle(Event::Op(r));
+        anyhow::Ok(())
+    })
+    .await?;
     let unconfirmed = !pending.is_empty();
     if unconfirmed {
         eprintln!(

@@ -2,7 +2,7 @@
 //! printing NDJSON instead of drawing. Ends on duration, SIGINT or SIGTERM
 //! with a summary line, and says how it ended ([`Ended`]) for the exit code.
 
-use super::{Inbox, Session, batch};
+use super::{Inbox, Session, answers, batch};
 use crate::app::Event;
 use crate::domain::{Connection, Feed};
 use crate::ndjson;
@@ -11,10 +11,6 @@ use std::io::Write;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
-
-/// How long a run that reached its end waits for answers to actions
-/// already sent.
-const ANSWER_WAIT: Duration = Duration::from_secs(2);
 
 pub struct Options {
     pub duration: Option<Duration>,
@@ -114,19 +110,14 @@ async fn run_inner(
         batch::work(&mut session, |s, e| handle(s, e, &opts, &mut out))?;
         out.flush()?;
     };
-    // A run that reached its end gives the answers to actions already on
-    // their way a moment to come back, so the summary and the journal say
-    // they landed (else they wait for their lease as after a crash).
+    // A run that reached its end waits a moment for the answers to actions
+    // already on their way.
     if signal.is_none() {
-        let until = tokio::time::Instant::now() + ANSWER_WAIT;
-        while session.app.awaiting_answers() {
-            let report = tokio::select! {
-                _ = tokio::time::sleep_until(until) => break,
-                r = inbox.reports.recv() => r,
-            };
-            let Some(r) = report else { break };
-            handle(&mut session, Event::Op(r), &opts, &mut out)?;
-        }
+        let until = tokio::time::Instant::now() + answers::ANSWER_WAIT;
+        answers::await_answers(&mut session, &mut inbox, until, |s, r| {
+            handle(s, Event::Op(r), &opts, &mut out)
+        })
+        .await?;
     }
     // Stop the producers first, then take everything they sent: the summary
     // counts exactly what the core holds. What waits is bounded by the feed

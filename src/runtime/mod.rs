@@ -4,6 +4,7 @@
 //! store work on the store's own thread (`store_actor`), so the loop never
 //! waits on the network or on SQLite.
 
+pub mod answers;
 mod batch;
 pub mod headless;
 pub mod screen;

@@ -222,6 +222,24 @@ fn a_report_before_the_restore_settles_the_restored_action() {
     assert_eq!(status(&app, "a"), Status::Answered);
 }
 
+/// An action this session queued and saw answered is done, even when a
+/// restore read before the answer lists it again.
+#[test]
+fn a_restore_read_before_an_answer_does_not_bring_the_action_back() {
+    let mut app = app();
+    let queued = sent(&app.update(key('a')))[0].clone();
+    confirm_all(&mut app);
+    assert!(app.inflight.is_empty());
+    app.update(Event::Restored {
+        ops: vec![queued],
+        local: Vec::new(),
+        marks: Vec::new(),
+        roles: Vec::new(),
+    });
+    assert!(app.inflight.is_empty());
+    assert!(!app.awaiting_answers());
+}
+
 #[test]
 fn failure_rolls_back_with_reason() {
     let mut app = app();
