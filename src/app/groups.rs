@@ -193,9 +193,9 @@ impl App {
     }
 
     /// While a search is on and a group's row in Pending does not pass it,
-    /// the member that shows for the group: its first pending member in the
-    /// pane's order that passes (a search finds a group through any member).
-    /// Costs the group's size, as a search costs the questions held.
+    /// the member that shows for the group: the first of its members (in
+    /// the index's order) that is pending and passes, so a search finds a
+    /// group through any member. Stops at that member.
     fn stand_in(&self, g: u32, t: &Tally) -> Option<QKey> {
         self.query.as_ref()?;
         let row = t.pending_row()?;
@@ -207,10 +207,8 @@ impl App {
             .members(g)
             .iter()
             .filter_map(|s| self.queue.in_slot(*s))
-            .filter(|e| e.view.status == Status::Pending && self.searched(&e.view))
-            .filter_map(|e| Some((self.queue.order_of(&e.view.key())?, e.view.key())))
-            .min_by(|a, b| a.0.cmp(&b.0))
-            .map(|(_, k)| k)
+            .find(|e| e.view.status == Status::Pending && self.searched(&e.view))
+            .map(|e| e.view.key())
     }
 
     /// The group `key` belongs to, if it has duplicates.
