@@ -78,17 +78,11 @@ impl App {
 
     /// Keeps a final report for an action the core does not know (yet).
     fn keep_early(&mut self, report: OpReport) {
-        if self.early_reports.len() == EARLY_REPORTS {
-            self.early_reports.pop_front();
-        }
-        self.early_reports.push_back(report);
+        push_bounded(&mut self.early_reports, report);
     }
 
     fn note_settled(&mut self, op_id: String) {
-        if self.settled.len() == EARLY_REPORTS {
-            self.settled.pop_front();
-        }
-        self.settled.push_back(op_id);
+        push_bounded(&mut self.settled, op_id);
     }
 
     /// Whether the action was answered lately (a restore read before the
@@ -398,4 +392,12 @@ impl App {
             }
         }
     }
+}
+
+/// Appends to a list of the latest [`EARLY_REPORTS`], dropping the oldest.
+fn push_bounded<T>(list: &mut std::collections::VecDeque<T>, value: T) {
+    if list.len() == EARLY_REPORTS {
+        list.pop_front();
+    }
+    list.push_back(value);
 }

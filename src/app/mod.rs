@@ -476,8 +476,9 @@ pub struct App {
 pub const TOAST_MS: Millis = 5_000;
 /// Undo depth.
 const UNDO_DEPTH: usize = 50;
-/// Most reports kept for actions the core does not know yet: more than a
-/// source's delivery pipeline can confirm before the store's answer.
+/// Most reports kept for actions the core does not know yet, and most
+/// answered actions remembered: more than a source's delivery pipeline can
+/// answer before the store's restore is handled.
 const EARLY_REPORTS: usize = 256;
 /// Chat messages kept in memory per session.
 pub const CHAT_KEEP: usize = 2_000;

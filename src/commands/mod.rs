@@ -699,9 +699,8 @@ pub async fn moderate(ctx: Context, opts: ModerateOptions) -> anyhow::Result<u8>
     }
     // The other actions this run sent (queued earlier, delivered with its
     // own) are recorded before it ends, or they would show as in flight
-    // until their lease runs out.
-    // The core learns which they are from the store's answer to the start,
-    // which is in once the store is flushed.
+    // until their lease runs out. The core learns which they are from the
+    // store's answer to the start, which is in once the store is flushed.
     session.flush().await;
     while let Ok(m) = inbox.misc.try_recv() {
         session.handle(m);
