@@ -19,7 +19,7 @@
 
 use super::App;
 use super::queue::{Entry, OrderKey};
-use crate::domain::{QKey, Question, Status};
+use crate::domain::{QKey, Question, Status, votes32};
 use crate::triage::dup::{Index, Regroup};
 use rustc_hash::FxHashMap;
 use std::cmp::Ordering;
@@ -78,8 +78,9 @@ impl Tally {
 #[derive(Debug, Default)]
 pub struct Groups {
     index: Index,
-    /// The votes each member counts in its group's total, by slot.
-    votes: Vec<i64>,
+    /// The votes each member counts in its group's total, by slot
+    /// (saturated at `i32`'s bounds, as the queue holds a platform's count).
+    votes: Vec<i32>,
     /// By the index's group id.
     tallies: FxHashMap<u32, Tally>,
     /// A member of the group `z` expanded, if any.
@@ -337,6 +338,7 @@ impl App {
     fn solo(&mut self, id: u32) -> Option<Tally> {
         let e = self.queue.in_slot(id)?;
         let key = e.view.key();
+        let counted = votes32(e.view.votes);
         let votes = e.view.votes;
         let t = Tally {
             kept_rank: (self.groups.picked.contains(&key), votes),
@@ -345,10 +347,10 @@ impl App {
             info: GroupInfo {
                 kept: key,
                 size: 1,
-                votes,
+                votes: counted.into(),
             },
         };
-        self.groups.votes[id as usize] = votes;
+        self.groups.votes[id as usize] = counted;
         Some(t)
     }
 
@@ -452,8 +454,9 @@ impl App {
         };
         let old = t.info.clone();
         let votes = e.view.votes;
-        let counted = std::mem::replace(&mut self.groups.votes[slot as usize], votes);
-        t.info.votes = t.info.votes.saturating_sub(counted).saturating_add(votes);
+        let now = votes32(votes);
+        let before = std::mem::replace(&mut self.groups.votes[slot as usize], now);
+        t.info.votes = (t.info.votes - i64::from(before)) + i64::from(now);
         let rank = (self.groups.picked.contains(key), votes);
         let order = self.pending_order(key, e);
         let mut again = false;

@@ -17,7 +17,7 @@
 mod ordered;
 
 use crate::domain::{
-    Keyed, KeyedSlots, LocalState, Millis, MyVote, Pool, QKey, Question, SourceId, Status,
+    Keyed, KeyedSlots, LocalState, Millis, MyVote, Pool, QKey, Question, SourceId, Status, votes32,
 };
 use ordered::Ordered;
 use std::collections::{BTreeSet, HashMap};
@@ -56,13 +56,14 @@ pub struct Patch {
 }
 
 /// What the platform last said where it may differ from the view; the
-/// rest (id, text, author, times) is the view's own, held once.
+/// rest (id, text, author, times) is the view's own, held once. Eight
+/// bytes: the count is saturated ([`votes32`]).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Server {
     pub status: Status,
     pub on_air: bool,
-    pub votes: i64,
     pub my_vote: MyVote,
+    pub votes: i32,
 }
 
 impl Server {
@@ -70,8 +71,8 @@ impl Server {
         Server {
             status: q.status,
             on_air: q.on_air,
-            votes: q.votes,
             my_vote: q.my_vote,
+            votes: votes32(q.votes),
         }
     }
 }
@@ -93,7 +94,7 @@ impl Entry {
         Question {
             status: self.server.status,
             on_air: self.server.on_air,
-            votes: self.server.votes,
+            votes: self.server.votes.into(),
             my_vote: self.server.my_vote,
             ..self.view.clone()
         }
@@ -691,6 +692,7 @@ mod tests {
         queue.set_local(&q("d", 4, 0).key(), placed);
         assert_eq!(ids(&queue, Status::Selected), ["d", "b", "c", "a"]);
         assert_eq!(size_of::<OrderKey>(), 24);
+        assert_eq!(size_of::<Entry>(), 72);
     }
 
     #[test]

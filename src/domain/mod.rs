@@ -28,7 +28,7 @@ pub use marks::{Hold, Marks, Ruled};
 pub use moderator::Moderator;
 pub use op::{Op, Outcome};
 pub use people::{Participant, ParticipantDraft, Role, valid_email};
-pub use question::{LocalState, MyVote, Question, Status};
+pub use question::{LocalState, MyVote, Question, Status, votes32};
 pub use report::{IN_FLIGHT_DEFAULT, IN_FLIGHT_MAX, OpReport};
 pub use shared::{Pool, Str};
 pub use show::{OnAir, ShowAction, ShowItem, ShowRefusal};

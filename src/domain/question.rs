@@ -61,6 +61,12 @@ pub struct Question {
     pub updated: Millis,
 }
 
+/// A vote count in 32 bits, saturated at their bounds: what the lean tables
+/// keep per question (no audience casts two billion votes).
+pub fn votes32(votes: i64) -> i32 {
+    votes.clamp(i32::MIN.into(), i32::MAX.into()) as i32
+}
+
 /// What qadeck keeps on this machine for a question because the platform
 /// cannot store it (on-air everywhere; selected/answered on some platforms).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]

@@ -132,7 +132,7 @@ fn confirm_all(app: &mut App) {
             }
             (Op::Vote { want, id }, Some(k)) => {
                 let e = app.queue.get(&k).unwrap();
-                let votes = e.server.votes + if *want == MyVote::Up { 1 } else { -1 };
+                let votes = i64::from(e.server.votes) + if *want == MyVote::Up { 1 } else { -1 };
                 Outcome::Voted {
                     id: id.clone(),
                     my_vote: *want,

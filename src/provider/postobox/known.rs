@@ -2,10 +2,11 @@
 //! the merge allows. A partial stream item falls back on any of these
 //! fields, so all are kept, but the id and text are the allocations the
 //! core holds too (shared, never copied), an author is a number into one
-//! table of names, and the rows sit in chunks found by their ids
-//! ([`KeyedSlots`]: the id map holds only row numbers).
+//! table of names sharing a word with the status and the vote (a row is 40
+//! bytes), and the rows sit in chunks found by their ids ([`KeyedSlots`]:
+//! the id map holds only row numbers).
 
-use crate::domain::{Keyed, KeyedSlots, Millis, MyVote, Question, SourceId, Status, Str};
+use crate::domain::{Keyed, KeyedSlots, Millis, MyVote, Question, SourceId, Status, Str, votes32};
 use std::collections::HashMap;
 use std::hash::{BuildHasher, RandomState};
 
@@ -14,13 +15,53 @@ use std::hash::{BuildHasher, RandomState};
 struct Known {
     id: Str,
     text: Str,
-    votes: i64,
     created: Millis,
     updated: Millis,
-    /// 0: anonymous; else 1 + the author's place in [`KnownMap::names`].
-    author: u32,
-    status: Status,
-    my_vote: MyVote,
+    /// Saturated ([`votes32`]).
+    votes: i32,
+    who: Who,
+}
+
+/// The author (0: anonymous; else 1 + the place in [`KnownMap::names`]) in
+/// the low 28 bits, then the status and the moderator's vote (2 bits each).
+#[derive(Debug, Clone, Copy)]
+struct Who(u32);
+
+impl Who {
+    const AUTHOR: u32 = (1 << 28) - 1;
+
+    fn new(author: u32, status: Status, my_vote: MyVote) -> Who {
+        let status = Status::ALL.iter().position(|s| *s == status).unwrap_or(0) as u32;
+        Who(author.min(Who::AUTHOR) | status << 28 | (vote_bits(my_vote) << 30))
+    }
+
+    fn author(self) -> u32 {
+        self.0 & Who::AUTHOR
+    }
+
+    fn status(self) -> Status {
+        Status::ALL[(self.0 >> 28 & 3) as usize]
+    }
+
+    fn my_vote(self) -> MyVote {
+        match self.0 >> 30 {
+            1 => MyVote::Up,
+            2 => MyVote::Down,
+            _ => MyVote::None,
+        }
+    }
+
+    fn with_vote(self, my_vote: MyVote) -> Who {
+        Who(self.0 & !(3 << 30) | vote_bits(my_vote) << 30)
+    }
+}
+
+fn vote_bits(v: MyVote) -> u32 {
+    match v {
+        MyVote::None => 0,
+        MyVote::Up => 1,
+        MyVote::Down => 2,
+    }
 }
 
 impl Keyed for Known {
@@ -60,12 +101,13 @@ impl KnownMap {
             id: k.id.clone(),
             text: k.text.clone(),
             author: k
-                .author
+                .who
+                .author()
                 .checked_sub(1)
                 .and_then(|i| self.names.get(i as usize).cloned()),
-            votes: k.votes,
-            my_vote: k.my_vote,
-            status: k.status,
+            votes: k.votes.into(),
+            my_vote: k.who.my_vote(),
+            status: k.who.status(),
             on_air: false,
             created: k.created,
             updated: k.updated,
@@ -73,7 +115,7 @@ impl KnownMap {
     }
 
     pub(super) fn status(&self, id: &str) -> Option<Status> {
-        self.known(id).map(|k| k.status)
+        self.known(id).map(|k| k.who.status())
     }
 
     /// The one copy of an author's name.
@@ -99,12 +141,10 @@ impl KnownMap {
         let known = Known {
             id: q.id.clone(),
             text: q.text.clone(),
-            votes: q.votes,
             created: q.created,
             updated: q.updated,
-            author,
-            status: q.status,
-            my_vote: q.my_vote,
+            votes: votes32(q.votes),
+            who: Who::new(author, q.status, q.my_vote),
         };
         match self.known_mut(&q.id) {
             // The row keeps the id allocation already held.
@@ -131,9 +171,9 @@ impl KnownMap {
     pub(super) fn set_vote(&mut self, id: &str, my_vote: MyVote, votes: Option<i64>) -> i64 {
         match self.known_mut(id) {
             Some(k) => {
-                k.my_vote = my_vote;
-                k.votes = votes.unwrap_or(k.votes);
-                k.votes
+                k.who = k.who.with_vote(my_vote);
+                k.votes = votes.map_or(k.votes, votes32);
+                k.votes.into()
             }
             None => votes.unwrap_or(0),
         }
@@ -145,7 +185,7 @@ impl KnownMap {
 
     /// Ids and statuses of every known question.
     pub(super) fn statuses(&self) -> impl Iterator<Item = (&Str, Status)> {
-        self.rows.iter().map(|k| (&k.id, k.status))
+        self.rows.iter().map(|k| (&k.id, k.who.status()))
     }
 }
 
@@ -198,5 +238,34 @@ mod tests {
         assert_eq!(known.get(SourceId(2), "d"), Some(d));
         assert_eq!(known.get(SourceId(2), "b").unwrap().id, "b");
         assert_eq!(known.statuses().count(), 3);
+    }
+
+    #[test]
+    fn a_row_keeps_every_status_vote_and_count_it_is_given() {
+        let mut known = KnownMap::default();
+        for (n, status) in Status::ALL.into_iter().enumerate() {
+            for my_vote in [MyVote::None, MyVote::Up, MyVote::Down] {
+                let mut x = q(&format!("{n}{my_vote:?}"), Some(&format!("a{n}")));
+                (x.status, x.my_vote, x.votes) = (status, my_vote, -7);
+                known.insert(&x);
+                assert_eq!(known.get(SourceId(2), &x.id), Some(x));
+            }
+        }
+        let mut big = q("big", None);
+        big.votes = i64::MAX;
+        known.insert(&big);
+        assert_eq!(
+            known.get(SourceId(2), "big").unwrap().votes,
+            i64::from(i32::MAX)
+        );
+        assert_eq!(
+            known.set_vote("big", MyVote::Down, Some(i64::MIN)),
+            i64::from(i32::MIN)
+        );
+        let back = known.get(SourceId(2), "big").unwrap();
+        assert_eq!(
+            (back.my_vote, back.status, back.author),
+            (MyVote::Down, Status::Answered, None)
+        );
     }
 }
