@@ -33,18 +33,36 @@ pub enum SortBy {
     Votes,
 }
 
-/// Position of a question in its status list (24 bytes: every list holds
-/// one per question).
+/// Position of a question in its status list, packed into 16 bytes that
+/// compare as the order does (every list holds one per question). From
+/// the top: the [`lead`] (33 bits), the creation time (44 bits of
+/// milliseconds: 1691 to 2248, a time outside clamped), the low 19 bits of
+/// the arrival number (ties of the same millisecond keep their arrival
+/// order unless half a million questions came between them), then the slot
+/// where the entry is held (32 bits, which also keeps every key its own).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub struct OrderKey {
-    /// First the moderator's place in the selected queue, then the display
-    /// order: see [`lead`].
-    lead: i64,
-    created: Millis,
-    /// Arrival order breaks ties (same time, same votes).
-    seq: u32,
+pub struct OrderKey(u128);
+
+impl OrderKey {
+    const TIME_BITS: u32 = 44;
+    const SEQ_BITS: u32 = 19;
+
+    fn new(lead: u64, created: Millis, seq: u32, slot: u32) -> OrderKey {
+        let half = 1i64 << (OrderKey::TIME_BITS - 1);
+        let time = (created.clamp(-half, half - 1) + half) as u128;
+        let seq = u128::from(seq) & ((1 << OrderKey::SEQ_BITS) - 1);
+        OrderKey(
+            u128::from(lead) << (OrderKey::TIME_BITS + OrderKey::SEQ_BITS + 32)
+                | time << (OrderKey::SEQ_BITS + 32)
+                | seq << 32
+                | u128::from(slot),
+        )
+    }
+
     /// Where the entry is held.
-    slot: u32,
+    fn slot(self) -> u32 {
+        self.0 as u32
+    }
 }
 
 /// An optimistic change from an action not yet confirmed.
@@ -201,7 +219,7 @@ impl Queue {
 
     /// The entry an order key names.
     pub fn at(&self, order: &OrderKey) -> Option<&Entry> {
-        self.in_slot(order.slot)
+        self.in_slot(order.slot())
     }
 
     pub fn sort(&self) -> SortBy {
@@ -442,7 +460,7 @@ impl Queue {
     ) -> impl Iterator<Item = &'a Entry> + 'a {
         self.index[status_slot(status)]
             .from(from)
-            .filter_map(|k| self.in_slot(k.slot))
+            .filter_map(|k| self.in_slot(k.slot()))
     }
 
     /// Questions strictly before `before`, nearest first.
@@ -453,7 +471,7 @@ impl Queue {
     ) -> impl Iterator<Item = &'a Entry> + 'a {
         self.index[status_slot(status)]
             .before(before)
-            .filter_map(|k| self.in_slot(k.slot))
+            .filter_map(|k| self.in_slot(k.slot()))
     }
 
     /// Questions strictly after `after`, in order.
@@ -464,13 +482,13 @@ impl Queue {
     ) -> impl Iterator<Item = &'a Entry> + 'a {
         self.index[status_slot(status)]
             .after(after)
-            .filter_map(|k| self.in_slot(k.slot))
+            .filter_map(|k| self.in_slot(k.slot()))
     }
 
     pub fn last(&self, status: Status) -> Option<&Entry> {
         self.index[status_slot(status)]
             .last()
-            .and_then(|k| self.in_slot(k.slot))
+            .and_then(|k| self.in_slot(k.slot()))
     }
 
     /// Where a question sits in its list.
@@ -481,7 +499,7 @@ impl Queue {
     /// The question on air, if any (few are ever selected, so a scan of the
     /// selected list is cheap).
     pub fn on_air(&self) -> Option<&Entry> {
-        self.on_air.first().and_then(|k| self.in_slot(k.slot))
+        self.on_air.first().and_then(|k| self.in_slot(k.slot()))
     }
 
     /// New local states that move a selected question `delta` places (up
@@ -549,30 +567,24 @@ fn vote_value(v: MyVote) -> i64 {
 }
 
 /// Room below every display order for the moderator's places.
-const RANKS: i64 = 1 << 32;
+const RANKS: u64 = 1 << 32;
 
-/// One number for what orders a list before its times: a selected
-/// question the moderator placed comes first, by its place (below
-/// `i64::MIN + RANKS`); the others follow in display order (by time: 0;
-/// by votes: most first, the count kept above the places).
-fn lead(sort: SortBy, q: &Question, local: LocalState) -> i64 {
+/// One number (33 bits) for what orders a list before its times: a
+/// selected question the moderator placed comes first, by its place (below
+/// `RANKS`); the others follow in display order (by time: all the same; by
+/// votes: most first, the count saturated at `i32`'s bounds).
+fn lead(sort: SortBy, q: &Question, local: LocalState) -> u64 {
     match (q.status, local.rank) {
-        (Status::Selected, Some(r)) => i64::MIN + r.clamp(0, RANKS - 1),
+        (Status::Selected, Some(r)) => r.clamp(0, RANKS as i64 - 1) as u64,
         _ => match sort {
-            SortBy::Time => 0,
-            SortBy::Votes => q.votes.saturating_neg().max(i64::MIN + RANKS),
+            SortBy::Time => RANKS,
+            SortBy::Votes => RANKS + (i64::from(i32::MAX) - i64::from(votes32(q.votes))) as u64,
         },
     }
 }
 
 fn order_key(sort: SortBy, e: &Entry, local: LocalState, slot: u32) -> OrderKey {
-    let q = &e.view;
-    OrderKey {
-        lead: lead(sort, q, local),
-        created: q.created,
-        seq: e.seq,
-        slot,
-    }
+    OrderKey::new(lead(sort, &e.view, local), e.view.created, e.seq, slot)
 }
 
 #[cfg(test)]
@@ -691,8 +703,29 @@ mod tests {
         };
         queue.set_local(&q("d", 4, 0).key(), placed);
         assert_eq!(ids(&queue, Status::Selected), ["d", "b", "c", "a"]);
-        assert_eq!(size_of::<OrderKey>(), 24);
+        assert_eq!(size_of::<OrderKey>(), 16);
         assert_eq!(size_of::<Entry>(), 72);
+    }
+
+    proptest::proptest! {
+        /// Packed keys order as their parts do, and give back their slot.
+        #[test]
+        fn packed_keys_compare_as_their_parts(
+            a in (0..1u64 << 33, -(1i64 << 43)..(1i64 << 43), 0..1u32 << 19, proptest::num::u32::ANY),
+            b in (0..1u64 << 33, -(1i64 << 43)..(1i64 << 43), 0..1u32 << 19, proptest::num::u32::ANY),
+        ) {
+            let key = |(l, c, q, s)| OrderKey::new(l, c, q, s);
+            proptest::prop_assert_eq!(key(a).cmp(&key(b)), a.cmp(&b));
+            proptest::prop_assert_eq!(key(a).slot(), a.3);
+        }
+    }
+
+    #[test]
+    fn times_beyond_the_key_s_range_sort_at_its_ends() {
+        let at = |t| OrderKey::new(RANKS, t, 0, 0);
+        assert!(at(i64::MIN) < at(-(1 << 40)) && at(-(1 << 40)) < at(0));
+        assert!(at(1_780_000_000_000) < at(i64::MAX));
+        assert_eq!(at(i64::MAX), at(1 << 50));
     }
 
     #[test]

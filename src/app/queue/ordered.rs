@@ -132,12 +132,7 @@ mod tests {
     use std::collections::BTreeSet;
 
     fn key(n: u32) -> OrderKey {
-        OrderKey {
-            lead: 0,
-            created: i64::from(n / 3),
-            seq: n,
-            slot: n,
-        }
+        OrderKey::new(0, i64::from(n / 3), n, n)
     }
 
     /// Any mix of insertions and removals reads as a `BTreeSet` does.
