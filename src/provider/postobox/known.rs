@@ -267,5 +267,6 @@ mod tests {
             (back.my_vote, back.status, back.author),
             (MyVote::Down, Status::Answered, None)
         );
+        assert_eq!(size_of::<Known>(), 40);
     }
 }
