@@ -127,7 +127,12 @@ pub fn question_gone(source: &str, id: &str, changed_elsewhere: bool) -> Value {
 /// The line for a question the core holds, or its deletion.
 pub fn question_of(app: &App, source: &str, key: &QKey) -> Value {
     match app.queue.get(key) {
-        Some(e) => question(source, &e.view, e.inflight > 0, &Triage::of(app, key)),
+        Some(e) => question(
+            source,
+            &e.view,
+            app.queue.inflight(key) > 0,
+            &Triage::of(app, key),
+        ),
         None => question_gone(source, &key.id, app.changed_elsewhere(key).is_some()),
     }
 }

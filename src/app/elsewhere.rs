@@ -83,7 +83,7 @@ impl App {
             status: e.view.status,
             on_air: e.view.on_air,
             my_vote: e.view.my_vote,
-            inflight: e.inflight > 0,
+            inflight: self.queue.inflight(key) > 0,
         })
     }
 

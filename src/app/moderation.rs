@@ -140,7 +140,7 @@ impl App {
         };
         let (current, server_status, mut local) = (
             entry.view.status,
-            entry.server.status,
+            entry.said().status,
             self.queue.local(&key),
         );
         let caps = self.source(key.source).map(|s| s.caps.clone());

@@ -74,8 +74,8 @@ pub struct Patch {
 }
 
 /// What the platform last said where it may differ from the view; the
-/// rest (id, text, author, times) is the view's own, held once. Eight
-/// bytes: the count is saturated ([`votes32`]).
+/// rest (id, text, author, times) is the view's own, held once. The count
+/// is saturated ([`votes32`]).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Server {
     pub status: Status,
@@ -95,25 +95,73 @@ impl Server {
     }
 }
 
+/// Bits of [`Entry`]'s `packed` word below the arrival number.
+const SEQ_SHIFT: u32 = 5;
+
+/// One held question: 64 bytes, the view and one word beside it.
 #[derive(Debug, Clone)]
 pub struct Entry {
-    pub server: Server,
     /// The effective question: server, then local, then patches.
     pub view: Question,
-    /// In-flight actions touching this question.
-    pub inflight: u32,
-    /// Arrival order, for ties in the lists.
-    seq: u32,
+    /// The platform's count ([`Server::votes`]).
+    server_votes: i32,
+    /// The platform's status (2 bits), on-air flag (1 bit) and the
+    /// moderator's vote (2 bits), then the arrival number for ties in the
+    /// lists (the low 27 bits: the order keys use 19).
+    packed: u32,
 }
 
 impl Entry {
+    fn new(q: Question, seq: u32) -> Entry {
+        let mut e = Entry {
+            server_votes: 0,
+            packed: seq << SEQ_SHIFT,
+            view: q,
+        };
+        e.set_said(Server::of(&e.view));
+        e
+    }
+
+    /// What the platform last said.
+    pub fn said(&self) -> Server {
+        let p = self.packed;
+        Server {
+            status: Status::ALL[(p & 3) as usize],
+            on_air: p & 4 != 0,
+            my_vote: match p >> 3 & 3 {
+                1 => MyVote::Up,
+                2 => MyVote::Down,
+                _ => MyVote::None,
+            },
+            votes: self.server_votes,
+        }
+    }
+
+    fn set_said(&mut self, s: Server) {
+        let status = Status::ALL.iter().position(|x| *x == s.status).unwrap_or(0) as u32;
+        let vote = match s.my_vote {
+            MyVote::None => 0,
+            MyVote::Up => 1,
+            MyVote::Down => 2,
+        };
+        let seq = self.packed & !((1 << SEQ_SHIFT) - 1);
+        self.packed = seq | status | u32::from(s.on_air) << 2 | vote << 3;
+        self.server_votes = s.votes;
+    }
+
+    /// Arrival order, for ties in the lists.
+    fn seq(&self) -> u32 {
+        self.packed >> SEQ_SHIFT
+    }
+
     /// The question as the platform last said it.
     pub fn server(&self) -> Question {
+        let s = self.said();
         Question {
-            status: self.server.status,
-            on_air: self.server.on_air,
-            votes: self.server.votes.into(),
-            my_vote: self.server.my_vote,
+            status: s.status,
+            on_air: s.on_air,
+            votes: s.votes.into(),
+            my_vote: s.my_vote,
             ..self.view.clone()
         }
     }
@@ -121,7 +169,7 @@ impl Entry {
     /// Whether `q` says exactly what the platform last said.
     fn same_as_server(&self, q: &Question) -> bool {
         let v = &self.view;
-        Server::of(q) == self.server
+        Server::of(q) == self.said()
             && q.updated == v.updated
             && q.created == v.created
             && q.source == v.source
@@ -199,6 +247,14 @@ impl Queue {
         self.in_slot(self.slot_of(key)?)
     }
 
+    /// Actions in flight touching the question of `key`.
+    pub fn inflight(&self, key: &QKey) -> usize {
+        if self.patches.is_empty() {
+            return 0;
+        }
+        self.patches.get(key).map_or(0, Vec::len)
+    }
+
     /// Where the question of `key` is held: a number that stays its own
     /// while it is held (the duplicate groups name questions by it).
     pub(super) fn slot_of(&self, key: &QKey) -> Option<u32> {
@@ -272,7 +328,7 @@ impl Queue {
             }
             // Platforms that cannot tell whose vote it is leave ours alone.
             if q.my_vote == MyVote::None {
-                q.my_vote = e.server.my_vote;
+                q.my_vote = e.said().my_vote;
             }
             if e.same_as_server(&q) {
                 return None;
@@ -288,7 +344,7 @@ impl Queue {
         if q.my_vote == MyVote::None
             && let Some(e) = self.get(&q.key())
         {
-            q.my_vote = e.server.my_vote;
+            q.my_vote = e.said().my_vote;
         }
         self.set_server(q.key(), q)
     }
@@ -312,14 +368,8 @@ impl Queue {
         q.author = q.author.map(|a| self.names.share(a));
         let Some(slot) = self.slot_of(&key) else {
             let seq = self.next_seq;
-            self.next_seq = self.next_seq.wrapping_add(1);
-            let entry = Entry {
-                server: Server::of(&q),
-                view: q,
-                inflight: 0,
-                seq,
-            };
-            let slot = self.slots.insert(entry);
+            self.next_seq = self.next_seq.wrapping_add(1) & (u32::MAX >> SEQ_SHIFT);
+            let slot = self.slots.insert(Entry::new(q, seq));
             return self.refresh(&key, slot, None);
         };
         let from = self.place(slot);
@@ -327,7 +377,7 @@ impl Queue {
         if e.view.text == q.text {
             q.text = e.view.text.clone();
         }
-        e.server = Server::of(&q);
+        e.set_said(Server::of(&q));
         e.view = q;
         self.refresh(&key, slot, from)
     }
@@ -365,7 +415,6 @@ impl Queue {
                 view.my_vote = v;
             }
         }
-        e.inflight = patches.map_or(0, |p| p.len() as u32);
         e.view = view;
         if let Some((st, ok)) = &from {
             self.index[status_slot(*st)].remove(ok);
@@ -584,7 +633,7 @@ fn lead(sort: SortBy, q: &Question, local: LocalState) -> u64 {
 }
 
 fn order_key(sort: SortBy, e: &Entry, local: LocalState, slot: u32) -> OrderKey {
-    OrderKey::new(lead(sort, &e.view, local), e.view.created, e.seq, slot)
+    OrderKey::new(lead(sort, &e.view, local), e.view.created, e.seq(), slot)
 }
 
 #[cfg(test)]
@@ -704,7 +753,33 @@ mod tests {
         queue.set_local(&q("d", 4, 0).key(), placed);
         assert_eq!(ids(&queue, Status::Selected), ["d", "b", "c", "a"]);
         assert_eq!(size_of::<OrderKey>(), 16);
-        assert_eq!(size_of::<Entry>(), 72);
+        assert_eq!(size_of::<Entry>(), 64);
+    }
+
+    #[test]
+    fn an_entry_keeps_every_server_state_beside_its_arrival() {
+        for (n, status) in Status::ALL.into_iter().enumerate() {
+            for on_air in [false, true] {
+                for my_vote in [MyVote::None, MyVote::Up, MyVote::Down] {
+                    let seq = (u32::MAX >> SEQ_SHIFT) - n as u32;
+                    let mut x = q("a", 1, -3);
+                    (x.status, x.on_air, x.my_vote) = (status, on_air, my_vote);
+                    let mut e = Entry::new(x.clone(), seq);
+                    assert_eq!(e.said(), Server::of(&x));
+                    assert_eq!(e.seq(), seq);
+                    x.votes = i64::MAX;
+                    e.set_said(Server::of(&x));
+                    assert_eq!((e.said().votes, e.seq()), (i32::MAX, seq));
+                    assert_eq!(
+                        e.server(),
+                        Question {
+                            votes: i32::MAX.into(),
+                            ..x
+                        }
+                    );
+                }
+            }
+        }
     }
 
     proptest::proptest! {

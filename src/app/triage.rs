@@ -49,7 +49,7 @@ impl App {
                 continue;
             };
             let undecided = e.view.status == Status::Pending
-                && e.inflight == 0
+                && self.queue.inflight(&key) == 0
                 && self.queue.local(&key).status.is_none()
                 && self
                     .marks

@@ -312,7 +312,7 @@ fn rows(session: &Session, which: Which) -> anyhow::Result<Vec<Row>> {
             Row {
                 source: app.source_name(key.source).to_string(),
                 q: e.view.clone(),
-                inflight: e.inflight > 0,
+                inflight: app.queue.inflight(&key) > 0,
                 triage: Triage::of(app, &key),
                 history: steps,
             }

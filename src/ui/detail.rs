@@ -149,7 +149,7 @@ pub fn detail(frame: &mut Canvas, rect: Rect, app: &App, theme: &Theme) {
                 if q.on_air {
                     head.push(Span::styled(" · ● ON AIR", theme.on_air));
                 }
-                if e.inflight > 0 {
+                if app.queue.inflight(&q.key()) > 0 {
                     head.push(Span::styled(
                         " · ⋯ waiting for the platform",
                         theme.inflight,

@@ -244,7 +244,7 @@ impl<'a> Shown<'a> {
             style,
             flag: if q.on_air {
                 Flag::OnAir
-            } else if e.inflight > 0 {
+            } else if app.queue.inflight(key) > 0 {
                 Flag::InFlight
             } else {
                 Flag::None

@@ -132,7 +132,7 @@ fn confirm_all(app: &mut App) {
             }
             (Op::Vote { want, id }, Some(k)) => {
                 let e = app.queue.get(&k).unwrap();
-                let votes = i64::from(e.server.votes) + if *want == MyVote::Up { 1 } else { -1 };
+                let votes = i64::from(e.said().votes) + if *want == MyVote::Up { 1 } else { -1 };
                 Outcome::Voted {
                     id: id.clone(),
                     my_vote: *want,
@@ -535,13 +535,10 @@ fn restored_actions_show_in_flight_before_the_first_sync() {
     app.update(feed(Feed::Snapshot(vec![q("a", 1, 0)])));
     assert_eq!(status(&app, "a"), Status::Answered);
     assert_eq!(
-        app.queue
-            .get(&QKey {
-                source: SourceId(0),
-                id: "a".into()
-            })
-            .unwrap()
-            .inflight,
+        app.queue.inflight(&QKey {
+            source: SourceId(0),
+            id: "a".into()
+        }),
         1
     );
 }
