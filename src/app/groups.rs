@@ -53,9 +53,11 @@ pub enum GroupRow {
 #[derive(Debug, Clone)]
 struct Tally {
     info: GroupInfo,
-    /// What made the kept question the kept one (picked, votes): when it
-    /// has less of it, another member may be kept now.
-    kept_rank: (bool, i64),
+    /// What made the kept question the kept one (picked, then votes: see
+    /// [`Tally::kept_rank`]): when it has less of it, another member may be
+    /// kept now.
+    kept_picked: bool,
+    kept_votes: i64,
     kept_pending: bool,
     /// The pending member first in the pending pane's order, and that
     /// order: the group's row there while the kept one is not pending.
@@ -63,6 +65,14 @@ struct Tally {
 }
 
 impl Tally {
+    fn kept_rank(&self) -> (bool, i64) {
+        (self.kept_picked, self.kept_votes)
+    }
+
+    fn set_kept_rank(&mut self, (picked, votes): (bool, i64)) {
+        (self.kept_picked, self.kept_votes) = (picked, votes);
+    }
+
     /// The member that shows as the group's row in Pending.
     fn pending_row(&self) -> Option<&QKey> {
         if self.kept_pending {
@@ -341,7 +351,8 @@ impl App {
         let counted = votes32(e.view.votes);
         let votes = e.view.votes;
         let t = Tally {
-            kept_rank: (self.groups.picked.contains(&key), votes),
+            kept_picked: self.groups.picked.contains(&key),
+            kept_votes: votes,
             kept_pending: e.view.status == Status::Pending,
             first: self.pending_order(&key, e).map(|o| (key.clone(), o)),
             info: GroupInfo {
@@ -362,14 +373,15 @@ impl App {
         };
         let size = a.info.size + b.info.size;
         let votes = a.info.votes.saturating_add(b.info.votes);
-        let (kept, kept_rank, kept_pending) = if a_kept {
-            (a.info.kept, a.kept_rank, a.kept_pending)
+        let (kept, (kept_picked, kept_votes), kept_pending) = if a_kept {
+            (a.info.kept, (a.kept_picked, a.kept_votes), a.kept_pending)
         } else {
-            (b.info.kept, b.kept_rank, b.kept_pending)
+            (b.info.kept, (b.kept_picked, b.kept_votes), b.kept_pending)
         };
         Tally {
             info: GroupInfo { kept, size, votes },
-            kept_rank,
+            kept_picked,
+            kept_votes,
             kept_pending,
             first,
         }
@@ -461,12 +473,12 @@ impl App {
         let order = self.pending_order(key, e);
         let mut again = false;
         if t.info.kept == *key {
-            again |= rank < t.kept_rank;
-            t.kept_rank = rank;
+            again |= rank < t.kept_rank();
+            t.set_kept_rank(rank);
             t.kept_pending = e.view.status == Status::Pending;
         } else if self.ranks_before(key, &t.info.kept) {
             t.info.kept = key.clone();
-            t.kept_rank = rank;
+            t.set_kept_rank(rank);
             t.kept_pending = e.view.status == Status::Pending;
         }
         match (&mut t.first, order) {
@@ -546,5 +558,17 @@ impl App {
             return;
         }
         self.groups.expanded = Some(key);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Tally;
+
+    /// The totals of every group sit in one map: no padding in its slots.
+    #[test]
+    fn a_group_s_totals_take_80_bytes() {
+        assert_eq!(size_of::<Tally>(), 80);
+        assert_eq!(size_of::<(u32, Tally)>(), 88);
     }
 }
