@@ -39,6 +39,11 @@ mod tty;
 use figure::Sheet;
 use std::time::Instant;
 
+/// The allocator qadeck runs with (`src/main.rs`), so the in-process
+/// figures time what the program does.
+#[global_allocator]
+static ALLOC: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
 const USAGE: &str = "usage: cargo run --release --example perf -- [--quick] [--json] [--only PARTS]
   --quick        shorter windows (under 90 s on two cores)
   --json         one JSON object on stdout instead of the table
