@@ -133,26 +133,16 @@ impl Entry {
     pub fn said(&self) -> Server {
         let p = self.packed;
         Server {
-            status: Status::ALL[(p & 3) as usize],
+            status: Status::of_bits(p),
             on_air: p & 4 != 0,
-            my_vote: match p >> 3 & 3 {
-                1 => MyVote::Up,
-                2 => MyVote::Down,
-                _ => MyVote::None,
-            },
+            my_vote: MyVote::of_bits(p >> 3),
             votes: self.server_votes,
         }
     }
 
     fn set_said(&mut self, s: Server) {
-        let status = Status::ALL.iter().position(|x| *x == s.status).unwrap_or(0) as u32;
-        let vote = match s.my_vote {
-            MyVote::None => 0,
-            MyVote::Up => 1,
-            MyVote::Down => 2,
-        };
         let seq = self.packed & !((1 << SEQ_SHIFT) - 1);
-        self.packed = seq | status | u32::from(s.on_air) << 2 | vote << 3;
+        self.packed = seq | s.status.bits() | u32::from(s.on_air) << 2 | s.my_vote.bits() << 3;
         self.server_votes = s.votes;
     }
 

@@ -33,6 +33,16 @@ impl Status {
     pub fn parse(s: &str) -> Option<Status> {
         Status::ALL.into_iter().find(|st| st.as_str() == s)
     }
+
+    /// The status in two bits, for the lean tables that pack it.
+    pub fn bits(self) -> u32 {
+        Status::ALL.iter().position(|s| *s == self).unwrap_or(0) as u32
+    }
+
+    /// The status of [`Status::bits`] (only the low two bits are read).
+    pub fn of_bits(b: u32) -> Status {
+        Status::ALL[(b & 3) as usize]
+    }
 }
 
 /// The moderator's own vote on a question, as far as qadeck knows it.
@@ -43,6 +53,26 @@ pub enum MyVote {
     None,
     Up,
     Down,
+}
+
+impl MyVote {
+    /// The vote in two bits, for the lean tables that pack it.
+    pub fn bits(self) -> u32 {
+        match self {
+            MyVote::None => 0,
+            MyVote::Up => 1,
+            MyVote::Down => 2,
+        }
+    }
+
+    /// The vote of [`MyVote::bits`] (only the low two bits are read).
+    pub fn of_bits(b: u32) -> MyVote {
+        match b & 3 {
+            1 => MyVote::Up,
+            2 => MyVote::Down,
+            _ => MyVote::None,
+        }
+    }
 }
 
 /// One audience question.

@@ -31,8 +31,7 @@ impl Who {
     const AUTHOR: u32 = (1 << 28) - 1;
 
     fn new(author: u32, status: Status, my_vote: MyVote) -> Who {
-        let status = Status::ALL.iter().position(|s| *s == status).unwrap_or(0) as u32;
-        Who(author.min(Who::AUTHOR) | status << 28 | (vote_bits(my_vote) << 30))
+        Who(author.min(Who::AUTHOR) | status.bits() << 28 | my_vote.bits() << 30)
     }
 
     fn author(self) -> u32 {
@@ -40,27 +39,15 @@ impl Who {
     }
 
     fn status(self) -> Status {
-        Status::ALL[(self.0 >> 28 & 3) as usize]
+        Status::of_bits(self.0 >> 28)
     }
 
     fn my_vote(self) -> MyVote {
-        match self.0 >> 30 {
-            1 => MyVote::Up,
-            2 => MyVote::Down,
-            _ => MyVote::None,
-        }
+        MyVote::of_bits(self.0 >> 30)
     }
 
     fn with_vote(self, my_vote: MyVote) -> Who {
-        Who(self.0 & !(3 << 30) | vote_bits(my_vote) << 30)
-    }
-}
-
-fn vote_bits(v: MyVote) -> u32 {
-    match v {
-        MyVote::None => 0,
-        MyVote::Up => 1,
-        MyVote::Down => 2,
+        Who(self.0 & !(3 << 30) | my_vote.bits() << 30)
     }
 }
 
