@@ -207,7 +207,11 @@ fn short_tokens_are_renewed_without_the_moderator_noticing() {
     let fake = fake(Duration::from_secs(3));
     fake.add_question("First question", None);
     let t = qadeck(dir_with_config(&fake));
-    t.wait_for("the first poll", T, |s| count(s, "Pending") == Some(1));
+    // The question shows as the first listing is taken in; the state says
+    // polling once the listing is done.
+    t.wait_for("the first poll", T, |s| {
+        count(s, "Pending") == Some(1) && s.contains("sl polling")
+    });
     let start = Instant::now();
     let mut added = 1;
     let mut next_add = Duration::from_secs(3);
