@@ -218,6 +218,19 @@ impl Tty {
         false
     }
 
+    /// Types `keys` into the pty.
+    pub fn keys(&mut self, keys: &str) -> anyhow::Result<()> {
+        use std::io::Write;
+        let stdin = self
+            .script
+            .stdin
+            .as_mut()
+            .ok_or_else(|| anyhow::anyhow!("no pty input"))?;
+        stdin.write_all(keys.as_bytes())?;
+        stdin.flush()?;
+        Ok(())
+    }
+
     pub fn bytes(&self) -> u64 {
         self.screen.lock().expect("screen").bytes
     }

@@ -40,12 +40,20 @@ pub fn run(
         stream: true,
     }))?;
     let sb = Sandbox::new(bin, &fake.source_toml("perf"))?;
-    let tty = sb.tty(&[], 200, 60)?;
+    let mut tty = sb.tty(&[], 200, 60)?;
     let t0 = Instant::now();
     while fake.stats().listings == 0 && t0.elapsed() < Duration::from_secs(20) {
         std::thread::sleep(Duration::from_millis(50));
     }
     std::thread::sleep(Duration::from_secs(1));
+    // The Selected pane open, where a pushed question lands: collapsed, its
+    // one row shows the question selected before until the platform has
+    // answered where that one went (a request of its own).
+    tty.keys("\t")?;
+    anyhow::ensure!(
+        tty.wait_for("▸ Selected", Duration::from_secs(5)),
+        "Tab did not open the Selected pane"
+    );
     tty.watch("LAT");
     let mut own = Vec::new();
     let mut waited = Vec::new();
