@@ -12,7 +12,7 @@
 //!
 //! Finding an arrival's duplicates is the costly part (tens of µs a
 //! question), so it is not done on arrival: the question shows at once and
-//! waits in a list, worked off [`GROUP_STEP`] at a time whenever the
+//! waits (a bit by its slot), worked off [`GROUP_STEP`] at a time whenever the
 //! runtime hands the core an [`Event::Work`](super::Event::Work) (it asks
 //! [`App::has_work`]). Until then it shows as a question of its own (or, for
 //! a changed text, in the group of its old text).
@@ -23,7 +23,7 @@ use crate::domain::{QKey, Question, Status, votes32};
 use crate::triage::dup::{Index, Regroup};
 use rustc_hash::FxHashMap;
 use std::cmp::Ordering;
-use std::collections::{HashSet, VecDeque};
+use std::collections::HashSet;
 
 /// Questions grouped in one step: a few milliseconds at most, so a key
 /// press never waits long behind a backlog.
@@ -97,12 +97,13 @@ pub struct Groups {
     expanded: Option<QKey>,
     /// Questions the moderator kept in a merge.
     picked: HashSet<QKey>,
-    /// Slots whose text waits to be grouped, oldest first. A slot whose
-    /// `due` flag is clear (grouped or forgotten meanwhile) is passed over.
-    pending: VecDeque<u32>,
-    /// By slot: its text waits in `pending`.
-    due: Vec<bool>,
-    /// Slots with `due` set.
+    /// By slot, one bit each: its text waits to be grouped. Work steps take
+    /// them in slot order from where the last one stopped (a first sync's
+    /// order of arrival), so no list of them is kept beside the bits.
+    due: Vec<u64>,
+    /// The slot the next work step looks at first.
+    cursor: u32,
+    /// Slots with their `due` bit set.
     waiting: usize,
 }
 
@@ -123,40 +124,45 @@ impl Groups {
     /// Marks a slot's text as waiting to be grouped.
     fn queue_text(&mut self, slot: u32) {
         let at = slot as usize;
-        if self.due.len() <= at {
-            self.due.resize(at + 1, false);
+        if self.votes.len() <= at {
             self.votes.resize(at + 1, 0);
         }
-        let due = &mut self.due[at];
-        if !*due {
-            *due = true;
+        let (word, bit) = (at / 64, 1u64 << (at % 64));
+        if self.due.len() <= word {
+            self.due.resize(word + 1, 0);
+        }
+        if self.due[word] & bit == 0 {
+            self.due[word] |= bit;
             self.waiting += 1;
-            self.pending.push_back(slot);
         }
     }
 
     /// Takes a slot off the waiting list; whether it was on it.
     fn unqueue(&mut self, slot: u32) -> bool {
-        let was = self.due.get_mut(slot as usize).is_some_and(std::mem::take);
+        let at = slot as usize;
+        let bit = 1u64 << (at % 64);
+        let was = self
+            .due
+            .get_mut(at / 64)
+            .is_some_and(|w| std::mem::replace(w, *w & !bit) & bit != 0);
         if was {
             self.waiting -= 1;
-        }
-        if self.waiting == 0 {
-            self.pending.clear();
-            // A backlog's buffer is not kept once worked off.
-            self.pending.shrink_to(GROUP_STEP);
         }
         was
     }
 
-    /// The next slot whose text waits, if any.
+    /// The next slot whose text waits, if any: the first at or after the
+    /// cursor, else the first before it.
     fn next_due(&mut self) -> Option<u32> {
-        while let Some(slot) = self.pending.pop_front() {
-            if self.unqueue(slot) {
-                return Some(slot);
-            }
+        if self.waiting == 0 {
+            return None;
         }
-        None
+        let from = self.cursor as usize;
+        let slot = first_set(&self.due, from).or_else(|| first_set(&self.due, 0))?;
+        let slot = u32::try_from(slot).ok()?;
+        self.unqueue(slot);
+        self.cursor = slot + 1;
+        Some(slot)
     }
 
     /// Groups of two or more.
@@ -561,9 +567,50 @@ impl App {
     }
 }
 
+/// The first set bit at or after `from` in `bits` (64 a word).
+fn first_set(bits: &[u64], from: usize) -> Option<usize> {
+    let start = from / 64;
+    let first = bits.get(start)? & (u64::MAX << (from % 64));
+    std::iter::once(first)
+        .chain(bits[start + 1..].iter().copied())
+        .enumerate()
+        .find(|(_, w)| *w != 0)
+        .map(|(i, w)| (start + i) * 64 + w.trailing_zeros() as usize)
+}
+
 #[cfg(test)]
 mod tests {
-    use super::Tally;
+    use super::{Groups, Tally, first_set};
+
+    #[test]
+    fn the_first_set_bit_is_found_from_any_place() {
+        let bits = [0b1001u64, 0, 1 << 63, 1];
+        assert_eq!(first_set(&bits, 0), Some(0));
+        assert_eq!(first_set(&bits, 1), Some(3));
+        assert_eq!(first_set(&bits, 4), Some(191));
+        assert_eq!(first_set(&bits, 192), Some(192));
+        assert_eq!(first_set(&bits, 193), None);
+        assert_eq!(first_set(&bits, 1_000), None);
+    }
+
+    #[test]
+    fn waiting_slots_are_taken_from_the_cursor_on_then_from_the_start() {
+        let mut g = Groups::default();
+        for slot in [5, 70, 200] {
+            g.queue_text(slot);
+        }
+        g.queue_text(70);
+        assert_eq!(g.waiting(), 3, "a slot waits once");
+        assert_eq!(g.next_due(), Some(5));
+        // Arrived in a freed slot behind the cursor: taken after the rest.
+        g.queue_text(1);
+        assert!(g.unqueue(200), "forgotten before its turn");
+        assert_eq!(g.next_due(), Some(70));
+        assert_eq!(g.next_due(), Some(1));
+        assert_eq!(g.next_due(), None);
+        assert_eq!(g.waiting(), 0);
+        assert!(!g.unqueue(1));
+    }
 
     /// The totals of every group sit in one map: no padding in its slots.
     #[test]
