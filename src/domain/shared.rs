@@ -2,10 +2,13 @@
 //! id, text and author are held by the queue's server and view copies, the
 //! provider's merge base and the keys of every index: with `Str` all of them
 //! point at one allocation, and a clone costs a counter increment. Each
-//! holder keeps one thin pointer (8 bytes, `arcstr`: the length lives in the
-//! allocation), not the 16 of an `Arc<str>`, and an `Option<Str>` is 8 too.
+//! holder keeps one word (8 bytes; an `Option<Str>` too), not the 16 of an
+//! `Arc<str>`: `cold-string`'s `ArcColdString32` keeps up to 8 bytes in the
+//! word itself, and a longer string in one allocation with a 4-byte count
+//! and its length in a byte or two before the text (arcstr's header was
+//! 16 bytes, so a 10-character id took a 32-byte block and now takes 16).
 
-use arcstr::ArcStr;
+use cold_string::ArcColdString32;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use std::borrow::Borrow;
 use std::fmt;
@@ -14,17 +17,23 @@ use std::ops::Deref;
 /// A shared, immutable string. Reads as `&str` (deref), builds with
 /// `.into()`, compares, hashes and serializes as its text.
 #[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct Str(ArcStr);
+pub struct Str(ArcColdString32);
 
 impl Str {
     pub fn as_str(&self) -> &str {
         &self.0
     }
 
-    /// Whether both point at the same allocation (a cheap equality check
-    /// before comparing texts).
+    /// Whether both are one copy: the same allocation, or for a string
+    /// short enough to sit in the word (no allocation), the same text. A
+    /// cheap equality check before comparing texts.
     pub fn same(&self, other: &Str) -> bool {
-        ArcStr::ptr_eq(&self.0, &other.0)
+        let (a, b) = (self.as_str(), other.as_str());
+        if self.0.is_inline() {
+            a == b
+        } else {
+            std::ptr::eq(a, b)
+        }
     }
 }
 
@@ -55,13 +64,13 @@ impl Borrow<str> for Str {
 
 impl From<&str> for Str {
     fn from(s: &str) -> Str {
-        Str(ArcStr::from(s))
+        Str(ArcColdString32::new(s))
     }
 }
 
 impl From<String> for Str {
     fn from(s: String) -> Str {
-        Str(ArcStr::from(s))
+        Str(ArcColdString32::new(s))
     }
 }
 
@@ -73,7 +82,7 @@ impl From<&String> for Str {
 
 impl From<Box<str>> for Str {
     fn from(s: Box<str>) -> Str {
-        Str(ArcStr::from(&*s))
+        Str(ArcColdString32::new(&*s))
     }
 }
 
@@ -173,6 +182,17 @@ mod tests {
         let again = pool.share(String::from("Zoë").into());
         assert!(first.same(&again));
         assert!(!first.same(&pool.share("Ana".into())));
+    }
+
+    #[test]
+    fn a_string_in_its_word_is_one_copy_by_its_text() {
+        let a: Str = "id-1".into();
+        let b: Str = String::from("id-1").into();
+        assert!(a.same(&b), "no allocation to tell them apart");
+        assert!(!a.same(&"id-2".into()));
+        let long: Str = "clq0000000000000000000001".into();
+        assert!(long.same(&long.clone()));
+        assert!(!long.same(&"clq0000000000000000000001".into()));
     }
 
     #[test]
