@@ -172,7 +172,7 @@ impl Entry {
             && q.source == v.source
             && q.id == v.id
             && q.author == v.author
-            && (q.text.same(&v.text) || q.text == v.text)
+            && q.text == v.text
     }
 }
 
