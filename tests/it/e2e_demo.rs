@@ -153,17 +153,25 @@ fn idle_writes_nothing() {
     let t = Tmux::start("demo --rate 0", 100, 30, &[]);
     t.wait_text("waiting for questions", T);
     std::thread::sleep(Duration::from_millis(1500));
-    // The header's clock (HH:MM) changes at the minute: measure inside one.
-    let secs = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_secs();
-    if secs % 60 > 50 {
-        std::thread::sleep(Duration::from_secs(62 - secs % 60));
-    }
     let out = t.record_output();
-    std::thread::sleep(Duration::from_secs(4));
-    let n = std::fs::metadata(&out).map(|m| m.len()).unwrap_or(0);
-    assert_eq!(n, 0, "an idle screen wrote {n} bytes");
-    key(&t, "q");
+    let size = || std::fs::metadata(&out).map(|m| m.len()).unwrap_or(0);
+    // The header's clock (HH:MM) is the one thing that changes while idle:
+    // a window in which it turned is measured again. Three windows of 4 s
+    // hold at most one turn of the minute.
+    let header = || t.screen().lines().next().unwrap_or_default().to_string();
+    for _ in 0..3 {
+        let clock = header();
+        let before = size();
+        std::thread::sleep(Duration::from_secs(4));
+        let n = size() - before;
+        if header() != clock {
+            // Let the turn's bytes reach the file before the next window.
+            std::thread::sleep(Duration::from_millis(500));
+            continue;
+        }
+        assert_eq!(n, 0, "an idle screen wrote {n} bytes");
+        key(&t, "q");
+        return;
+    }
+    panic!("the header changed in three windows of 4 s: {}", header());
 }
